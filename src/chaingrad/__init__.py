@@ -1,0 +1,233 @@
+"""chaingrad: backpropagation you can read, run and see, with PyTorch's API on NumPy.
+
+``import chaingrad as torch`` runs textbook PyTorch programs; ``chaingrad.explain(loss)`` shows how each
+gradient came out of the chain rule.
+"""
+
+from __future__ import annotations
+
+from . import ops as _ops  # noqa: F401  (attaches the Tensor methods)
+from ._dtype import (
+    bool_ as bool,  # noqa: A004
+)
+from ._dtype import (
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    uint8,
+)
+from ._printing import set_printoptions
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .ops.convert import clone
+from .ops.creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    ones,
+    ones_like,
+    scalar_tensor,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .ops.elementwise import (
+    abs,  # noqa: A004
+    absolute,
+    add,
+    allclose,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    ceil,
+    clamp,
+    clip,
+    cos,
+    cosh,
+    div,
+    divide,
+    eq,
+    equal,
+    exp,
+    expm1,
+    floor,
+    floor_divide,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    less,
+    less_equal,
+    log,
+    log1p,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    multiply,
+    ne,
+    neg,
+    negative,
+    not_equal,
+    pow,  # noqa: A004
+    reciprocal,
+    relu,
+    remainder,
+    round,  # noqa: A004
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    sub,
+    subtract,
+    tan,
+    tanh,
+    true_divide,
+    trunc,
+    where,
+)
+from .ops.index import gather, index_select, masked_fill, masked_select, nonzero, scatter_add, take_along_dim
+from .ops.linalg import bmm, dot, einsum, ger, inner, matmul, mm, mv, outer
+from .ops.nn_ops import log_softmax, softmax
+from .ops.random import (
+    Generator,
+    bernoulli,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    multinomial,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
+from .ops.reduce import (
+    all,  # noqa: A004
+    amax,
+    amin,
+    any,  # noqa: A004
+    argmax,
+    argmin,
+    count_nonzero,
+    cumsum,
+    logsumexp,
+    max,  # noqa: A004
+    mean,
+    min,  # noqa: A004
+    norm,
+    prod,
+    std,
+    std_mean,
+    sum,  # noqa: A004
+    var,
+    var_mean,
+)
+from .ops.shape import (
+    broadcast_tensors,
+    broadcast_to,
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    flatten,
+    flip,
+    hstack,
+    movedim,
+    narrow,
+    permute,
+    reshape,
+    select,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    swapdims,
+    t,
+    tensor_split,
+    tile,
+    transpose,
+    unbind,
+    unflatten,
+    unsqueeze,
+    vstack,
+)
+from .tensor import Size, Tensor, is_tensor
+
+float = float32  # noqa: A001 - torch.float is float32
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001 - torch.int is int32
+short = int16
+
+__version__ = "0.1.0"
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def set_num_threads(n: int) -> None:
+    """Accepted for compatibility; NumPy's BLAS decides its own threads."""
+
+
+def get_num_threads() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def __getattr__(name: str):
+    # heavier parts load on first use, so `import chaingrad` stays fast
+    import importlib
+
+    if name in ("nn", "optim", "utils", "datasets", "func", "autograd"):
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("explain", "draw"):
+        module = importlib.import_module(".explain", __name__)
+        return getattr(module, name)
+    if name in ("save", "load"):
+        module = importlib.import_module(".serialization", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'chaingrad' has no attribute '{name}'")

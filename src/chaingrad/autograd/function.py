@@ -1,0 +1,370 @@
+"""Nodes of the recorded graph, the dispatcher that records them, and the user-facing ``Function``.
+
+Every differentiable operation is a subclass of ``Node``. Its ``forward(ctx, *arrays)`` computes on
+NumPy arrays; its ``backward(ctx, grad)`` returns one gradient per input, written with Tensor operations
+so that the backward pass can itself be recorded (``create_graph=True`` gives higher derivatives).
+The node *is* the ctx: whatever forward saves on it, backward reads. Each node also carries its
+derivative formulas as text, which ``chaingrad.explain`` prints beside the numbers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+import numpy as np
+
+from ..tensor import Tensor
+from .grad_mode import state
+
+_seq = itertools.count()
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+    "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
+    "or if you need to access saved tensors after calling backward.")
+
+_IN, _OUT, _CONST = 0, 1, 2
+
+
+class Node:
+    """A recorded operation: the ``grad_fn`` of its outputs, and the ctx its backward reads."""
+
+    __slots__ = ("next_edges", "input_meta", "needs_input_grad", "_saved", "_freed", "_seq",
+                 "_output_names", "_retained", "_pre_hooks", "_trace", "__dict__", "__weakref__")
+
+    #: derivative formulas, one per input, shown by ``explain`` (e.g. ``"dL/da = dL/dout * b"``)
+    formulas: tuple[str, ...] = ()
+    #: names of the inputs used in ``formulas``
+    input_names: tuple[str, ...] = ("x",)
+    #: how many outputs forward returns
+    num_outputs: int = 1
+    #: True when the output shares memory with the first input (reshape, transpose, slicing ...)
+    is_view: bool = False
+
+    def forward(ctx, *arrays, **params):  # noqa: N805 - ctx is the node itself, as in torch
+        raise NotImplementedError
+
+    def backward(ctx, *grads):  # noqa: N805
+        raise NotImplementedError
+
+    # -- saving values for backward -----------------------------------------------------------------
+    def save_for_backward(self, *values) -> None:
+        """Keep values (arrays in built-in ops) until backward; read them back as ``saved_tensors``."""
+        self._saved = values
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is None:
+            if self._freed:
+                raise RuntimeError(FREED_MESSAGE)
+            return ()
+        out = []
+        for kind, value, info in saved:
+            if kind == _IN:
+                if value._version[0] != info:
+                    raise RuntimeError(_modified_message(self, value, info))
+                out.append(value)
+            elif kind == _OUT:
+                counter, version, nr = info
+                if counter[0] != version:
+                    raise RuntimeError(_modified_message(self, Tensor._wrap(value), version, counter[0]))
+                t = Tensor._wrap(value, True)
+                t.grad_fn, t._output_nr = self, nr
+                out.append(t)
+            else:
+                out.append(value if isinstance(value, Tensor) or value is None else Tensor._wrap(value))
+        return tuple(out)
+
+    def _resolve_saved(self, inputs, outputs) -> None:
+        """Turn the arrays forward saved into references: an input tensor, an output, or a constant."""
+        resolved = []
+        for a in self._saved:
+            for t in inputs:
+                if t._data is a:
+                    resolved.append((_IN, t, t._version[0]))
+                    break
+            else:
+                for nr, o in enumerate(outputs):
+                    if o._data is a:
+                        resolved.append((_OUT, a, (o._version, o._version[0], nr)))
+                        break
+                else:
+                    resolved.append((_CONST, a, None))
+        self._saved = resolved
+
+    def _release(self) -> None:
+        if self._saved is not None:
+            self._saved = None
+            self._freed = True
+
+    # -- introspection (torch's names) ----------------------------------------------------------------
+    def name(self) -> str:
+        return type(self).__name__ + "Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        out = []
+        for edge in self.next_edges:
+            if edge is None:
+                out.append((None, 0))
+            elif edge[1] < 0:
+                out.append((AccumulateGrad(edge[0]), 0))
+            else:
+                out.append(edge)
+        return tuple(out)
+
+    @property
+    def metadata(self) -> dict:
+        return self.__dict__
+
+    def register_hook(self, hook):
+        """``hook(grad_inputs, grad_outputs)`` after this node ran (kept simple: called, result ignored)."""
+        self.__dict__.setdefault("_post_hooks", []).append(hook)
+
+    def _retain(self, tensor: Tensor) -> None:
+        if self._retained is None:
+            self._retained = {}
+        self._retained[tensor._output_nr] = weakref.ref(tensor)
+
+    def _add_pre_hook(self, nr: int, hook):
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        from ..tensor import _HookHandle
+
+        hooks = self._pre_hooks.setdefault(nr, [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    @classmethod
+    def formula_for(cls, i: int) -> str:
+        return cls.formulas[i] if i < len(cls.formulas) else ""
+
+
+def _modified_message(node: Node, t: Tensor, saved_version: int, now: int | None = None) -> str:
+    now = t._version[0] if now is None else now
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{t.dtype} {list(t._data.shape)}] is at version {now}; expected version {saved_version} instead. "
+        f"It was saved by {node.name()}. Hint: replace the in-place operation (x += ..., x.mul_(...), "
+        "x[...] = ...) by an out-of-place one (x = x + ...), or clone the tensor before modifying it.")
+
+
+class AccumulateGrad:
+    """Shown in ``next_functions`` for a leaf: the place its gradient is added to ``.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    next_functions = ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+class _NoGradCtx:
+    """The ctx a forward gets when nothing needs a gradient: saving is a no-op."""
+
+    needs_input_grad = (False,) * 8
+
+    def save_for_backward(self, *values) -> None:
+        pass
+
+
+def _edge(t: Tensor):
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    if t.requires_grad:
+        return (t, -1)
+    return None
+
+
+def apply(op: type[Node], *inputs: Tensor, **params):
+    """Run ``op`` on tensors; record a node if grad mode is on and some input requires grad."""
+    if state.enabled:
+        for t in inputs:
+            if t.requires_grad:
+                return _record(op, inputs, params)
+    out = op.forward(_NoGradCtx(), *[t._data for t in inputs], **params)
+    if op.num_outputs == 1:
+        return Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
+    return tuple(Tensor._wrap(o if type(o) is np.ndarray else np.asarray(o)) for o in out)
+
+
+def _record(op: type[Node], inputs, params):
+    node = object.__new__(op)
+    node.needs_input_grad = tuple([t.requires_grad for t in inputs])
+    node._saved = None
+    node._freed = False
+    node._retained = None
+    node._pre_hooks = None
+    node._trace = None
+    out = op.forward(node, *[t._data for t in inputs], **params)
+    node.next_edges = tuple([_edge(t) for t in inputs])
+    node.input_meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
+    node._seq = next(_seq)
+    node._output_names = {}
+    if state.anomaly:
+        from .anomaly import record_trace
+
+        record_trace(node)
+    if op.num_outputs == 1:
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        result = Tensor._wrap(out, out.dtype.kind == "f")
+        result.grad_fn = node if result.requires_grad else None
+        outputs = (result,)
+    else:
+        outputs = []
+        for nr, o in enumerate(out):
+            o = o if type(o) is np.ndarray else np.asarray(o)
+            r = Tensor._wrap(o, o.dtype.kind == "f")
+            if r.requires_grad:
+                r.grad_fn, r._output_nr = node, nr
+            outputs.append(r)
+        outputs = tuple(outputs)
+        node.__dict__["_output_meta"] = tuple((o._data.shape, o._data.dtype) for o in outputs)
+    if op.is_view:
+        src = inputs[0]
+        for r in outputs:
+            r._version = src._version
+            r._base = src if src._base is None else src._base
+    if node._saved is not None:
+        node._resolve_saved(inputs, outputs)
+    return outputs[0] if op.num_outputs == 1 else outputs
+
+
+# -- user-defined operations, torch.autograd.Function style ------------------------------------------
+class FunctionCtx(Node):
+    """The ctx of a user ``Function``: forward and backward receive and return Tensors."""
+
+    _fn_cls: type = None  # set per subclass
+
+    def name(self) -> str:
+        return self._fn_cls.__name__ + "Backward"
+
+    def save_for_backward(self, *tensors) -> None:
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save tensors or None, got {type(t).__name__}")
+        self._saved = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self.__dict__.setdefault("_non_diff", set()).update(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors) -> None:
+        self.__dict__["_dirty"] = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.__dict__["_materialize"] = bool(value)
+
+    def backward(self, *grads):
+        return self._fn_cls.backward(self, *grads)
+
+    @property
+    def formulas(self) -> tuple[str, ...]:  # type: ignore[override]
+        text = getattr(self._fn_cls, "formula", None) or f"user-defined {self._fn_cls.__name__}.backward"
+        return (text,) * len(self.next_edges)
+
+    def formula_for(self, i: int) -> str:  # type: ignore[override]
+        return self.formulas[i] if self.formulas else ""
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, namespace):
+        super().__init__(name, bases, namespace)
+        cls._backward_cls = type(name + "Backward", (FunctionCtx,), {"_fn_cls": cls})
+
+
+class Function(metaclass=_FunctionMeta):
+    """Define an operation by its forward and backward, as ``torch.autograd.Function``.
+
+    >>> class Cube(Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         (x,) = ctx.saved_tensors
+    ...         return grad * 3 * x ** 2
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must implement forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("a Function subclass must implement backward(ctx, *grads)")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .grad_mode import no_grad
+
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        record = state.enabled and any(t.requires_grad for t in tensors)
+        ctx = object.__new__(cls._backward_cls)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx._saved = None
+        ctx._freed = False
+        ctx._retained = None
+        ctx._pre_hooks = None
+        ctx._trace = None
+        ctx._output_names = {}
+        with no_grad():
+            out = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        if not record:
+            return out
+        ctx.next_edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+        ctx.input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
+        ctx._seq = next(_seq)
+        if state.anomaly:
+            from .anomaly import record_trace
+
+            record_trace(ctx)
+        non_diff = ctx.__dict__.get("_non_diff", ())
+        wrapped = []
+        for nr, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                wrapped.append(o)
+                continue
+            r = Tensor._wrap(o._data)
+            r._version = o._version
+            if id(o) not in non_diff and o._data.dtype.kind == "f":
+                r.requires_grad, r.grad_fn, r._output_nr = True, ctx, nr
+            wrapped.append(r)
+        ctx.__dict__["_output_meta"] = tuple(
+            (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs)
+        type(ctx).num_outputs = len(outs)
+        if ctx._saved is not None:
+            resolved = []
+            for t in ctx._saved:
+                if t is None:
+                    resolved.append((_CONST, None, None))
+                    continue
+                for nr, o in enumerate(outs):
+                    if t is o:
+                        resolved.append((_OUT, wrapped[nr]._data, (wrapped[nr]._version, wrapped[nr]._version[0], nr)))
+                        break
+                else:
+                    resolved.append((_IN, t, t._version[0]))
+            ctx._saved = resolved
+        return wrapped[0] if single else tuple(wrapped)
+
+
+def once_differentiable(fn):
+    """Accepted for compatibility: chaingrad runs such backward functions as written."""
+    return fn

@@ -1,0 +1,3 @@
+"""All operations, one file per family; importing them attaches the Tensor methods and operators."""
+
+from . import convert, creation, elementwise, index, inplace, linalg, nn_ops, random, reduce, shape  # noqa: F401

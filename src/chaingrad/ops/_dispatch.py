@@ -1,0 +1,64 @@
+"""Turning user arguments into tensors of one dtype before an op runs (torch's type promotion)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._dtype import from_numpy_dtype, result_type
+from ..autograd.function import apply
+from ..tensor import Tensor
+
+
+def as_operand(x, like: Tensor | None = None) -> Tensor:
+    """A tensor for ``x``; Python scalars and arrays become constants (no gradient)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (numbers.Number, np.number, np.bool_)):
+        dt = result_type(like, x).np if like is not None else None
+        return Tensor._wrap(np.asarray(x, dtype=dt))
+    from .creation import to_array
+
+    return Tensor._wrap(to_array(x))
+
+
+def promote(a: Tensor, b) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors of their common (torch-promoted) dtype."""
+    if isinstance(b, Tensor):
+        da, db = a._data.dtype, b._data.dtype
+        if da is db or da == db:
+            return a, b
+        rt = result_type(a, b).np
+        return (a if da == rt else a.to(from_numpy_dtype(rt))), (b if db == rt else b.to(from_numpy_dtype(rt)))
+    if isinstance(b, (float, int)):  # the common case: a Python scalar
+        rt = result_type(a, b).np
+        if a._data.dtype != rt:
+            a = a.to(from_numpy_dtype(rt))
+        return a, Tensor._wrap(np.array(b, dtype=rt))
+    b = as_operand(b)
+    return promote(a, b)
+
+
+def binary(op, a: Tensor, b, reverse: bool = False):
+    """``op(a, b)`` after promotion, or ``op(b, a)`` with ``reverse`` (for ``2 - x``)."""
+    a, b = promote(a, b)
+    return apply(op, b, a) if reverse else apply(op, a, b)
+
+
+def binary_any(op, a, b):
+    """``op(a, b)`` where either argument may be a Python scalar or an array."""
+    if isinstance(a, Tensor):
+        return binary(op, a, b)
+    if isinstance(b, Tensor):
+        return binary(op, b, a, reverse=True)
+    return binary(op, as_operand(a), b)
+
+
+def to_float(t: Tensor) -> Tensor:
+    """Integer and bool tensors become the default float dtype (for exp, sqrt, division ...)."""
+    if t._data.dtype.kind == "f":
+        return t
+    from .._dtype import get_default_dtype
+
+    return t.to(get_default_dtype())

@@ -1,0 +1,220 @@
+"""Making tensors: from data (``tensor``, ``as_tensor``, ``from_numpy``) and by shape (``zeros`` ...)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._dtype import dtype as DType
+from .._dtype import from_numpy_dtype, get_default_dtype, int64, scalar_dtype, to_dtype
+from ..tensor import Size, Tensor, _init
+
+
+def _plain(data):
+    """Nested lists/tuples with tensors replaced by their arrays, so NumPy can read them."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_plain(x) for x in data]
+    return data
+
+
+def to_array(data: Any, dtype=None, copy: bool = True) -> np.ndarray:
+    """An array for ``data`` with torch's dtype inference (Python floats -> default float dtype)."""
+    target = None if dtype is None else to_dtype(dtype).np
+    if isinstance(data, Tensor):
+        a = data._data
+        return a.astype(target if target is not None else a.dtype, copy=copy)
+    if isinstance(data, (np.ndarray, np.generic)):
+        a = np.asarray(data)
+        from_numpy_dtype(a.dtype)  # raises for unsupported dtypes
+        return np.array(a, dtype=target, copy=copy) if (copy or target is not None) else a
+    if isinstance(data, (bool, int, float)):
+        return np.array(data, dtype=target if target is not None else scalar_dtype(data).np)
+    try:
+        a = np.array(_plain(data))
+    except ValueError as e:
+        raise ValueError(f"tensor: could not build a tensor from the data: {e} (nested lists must have equal "
+                         "lengths)") from None
+    if a.dtype.kind == "O" or a.dtype.kind in "US":
+        raise TypeError(f"tensor: can't convert {type(data).__name__} of {a.dtype} values; give numbers, "
+                        "nested lists of numbers, or arrays")
+    if target is not None:
+        return a.astype(target, copy=False)
+    if a.dtype.kind == "f":
+        return a.astype(get_default_dtype().np, copy=False)
+    if a.dtype.kind in "iu":
+        return a.astype(np.int64, copy=False)
+    return a
+
+
+def tensor(data: Any, *, dtype: DType | None = None, device=None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors)."""
+    t = object.__new__(Tensor)
+    _init(t, to_array(data, dtype), requires_grad)
+    return t
+
+
+def as_tensor(data: Any, dtype: DType | None = None, device=None) -> Tensor:
+    """Like ``tensor``, but shares memory with a NumPy array or tensor when no conversion is needed."""
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype is to_dtype(dtype) else data.to(dtype)
+    t = object.__new__(Tensor)
+    _init(t, to_array(data, dtype, copy=False), False)
+    return t
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray`` (its dtype is kept)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    from_numpy_dtype(ndarray.dtype)
+    return Tensor._wrap(ndarray)
+
+
+def parse_size(size: tuple, op: str = "size") -> tuple[int, ...]:
+    """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(chaingrad.Size([2, 3]))``."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.item()
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"{op}(): argument 'size' must be a tuple of ints, but found element of type "
+                            f"{type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"{op}(): Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
+    t = object.__new__(Tensor)
+    _init(t, array, requires_grad)
+    return t
+
+
+def _float_or(dtype) -> np.dtype:
+    return (get_default_dtype() if dtype is None else to_dtype(dtype)).np
+
+
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(parse_size(size, "zeros"), _float_or(dtype)), requires_grad)
+
+
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(parse_size(size, "ones"), _float_or(dtype)), requires_grad)
+
+
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+          memory_format=None) -> Tensor:
+    return _new(np.empty(parse_size(size, "empty"), _float_or(dtype)), requires_grad)
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+    d = scalar_dtype(fill_value).np if dtype is None else to_dtype(dtype).np
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _new(np.full(parse_size((size,), "full"), fill_value, d), requires_grad)
+
+
+def _like(input: Tensor, dtype):
+    return input._data.shape, (input._data.dtype if dtype is None else to_dtype(dtype).np)
+
+
+def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    shape, d = _like(input, dtype)
+    return _new(np.zeros(shape, d), requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+    shape, d = _like(input, dtype)
+    return _new(np.ones(shape, d), requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    shape, d = _like(input, dtype)
+    return _new(np.empty(shape, d), requires_grad)
+
+
+def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+    shape, d = _like(input, dtype)
+    return _new(np.full(shape, fill_value, d), requires_grad)
+
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """``arange(5)`` -> int64 [0..4]; any float argument gives the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = values
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) / step < 0:
+        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in values)
+        d = get_default_dtype().np if is_float else int64.np
+    else:
+        d = to_dtype(dtype).np
+    n = math.ceil((end - start) / step)
+    return _new((start + np.arange(n, dtype=np.float64) * step).astype(d) if d.kind == "f"
+                else np.arange(start, end, step, dtype=d), requires_grad)
+
+
+def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    if steps < 0:
+        raise RuntimeError("linspace: number of steps must be non-negative")
+    return _new(np.linspace(float(start), float(end), steps).astype(_float_or(dtype)), requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad: bool = False,
+             **kw) -> Tensor:
+    return _new((base ** np.linspace(float(start), float(end), steps)).astype(_float_or(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,
+        requires_grad: bool = False) -> Tensor:
+    return _new(np.eye(n, n if m is None else m, dtype=_float_or(dtype)), requires_grad)
+
+
+def scalar_tensor(s, *, dtype=None, **kw) -> Tensor:
+    return _new(np.array(s, dtype=_float_or(dtype)), kw.get("requires_grad", False))
+
+
+def _attach() -> None:
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    Tensor.new_tensor = new_tensor
+    Tensor.new_zeros = new_zeros
+    Tensor.new_ones = new_ones
+    Tensor.new_full = new_full
+    Tensor.new_empty = new_empty
+
+
+_attach()
+_ = (Size, from_numpy_dtype)

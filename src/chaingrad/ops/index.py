@@ -1,0 +1,188 @@
+"""Indexing: ``x[...]`` (slices, ints, None, ..., integer and boolean tensors), ``gather``,
+``index_select``, ``masked_fill``; the gradient of a read is a scatter-add back into the input's shape,
+so repeated indices accumulate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Node, apply
+from ..tensor import Tensor, _check_dim
+from ._dispatch import as_operand, promote
+
+
+def _index_part(i):
+    if isinstance(i, Tensor):
+        a = i._data
+        if a.dtype.kind == "f":
+            raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors (got {i.dtype})")
+        return a
+    if isinstance(i, range):
+        return np.arange(i.start, i.stop, i.step, dtype=np.int64)
+    if isinstance(i, list):
+        parts = [_index_part(x) for x in i]
+        return np.array(parts)
+    return i
+
+
+def to_index(key):
+    """A NumPy index for ``key``; returns (index, is_basic). Basic indexing gives views."""
+    parts = key if isinstance(key, tuple) else (key,)
+    parts = tuple(_index_part(p) for p in parts)
+    basic = all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) for p in parts)
+    if not isinstance(key, tuple) and not (isinstance(key, list) and basic):
+        return parts[0], basic
+    return parts, basic
+
+
+class Index(Node):
+    formulas = ("dL/dx = dL/dout scattered (added) back to the indexed positions, 0 elsewhere",)
+    is_view = True  # basic indexing shares memory; advanced indexing returns a copy (see index())
+
+    def forward(ctx, x, index=None, basic=True):
+        ctx.shape, ctx.index, ctx.basic = x.shape, index, basic
+        return x[index]
+
+    def backward(ctx, g):
+        return apply(IndexAdd, g, index=ctx.index, basic=ctx.basic, shape=ctx.shape)
+
+
+class AdvancedIndex(Index):
+    is_view = False
+
+
+class IndexAdd(Node):
+    """zeros(shape) with ``g`` added at ``index``: the backward of indexing (and its own derivative)."""
+
+    formulas = ("dL/dg = dL/dout[index]",)
+
+    def forward(ctx, g, index=None, basic=True, shape=()):
+        ctx.index, ctx.basic = index, basic
+        out = np.zeros(shape, dtype=g.dtype)
+        if basic:
+            out[index] = g
+        else:
+            np.add.at(out, index, g)
+        return out
+
+    def backward(ctx, gg):
+        return apply(Index if ctx.basic else AdvancedIndex, gg, index=ctx.index, basic=ctx.basic)
+
+
+class IndexPut(Node):
+    """``x[index] = v`` as a value: x with ``v`` written at ``index`` (used by ``__setitem__``)."""
+
+    input_names = ("x", "v")
+    formulas = ("dL/dx = dL/dout with 0 at the overwritten positions", "dL/dv = dL/dout[index]")
+
+    def forward(ctx, x, v, index=None, basic=True):
+        ctx.index, ctx.basic = index, basic
+        out = x.copy()
+        out[index] = v
+        return out
+
+    def backward(ctx, g):
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            keep = np.ones(g._data.shape, dtype=g._data.dtype)
+            keep[ctx.index] = 0
+            gx = g * Tensor._wrap(keep)
+        if ctx.needs_input_grad[1]:
+            gv = apply(Index if ctx.basic else AdvancedIndex, g, index=ctx.index, basic=ctx.basic)
+        return gx, gv
+
+
+def index(x: Tensor, key) -> Tensor:
+    idx, basic = to_index(key)
+    if x._data.ndim == 0 and not basic:
+        raise IndexError("too many indices for tensor of dimension 0")
+    try:
+        return apply(Index if basic else AdvancedIndex, x, index=idx, basic=basic)
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {list(x._data.shape)})") from None
+
+
+def setitem(x: Tensor, key, value) -> None:
+    """``x[key] = value`` in place (value broadcast to the indexed region)."""
+    from .inplace import inplace
+
+    idx, basic = to_index(key)
+    v = value if isinstance(value, Tensor) else as_operand(value, x)
+    if v._data.dtype != x._data.dtype:
+        v = v.to(x.dtype)
+    inplace(x, lambda old: apply(IndexPut, old, v, index=idx, basic=basic), "setitem", (v,))
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    d = _check_dim(dim, input._data.ndim, "index_select")
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    return apply(AdvancedIndex, input, index=(slice(None),) * d + (idx.reshape(-1),), basic=False)
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """out[i][j] = input[i][index[i][j]] along ``dim`` (shapes as torch.gather)."""
+    d = _check_dim(dim, input._data.ndim, "gather")
+    idx = index._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"gather(): Expected dtype int64 for index, got {index.dtype}")
+    if idx.ndim != input._data.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor "
+                           f"(gather: input {list(input._data.shape)}, index {list(idx.shape)})")
+    grids = list(np.ix_(*[np.arange(s) for s in idx.shape]))
+    grids[d] = idx
+    return apply(AdvancedIndex, input, index=tuple(grids), basic=False)
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int) -> Tensor:
+    return gather(input, dim, indices.expand(*[s if i == _check_dim(dim, input.ndim, "take_along_dim") else -1
+                                                for i, s in enumerate(indices.shape)]))
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    from .elementwise import where
+
+    if mask._data.dtype.kind != "b":
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
+    v = value if isinstance(value, Tensor) else Tensor._wrap(np.array(value, dtype=input._data.dtype))
+    a, v = promote(input, v)
+    return where(mask, v.to(input.dtype), input)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
+    return index(input.expand(shape), mask.expand(shape))
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    idx = np.nonzero(input._data)
+    if as_tuple:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in idx)
+    return Tensor._wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((1, 0), np.int64))
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """input with src added at ``index`` along ``dim`` (repeated indices accumulate)."""
+    d = _check_dim(dim, input._data.ndim, "scatter_add")
+    grids = list(np.ix_(*[np.arange(s) for s in index._data.shape]))
+    grids[d] = index._data
+    src = src[tuple(slice(0, s) for s in index._data.shape)]
+    return input + apply(IndexAdd, src, index=tuple(grids), basic=False, shape=input._data.shape)
+
+
+def _attach() -> None:
+    T = Tensor
+    T.__getitem__ = index
+    T.__setitem__ = setitem
+    T.index_select = index_select
+    T.gather = gather
+    T.take_along_dim = take_along_dim
+    T.masked_fill = masked_fill
+    T.masked_select = masked_select
+    T.nonzero = nonzero
+    T.scatter_add = scatter_add
+
+
+_attach()

@@ -1,0 +1,183 @@
+"""In-place operations (``x += 1``, ``x.mul_(2)``, ``x[0] = 5``, ``w.data.normal_()``).
+
+An in-place op is recorded as its out-of-place twin whose result is written back into the tensor's own
+memory (so views see it); the tensor then points at the new node, and its version counter moves on so
+that a backward needing the old values can tell they are gone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Node, apply
+from ..autograd.grad_mode import state
+from ..tensor import Tensor
+
+LEAF_MESSAGE = ("a leaf Variable that requires grad is being used in an in-place operation ({op} on a tensor "
+                "of shape {shape}). Do the update under `with chaingrad.no_grad():`, or on `.data`.")
+
+
+def inplace(t: Tensor, compute, op: str, others=()) -> Tensor:
+    """Replace ``t``'s values with ``compute(t_old)``, recording the op when gradients are needed."""
+    record = state.enabled and (t.requires_grad or any(o.requires_grad for o in others if isinstance(o, Tensor)))
+    if record:
+        if t.requires_grad and t.grad_fn is None:
+            raise RuntimeError(LEAF_MESSAGE.format(op=op, shape=list(t._data.shape)))
+        if t._base is not None and t._base.requires_grad:
+            raise RuntimeError(
+                f"{op}: in-place modification of a view of a tensor that is part of a graph is not supported "
+                f"(view of shape {list(t._data.shape)}). Use an out-of-place operation, e.g. torch.cat or "
+                "x = x.clone() before modifying it.")
+        old = Tensor._wrap(t._data.copy(), t.requires_grad)
+        old.grad_fn, old._output_nr = t.grad_fn, t._output_nr
+        out = compute(old)
+    else:
+        prev = state.enabled
+        state.enabled = False
+        try:
+            out = compute(t)
+        finally:
+            state.enabled = prev
+    _write(t, out, op)
+    if record:
+        t.grad_fn, t._output_nr, t.requires_grad = out.grad_fn, out._output_nr, out.requires_grad
+    t._version[0] += 1
+    return t
+
+
+def _write(t: Tensor, out: Tensor, op: str) -> None:
+    a, r = t._data, out._data
+    if r.shape != a.shape:
+        try:
+            r = np.broadcast_to(r, a.shape)
+        except ValueError:
+            raise RuntimeError(f"{op}: output with shape {list(a.shape)} doesn't match the broadcast shape "
+                               f"{list(np.broadcast_shapes(a.shape, r.shape))}") from None
+    if r.dtype != a.dtype and not np.can_cast(r.dtype, a.dtype, casting="same_kind"):
+        from .._dtype import from_numpy_dtype
+
+        raise RuntimeError(f"{op}: result type {from_numpy_dtype(r.dtype).name.capitalize()} can't be cast to the "
+                           f"desired output type {from_numpy_dtype(a.dtype).name.capitalize()}")
+    if not a.flags.writeable:
+        raise RuntimeError(f"{op}: unsupported operation: this tensor shares memory with an expanded (broadcast) "
+                           "tensor and can't be written; use .clone() first")
+    np.copyto(a, r, casting="unsafe")
+
+
+class Fill(Node):
+    """Every element replaced by ``value`` (which may be a tensor that requires grad)."""
+
+    input_names = ("x", "value")
+    formulas = ("dL/dx = 0 (overwritten)", "dL/dvalue = dL/dout (summed over the broadcast)")
+
+    def forward(ctx, x, value):
+        return np.broadcast_to(value, x.shape).astype(x.dtype)
+
+    def backward(ctx, g):
+        return None, g
+
+
+def _arith(name: str, fn):
+    def method(self, other, *args, **kwargs):
+        others = (other,) if isinstance(other, Tensor) else ()
+        return inplace(self, lambda old: fn(old, other, *args, **kwargs), name, others)
+
+    method.__name__ = name
+    return method
+
+
+def _unary(name: str, fn):
+    def method(self, *args, **kwargs):
+        return inplace(self, lambda old: fn(old, *args, **kwargs), name)
+
+    method.__name__ = name
+    return method
+
+
+def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
+    """Copy ``src`` (broadcast, converted to this dtype) into this tensor."""
+    src = src if isinstance(src, Tensor) else Tensor._wrap(np.asarray(src))
+    if src._data.dtype != self._data.dtype:
+        src = src.to(self.dtype)
+    try:
+        np.broadcast_shapes(src._data.shape, self._data.shape)
+    except ValueError:
+        raise RuntimeError(f"copy_: the source of shape {list(src._data.shape)} can't be broadcast to the "
+                           f"destination of shape {list(self._data.shape)}") from None
+    return inplace(self, lambda old: apply(Fill, old, src), "copy_", (src,))
+
+
+def fill_(self: Tensor, value) -> Tensor:
+    v = value if isinstance(value, Tensor) else Tensor._wrap(np.array(value, dtype=self._data.dtype))
+    return copy_(self, v)
+
+
+def zero_(self: Tensor) -> Tensor:
+    if not (state.enabled and self.requires_grad):
+        self._data.fill(0)
+        self._version[0] += 1
+        return self
+    return fill_(self, 0)
+
+
+def _random_fill(self: Tensor, values: np.ndarray, op: str) -> Tensor:
+    return inplace(self, lambda old: apply(Fill, old, Tensor._wrap(values.astype(self._data.dtype))), op)
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    from .random import _rng
+
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    return _random_fill(self, mean + std * _rng(generator).standard_normal(self._data.shape), "normal_")
+
+
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+    from .random import _rng
+
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+    return _random_fill(self, _rng(generator).uniform(a, b, self._data.shape), "uniform_")
+
+
+def bernoulli_(self: Tensor, p: float = 0.5, *, generator=None) -> Tensor:
+    from .random import _rng
+
+    return _random_fill(self, (_rng(generator).random(self._data.shape) < p), "bernoulli_")
+
+
+def _attach() -> None:
+    from . import elementwise as ew
+    from .index import masked_fill
+
+    T = Tensor
+    T.add_ = _arith("add_", ew.add)
+    T.sub_ = _arith("sub_", ew.sub)
+    T.mul_ = _arith("mul_", ew.mul)
+    T.div_ = _arith("div_", ew.div)
+    T.pow_ = _arith("pow_", ew.pow)
+    T.remainder_ = _arith("remainder_", ew.remainder)
+    T.maximum_ = _arith("maximum_", ew.maximum)
+    T.masked_fill_ = lambda self, mask, value: inplace(
+        self, lambda old: masked_fill(old, mask, value), "masked_fill_",
+        (value,) if isinstance(value, Tensor) else ())
+    T.subtract_, T.multiply_, T.divide_ = T.sub_, T.mul_, T.div_
+    T.__iadd__ = lambda self, other: T.add_(self, other)
+    T.__isub__ = lambda self, other: T.sub_(self, other)
+    T.__imul__ = lambda self, other: T.mul_(self, other)
+    T.__itruediv__ = lambda self, other: T.div_(self, other)
+    T.__ipow__ = lambda self, other: T.pow_(self, other)
+    T.__imod__ = lambda self, other: T.remainder_(self, other)
+    T.__ifloordiv__ = _arith("floor_divide_", ew.floor_divide)
+    for name in ("neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid",
+                 "relu", "floor", "ceil", "round", "trunc", "sign", "square", "reciprocal", "clamp", "clip"):
+        setattr(T, name + "_", _unary(name + "_", getattr(ew, name)))
+    T.copy_ = copy_
+    T.fill_ = fill_
+    T.zero_ = zero_
+    T.normal_ = normal_
+    T.uniform_ = uniform_
+    T.bernoulli_ = bernoulli_
+
+
+_attach()

@@ -1,0 +1,191 @@
+"""Matrix products: ``matmul``/``@`` (1-D, 2-D, batched, broadcast), mm, bmm, mv, dot, outer, einsum."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Node, apply
+from ..tensor import Tensor
+
+
+class MatMul(Node):
+    input_names = ("A", "B")
+    formulas = ("dL/dA = dL/dout @ B^T", "dL/dB = A^T @ dL/dout")
+
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = g @ b.mT
+        if ctx.needs_input_grad[1]:
+            if a._data.ndim > 2 and b._data.ndim == 2:  # fold the batch into one GEMM
+                k = a._data.shape[-1]
+                gb = a.reshape(-1, k).mT @ g.reshape(-1, g._data.shape[-1])
+            else:
+                gb = a.mT @ g
+        return ga, gb
+
+
+def _check(a: Tensor, b: Tensor, op: str) -> None:
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        bad = a if not isinstance(a, Tensor) else b
+        raise TypeError(f"{op}(): argument must be Tensor, not {type(bad).__name__}")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype} "
+                           f"({op}); convert one with .to(other.dtype)")
+    if a._data.ndim == 0 or b._data.ndim == 0:
+        raise RuntimeError(f"both arguments to {op} need to be at least 1D, but they are "
+                           f"{a._data.ndim}D and {b._data.ndim}D")
+
+
+def _shape_error(a: Tensor, b: Tensor) -> RuntimeError:
+    sa = "x".join(map(str, a._data.shape))
+    sb = "x".join(map(str, b._data.shape))
+    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb}): the last dim of the first "
+                        "must equal the first (row) dim of the second")
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with NumPy/torch rules: 1-D operands are promoted and the extra dim removed."""
+    _check(input, other, "matmul")
+    a, b = input, other
+    if a._data.shape[-1] != b._data.shape[-2 if b._data.ndim > 1 else 0]:
+        if a._data.ndim == 1 and b._data.ndim == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a._data.shape[0]}] and src "
+                               f"[{b._data.shape[0]}] to have the same number of elements, but got "
+                               f"{a._data.shape[0]} and {b._data.shape[0]} elements respectively")
+        raise _shape_error(a, b)
+    if a._data.ndim >= 2 and b._data.ndim >= 2:
+        try:
+            np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])
+        except ValueError:
+            raise RuntimeError(f"matmul: the batch dimensions of {list(a._data.shape)} and {list(b._data.shape)} "
+                               "are not broadcastable") from None
+        return apply(MatMul, a, b)
+    squeeze = []
+    if a._data.ndim == 1:
+        a = a.unsqueeze(0)
+        squeeze.append(-2)
+    if b._data.ndim == 1:
+        b = b.unsqueeze(-1)
+        squeeze.append(-1)
+    out = apply(MatMul, a, b)
+    shape = out._data.shape
+    keep = [s for i, s in enumerate(shape) if i - len(shape) not in squeeze]
+    return out.reshape(keep)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    _check(input, mat2, "mm")
+    if input._data.ndim != 2 or mat2._data.ndim != 2:
+        raise RuntimeError(f"mm(): self must be a matrix and mat2 must be a matrix (got {input._data.ndim}D and "
+                           f"{mat2._data.ndim}D)")
+    if input._data.shape[1] != mat2._data.shape[0]:
+        raise _shape_error(input, mat2)
+    return apply(MatMul, input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    _check(input, mat2, "bmm")
+    if input._data.ndim != 3 or mat2._data.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor (bmm got {input._data.ndim}D and {mat2._data.ndim}D)")
+    if input._data.shape[0] != mat2._data.shape[0] or input._data.shape[2] != mat2._data.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{input._data.shape[0]}, {input._data.shape[2]}] but got: "
+                           f"[{mat2._data.shape[0]}, {mat2._data.shape[1]}].")
+    return apply(MatMul, input, mat2)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    _check(input, vec, "mv")
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, {vec._data.ndim}")
+    return matmul(input, vec)
+
+
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    _check(input, tensor, "dot")
+    if input._data.ndim != 1 or tensor._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {tensor._data.ndim}D tensors")
+    return matmul(input, tensor)
+
+
+inner = dot
+vdot = dot
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+ger = outer
+
+
+class Einsum(Node):
+    formulas = ("dL/dx_k = einsum of dL/dout with the other operands, back to x_k's indices",)
+
+    def forward(ctx, *xs, equation=""):
+        ctx.equation = equation
+        ctx.save_for_backward(*xs)
+        return np.einsum(equation, *xs, optimize=len(xs) > 2)
+
+    def backward(ctx, g):
+        xs = ctx.saved_tensors
+        ins, out = ctx.equation.split("->")
+        subs = ins.split(",")
+        grads = []
+        for k, (x, sub) in enumerate(zip(xs, subs)):
+            if not ctx.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [(s, t) for j, (s, t) in enumerate(zip(subs, xs)) if j != k]
+            have = set(out).union(*[set(s) for s, _ in others])
+            keep = "".join(c for c in sub if c in have)
+            eq = ",".join([out] + [s for s, _ in others]) + "->" + keep
+            part = einsum(eq, g, *[t for _, t in others])
+            if keep != sub:
+                shape = [x._data.shape[i] if c in keep else 1 for i, c in enumerate(sub)]
+                part = part.reshape([x._data.shape[i] if c in keep else 1 for i, c in enumerate(sub)])
+                part = part.expand(x._data.shape) if shape != list(x._data.shape) else part
+            grads.append(part)
+        return tuple(grads)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation, e.g. ``einsum("ij,jk->ik", a, b)``."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    ins = eq.split("->")[0].split(",")
+    if len(ins) != len(operands):
+        raise RuntimeError(f"einsum(): {len(ins)} operands in the equation '{equation}' but {len(operands)} given")
+    for s, t in zip(ins, operands):
+        if "." in s:
+            raise NotImplementedError("einsum with '...' is not supported; write the dims out")
+        if len(s) != t._data.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) does not match the "
+                               f"number of dimensions ({t._data.ndim}) for operand {ins.index(s)}")
+        if len(set(s)) != len(s):
+            raise NotImplementedError("einsum with a repeated index in one operand (a diagonal) is not supported")
+    if "->" not in eq:
+        letters = "".join(ins)
+        eq = eq + "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    from .._dtype import result_type
+
+    rt = result_type(*operands)
+    operands = [t if t.dtype is rt else t.to(rt) for t in operands]
+    return apply(Einsum, *operands, equation=eq)
+
+
+def _attach() -> None:
+    T = Tensor
+    T.__matmul__ = matmul
+    T.__rmatmul__ = lambda self, other: matmul(other, self)
+    T.matmul, T.mm, T.bmm, T.mv, T.dot, T.outer, T.inner = matmul, mm, bmm, mv, dot, outer, inner
+
+
+_attach()

@@ -1,0 +1,222 @@
+"""Softmax, log-softmax and the fused, numerically stable cross-entropy used by classifiers."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..autograd.function import Node, apply
+from ..autograd.grad_mode import state
+from ..tensor import Tensor, _check_dim
+from ._dispatch import to_float
+
+
+class Softmax(Node):
+    formulas = ("dL/dx = out * (dL/dout - sum(dL/dout * out, dim))",)
+
+    def forward(ctx, x, dim=-1):
+        e = np.exp(x - np.amax(x, axis=dim, keepdims=True))
+        out = e / np.sum(e, axis=dim, keepdims=True)
+        ctx.dim = dim
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return out * (g - (g * out).sum(ctx.dim, keepdim=True))
+
+
+class LogSoftmax(Node):
+    formulas = ("dL/dx = dL/dout - softmax(x) * sum(dL/dout, dim)",)
+
+    def forward(ctx, x, dim=-1):
+        shifted = x - np.amax(x, axis=dim, keepdims=True)
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        ctx.dim = dim
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g - out.exp() * g.sum(ctx.dim, keepdim=True)
+
+
+class CrossEntropy(Node):
+    """Mean or sum of -log softmax(x)[target] over a batch, fused into one stable op."""
+
+    input_names = ("logits",)
+    formulas = ("dL/dlogits = (softmax(logits) - onehot(target)) * dL/dout / N   (N = batch size for 'mean')",)
+
+    def forward(ctx, x, target=None, reduction="mean"):
+        shifted = x - np.amax(x, axis=1, keepdims=True)
+        lse = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        logp = shifted - lse
+        rows = np.arange(x.shape[0])
+        losses = -logp[rows, target]
+        ctx.target, ctx.reduction, ctx.rows = target, reduction, rows
+        ctx.save_for_backward(x)
+        ctx.probs = np.exp(logp)
+        if reduction == "none":
+            return losses
+        total = np.sum(losses)
+        return total / x.shape[0] if reduction == "mean" else total
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        probs = softmax(x, 1) if state.enabled else Tensor._wrap(ctx.probs)  # recorded only for create_graph
+        onehot = np.zeros(x._data.shape, dtype=x._data.dtype)
+        onehot[ctx.rows, ctx.target] = 1
+        scale = g if ctx.reduction != "mean" else g / x._data.shape[0]
+        if ctx.reduction == "none":
+            scale = g.unsqueeze(1)
+        return (probs - Tensor._wrap(onehot)) * scale
+
+
+def _softmax_dim(ndim: int, name: str) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``, computed without overflow."""
+    if dtype is not None:
+        input = input.to(dtype)
+    input = to_float(input)
+    if dim is None:
+        dim = _softmax_dim(input._data.ndim, "softmax")
+    if input._data.ndim == 0:
+        return apply(Softmax, input.reshape(1), dim=0).reshape(())
+    return apply(Softmax, input, dim=_check_dim(dim, input._data.ndim, "softmax"))
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """log(softmax(x)) along ``dim``, computed stably (never log of 0)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    input = to_float(input)
+    if dim is None:
+        dim = _softmax_dim(input._data.ndim, "log_softmax")
+    if input._data.ndim == 0:
+        return apply(LogSoftmax, input.reshape(1), dim=0).reshape(())
+    return apply(LogSoftmax, input, dim=_check_dim(dim, input._data.ndim, "log_softmax"))
+
+
+def _check_reduction(reduction: str, op: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction ({op}: use 'mean', 'sum' or 'none')")
+
+
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None, ignore_index: int = -100,
+             reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices, given log-probabilities (N, C) or (N, C, d1, ...)."""
+    _check_reduction(reduction, "nll_loss")
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype} (nll_loss targets are class "
+                           "indices; use .long())")
+    x = input
+    if x._data.ndim == 1:
+        x, target = x.unsqueeze(0), target.reshape(1)
+    if x._data.ndim > 2:  # (N, C, d1, ...) -> (N * d1 * ..., C)
+        c = x._data.shape[1]
+        x = x.movedim(1, -1).reshape(-1, c)
+        target = target.reshape(-1)
+    n, c = x._data.shape
+    t = target._data
+    if t.shape[0] != n:
+        raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({t.shape[0]}).")
+    valid = t != ignore_index
+    if ((t[valid] < 0) | (t[valid] >= c)).any():
+        bad = t[valid][(t[valid] < 0) | (t[valid] >= c)][0]
+        raise IndexError(f"Target {bad} is out of bounds: nll_loss expects class indices in [0, {c - 1}] "
+                         f"for {c} classes")
+    safe_t = np.where(valid, t, 0)
+    picked = x[np.arange(n), safe_t]
+    w = np.ones(n, dtype=x._data.dtype) if weight is None else weight._data[safe_t].astype(x._data.dtype)
+    w = Tensor._wrap(w * valid)
+    losses = -picked * w
+    if reduction == "none":
+        return losses.reshape(target.shape) if input._data.ndim > 1 else losses.reshape(())
+    if reduction == "sum":
+        return losses.sum()
+    return losses.sum() / w.sum()
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits against class indices or class probabilities."""
+    _check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    t = target._data
+    if (input._data.ndim == 2 and t.ndim == 1 and t.dtype.kind in "iu" and weight is None
+            and label_smoothing == 0.0 and input._data.dtype.kind == "f"):
+        n, c = input._data.shape
+        if t.shape[0] != n:
+            raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({t.shape[0]}).")
+        if not (t != ignore_index).all():
+            pass  # fall through to the general path below
+        else:
+            if t.size and (t.min() < 0 or t.max() >= c):
+                bad = t[(t < 0) | (t >= c)][0]
+                raise IndexError(f"Target {bad} is out of bounds: cross_entropy expects class indices in "
+                                 f"[0, {c - 1}] for {c} classes")
+            return apply(CrossEntropy, input, target=t, reduction=reduction)
+    class_dim = 1 if input._data.ndim > 1 else 0
+    logp = log_softmax(input, class_dim)
+    c = input._data.shape[class_dim]
+    if t.dtype.kind == "f":  # class probabilities
+        if t.shape != input._data.shape:
+            raise RuntimeError(f"cross_entropy: probability targets must have the input's shape "
+                               f"{list(input._data.shape)}, got {list(t.shape)}")
+        probs = target * (1 - label_smoothing) + label_smoothing / c if label_smoothing else target
+        w = 1 if weight is None else weight.reshape([-1 if i == class_dim else 1 for i in range(input.ndim)])
+        losses = -(logp * probs * w).sum(class_dim)
+        if reduction == "mean":
+            return losses.sum() / (losses.numel() if input.ndim > 1 else 1)
+        return _reduce(losses, reduction)
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype}: cross_entropy targets are class "
+                           "indices (int64) or class probabilities (float, same shape as the input)")
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if not label_smoothing:
+        return nll
+    valid = Tensor._wrap((t != ignore_index).astype(input._data.dtype))
+    w = 1 if weight is None else weight.reshape([-1 if i == class_dim else 1 for i in range(input.ndim)])
+    smooth = -(logp * w).sum(class_dim) * valid
+    if reduction == "mean":
+        denom = valid.sum() if weight is None else (weight[Tensor._wrap(np.where(t != ignore_index, t, 0))] *
+                                                    valid).sum()
+        smooth = smooth.sum() / denom
+    else:
+        smooth = _reduce(smooth, reduction)
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """Mean squared error; warns like torch when the shapes differ (broadcasting is rarely meant)."""
+    _check_reduction(reduction, "mse_loss")
+    if input.shape != target.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
+                      "the same size.", stacklevel=2)
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def _attach() -> None:
+    Tensor.softmax = softmax
+    Tensor.log_softmax = log_softmax
+
+
+_attach()

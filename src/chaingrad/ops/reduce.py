@@ -1,0 +1,371 @@
+"""Reductions: sum, mean, prod, max/min, var/std, norm, logsumexp, all/any, cumsum.
+
+A reduction's backward spreads the output gradient back over the reduced dimensions (``expand``).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .._dtype import get_default_dtype, to_dtype
+from ..autograd.function import Node, apply
+from ..tensor import Tensor
+from ._dispatch import to_float
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...] | None:
+    """``dim`` (int, tuple, list or None) as a sorted tuple of non-negative axes; IndexError when out of range."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if not dims:
+        return None
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    out = []
+    for d in dims:
+        if not lo <= d <= hi:
+            raise IndexError(f"{op}(): Dimension out of range (expected to be in range of [{lo}, {hi}], but got {d})")
+        d = d % ndim if ndim else 0
+        if d in out:
+            raise RuntimeError(f"{op}(): dim {d} appears multiple times in the list of dims")
+        out.append(d)
+    return tuple(sorted(out))
+
+
+def _kept_shape(shape: tuple, axes: tuple | None) -> tuple:
+    """The output shape with reduced axes kept as size 1 (for broadcasting the gradient back)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _spread(g: Tensor, shape: tuple, axes: tuple | None) -> Tensor:
+    """Broadcast a reduced gradient back to the input's shape."""
+    kept = _kept_shape(shape, axes)
+    if g._data.shape != kept:
+        g = g.reshape(kept)
+    return g.expand(shape)
+
+
+class Sum(Node):
+    formulas = ("dL/dx = dL/dout, copied to every summed element",)
+
+    def forward(ctx, x, axes=None, keepdim=False, dtype=None):
+        ctx.shape, ctx.axes = x.shape, axes
+        return np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
+
+    def backward(ctx, g):
+        return _spread(g, ctx.shape, ctx.axes)
+
+
+class SumTo(Node):
+    """Un-broadcasting: sum over the dims that broadcasting added or stretched."""
+
+    formulas = ("dL/dx = dL/dout, copied back over the broadcast dims",)
+
+    def forward(ctx, x, shape=()):
+        ctx.shape = x.shape
+        lead = x.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
+        out = np.sum(x, axis=axes, keepdims=True) if axes else x
+        return out.reshape(shape)
+
+    def backward(ctx, g):
+        return g.expand(ctx.shape)
+
+
+class Mean(Node):
+    formulas = ("dL/dx = dL/dout / N, for each of the N averaged elements",)
+
+    def forward(ctx, x, axes=None, keepdim=False):
+        ctx.shape, ctx.axes = x.shape, axes
+        out = np.mean(x, axis=axes, keepdims=keepdim)
+        ctx.count = x.size // max(out.size, 1) if x.size else 0
+        return out
+
+    def backward(ctx, g):
+        return _spread(g / ctx.count, ctx.shape, ctx.axes)
+
+
+class Prod(Node):
+    formulas = ("dL/dx_i = dL/dout * (product of all x_j with j != i)",)
+
+    def forward(ctx, x, axis=None, keepdim=False):
+        ctx.shape, ctx.axes = x.shape, (None if axis is None else (axis,))
+        out = np.prod(x, axis=axis, keepdims=keepdim)
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        gk = _spread(g, ctx.shape, ctx.axes)
+        if not (x._data == 0).any():
+            return gk * _spread(out, ctx.shape, ctx.axes) / x
+        # with zeros, divide-out fails: multiply the products before and after each element instead
+        a = x._data if ctx.axes is not None else x._data.reshape(-1)
+        axis = ctx.axes[0] if ctx.axes is not None else 0
+        ones = np.ones_like(np.take(a, [0], axis=axis))
+        before = np.cumprod(np.concatenate([ones, np.take(a, range(a.shape[axis] - 1), axis=axis)], axis), axis)
+        rev = np.flip(a, axis)
+        after = np.flip(np.cumprod(np.concatenate([ones, np.take(rev, range(a.shape[axis] - 1), axis=axis)], axis),
+                                   axis), axis)
+        others = (before * after).reshape(x._data.shape)
+        return gk * Tensor._wrap(others)
+
+
+class Amax(Node):
+    formulas = ("dL/dx = dL/dout where x is the max (shared evenly among ties), else 0",)
+
+    def forward(ctx, x, axes=None, keepdim=False, smallest=False):
+        ctx.shape, ctx.axes = x.shape, axes
+        out = (np.amin if smallest else np.amax)(x, axis=axes, keepdims=keepdim)
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        hit = x._data == _spread(out, ctx.shape, ctx.axes)._data
+        share = hit / np.sum(hit, axis=ctx.axes, keepdims=True)
+        return _spread(g, ctx.shape, ctx.axes) * Tensor._wrap(share.astype(g._data.dtype))
+
+
+class MaxDim(Node):
+    formulas = ("dL/dx = dL/dout at the index of the max along dim, else 0",)
+
+    def forward(ctx, x, dim=0, keepdim=False, smallest=False):
+        idx = (np.argmin if smallest else np.argmax)(x, axis=dim, keepdims=True)
+        ctx.shape, ctx.dim = x.shape, dim
+        ctx.indices = idx
+        out = np.take_along_axis(x, idx, axis=dim)
+        return out if keepdim else np.squeeze(out, axis=dim)
+
+    def backward(ctx, g):
+        onehot = np.zeros(ctx.shape, dtype=g._data.dtype)
+        np.put_along_axis(onehot, ctx.indices, 1, axis=ctx.dim)
+        return _spread(g, ctx.shape, (ctx.dim,)) * Tensor._wrap(onehot)
+
+
+class Norm(Node):
+    formulas = ("dL/dx = dL/dout * x / ||x||   (p = 2)",)
+
+    def forward(ctx, x, axes=None, keepdim=False):
+        ctx.shape, ctx.axes = x.shape, axes
+        out = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        n = _spread(out, ctx.shape, ctx.axes)
+        safe = n + Tensor._wrap((n._data == 0).astype(n._data.dtype))  # 0/0 -> 0, as torch
+        return _spread(g, ctx.shape, ctx.axes) * x / safe
+
+
+class LogSumExp(Node):
+    formulas = ("dL/dx = dL/dout * exp(x - logsumexp(x))   (= dL/dout * softmax(x))",)
+
+    def forward(ctx, x, axes=None, keepdim=False):
+        ctx.shape, ctx.axes = x.shape, axes
+        m = np.amax(x, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        ctx.save_for_backward(x, out)
+        return out if keepdim else out.reshape(np.sum(x, axis=axes).shape)
+
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        return _spread(g, ctx.shape, ctx.axes) * (x - out).exp()
+
+
+class CumSum(Node):
+    formulas = ("dL/dx_i = sum over j >= i of dL/dout_j",)
+
+    def forward(ctx, x, axis=0, dtype=None):
+        ctx.axis = axis
+        return np.cumsum(x, axis=axis, dtype=dtype)
+
+    def backward(ctx, g):
+        return g.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis)
+
+
+# -- public functions ------------------------------------------------------------------------------------
+def _float_input(input: Tensor, op: str) -> Tensor:
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"{op}(): could not infer output dtype. Input dtype must be either a floating point or complex "
+            f"dtype. Got: {input.dtype.name.capitalize()} (convert with .float() first)")
+    return input
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+    """Sum of all elements, or over ``dim`` (an int or tuple)."""
+    axes = normalize_dims(dim, input._data.ndim, "sum")
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu":
+        input = input.to(np.int64) if input._data.dtype != np.int64 else input
+    return apply(Sum, input, axes=axes, keepdim=keepdim)
+
+
+def sum_to(g: Tensor, shape: tuple) -> Tensor:
+    """Sum ``g`` down to ``shape`` (the reverse of broadcasting ``shape`` up to ``g.shape``)."""
+    if g._data.shape == tuple(shape):
+        return g
+    return apply(SumTo, g, shape=tuple(shape))
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    _float_input(input, "mean")
+    return apply(Mean, input, axes=normalize_dims(dim, input._data.ndim, "mean"), keepdim=keepdim)
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    axis = None if dim is None else normalize_dims(dim, input._data.ndim, "prod")[0]
+    return apply(Prod, input, axis=axis, keepdim=keepdim)
+
+
+def _extreme(input: Tensor, dim, keepdim: bool, smallest: bool, op: str):
+    if dim is None:
+        if input._data.size == 0:
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
+        return apply(Amax, input, axes=None, keepdim=False, smallest=smallest)
+    if isinstance(dim, Tensor):  # max(a, b)
+        from .elementwise import maximum, minimum
+
+        return minimum(input, dim) if smallest else maximum(input, dim)
+    (axis,) = normalize_dims(dim, input._data.ndim, op) or (0,)
+    values = apply(MaxDim, input, dim=axis, keepdim=keepdim, smallest=smallest)
+    idx = (np.argmin if smallest else np.argmax)(input._data, axis=axis, keepdims=keepdim)
+    return ValuesIndices(values, Tensor._wrap(np.asarray(idx, dtype=np.int64)))
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    """Largest element; with ``dim``, (values, indices); with a tensor, the elementwise maximum."""
+    return _extreme(input, dim, keepdim, False, "max")
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    return _extreme(input, dim, keepdim, True, "min")
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    return apply(Amax, input, axes=normalize_dims(dim, input._data.ndim, "amax"), keepdim=keepdim)
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    return apply(Amax, input, axes=normalize_dims(dim, input._data.ndim, "amin"), keepdim=keepdim, smallest=True)
+
+
+def _arg(fn, input: Tensor, dim, keepdim: bool, op: str) -> Tensor:
+    if dim is None:
+        out = fn(input._data.reshape(-1))
+        return Tensor._wrap(np.array(out, dtype=np.int64).reshape((1,) * input._data.ndim if keepdim else ()))
+    (axis,) = normalize_dims(dim, input._data.ndim, op) or (0,)
+    return Tensor._wrap(np.asarray(fn(input._data, axis=axis, keepdims=keepdim), dtype=np.int64))
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg(np.argmax, input, dim, keepdim, "argmax")
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg(np.argmin, input, dim, keepdim, "argmin")
+
+
+def _correction(dim, unbiased, correction, op):
+    if isinstance(dim, bool):  # var(x, True): the legacy `unbiased` position
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return dim, correction
+
+
+def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: float | None = None) -> Tensor:
+    """Variance with Bessel's correction by default (``correction=1``, i.e. ``unbiased=True``)."""
+    dim, correction = _correction(dim, unbiased, correction, "var")
+    _float_input(input, "var")
+    axes = normalize_dims(dim, input._data.ndim, "var")
+    n = input._data.size if axes is None else int(np.prod([input._data.shape[a] for a in axes]))
+    centered = input - mean(input, axes, keepdim=True)
+    return sum(centered * centered, axes, keepdim=keepdim) / float(n - correction) if n - correction > 0 else \
+        sum(centered * centered, axes, keepdim=keepdim) / 0.0
+
+
+def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: float | None = None) -> Tensor:
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Vector p-norm (2 and 'fro' by default; 1, inf, -inf and other p supported)."""
+    input = _float_input(input if dtype is None else input.to(dtype), "norm")
+    axes = normalize_dims(dim, input._data.ndim, "norm")
+    if p in ("fro", 2, 2.0, None):
+        return apply(Norm, input, axes=axes, keepdim=keepdim)
+    if p in (float("inf"), "inf"):
+        return amax(input.abs(), axes or (), keepdim)
+    if p in (float("-inf"), "-inf"):
+        return amin(input.abs(), axes or (), keepdim)
+    if p == 1:
+        return sum(input.abs(), axes, keepdim)
+    if p == 0:
+        return sum((input != 0).to(input.dtype), axes, keepdim)
+    return sum(input.abs() ** p, axes, keepdim) ** (1.0 / p)
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, computed without overflow."""
+    input = to_float(input)
+    return apply(LogSumExp, input, axes=normalize_dims(dim, input._data.ndim, "logsumexp"), keepdim=keepdim)
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    axes = normalize_dims(dim, input._data.ndim, "all")
+    return Tensor._wrap(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)))
+
+
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    axes = normalize_dims(dim, input._data.ndim, "any")
+    return Tensor._wrap(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)))
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    axes = normalize_dims(dim, input._data.ndim, "count_nonzero")
+    return Tensor._wrap(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))
+
+
+def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    (axis,) = normalize_dims(dim, input._data.ndim, "cumsum") or (0,)
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu":
+        input = input.long()
+    return apply(CumSum, input, axis=axis)
+
+
+def _attach() -> None:
+    for name in ("sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "norm",
+                 "logsumexp", "all", "any", "count_nonzero", "cumsum"):
+        setattr(Tensor, name, globals()[name])
+
+
+_attach()
+_ = (to_dtype, get_default_dtype)
