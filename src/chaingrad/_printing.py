@@ -92,7 +92,7 @@ def _body(a: np.ndarray, indent: int, summarize: bool, fmt: _ElementFormat) -> s
 
 def tensor_repr(t, prefix: str = "tensor(") -> str:
     """``tensor([[1.], [2.]], requires_grad=True)``, as torch prints it."""
-    from ._dtype import get_default_dtype, int64, bool_
+    from ._dtype import bool_, get_default_dtype, int64
 
     a = t._data
     indent = len(prefix)

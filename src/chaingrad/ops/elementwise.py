@@ -370,7 +370,8 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     elif rounding_mode == "trunc":
         q = q.trunc()
     else:
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+        raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found '{rounding_mode}'")
     a, b = promote(input if isinstance(input, Tensor) else as_operand(input, other), other)
     return q.to(a.dtype) if a._data.dtype.kind != "f" else q
 
