@@ -106,7 +106,7 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
     if a.size == 0 and a.shape != (0,):
         suffixes.append(f"size={tuple(a.shape)}")
     d = t.dtype
-    if d not in (get_default_dtype(), int64, bool_):
+    if d not in (get_default_dtype(), int64, bool_) or (a.size == 0 and d is not get_default_dtype()):
         suffixes.append(f"dtype={d!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -15,12 +15,63 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--epochs", type=int, default=100)
     demo.add_argument("--lr", type=float, default=0.01)
 
-    args = parser.parse_args(argv)
+    train = sub.add_parser("train", help="train a textbook model (linreg, softmax, mlp, lenet) with a progress "
+                           "bar, curves and saved weights")
+    train.add_argument("model", choices=["linreg", "softmax", "mlp", "lenet"],
+                       help="linreg: synthetic regression; softmax, mlp, lenet: the 8x8 digits")
+    train.add_argument("--epochs", type=int, default=None, help="default: the model's recipe (20, linreg 5)")
+    train.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's recipe)")
+    train.add_argument("--batch-size", type=int, default=None, help="default: the model's recipe")
+    train.add_argument("--seed", type=int, default=0, help="chaingrad.manual_seed for weights and shuffling")
+    train.add_argument("--out", default="chaingrad-train", help="folder for MODEL.png (curves) and MODEL.pt")
+    train.add_argument("--no-progress", action="store_true", help="no progress bars (per-epoch lines only)")
+
+    explain = sub.add_parser("explain", help="print the chain-rule trace of the seed's loss (or an MLP's) and "
+                             "draw its computational graph")
+    explain.add_argument("example", nargs="?", default="seed", choices=["seed", "mlp"],
+                         help="seed: the linear regression at its initial weights; mlp: a 2-layer MLP on 8 points")
+    explain.add_argument("--out", default="chaingrad-explain", help="folder for EXAMPLE-graph.png and .svg")
+
+    bench = sub.add_parser("bench", help="time chaingrad against PyTorch and hand-written NumPy (writes BENCHMARKS.md)",
+                           add_help=False)
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="options of benchmarks/run.py (try --help)")
+
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "bench":
+        return _bench(extra + args.bench_args)
+    if extra:
+        parser.error("unrecognized arguments: " + " ".join(extra))
     if args.command == "demo":
         from .demo import main as demo_main
 
         return demo_main(args.out, args.epochs, args.lr)
+    if args.command == "explain":
+        from .explain.cli import main as explain_main
+
+        return explain_main(args.example, args.out)
+    if args.command == "train":
+        from .train import main as train_main
+
+        return train_main(args.model, args.epochs, args.lr, args.batch_size, args.seed, args.out,
+                          progress=not args.no_progress)
     parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def _bench(argv: list[str]) -> int:
+    """Run benchmarks/run.py from the source checkout (the suite is not part of the installed package)."""
+    import os
+    from pathlib import Path
+
+    candidates = [Path.cwd(), Path(__file__).resolve().parents[2]]
+    for root in candidates:
+        if (root / "benchmarks" / "run.py").is_file():
+            sys.path.insert(0, str(root))
+            os.chdir(root)
+            from benchmarks.run import main as bench_main
+
+            return bench_main(argv)
+    print("chaingrad bench: benchmarks/run.py not found; run it from a chaingrad source checkout", file=sys.stderr)
     return 2
 
 

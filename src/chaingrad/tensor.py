@@ -32,7 +32,7 @@ class Tensor:
     """An n-dimensional array that can record the operations applied to it."""
 
     __slots__ = ("_data", "requires_grad", "_grad", "grad_fn", "_output_nr", "_version",
-                 "_base", "_retains_grad", "_name", "_hooks", "__weakref__")
+                 "_base", "_view", "_retains_grad", "_name", "_hooks", "__weakref__")
 
     def __init__(self, data: Any = None, *, dtype: DType | None = None, requires_grad: bool = False) -> None:
         from .ops.creation import to_array
@@ -232,7 +232,7 @@ class Tensor:
 
     def _one_element(self, what: str):
         if self._data.size != 1:
-            raise RuntimeError(
+            raise ValueError(
                 f"{what}: a Tensor with {self._data.size} elements cannot be converted to a Python scalar; "
                 "only one-element tensors can (use .any()/.all() or reduce first)")
         return self._data.reshape(()).item()

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import traceback
 
 import numpy as np
 
 from .grad_mode import state
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
 
 def record_trace(node) -> None:
-    """Remember the user's stack at the moment ``node`` was recorded (only while anomaly mode is on)."""
-    node._trace = traceback.format_stack()[:-3]
+    """Remember the user's stack at the moment ``node`` was recorded (only while anomaly mode is on).
+
+    Frames inside chaingrad itself are left out: the learner wants the line of *their* forward code.
+    Only the raw frames are kept here; they are formatted when an anomaly is reported.
+    """
+    frames = []
+    f = sys._getframe(1)
+    while f is not None:
+        if not f.f_code.co_filename.startswith(_PACKAGE_DIR):
+            frames.append((f.f_code.co_filename, f.f_lineno, f.f_code.co_name))
+        f = f.f_back
+    node._trace = frames[::-1]
+
+
+def format_trace(node) -> str:
+    """The user's frames (outermost first) at the moment ``node`` was recorded, like a traceback."""
+    if not node._trace:
+        return "    (created before anomaly detection was enabled)\n"
+    if isinstance(node._trace[0], str):  # already formatted lines
+        return "".join(node._trace)
+    summary = traceback.StackSummary.from_list([(fn, ln, name, None) for fn, ln, name in node._trace])
+    return "".join(summary.format())
 
 
 def check_gradients(node, grads) -> None:
@@ -21,10 +45,12 @@ def check_gradients(node, grads) -> None:
         a = g._data
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             kind = "nan" if np.isnan(a).any() else "inf"
-            where = "".join(node._trace or ["    (created before anomaly detection was enabled)\n"])
             raise RuntimeError(
-                f"Function '{node.name()}' returned {kind} values in its {i}th output.\n"
-                f"The forward call that created {node.name()} was:\n{where}")
+                f"Function '{node.name()}' returned {kind} values in its {i}th output "
+                f"(the gradient for input {i}, shape {list(a.shape)}).\n"
+                f"The forward call that created {node.name()} was (most recent call last):\n{format_trace(node)}"
+                "Look for a value that makes this op's derivative infinite or undefined there "
+                "(log or sqrt of 0, division by 0, 0 ** negative ...).")
 
 
 class detect_anomaly:  # noqa: N801 - torch's name

@@ -171,6 +171,11 @@ def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool,
     nodes = _collect(roots)
     needed = _needed(nodes, targets) if targets is not None else None
 
+    if targets is None and not create_graph and observer is None and not state.anomaly and ARRAY_MODE:
+        if accumulate:
+            _backward_on_arrays(nodes, buffers, retain_graph)
+        return captured
+
     prev_mode = state.enabled
     state.enabled = create_graph
     try:
@@ -251,6 +256,135 @@ def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool,
                     f"One of the differentiated Tensors (inputs[{i}], shape {list(inputs[i]._data.shape)}) appears "
                     "to not have been used in the graph. Set allow_unused=True if this is the desired behavior.")
     return captured
+
+
+#: Run ``backward()`` without create_graph on plain arrays (see ``_backward_on_arrays``); False forces the
+#: Tensor path everywhere (tests compare the two).
+ARRAY_MODE = True
+
+
+def _backward_on_arrays(nodes: list, buffers: dict, retain_graph: bool) -> None:
+    """The walk of ``run_backward`` for the common case, ``loss.backward()`` with no graph of the backward.
+
+    Same order, same rules, but gradients travel as NumPy arrays: a node whose class says
+    ``backward_on_arrays`` runs its (unchanged) backward on arrays, any other node gets Tensors and
+    gives arrays back. This skips wrapping every intermediate gradient in a Tensor, which is most of
+    the cost of backward on small graphs.
+    """
+    grads = {node: ([None if g is None else g._data for g in buf] if type(buf) is list else buf._data)
+             for node, buf in buffers.items()}
+    prev_mode = state.enabled
+    state.enabled = False
+    try:
+        for node in nodes:
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            multi = type(g) is list
+            if node._pre_hooks or node._retained:
+                g = _as_arrays(_run_tensor_hooks(node, _as_tensors(g, multi), multi, False), multi)
+            if type(node).backward_on_arrays:
+                node._arrays = True
+                try:
+                    grads_in = node.backward(*_fill_missing(node, g)) if multi else node.backward(g)
+                finally:
+                    node._arrays = False
+            else:
+                tg = _as_tensors(g, multi)
+                grads_in = node.backward(*_fill_missing(node, tg, tensors=True)) if multi else node.backward(tg)
+            grads_in = _check_count(node, grads_in)
+            for i, edge in enumerate(node.next_edges):
+                gi = grads_in[i]
+                if gi is None or edge is None:
+                    continue
+                if type(gi) is not np.ndarray:  # a Tensor, or a NumPy scalar from 0-d arithmetic
+                    gi = gi._data if isinstance(gi, Tensor) else np.asarray(gi)
+                shape, dt = node.input_meta[i]
+                if gi.shape != shape:
+                    gi = _sum_to_shape_array(gi, shape, node, i)
+                if gi.dtype != dt:
+                    gi = gi.astype(dt)
+                target, nr = edge
+                if nr < 0:
+                    _accumulate_array(target, gi)
+                elif target.num_outputs == 1:
+                    old = grads.get(target)
+                    grads[target] = gi if old is None else old + gi
+                else:
+                    buf = grads.get(target)
+                    if buf is None:
+                        buf = grads[target] = [None] * target.num_outputs
+                    buf[nr] = gi if buf[nr] is None else buf[nr] + gi
+            if not retain_graph:
+                node._release()
+    finally:
+        state.enabled = prev_mode
+
+
+def _as_tensors(g, multi: bool):
+    return [None if a is None else Tensor._wrap(a) for a in g] if multi else Tensor._wrap(g)
+
+
+def _as_arrays(g, multi: bool):
+    return [None if t is None else t._data for t in g] if multi else g._data
+
+
+def _fill_missing(node, g: list, tensors: bool = False) -> list:
+    """Zeros for the outputs of a multi-output node that received no gradient."""
+    meta = node.__dict__["_output_meta"]
+    out = []
+    for a, m in zip(g, meta):
+        if a is None and m is not None:
+            a = np.zeros(m[0], m[1])
+            a = Tensor._wrap(a) if tensors else a
+        out.append(a)
+    return out
+
+
+def _check_count(node, grads_in) -> tuple:
+    if type(grads_in) is not tuple:
+        grads_in = tuple(grads_in) if isinstance(grads_in, list) else (grads_in,)
+    n = len(node.next_edges)
+    if len(grads_in) != n:
+        if len(grads_in) > n and all(g is None for g in grads_in[n:]):
+            return grads_in[:n]
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {n}, got {len(grads_in)})")
+    return grads_in
+
+
+def _sum_to_shape_array(a: np.ndarray, shape: tuple, node, index: int) -> np.ndarray:
+    """``sum_to_shape`` on an array: un-broadcast a gradient to its input's shape."""
+    lead = a.ndim - len(shape)
+    if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, a.shape[lead:])):
+        if a.size == int(np.prod(shape)):
+            return a.reshape(shape)
+        raise RuntimeError(
+            f"Function {node.name()} returned an invalid gradient at index {index} - got {list(a.shape)} but "
+            f"expected shape compatible with {list(shape)}")
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and a.shape[lead + i] != 1)
+    return np.add.reduce(a, axis=axes, keepdims=True).reshape(shape) if axes else a.reshape(shape)
+
+
+def _accumulate_array(t: Tensor, a: np.ndarray) -> None:
+    """``_accumulate`` for an array gradient: the new ``.grad`` never shares memory with anything else."""
+    if t._hooks:
+        g = Tensor._wrap(a)
+        for hook in list(t._hooks):
+            new = hook(g)
+            if new is not None:
+                g = new
+        a = g._data
+    old = t._grad
+    if old is None:
+        # references to `a` when unshared: the caller's tuple and local name, our argument, getrefcount's
+        if _getrefcount(a) > 4 or a.base is not None or not a.flags.writeable:
+            a = a.copy()
+        t._grad = Tensor._wrap(a)
+    elif old.requires_grad:
+        t._grad = old + Tensor._wrap(a)
+    else:
+        t._grad = Tensor._wrap(old._data + a)
 
 
 def _add_to_buffer(buffers: dict, node, nr: int, g: Tensor) -> None:

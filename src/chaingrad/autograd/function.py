@@ -32,7 +32,7 @@ class Node:
     """A recorded operation: the ``grad_fn`` of its outputs, and the ctx its backward reads."""
 
     __slots__ = ("next_edges", "input_meta", "needs_input_grad", "_saved", "_freed", "_seq",
-                 "_output_names", "_retained", "_pre_hooks", "_trace", "__dict__", "__weakref__")
+                 "_output_names", "_retained", "_pre_hooks", "_trace", "_arrays", "__dict__", "__weakref__")
 
     #: derivative formulas, one per input, shown by ``explain`` (e.g. ``"dL/da = dL/dout * b"``)
     formulas: tuple[str, ...] = ()
@@ -42,6 +42,10 @@ class Node:
     num_outputs: int = 1
     #: True when the output shares memory with the first input (reshape, transpose, slicing ...)
     is_view: bool = False
+    #: True when ``backward`` uses only what NumPy arrays and Tensors share (operators, ``.mT``, ``.reshape``,
+    #: ``.shape``), so that ``loss.backward()`` may run it on plain arrays (``saved_tensors`` then gives arrays).
+    #: With ``create_graph=True`` it always gets Tensors. Tested against the Tensor path in test_fast_paths.py.
+    backward_on_arrays: bool = False
 
     def forward(ctx, *arrays, **params):  # noqa: N805 - ctx is the node itself, as in torch
         raise NotImplementedError
@@ -61,6 +65,8 @@ class Node:
             if self._freed:
                 raise RuntimeError(FREED_MESSAGE)
             return ()
+        if self._arrays:
+            return self._saved_arrays(saved)
         out = []
         for kind, value, info in saved:
             if kind == _IN:
@@ -76,6 +82,23 @@ class Node:
                 out.append(t)
             else:
                 out.append(value if isinstance(value, Tensor) or value is None else Tensor._wrap(value))
+        return tuple(out)
+
+    def _saved_arrays(self, saved) -> tuple:
+        """``saved_tensors`` for a backward run on arrays: the same version checks, no Tensors made."""
+        out = []
+        for kind, value, info in saved:
+            if kind == _IN:
+                if value._version[0] != info:
+                    raise RuntimeError(_modified_message(self, value, info))
+                out.append(value._data)
+            elif kind == _OUT:
+                counter, version, _ = info
+                if counter[0] != version:
+                    raise RuntimeError(_modified_message(self, Tensor._wrap(value), version, counter[0]))
+                out.append(value)
+            else:
+                out.append(value._data if isinstance(value, Tensor) else value)
         return tuple(out)
 
     def _resolve_saved(self, inputs, outputs) -> None:
@@ -182,6 +205,8 @@ class _NoGradCtx:
 
 
 def _edge(t: Tensor):
+    if t._base is not None and t._view[1] != t._version[0]:
+        _refresh_view(t)
     if t.grad_fn is not None:
         return (t.grad_fn, t._output_nr)
     if t.requires_grad:
@@ -197,7 +222,10 @@ def apply(op: type[Node], *inputs: Tensor, **params):
                 return _record(op, inputs, params)
     out = op.forward(_NoGradCtx(), *[t._data for t in inputs], **params)
     if op.num_outputs == 1:
-        return Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
+        result = Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
+        if op.is_view:
+            _link_view(inputs[0], result, op, params)
+        return result
     return tuple(Tensor._wrap(o if type(o) is np.ndarray else np.asarray(o)) for o in out)
 
 
@@ -209,6 +237,7 @@ def _record(op: type[Node], inputs, params):
     node._retained = None
     node._pre_hooks = None
     node._trace = None
+    node._arrays = False
     out = op.forward(node, *[t._data for t in inputs], **params)
     node.next_edges = tuple([_edge(t) for t in inputs])
     node.input_meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
@@ -219,15 +248,15 @@ def _record(op: type[Node], inputs, params):
 
         record_trace(node)
     if op.num_outputs == 1:
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
+        if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results: keep what forward saved linked
+            out = _as_array(node, out)
         result = Tensor._wrap(out, out.dtype.kind == "f")
         result.grad_fn = node if result.requires_grad else None
         outputs = (result,)
     else:
         outputs = []
         for nr, o in enumerate(out):
-            o = o if type(o) is np.ndarray else np.asarray(o)
+            o = o if type(o) is np.ndarray else _as_array(node, o)
             r = Tensor._wrap(o, o.dtype.kind == "f")
             if r.requires_grad:
                 r.grad_fn, r._output_nr = node, nr
@@ -235,13 +264,51 @@ def _record(op: type[Node], inputs, params):
         outputs = tuple(outputs)
         node.__dict__["_output_meta"] = tuple((o._data.shape, o._data.dtype) for o in outputs)
     if op.is_view:
-        src = inputs[0]
         for r in outputs:
-            r._version = src._version
-            r._base = src if src._base is None else src._base
+            _link_view(inputs[0], r, op, params)
     if node._saved is not None:
         node._resolve_saved(inputs, outputs)
     return outputs[0] if op.num_outputs == 1 else outputs
+
+
+# -- views: outputs sharing memory with their input share its version counter and know their base ------------
+def _link_view(src: Tensor, r: Tensor, op, params) -> None:
+    """Make ``r`` a view of ``src``'s base, if its array really shares ``src``'s memory (reshape may copy)."""
+    if not np.may_share_memory(r._data, src._data):
+        return
+    r._version = src._version
+    if src._base is None:
+        r._base, r._view = src, [(None, op, params), src._version[0]]
+    else:
+        r._base, r._view = src._base, [(src._view[0], op, params), src._version[0]]
+
+
+def replay_view(chain, t: Tensor) -> Tensor:
+    """Apply to ``t`` the view ops that made a view from its base (``chain`` from ``view._view[0]``)."""
+    links = []
+    while chain is not None:
+        links.append(chain)
+        chain = chain[0]
+    for _, op, params in reversed(links):
+        t = apply(op, t, **params)
+    return t
+
+
+def _refresh_view(t: Tensor) -> None:
+    """The base (or a sibling view) was modified in place: make ``t``'s grad_fn a view of the base as it is now."""
+    base = t._base
+    if base.requires_grad and state.enabled:
+        fresh = replay_view(t._view[0], base)
+        t.grad_fn, t._output_nr, t.requires_grad = fresh.grad_fn, fresh._output_nr, fresh.requires_grad
+    t._view[1] = t._version[0]
+
+
+def _as_array(node: Node, value) -> np.ndarray:
+    """``value`` (a NumPy scalar from a 0-d computation) as an array; saved references to it follow."""
+    a = np.asarray(value)
+    if node._saved is not None:
+        node._saved = tuple(a if v is value else v for v in node._saved)
+    return a
 
 
 # -- user-defined operations, torch.autograd.Function style ------------------------------------------
@@ -321,6 +388,7 @@ class Function(metaclass=_FunctionMeta):
         ctx._retained = None
         ctx._pre_hooks = None
         ctx._trace = None
+        ctx._arrays = False
         ctx._output_names = {}
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)

@@ -17,10 +17,18 @@ def as_operand(x, like: Tensor | None = None) -> Tensor:
         return x
     if isinstance(x, (numbers.Number, np.number, np.bool_)):
         dt = result_type(like, x).np if like is not None else None
-        return Tensor._wrap(np.asarray(x, dtype=dt))
+        return Tensor._wrap(scalar_array(x, dt))
     from .creation import to_array
 
     return Tensor._wrap(to_array(x))
+
+
+def scalar_array(value, np_dtype) -> np.ndarray:
+    """A 0-d array of ``value``; integers out of the dtype's range wrap around (uint8 tensor - 3), as torch."""
+    try:
+        return np.array(value, dtype=np_dtype)
+    except OverflowError:
+        return np.array(value).astype(np_dtype)
 
 
 def promote(a: Tensor, b) -> tuple[Tensor, Tensor]:
@@ -35,7 +43,7 @@ def promote(a: Tensor, b) -> tuple[Tensor, Tensor]:
         rt = result_type(a, b).np
         if a._data.dtype != rt:
             a = a.to(from_numpy_dtype(rt))
-        return a, Tensor._wrap(np.array(b, dtype=rt))
+        return a, Tensor._wrap(scalar_array(b, rt))
     b = as_operand(b)
     return promote(a, b)
 
@@ -43,7 +51,23 @@ def promote(a: Tensor, b) -> tuple[Tensor, Tensor]:
 def binary(op, a: Tensor, b, reverse: bool = False):
     """``op(a, b)`` after promotion, or ``op(b, a)`` with ``reverse`` (for ``2 - x``)."""
     a, b = promote(a, b)
-    return apply(op, b, a) if reverse else apply(op, a, b)
+    try:
+        return apply(op, b, a) if reverse else apply(op, a, b)
+    except ValueError:
+        raise broadcast_error(a, b) from None
+
+
+def broadcast_error(a: Tensor, b: Tensor) -> RuntimeError:
+    """torch's message for shapes that do not broadcast, naming the first dimension that disagrees."""
+    sa, sb = a._data.shape, b._data.shape
+    for i in range(1, max(len(sa), len(sb)) + 1):
+        da = sa[-i] if i <= len(sa) else 1
+        db = sb[-i] if i <= len(sb) else 1
+        if da != db and da != 1 and db != 1:
+            return RuntimeError(
+                f"The size of tensor a ({da}) must match the size of tensor b ({db}) at non-singleton dimension "
+                f"{max(len(sa), len(sb)) - i} (shapes {list(sa)} and {list(sb)} do not broadcast)")
+    return RuntimeError(f"shapes {list(sa)} and {list(sb)} do not broadcast")
 
 
 def binary_any(op, a, b):

@@ -30,9 +30,11 @@ def to_array(data: Any, dtype=None, copy: bool = True) -> np.ndarray:
     if isinstance(data, (np.ndarray, np.generic)):
         a = np.asarray(data)
         from_numpy_dtype(a.dtype)  # raises for unsupported dtypes
-        return np.array(a, dtype=target, copy=copy) if (copy or target is not None) else a
+        return np.array(a, dtype=target) if copy else np.asarray(a, dtype=target)
     if isinstance(data, (bool, int, float)):
-        return np.array(data, dtype=target if target is not None else scalar_dtype(data).np)
+        from ._dispatch import scalar_array
+
+        return scalar_array(data, target if target is not None else scalar_dtype(data).np)
     try:
         a = np.array(_plain(data))
     except ValueError as e:
@@ -75,8 +77,12 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor._wrap(ndarray)
 
 
-def parse_size(size: tuple, op: str = "size") -> tuple[int, ...]:
-    """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(chaingrad.Size([2, 3]))``."""
+def parse_size(size: tuple, op: str = "size", keyword=None) -> tuple[int, ...]:
+    """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])``, ``f(chaingrad.Size([2, 3]))`` and ``f(size=(2, 3))``."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{op}() got the size both as positional arguments {list(size)} and as size={keyword}")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
@@ -102,17 +108,17 @@ def _float_or(dtype) -> np.dtype:
     return (get_default_dtype() if dtype is None else to_dtype(dtype)).np
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(parse_size(size, "zeros"), _float_or(dtype)), requires_grad)
+def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(parse_size(sizes, "zeros", size), _float_or(dtype)), requires_grad)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(parse_size(size, "ones"), _float_or(dtype)), requires_grad)
+def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(parse_size(sizes, "ones", size), _float_or(dtype)), requires_grad)
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
           memory_format=None) -> Tensor:
-    return _new(np.empty(parse_size(size, "empty"), _float_or(dtype)), requires_grad)
+    return _new(np.empty(parse_size(sizes, "empty", size), _float_or(dtype)), requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:

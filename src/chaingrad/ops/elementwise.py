@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autograd.function import Node, apply
 from ..tensor import Tensor
+from .._dtype import result_type
 from ._dispatch import as_operand, binary, binary_any, promote, to_float
 
 # Like torch, log(0) is -inf and 0/0 is nan without a warning.
@@ -86,8 +87,28 @@ class Pow(Node):
             if (n._data == 0).any():
                 gx = where(n == 0, 0.0, gx)
         if ctx.needs_input_grad[1]:
-            gn = g * out * where((x == 0) & (n >= 0), 0.0, x).log()
+            gn = g * out * where((x == 0) & (n >= 0), 1.0, x).log()  # 0 where x == 0 and n >= 0, as torch
         return gx, gn
+
+
+class PowScalar(Node):
+    """``x ** n`` for a Python number ``n`` (the common ``x ** 2``): no tensor for n, one op fewer in backward."""
+
+    formulas = ("dL/dx = dL/dout * n * x^(n-1)",)
+
+    def forward(ctx, x, n=1):
+        ctx.n = n
+        ctx.save_for_backward(x)
+        return x ** n
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if ctx.n == 0:  # x ** 0 is constant (0 * x^-1 would be nan at x = 0)
+            return g * 0
+        return g * ctx.n * x ** (ctx.n - 1)
+
+    def name(self) -> str:
+        return "PowBackward0"  # torch's name for a power with a scalar exponent
 
 
 class Neg(Node):
@@ -315,9 +336,36 @@ class Minimum(Node):
         return g * share, g * (1 - share)
 
 
+class Step(Node):
+    """A piecewise-constant function (sign, floor, ceil, round, trunc): its derivative is 0 almost everywhere."""
+
+    formulas = ("dL/dx = 0 (piecewise constant)",)
+
+    def forward(ctx, x, fn=None):
+        return fn(x)
+
+    def backward(ctx, g):
+        return g * 0
+
+
+class FloorDivide(Node):
+    """``a // b``: recorded like torch, whose backward for floor_divide is not implemented."""
+
+    input_names = ("a", "b")
+    formulas = ("not differentiable", "not differentiable")
+
+    def forward(ctx, a, b):
+        return np.floor_divide(a, b)
+
+    def backward(ctx, g):
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented (it is 0 almost everywhere); "
+                           "use torch.div(a, b, rounding_mode='floor') if you need a zero gradient")
+
+
 class Where(Node):
     input_names = ("cond", "a", "b")
-    formulas = ("", "dL/da = dL/dout where cond, else 0", "dL/db = dL/dout where not cond, else 0")
+    formulas = ("none: cond is a boolean mask", "dL/da = dL/dout where cond, else 0",
+                "dL/db = dL/dout where not cond, else 0")
 
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
@@ -349,7 +397,15 @@ def add(input, other, *, alpha=1) -> Tensor:
 
 def sub(input, other, *, alpha=1) -> Tensor:
     """input - alpha * other"""
+    _check_no_bool_sub(input, other)
     return binary_any(Sub, input, other if alpha == 1 else other * alpha)
+
+
+def _check_no_bool_sub(a, b) -> None:
+    for x in (a, b):
+        if isinstance(x, bool) or (isinstance(x, Tensor) and x._data.dtype.kind == "b"):
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                               "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def mul(input, other) -> Tensor:
@@ -389,7 +445,7 @@ def true_divide(input, other) -> Tensor:
 
 def floor_divide(input, other) -> Tensor:
     a, b = promote(input if isinstance(input, Tensor) else as_operand(input, other), other)
-    return _nondiff(np.floor_divide(a._data, b._data))
+    return apply(FloorDivide, a, b)
 
 
 def remainder(input, other) -> Tensor:
@@ -402,8 +458,14 @@ def pow(input, exponent) -> Tensor:
         base = as_operand(input, exponent)
         base, exponent = promote(base, exponent)
         return apply(Pow, base, exponent)
+    if type(exponent) in (int, float) and input._data.dtype.kind == "f":  # fast path: x ** 2, x ** 0.5
+        return apply(PowScalar, input, n=exponent)
     x, n = promote(input, exponent)
-    if x._data.dtype.kind in "iu" and (n._data < 0).any():
+    if x._data.dtype.kind == "b":
+        if isinstance(exponent, Tensor):
+            raise RuntimeError("\"pow\" not implemented for 'Bool' (convert with .long() or .float() first)")
+        return _nondiff(x._data | (not exponent))  # bool ** bool stays bool, as torch
+    if x._data.dtype.kind in "iu" and ((n._data < 0).any() or (isinstance(exponent, int) and exponent < 0)):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return apply(Pow, x, n)
 
@@ -451,6 +513,8 @@ def rsqrt(input: Tensor) -> Tensor:
 
 
 def square(input: Tensor) -> Tensor:
+    if input._data.dtype.kind == "b":  # square is pow(x, 2): bools become int64, as torch
+        input = input.long()
     return input * input
 
 
@@ -498,23 +562,23 @@ absolute = abs
 
 
 def sign(input: Tensor) -> Tensor:
-    return _nondiff(np.sign(input._data))
+    return apply(Step, input, fn=np.sign)
 
 
 def floor(input: Tensor) -> Tensor:
-    return _nondiff(np.floor(input._data))
+    return apply(Step, input, fn=np.floor)
 
 
 def ceil(input: Tensor) -> Tensor:
-    return _nondiff(np.ceil(input._data))
+    return apply(Step, input, fn=np.ceil)
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - torch's name
-    return _nondiff(np.round(input._data, decimals))
+    return apply(Step, input, fn=np.round if decimals == 0 else lambda a: np.round(a, decimals))
 
 
 def trunc(input: Tensor) -> Tensor:
-    return _nondiff(np.trunc(input._data))
+    return apply(Step, input, fn=np.trunc)
 
 
 def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
@@ -528,8 +592,9 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's 
         if max is not None:
             out = minimum(out, max if isinstance(max, Tensor) else as_operand(max, input))
         return out
-    if input._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
-        input = to_float(input)
+    rt = result_type(input, *[v for v in (min, max) if v is not None])
+    if input.dtype is not rt:  # int tensor with a float bound -> float32, bool with int bounds -> int64
+        input = input.to(rt)
     return apply(Clamp, input, lo=min, hi=max)
 
 
@@ -653,8 +718,8 @@ def _attach() -> None:
     T = Tensor
     T.__add__ = lambda self, other: binary(Add, self, other)
     T.__radd__ = lambda self, other: binary(Add, self, other, reverse=True)
-    T.__sub__ = lambda self, other: binary(Sub, self, other)
-    T.__rsub__ = lambda self, other: binary(Sub, self, other, reverse=True)
+    T.__sub__ = lambda self, other: sub(self, other)
+    T.__rsub__ = lambda self, other: sub(other, self)
     T.__mul__ = lambda self, other: binary(Mul, self, other)
     T.__rmul__ = lambda self, other: binary(Mul, self, other, reverse=True)
     T.__truediv__ = lambda self, other: div(self, other)
@@ -692,5 +757,10 @@ def _attach() -> None:
     T.subtract, T.multiply, T.divide = sub, mul, div
     T.where = lambda self, condition, other: where(condition, self, other)
 
+
+# Ops whose backward is plain arithmetic, written so that it runs on NumPy arrays as well as on Tensors:
+# ``loss.backward()`` runs them on arrays (see Node.backward_on_arrays; checked in tests/test_fast_paths.py).
+for _op in (Add, Sub, Mul, Div, PowScalar, Neg, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Tanh, Sigmoid, Relu, Step):
+    _op.backward_on_arrays = True
 
 _attach()

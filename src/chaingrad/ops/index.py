@@ -42,7 +42,10 @@ class Index(Node):
 
     def forward(ctx, x, index=None, basic=True):
         ctx.shape, ctx.index, ctx.basic = x.shape, index, basic
-        return x[index]
+        out = x[index]
+        if basic and type(out) is not np.ndarray:  # one element: a 0-d view (as torch), not a NumPy scalar copy
+            out = x[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+        return out
 
     def backward(ctx, g):
         return apply(IndexAdd, g, index=ctx.index, basic=ctx.basic, shape=ctx.shape)

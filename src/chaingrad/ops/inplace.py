@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Node, apply
+from ..autograd.function import Node, _refresh_view, apply, replay_view
 from ..autograd.grad_mode import state
 from ..tensor import Tensor
 
@@ -19,15 +19,18 @@ LEAF_MESSAGE = ("a leaf Variable that requires grad is being used in an in-place
 
 def inplace(t: Tensor, compute, op: str, others=()) -> Tensor:
     """Replace ``t``'s values with ``compute(t_old)``, recording the op when gradients are needed."""
+    base = t._base
+    if base is not None and t._view[1] != t._version[0]:
+        _refresh_view(t)  # the base or another view changed since t's grad_fn was set
     record = state.enabled and (t.requires_grad or any(o.requires_grad for o in others if isinstance(o, Tensor)))
     if record:
         if t.requires_grad and t.grad_fn is None:
             raise RuntimeError(LEAF_MESSAGE.format(op=op, shape=list(t._data.shape)))
-        if t._base is not None and t._base.requires_grad:
+        if base is not None and base.requires_grad and base.grad_fn is None:
             raise RuntimeError(
-                f"{op}: in-place modification of a view of a tensor that is part of a graph is not supported "
-                f"(view of shape {list(t._data.shape)}). Use an out-of-place operation, e.g. torch.cat or "
-                "x = x.clone() before modifying it.")
+                f"a view of a leaf Variable that requires grad is being used in an in-place operation ({op} on a "
+                f"view of shape {list(t._data.shape)} of a leaf of shape {list(base._data.shape)}). Do the update "
+                "under `with chaingrad.no_grad():`, or clone the leaf first.")
         old = Tensor._wrap(t._data.copy(), t.requires_grad)
         old.grad_fn, old._output_nr = t.grad_fn, t._output_nr
         out = compute(old)
@@ -39,10 +42,48 @@ def inplace(t: Tensor, compute, op: str, others=()) -> Tensor:
         finally:
             state.enabled = prev
     _write(t, out, op)
-    if record:
+    if record and base is not None:
+        _rebase(t, base, out)
+    elif record:
         t.grad_fn, t._output_nr, t.requires_grad = out.grad_fn, out._output_nr, out.requires_grad
     t._version[0] += 1
+    if base is not None:
+        t._view[1] = t._version[0]
     return t
+
+
+class CopySlices(Node):
+    """The base of a view after the view was modified in place: the old base with the view's region replaced."""
+
+    input_names = ("base", "src")
+    formulas = ("dL/dbase = dL/dout with 0 in the overwritten region", "dL/dsrc = dL/dout[region]")
+
+    def forward(ctx, base, src, chain=None):
+        ctx.chain = chain
+        return base  # the data was already written through the view
+
+    def backward(ctx, g):
+        gb = gs = None
+        if ctx.needs_input_grad[0]:
+            mask = np.ones(g._data.shape, dtype=g._data.dtype)
+            prev = state.enabled
+            state.enabled = False
+            try:
+                replay_view(ctx.chain, Tensor._wrap(mask))._data[...] = 0
+            finally:
+                state.enabled = prev
+            gb = g * Tensor._wrap(mask)
+        if ctx.needs_input_grad[1]:
+            gs = replay_view(ctx.chain, g)
+        return gb, gs
+
+
+def _rebase(view: Tensor, base: Tensor, out: Tensor) -> None:
+    """After ``view`` was overwritten with ``out``: the base becomes CopySlices(old base, out), the view a view of it."""
+    node = apply(CopySlices, base, out, chain=view._view[0]).grad_fn
+    base.grad_fn, base._output_nr, base.requires_grad = node, 0, True
+    fresh = replay_view(view._view[0], base)
+    view.grad_fn, view._output_nr, view.requires_grad = fresh.grad_fn, fresh._output_nr, True
 
 
 def _write(t: Tensor, out: Tensor, op: str) -> None:
@@ -74,7 +115,7 @@ class Fill(Node):
         return np.broadcast_to(value, x.shape).astype(x.dtype)
 
     def backward(ctx, g):
-        return None, g
+        return (g * 0 if ctx.needs_input_grad[0] else None), g  # zeros, not None: x still reaches the graph
 
 
 def _arith(name: str, fn):

@@ -16,15 +16,23 @@ class MatMul(Node):
         ctx.save_for_backward(a, b)
         return np.matmul(a, b)
 
+    def name(self) -> str:  # torch's names for the common cases
+        (sa, _), (sb, _) = self.input_meta
+        if len(sa) == len(sb) == 2:
+            return "MmBackward0"
+        if len(sa) == len(sb) == 3 and sa[0] == sb[0]:
+            return "BmmBackward0"
+        return "MatMulBackward0"
+
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
             ga = g @ b.mT
-        if ctx.needs_input_grad[1]:
-            if a._data.ndim > 2 and b._data.ndim == 2:  # fold the batch into one GEMM
-                k = a._data.shape[-1]
-                gb = a.reshape(-1, k).mT @ g.reshape(-1, g._data.shape[-1])
+        if ctx.needs_input_grad[1]:  # (only .ndim/.shape/.mT/.reshape/@: it runs on arrays too)
+            if a.ndim > 2 and b.ndim == 2:  # fold the batch into one GEMM
+                k = a.shape[-1]
+                gb = a.reshape(-1, k).mT @ g.reshape(-1, g.shape[-1])
             else:
                 gb = a.mT @ g
         return ga, gb
@@ -171,6 +179,12 @@ def einsum(equation: str, *operands) -> Tensor:
                                f"number of dimensions ({t._data.ndim}) for operand {ins.index(s)}")
         if len(set(s)) != len(s):
             raise NotImplementedError("einsum with a repeated index in one operand (a diagonal) is not supported")
+    sizes: dict = {}
+    for k, (s, t) in enumerate(zip(ins, operands)):
+        for c, n in zip(s, t._data.shape):
+            if sizes.setdefault(c, n) != n:
+                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes: subscript '{c}' has "
+                                   f"size {sizes[c]} in one operand and {n} in operand {k} (equation '{equation}')")
     if "->" not in eq:
         letters = "".join(ins)
         eq = eq + "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
@@ -187,5 +201,7 @@ def _attach() -> None:
     T.__rmatmul__ = lambda self, other: matmul(other, self)
     T.matmul, T.mm, T.bmm, T.mv, T.dot, T.outer, T.inner = matmul, mm, bmm, mv, dot, outer, inner
 
+
+MatMul.backward_on_arrays = True  # see Node.backward_on_arrays
 
 _attach()

@@ -124,6 +124,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         raise RuntimeError(f"expected scalar type Long but found {target.dtype} (nll_loss targets are class "
                            "indices; use .long())")
     x = input
+    target_shape = target._data.shape
     if x._data.ndim == 1:
         x, target = x.unsqueeze(0), target.reshape(1)
     if x._data.ndim > 2:  # (N, C, d1, ...) -> (N * d1 * ..., C)
@@ -145,7 +146,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     w = Tensor._wrap(w * valid)
     losses = -picked * w
     if reduction == "none":
-        return losses.reshape(target.shape) if input._data.ndim > 1 else losses.reshape(())
+        return losses.reshape(target_shape) if input._data.ndim > 1 else losses.reshape(())
     if reduction == "sum":
         return losses.sum()
     return losses.sum() / w.sum()
@@ -157,7 +158,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     """Softmax cross-entropy of logits against class indices or class probabilities."""
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     t = target._data
     if (input._data.ndim == 2 and t.ndim == 1 and t.dtype.kind in "iu" and weight is None
             and label_smoothing == 0.0 and input._data.dtype.kind == "f"):
@@ -177,6 +178,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     c = input._data.shape[class_dim]
     if t.dtype.kind == "f":  # class probabilities
         if t.shape != input._data.shape:
+            if t.ndim == input._data.ndim - 1:  # meant as class indices, but stored as floats
+                raise RuntimeError(
+                    f"cross_entropy: expected scalar type Long but found {target.dtype.name.capitalize()}: targets "
+                    f"of shape {list(t.shape)} are read as class indices, which must be int64; use target.long() "
+                    f"(or give class probabilities of the input's shape {list(input._data.shape)})")
             raise RuntimeError(f"cross_entropy: probability targets must have the input's shape "
                                f"{list(input._data.shape)}, got {list(t.shape)}")
         probs = target * (1 - label_smoothing) + label_smoothing / c if label_smoothing else target
@@ -212,6 +218,189 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
                       "the same size.", stacklevel=2)
     d = input - target
     return _reduce(d * d, reduction)
+
+
+# -- layers and activations used by chaingrad.nn (forward on arrays, backward with Tensor ops) --------------
+class Linear(Node):
+    """x @ W^T + b fused: one GEMM forward, one GEMM per gradient, the bias gradient as a sum."""
+
+    input_names = ("x", "weight", "bias")
+    formulas = ("dL/dx = dL/dout @ W", "dL/dW = dL/dout^T @ x  (summed over the batch)",
+                "dL/db = sum of dL/dout over the batch")
+
+    def forward(ctx, x, w, b=None):
+        out = np.matmul(x, w.T)
+        if b is not None:
+            out += b
+        ctx.save_for_backward(x, w)
+        return out
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gx = g @ w if need[0] else None
+        gw = gb = None
+        if need[1] or (len(need) > 2 and need[2]):
+            g2 = g.reshape(-1, g._data.shape[-1]) if g._data.ndim != 2 else g
+            if need[1]:
+                x2 = x.reshape(-1, x._data.shape[-1]) if x._data.ndim != 2 else x
+                gw = g2.mT @ x2
+            if len(need) > 2 and need[2]:
+                gb = g2.sum(0)
+        return (gx, gw, gb) if len(need) > 2 else (gx, gw)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight^T + bias, for input of shape (*, in_features) and weight (out_features, in_features)."""
+    if input._data.dtype != weight._data.dtype or (bias is not None and bias._data.dtype != input._data.dtype):
+        other = weight if input._data.dtype != weight._data.dtype else bias
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {other.dtype} "
+                           "(linear: convert the input with .to(weight.dtype), or the model with .double()/.float())")
+    if input._data.ndim == 0 or input._data.shape[-1] != weight._data.shape[-1]:
+        rows = int(np.prod(input._data.shape[:-1])) if input._data.ndim > 1 else 1
+        cols = input._data.shape[-1] if input._data.ndim else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} "
+                           f"and {weight._data.shape[-1]}x{weight._data.shape[0]}): linear expects the input's last "
+                           f"dim to be in_features={weight._data.shape[-1]}")
+    if bias is None:
+        return apply(Linear, input, weight)
+    return apply(Linear, input, weight, bias)
+
+
+class LeakyRelu(Node):
+    formulas = ("dL/dx = dL/dout * (1 if x > 0 else negative_slope)",)
+
+    def forward(ctx, x, negative_slope=0.01):
+        ctx.save_for_backward(x)
+        ctx.negative_slope = negative_slope
+        return np.where(x > 0, x, x * negative_slope)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        slope = np.where(x._data > 0, 1, ctx.negative_slope).astype(g._data.dtype)
+        return g * Tensor._wrap(slope)
+
+
+def _erf(a: np.ndarray) -> np.ndarray:
+    try:
+        from scipy.special import erf
+    except ImportError:  # scipy is optional: fall back to the standard library, element by element
+        import math
+
+        return np.frompyfunc(math.erf, 1, 1)(a).astype(a.dtype)
+    return erf(a).astype(a.dtype, copy=False)
+
+
+class NormalCdf(Node):
+    """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF (used by exact GELU)."""
+
+    formulas = ("dL/dx = dL/dout * exp(-x^2 / 2) / sqrt(2 pi)",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return (0.5 * (1.0 + _erf(x * (1 / np.sqrt(2))))).astype(x.dtype, copy=False)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x * x * -0.5).exp() * (1 / np.sqrt(2 * np.pi))
+
+
+class Gelu(Node):
+    formulas = ("dL/dx = dL/dout * (Phi(x) + x * phi(x))",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        cdf = 0.5 * (1.0 + _erf(x * (1 / np.sqrt(2))))
+        return (x * cdf).astype(x.dtype, copy=False)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        pdf = (x * x * -0.5).exp() * (1 / np.sqrt(2 * np.pi))
+        return g * (apply(NormalCdf, x) + x * pdf)
+
+
+class Softplus(Node):
+    """log(1 + exp(beta x)) / beta, linear above ``threshold`` (as torch); never overflows."""
+
+    formulas = ("dL/dx = dL/dout * sigmoid(beta * x)  (1 where beta * x > threshold)",)
+
+    def forward(ctx, x, beta=1.0, threshold=20.0):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        z = x * beta
+        out = np.logaddexp(np.zeros((), x.dtype), z) / beta
+        if threshold is not None:
+            out = np.where(z > threshold, x, out)
+        return out.astype(x.dtype, copy=False)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        s = g * (x * ctx.beta).sigmoid() if ctx.beta != 1 else g * x.sigmoid()
+        if ctx.threshold is None:
+            return s
+        from .elementwise import where
+
+        return where(Tensor._wrap(x._data * ctx.beta > ctx.threshold), g, s)
+
+
+class BinaryCrossEntropy(Node):
+    """-(y log x + (1 - y) log(1 - x)) per element, logs clamped at -100 as torch does."""
+
+    input_names = ("x", "target")
+    formulas = ("dL/dx = dL/dout * (x - y) / max(x (1 - x), 1e-12)", "dL/dy = dL/dout * (log(1 - x) - log(x))")
+
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        log_x = np.maximum(np.log(x), -100)
+        log_1mx = np.maximum(np.log1p(-x), -100)
+        return -(y * log_x + (1 - y) * log_1mx)
+
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = g * (x - y) / ((1 - x) * x).clamp(min=1e-12)
+        if ctx.needs_input_grad[1]:
+            gy = g * ((-x).log1p().clamp(min=-100) - x.log().clamp(min=-100))
+        return gx, gy
+
+
+class _SplitOutputs(Node):
+    """One node, many outputs: the pieces of ``x`` along ``dim`` (or its slices, with ``squeeze``).
+
+    Unlike indexing piece by piece, the backward is a single cat/stack of the pieces' gradients, so
+    splitting a (T, ...) tensor into T steps costs O(T), not O(T^2), in backward (RNNs need this).
+    """
+
+    formulas = ("dL/dx = cat(dL/dpiece_1, ..., dL/dpiece_n) along dim",)
+
+    def forward(ctx, x, dim=0, sizes=(), squeeze=False):
+        ctx.dim, ctx.squeeze = dim, squeeze
+        if squeeze:
+            return tuple(np.take(x, i, axis=dim) for i in range(x.shape[dim]))
+        bounds = np.cumsum(sizes)[:-1]
+        return tuple(np.split(x, bounds, axis=dim))
+
+    def backward(ctx, *grads):
+        from .shape import cat, stack
+
+        return stack(list(grads), ctx.dim) if ctx.squeeze else cat(list(grads), ctx.dim)
+
+
+_split_classes: dict[int, type] = {}
+
+
+def split_outputs(x: Tensor, sizes, dim: int = 0, squeeze: bool = False) -> tuple[Tensor, ...]:
+    """``x.split(sizes, dim)`` (or ``x.unbind(dim)`` with ``squeeze``) as one multi-output node."""
+    dim = _check_dim(dim, x._data.ndim, "split")
+    n = x._data.shape[dim] if squeeze else len(sizes)
+    if n == 1:
+        return (x.squeeze(dim),) if squeeze else (x,)
+    cls = _split_classes.get(n)
+    if cls is None:
+        cls = _split_classes[n] = type("Split", (_SplitOutputs,), {"num_outputs": n})
+    out = apply(cls, x, dim=dim, sizes=tuple(sizes or ()), squeeze=squeeze)
+    return out if isinstance(out, tuple) else (out,)
 
 
 def _attach() -> None:

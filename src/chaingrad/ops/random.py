@@ -74,18 +74,19 @@ def _rng(generator: Generator | None) -> np.random.Generator:
     return (generator or default_generator).rng
 
 
-def rand(*size, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
+def rand(*sizes, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
          requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1)."""
     d = _float_or(dtype)
-    return _new(_rng(generator).random(parse_size(size, "rand"), dtype=np.float64).astype(d), requires_grad)
+    shape = parse_size(sizes, "rand", size)
+    return _new(_rng(generator).random(shape, dtype=np.float64).astype(d), requires_grad)
 
 
-def randn(*size, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
+def randn(*sizes, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal."""
     d = _float_or(dtype)
-    return _new(_rng(generator).standard_normal(parse_size(size, "randn")).astype(d), requires_grad)
+    return _new(_rng(generator).standard_normal(parse_size(sizes, "randn", size)).astype(d), requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator: Generator | None = None, out=None, dtype=None,

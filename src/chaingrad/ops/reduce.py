@@ -11,6 +11,7 @@ import numpy as np
 
 from .._dtype import get_default_dtype, to_dtype
 from ..autograd.function import Node, apply
+from ..autograd.grad_mode import state
 from ..tensor import Tensor
 from ._dispatch import to_float
 
@@ -33,7 +34,7 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...] | None:
         if d in out:
             raise RuntimeError(f"{op}(): dim {d} appears multiple times in the list of dims")
         out.append(d)
-    return tuple(sorted(out))
+    return tuple(sorted(out)) if ndim else None  # a 0-d tensor accepts dim 0 / -1: reduce "everything"
 
 
 def _kept_shape(shape: tuple, axes: tuple | None) -> tuple:
@@ -44,11 +45,19 @@ def _kept_shape(shape: tuple, axes: tuple | None) -> tuple:
 
 
 def _spread(g: Tensor, shape: tuple, axes: tuple | None) -> Tensor:
-    """Broadcast a reduced gradient back to the input's shape."""
+    """Broadcast a reduced gradient back to the input's shape (a Tensor, or an array when backward runs on arrays)."""
     kept = _kept_shape(shape, axes)
-    if g._data.shape != kept:
+    if g.shape != kept:
         g = g.reshape(kept)
-    return g.expand(shape)
+    return _expand(g, shape)
+
+
+def _expand(g, shape: tuple):
+    if isinstance(g, Tensor):
+        return g.expand(shape)
+    out = np.empty(shape, g.dtype)  # on arrays, a filled copy: several times faster than np.broadcast_to
+    out[...] = g
+    return out
 
 
 class Sum(Node):
@@ -56,7 +65,7 @@ class Sum(Node):
 
     def forward(ctx, x, axes=None, keepdim=False, dtype=None):
         ctx.shape, ctx.axes = x.shape, axes
-        return np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
+        return np.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim)  # np.sum without its Python wrapper
 
     def backward(ctx, g):
         return _spread(g, ctx.shape, ctx.axes)
@@ -75,7 +84,7 @@ class SumTo(Node):
         return out.reshape(shape)
 
     def backward(ctx, g):
-        return g.expand(ctx.shape)
+        return _expand(g, ctx.shape)
 
 
 class Mean(Node):
@@ -84,7 +93,7 @@ class Mean(Node):
     def forward(ctx, x, axes=None, keepdim=False):
         ctx.shape, ctx.axes = x.shape, axes
         out = np.mean(x, axis=axes, keepdims=keepdim)
-        ctx.count = x.size // max(out.size, 1) if x.size else 0
+        ctx.count = x.size // (out.size or 1) if x.size else 0  # (`max` here is this module's reduction)
         return out
 
     def backward(ctx, g):
@@ -105,6 +114,8 @@ class Prod(Node):
         gk = _spread(g, ctx.shape, ctx.axes)
         if not (x._data == 0).any():
             return gk * _spread(out, ctx.shape, ctx.axes) / x
+        if state.enabled:  # create_graph: the products of the others, recorded so they can be differentiated
+            return gk * _prod_of_others(x, ctx.axes)
         # with zeros, divide-out fails: multiply the products before and after each element instead
         a = x._data if ctx.axes is not None else x._data.reshape(-1)
         axis = ctx.axes[0] if ctx.axes is not None else 0
@@ -115,6 +126,17 @@ class Prod(Node):
                                    axis), axis)
         others = (before * after).reshape(x._data.shape)
         return gk * Tensor._wrap(others)
+
+
+def _prod_of_others(x: Tensor, axes) -> Tensor:
+    """For each element, the product of the other elements along the reduced axis (differentiable)."""
+    v = x.reshape(-1) if axes is None else x.movedim(axes[0], -1)
+    n = v._data.shape[-1]
+    eye = Tensor._wrap(np.eye(n, dtype=bool))
+    from .elementwise import where
+
+    others = where(eye, Tensor._wrap(np.ones((), v._data.dtype)), v.unsqueeze(-2)).prod(-1)
+    return others.reshape(x._data.shape) if axes is None else others.movedim(-1, axes[0])
 
 
 class Amax(Node):
@@ -173,12 +195,14 @@ class LogSumExp(Node):
         m = np.amax(x, axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
         out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
-        ctx.save_for_backward(x, out)
-        return out if keepdim else out.reshape(np.sum(x, axis=axes).shape)
+        if not keepdim:
+            out = out.reshape(np.sum(x, axis=axes).shape)
+        ctx.save_for_backward(x, out)  # the returned array itself, so create_graph differentiates through it
+        return out
 
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        return _spread(g, ctx.shape, ctx.axes) * (x - out).exp()
+        return _spread(g, ctx.shape, ctx.axes) * (x - _spread(out, ctx.shape, ctx.axes)).exp()
 
 
 class CumSum(Node):
@@ -228,7 +252,9 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
-    axis = None if dim is None else normalize_dims(dim, input._data.ndim, "prod")[0]
+    elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
+        input = input.long()  # integer products are int64, as torch
+    axis = None if dim is None else (normalize_dims(dim, input._data.ndim, "prod") or (None,))[0]
     return apply(Prod, input, axis=axis, keepdim=keepdim)
 
 
@@ -242,7 +268,10 @@ def _extreme(input: Tensor, dim, keepdim: bool, smallest: bool, op: str):
         from .elementwise import maximum, minimum
 
         return minimum(input, dim) if smallest else maximum(input, dim)
-    (axis,) = normalize_dims(dim, input._data.ndim, op) or (0,)
+    (axis,) = normalize_dims(dim, input._data.ndim, op) or (None,)
+    if axis is None:  # a 0-d tensor: its one element, at index 0
+        return ValuesIndices(apply(Amax, input, axes=None, keepdim=False, smallest=smallest),
+                             Tensor._wrap(np.zeros((), np.int64)))
     values = apply(MaxDim, input, dim=axis, keepdim=keepdim, smallest=smallest)
     idx = (np.argmin if smallest else np.argmax)(input._data, axis=axis, keepdims=keepdim)
     return ValuesIndices(values, Tensor._wrap(np.asarray(idx, dtype=np.int64)))
@@ -269,7 +298,9 @@ def _arg(fn, input: Tensor, dim, keepdim: bool, op: str) -> Tensor:
     if dim is None:
         out = fn(input._data.reshape(-1))
         return Tensor._wrap(np.array(out, dtype=np.int64).reshape((1,) * input._data.ndim if keepdim else ()))
-    (axis,) = normalize_dims(dim, input._data.ndim, op) or (0,)
+    (axis,) = normalize_dims(dim, input._data.ndim, op) or (None,)
+    if axis is None:
+        return Tensor._wrap(np.zeros((), np.int64))
     return Tensor._wrap(np.asarray(fn(input._data, axis=axis, keepdims=keepdim), dtype=np.int64))
 
 
@@ -358,6 +389,8 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
         input = input.long()
+    if input._data.ndim == 0:
+        return cumsum(input.reshape(1), 0).reshape(())
     return apply(CumSum, input, axis=axis)
 
 
@@ -366,6 +399,10 @@ def _attach() -> None:
                  "logsumexp", "all", "any", "count_nonzero", "cumsum"):
         setattr(Tensor, name, globals()[name])
 
+
+# Reductions whose backward runs on NumPy arrays as well as on Tensors (see Node.backward_on_arrays).
+for _op in (Sum, SumTo, Mean):
+    _op.backward_on_arrays = True
 
 _attach()
 _ = (to_dtype, get_default_dtype)

@@ -32,6 +32,7 @@ def _infer_shape(shape: tuple, numel: int, op: str, in_shape: tuple) -> tuple:
 class Reshape(Node):
     formulas = ("dL/dx = dL/dout reshaped to x's shape",)
     is_view = True
+    backward_on_arrays = True  # g.reshape works on arrays too (see Node.backward_on_arrays)
 
     def forward(ctx, x, shape=()):
         ctx.shape = x.shape
@@ -294,7 +295,7 @@ def _check_same(tensors, op: str):
 
     tensors = [as_operand(t) for t in tensors]
     if not tensors:
-        raise RuntimeError(f"{op}(): expected a non-empty list of Tensors")
+        raise ValueError(f"{op}(): expected a non-empty list of Tensors")
     from .._dtype import result_type
 
     rt = result_type(*tensors)

@@ -1,0 +1,1 @@
+"""Ratio benchmarks of chaingrad against PyTorch and hand-written NumPy (run with `chaingrad bench`)."""

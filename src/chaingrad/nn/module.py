@@ -1,0 +1,518 @@
+"""nn.Module: the base class of layers and models, with torch's registration, traversal and state dicts.
+
+Assigning a ``Parameter`` or a ``Module`` to an attribute registers it (``self.fc = nn.Linear(2, 3)``);
+``parameters()``, ``state_dict()``, ``train()``/``eval()`` and ``repr`` then walk the registered tree
+in the order things were assigned, as torch does, so state-dict keys and printed models match torch's.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from .._dtype import to_dtype
+from ..autograd.grad_mode import no_grad
+from ..tensor import Size, Tensor
+from .parameter import Buffer, Parameter
+
+_handle_ids = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by ``register_*_hook``; ``handle.remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks = hooks
+        self.id = next(_handle_ids)
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it missed and the keys it did not expect."""
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+def _addindent(text: str, spaces: int) -> str:
+    """Indent every line but the first (how torch nests child reprs)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    pad = " " * spaces
+    return lines[0] + "\n" + "\n".join(pad + line for line in lines[1:])
+
+
+def _typename(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return "chaingrad.nn.Parameter" if isinstance(value, Parameter) else "chaingrad.Tensor"
+    module = type(value).__module__
+    name = type(value).__qualname__
+    return name if module == "builtins" else f"{module}.{name}"
+
+
+class Module:
+    """Base class of every layer and model: subclass it, assign layers in ``__init__``, write ``forward``."""
+
+    training: bool
+    dump_patches: bool = False
+    _version: int = 1
+
+    def __init__(self, *args, **kwargs) -> None:
+        if args or kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments: Module.__init__ takes "
+                            "no arguments (call super().__init__() first in your __init__)")
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = {}
+        d["_buffers"] = {}
+        d["_non_persistent_buffers_set"] = set()
+        d["_modules"] = {}
+        d["_forward_hooks"] = {}
+        d["_forward_pre_hooks"] = {}
+
+    def forward(self, *input):
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    # -- calling ------------------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        return out
+
+    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after forward; a returned value replaces the output."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, args)`` runs before forward; a returned value replaces the arguments."""
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
+    # -- registration ---------------------------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            _remove_from(name, d, d["_buffers"], d["_modules"], d["_non_persistent_buffers_set"])
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                "(chaingrad.nn.Parameter or None expected)")
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            modules = d.get("_modules")
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            _remove_from(name, d, d["_parameters"], d["_buffers"], d["_non_persistent_buffers_set"])
+            modules[name] = value
+        elif d.get("_modules") is not None and name in d["_modules"]:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                "(chaingrad.nn.Module or None expected)")
+            d["_modules"][name] = None
+        elif isinstance(value, Buffer):
+            self.register_buffer(name, value, value.persistent)
+        elif d.get("_buffers") is not None and name in d["_buffers"]:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                "(chaingrad.Tensor or None expected)")
+            d["_buffers"][name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            s = d.get(store)
+            if s is not None and name in s:
+                return s[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        d = self.__dict__
+        if name in d.get("_parameters", ()):
+            del d["_parameters"][name]
+        elif name in d.get("_buffers", ()):
+            del d["_buffers"][name]
+            d["_non_persistent_buffers_set"].discard(name)
+        elif name in d.get("_modules", ()):
+            del d["_modules"][name]
+        else:
+            object.__delattr__(self, name)
+
+    def __dir__(self):
+        extra = list(self._parameters) + list(self._buffers) + list(self._modules)
+        return sorted(set(list(super().__dir__()) + extra))
+
+    def _check_name(self, name, kind: str) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (or a None placeholder, e.g. ``bias=False``) under ``name``."""
+        self._check_name(name, "parameter")
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                            "(chaingrad.nn.Parameter or None required)")
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
+                             "created explicitly. To express '{name}' as a function of another Tensor, compute "
+                             "the value in the forward() method.")
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a tensor that is state but not a parameter (running means ...); persistent ones are saved."""
+        self._check_name(name, "buffer")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                            "(chaingrad Tensor or None required)")
+        if isinstance(tensor, Buffer):
+            tensor = Tensor._wrap(tensor._data)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module under ``name`` (what ``self.name = module`` does)."""
+        if not isinstance(module, Module) and module is not None:
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        self._check_name(name, "module")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at a dotted path such as ``"features.0"``."""
+        mod = self
+        for item in target.split(".") if target else []:
+            if not hasattr(mod, item):
+                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return mod
+
+    def get_parameter(self, target: str) -> Parameter:
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if name not in mod._parameters:
+            raise AttributeError(f"{mod._get_name()} has no parameter `{name}`")
+        return mod._parameters[name]
+
+    def get_buffer(self, target: str) -> Tensor:
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if name not in mod._buffers:
+            raise AttributeError(f"{mod._get_name()} has no buffer `{name}`")
+        return mod._buffers[name]
+
+    # -- traversal --------------------------------------------------------------------------------------------
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module and every descendant, depth first."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is None:
+                continue
+            sub = prefix + ("." if prefix else "") + name
+            yield from module.named_modules(memo, sub, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in seen:
+                seen.add(module)
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate: bool = True):
+        seen = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [
+            (prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in module.__dict__[store].items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                if remove_duplicate:
+                    seen.add(id(value))
+                yield module_prefix + ("." if module_prefix else "") + name, value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) in registration order, each shared parameter once."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call ``fn`` on every submodule (children first) and on this module; returns self."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # -- modes and gradients ------------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode here and in every submodule (Dropout and BatchNorm behave differently)."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad`` (to None by default, as torch 2.x)."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                g = p.grad
+                if g.grad_fn is not None:
+                    g.detach_()
+                else:
+                    g.requires_grad_(False)
+                g._data.fill(0)
+
+    # -- dtype conversion -----------------------------------------------------------------------------------
+    def _apply(self, fn: Callable[[np.ndarray], np.ndarray]) -> Module:
+        for module in self.children():
+            module._apply(fn)
+        for p in self._parameters.values():
+            if p is None:
+                continue
+            p._data = fn(p._data)
+            if p._grad is not None:
+                p._grad = Tensor._wrap(fn(p._grad._data))
+        for name, b in self._buffers.items():
+            if b is not None:
+                self._buffers[name] = Tensor._wrap(fn(b._data))
+        return self
+
+    def to(self, *args, **kwargs) -> Module:
+        """Convert floating parameters and buffers to a dtype (``model.to(chaingrad.float64)``); CPU only."""
+        dtype = kwargs.get("dtype")
+        device = kwargs.get("device")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) or a is None:
+                device = a
+            else:
+                dtype = a
+        if device is not None and not str(device).startswith("cpu"):
+            raise RuntimeError(f"chaingrad runs on the CPU only; can't move a module to device {device!r}")
+        if dtype is None:
+            return self
+        d = to_dtype(dtype)
+        if not d.is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={d}")
+        return self._apply(lambda a: a.astype(d.np) if a.dtype.kind == "f" else a)
+
+    def float(self) -> Module:
+        return self._apply(lambda a: a.astype(np.float32) if a.dtype.kind == "f" else a)
+
+    def double(self) -> Module:
+        return self._apply(lambda a: a.astype(np.float64) if a.dtype.kind == "f" else a)
+
+    def half(self) -> Module:
+        return self._apply(lambda a: a.astype(np.float16) if a.dtype.kind == "f" else a)
+
+    def type(self, dst_type) -> Module:
+        d = to_dtype(dst_type)
+        return self._apply(lambda a: a.astype(d.np))
+
+    def cpu(self) -> Module:
+        return self
+
+    def share_memory(self) -> Module:
+        return self
+
+    # -- state dicts ------------------------------------------------------------------------------------------
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False) -> dict:
+        """Parameters and persistent buffers by dotted name (torch's keys, e.g. ``"0.weight"``)."""
+        if args:  # torch's deprecated positional form: state_dict(destination, prefix, keep_vars)
+            destination = args[0]
+            prefix = args[1] if len(args) > 1 else prefix
+            keep_vars = args[2] if len(args) > 2 else keep_vars
+        if destination is None:
+            destination = OrderedDict()
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        return destination
+
+    def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys, error_msgs,
+                              assign: bool) -> None:
+        local = {name: p for name, p in self._parameters.items() if p is not None}
+        local.update((name, b) for name, b in self._buffers.items()
+                     if b is not None and name not in self._non_persistent_buffers_set)
+        for name, current in local.items():
+            key = prefix + name
+            if key not in state_dict:
+                missing_keys.append(key)
+                continue
+            value = state_dict[key]
+            try:
+                array = value._data if isinstance(value, Tensor) else np.asarray(value)
+            except Exception:  # noqa: BLE001 - anything that is not array-like
+                array = None
+            if array is None or array.dtype == object:
+                error_msgs.append(f'While copying the parameter named "{key}", expected chaingrad.Tensor or '
+                                  f"Tensor-like object from checkpoint but received {type(value)}")
+                continue
+            if array.shape != current._data.shape:
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape {Size(array.shape)} from "
+                                  f"checkpoint, the shape in current model is {current.shape}.")
+                continue
+            with no_grad():
+                if assign:
+                    if isinstance(current, Parameter):
+                        new = Parameter(Tensor._wrap(np.array(array)), current.requires_grad)
+                        self._parameters[name] = new
+                    else:
+                        self._buffers[name] = Tensor._wrap(np.array(array))
+                else:
+                    np.copyto(current._data, array, casting="unsafe")
+                    current._version[0] += 1
+        for key in state_dict:
+            if key.startswith(prefix):
+                first = key[len(prefix):].split(".", 1)[0]
+                if first not in self._modules and first not in local:
+                    unexpected_keys.append(key)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
+        """Copy values (chaingrad tensors, NumPy arrays, or anything array-like) into parameters/buffers.
+
+        With ``strict=True`` missing and unexpected keys are errors; shape mismatches always are.
+        """
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing: list[str] = []
+        unexpected: list[str] = []
+        errors: list[str] = []
+        for prefix, module in self.named_modules():
+            module._load_from_state_dict(state_dict, prefix + "." if prefix else "", missing, unexpected,
+                                         errors, assign)
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in unexpected)))
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
+        if errors:
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(errors)))
+        return _IncompatibleKeys(missing, unexpected)
+
+    # -- printing -------------------------------------------------------------------------------------------
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr (override in layers)."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _addindent(repr(module), 2) for name, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        text = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                text += extra_lines[0]
+            else:
+                text += "\n  " + "\n  ".join(lines) + "\n"
+        return text + ")"
+
+
+def _remove_from(name: str, *stores) -> None:
+    for store in stores:
+        if isinstance(store, set):
+            store.discard(name)
+        elif name in store:
+            del store[name]

@@ -1,0 +1,216 @@
+"""The ``Optimizer`` base class: parameter groups, per-parameter state, ``zero_grad`` and state dicts.
+
+Subclasses implement ``step()``; updates run on the parameters' NumPy arrays in place, outside the
+graph, so training loops stay fast and float32 parameters stay float32.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from ..autograd.grad_mode import enable_grad
+from ..tensor import Tensor
+
+
+class _RequiredParameter:
+    """Marks a hyper-parameter without a default (torch's ``required``)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class Optimizer:
+    """Base class of all optimizers: holds ``param_groups`` (list of dicts) and ``state`` (per parameter)."""
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            f"but got {_type_name(params)}")
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    # -- groups -------------------------------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyper-parameters (missing ones come from ``defaults``)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
+                            "of tensors in sets will change between runs. Please use a list instead.")
+        else:
+            param_group["params"] = list(params)
+        named = [p for p in param_group["params"] if isinstance(p, tuple) and len(p) == 2]
+        if named and len(named) == len(param_group["params"]):  # named_parameters() was passed
+            param_group["param_names"] = [name for name, _ in named]
+            param_group["params"] = [p for _, p in named]
+        for p in param_group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_type_name(p)}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            param_group.setdefault(name, default)
+        params = param_group["params"]
+        if len(params) != len({id(p) for p in params}):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters; in future, this will "
+                             "cause an error")
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # -- gradients ----------------------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters: to ``None`` (default, as torch) or to zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                if set_to_none:
+                    p._grad = None
+                else:
+                    g = p._grad
+                    if g.grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g.requires_grad = False
+                    g._data[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Update the parameters once; ``closure`` re-evaluates the model and returns the loss."""
+        raise NotImplementedError
+
+    def _closure_loss(self, closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    # -- state dicts --------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}`` as torch's."""
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {index[id(p)]: v for p, v in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyper-parameters and per-parameter state saved by ``state_dict()`` (ours or torch's)."""
+        state_dict = copy.deepcopy(state_dict)
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for ours, saved in zip(self.param_groups, saved_groups):
+            if len(ours["params"]) != len(saved["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                                 "optimizer's group")
+        id_map = {}
+        for ours, saved in zip(self.param_groups, saved_groups):
+            for old, p in zip(saved["params"], ours["params"]):
+                id_map[old] = p
+        self.state = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key in id_map:
+                p = id_map[key]
+                self.state[p] = {k: _cast_state(p, k, v) for k, v in value.items()}
+            else:
+                self.state[key] = value
+        self.param_groups = [{**saved, "params": ours["params"]} for ours, saved in zip(self.param_groups,
+                                                                                         saved_groups)]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _cast_state(p: Tensor, key: str, value: Any) -> Any:
+    """State tensors follow the parameter's dtype, except the step counter (as torch)."""
+    if isinstance(value, np.ndarray):
+        value = Tensor._wrap(value)
+    if isinstance(value, Tensor) and key != "step" and value.is_floating_point():
+        return Tensor._wrap(np.array(value._data, dtype=p._data.dtype))
+    if isinstance(value, Tensor):
+        return Tensor._wrap(np.array(value._data))
+    return value
+
+
+def _type_name(obj: Any) -> str:
+    if isinstance(obj, Tensor):
+        return "chaingrad.Tensor (a single tensor; wrap it in a list: [tensor])"
+    return f"{type(obj).__module__}.{type(obj).__name__}"
+
+
+def _check_lr(lr: float) -> None:
+    if isinstance(lr, Tensor):
+        if lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        lr = lr.item()
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _check_nonneg(value: float, what: str) -> None:
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {what} value: {value}")
+
+
+def params_with_grad(group: dict[str, Any]):
+    """The (parameter, its gradient array) pairs of a group whose gradient is set."""
+    for p in group["params"]:
+        if p._grad is not None:
+            yield p, p._grad._data
+
+
+def bump_version(p: Tensor) -> None:
+    """An in-place update changes the parameter; autograd's saved-value checks must see that."""
+    p._version[0] += 1
+
+
+def zeros_state(p: Tensor) -> Tensor:
+    return Tensor._wrap(np.zeros_like(p._data))
+
+
+def step_tensor() -> Tensor:
+    """The step counter, a float32 0-d tensor as in torch's state dicts."""
+    return Tensor._wrap(np.array(0.0, dtype=np.float32))

@@ -1,0 +1,22 @@
+"""pytest set-up: the helpers module next to this file is importable, and chaingrad's global state is reset
+between tests (default dtype, print options, grad mode)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import chaingrad  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _reset_chaingrad_state():
+    yield
+    chaingrad.set_default_dtype(chaingrad.float32)
+    chaingrad.set_printoptions(profile="default")
+    chaingrad.set_grad_enabled(True)

@@ -1,0 +1,168 @@
+"""Indexing: reads (basic and advanced) and their scatter-add gradients, gather/index_select/masked ops, and
+writes (``__setitem__``) equal PyTorch's, including repeated indices; errors like torch's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from helpers import check_finite_differences, compare_with_torch, rand_array
+
+import chaingrad as cg
+
+IDX = np.array([2, 0, 2, 1])  # repeated on purpose: the gradient must accumulate
+
+READS = {
+    "int": lambda m, x: x[1],
+    "neg_int": lambda m, x: x[-1, -2],
+    "slice": lambda m, x: x[1:, :2],
+    "slice_step": lambda m, x: x[::2, 1::2],
+    "slice_neg": lambda m, x: x[-2:, :-1],
+    "none": lambda m, x: x[None, :, None],
+    "ellipsis": lambda m, x: x[..., 1],
+    "ellipsis_none": lambda m, x: x[..., None, 0],
+    "int_tensor": lambda m, x: x[m.tensor(IDX)],
+    "int_tensor_2d": lambda m, x: x[m.tensor([[0, 1], [2, 2]])],
+    "list": lambda m, x: x[[0, 2, 2]],
+    "range_and_labels": lambda m, x: x[range(3), m.tensor([1, 0, 3])],
+    "list_pair": lambda m, x: x[[0, 1, 1], [3, 3, 0]],
+    "tensor_then_slice": lambda m, x: x[m.tensor(IDX), 1:3],
+    "slice_then_tensor": lambda m, x: x[:, m.tensor([3, 3, 0])],
+    "bool_mask": lambda m, x: x[x > 0],
+    "bool_row_mask": lambda m, x: x[m.tensor([True, False, True])],
+    "bool_mask_2d_sum": lambda m, x: x[x.abs() > 0.5].sum(),
+    "int_tensor_3d": lambda m, x: x.reshape(2, 2, 3)[m.tensor([1, 1]), :, m.tensor([0, 2])],
+    "gather": lambda m, x: m.gather(x, 1, m.tensor([[0, 0], [3, 1], [2, 2]])),
+    "gather_dim0": lambda m, x: x.gather(0, m.tensor([[0, 1, 2, 0], [2, 2, 2, 2]])),
+    "index_select": lambda m, x: m.index_select(x, 1, m.tensor([3, 0, 3])),
+    "index_select_0": lambda m, x: x.index_select(0, m.tensor(IDX)),
+    "masked_fill": lambda m, x: x.masked_fill(x > 0.5, -1.0),
+    "masked_fill_fn": lambda m, x: m.masked_fill(x, m.tensor([True, False, False, True]), 2.0),
+    "masked_select": lambda m, x: m.masked_select(x, x < 0),
+    "masked_select_broadcast": lambda m, x: x.masked_select(m.tensor([True, False, True, False])),
+    "take_along_dim": lambda m, x: m.take_along_dim(x, m.tensor([[1], [0], [3]]), 1),
+    "take_along_dim_argmax": lambda m, x: m.take_along_dim(x, x.argmax(1, keepdim=True), dim=1),
+    "getitem_chain": lambda m, x: x[1:][0][::-1] if m is not torch else x[1:][0].flip(0),
+    "chain": lambda m, x: (x[:, 1:3] * x[m.tensor([0, 0, 2]), :2]).sum(1)[m.tensor([1, 1])],
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", sorted(set(READS) - {"getitem_chain"}))
+def test_index_read_matches_torch(name, dtype):
+    x = rand_array(np.random.default_rng(0), (3, 4), "nonzero")
+    if name == "int_tensor_3d":
+        x = rand_array(np.random.default_rng(0), (3, 4), "nonzero")
+    compare_with_torch(READS[name], [x], dtype=dtype)
+
+
+@pytest.mark.parametrize("name", sorted(set(READS) - {"getitem_chain"}))
+def test_index_read_matches_finite_differences(name):
+    check_finite_differences(READS[name], [rand_array(np.random.default_rng(1), (3, 4), "nonzero")])
+
+
+def test_negative_step_slice_is_refused_like_torch():
+    with pytest.raises(ValueError):
+        torch.ones(3)[::-1]
+    # chaingrad allows what NumPy allows; the values must be right
+    x = cg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x[::-1]
+    (y * cg.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert y.tolist() == [3.0, 2.0, 1.0] and x.grad.tolist() == [100.0, 10.0, 1.0]
+
+
+def test_repeated_indices_accumulate_the_gradient():
+    x = cg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[cg.tensor([0, 0, 0, 2])].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+
+
+def test_scatter_add_like_torch():
+    def fn(m, x, src):
+        return m.scatter_add(x, 1, m.tensor([[0, 1, 0], [2, 2, 2]]), src)
+    compare_with_torch(fn, [np.zeros((2, 4)), np.arange(6.0).reshape(2, 3)])
+    compare_with_torch(lambda m, x, s: x.scatter_add(0, m.tensor([[1, 0, 1]]), s), [np.ones((2, 3)), np.ones((1, 3))])
+
+
+SETS = {
+    "int": lambda m, x, v: x.__setitem__(1, v[0]),
+    "slice": lambda m, x, v: x.__setitem__((slice(None), slice(1, 3)), v[:, :2]),
+    "scalar": lambda m, x, v: x.__setitem__((0, 0), 5.0),
+    "mask": lambda m, x, v: x.__setitem__(x > 0, 0.0),
+    "int_tensor": lambda m, x, v: x.__setitem__(m.tensor([0, 2]), v[:2]),
+    "broadcast_row": lambda m, x, v: x.__setitem__((slice(None), 0), v[0, :3]),
+    "tensor_value_broadcast": lambda m, x, v: x.__setitem__(1, v[0, 0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_setitem_on_a_non_leaf_matches_torch(name):
+    def fn(m, x, v):
+        y = x * 2
+        SETS[name](m, y, v * 3)
+        return y * y
+    rng = np.random.default_rng(4)
+    compare_with_torch(fn, [rand_array(rng, (3, 4), "nonzero"), rand_array(rng, (3, 4), "nonzero")])
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_setitem_matches_finite_differences(name):
+    def fn(m, x, v):
+        y = x * 2
+        SETS[name](m, y, v * 3)
+        return y * y
+    rng = np.random.default_rng(5)
+    check_finite_differences(fn, [rand_array(rng, (3, 4), "nonzero"), rand_array(rng, (3, 4), "nonzero")])
+
+
+def test_setitem_converts_the_value_to_the_tensor_dtype_like_torch():
+    x, t = cg.zeros(3, dtype=cg.int64), torch.zeros(3, dtype=torch.int64)
+    x[0], t[0] = 2.7, 2.7
+    x[1:], t[1:] = cg.tensor([1.5, -1.5]), torch.tensor([1.5, -1.5])
+    assert x.tolist() == t.tolist()
+
+
+def test_setitem_on_a_leaf_that_requires_grad_raises():
+    x = cg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        x[0] = 2.0
+    with cg.no_grad():
+        x[0] = 2.0
+    assert x.tolist() == [2.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.ones(3)[3],
+    lambda m: m.ones(2, 3)[:, 5],
+    lambda m: m.ones(2, 3)[0, 0, 0],
+    lambda m: m.ones(3)[m.tensor([0, 5])],
+    lambda m: m.ones(3)[m.tensor([0.0])],
+    lambda m: m.ones(3, 2).index_select(2, m.tensor([0])),
+    lambda m: m.tensor(1.0)[m.tensor([0])],
+])
+def test_out_of_range_index_raises_index_error(call):
+    for lib in (cg, torch):
+        with pytest.raises(IndexError):
+            call(lib)
+
+
+def test_gather_requires_same_ndim_and_int_index():
+    for lib in (cg, torch):
+        with pytest.raises(RuntimeError):
+            lib.gather(lib.ones(2, 3), 1, lib.tensor([0, 1]))
+        with pytest.raises(RuntimeError):
+            lib.gather(lib.ones(2, 3), 1, lib.tensor([[0.0]]))
+
+
+def test_nonzero_and_where_with_one_argument_like_torch():
+    x = np.array([[0.0, 1.0], [2.0, 0.0]])
+    compare_with_torch(lambda m, x: (x.nonzero(), m.nonzero(x, as_tuple=True)[1], m.where(x > 0)[0]), [x],
+                       check_grad=False)
+
+
+def test_index_with_a_0d_int_tensor_and_python_int_tensor_index():
+    x = cg.arange(6.0).reshape(2, 3)
+    i = cg.tensor(1)
+    assert x[i].tolist() == [3.0, 4.0, 5.0]
+    assert x[0, i].item() == 1.0
+    assert [1.0, 2.0, 3.0][cg.tensor(2)] == 3.0

@@ -1,0 +1,156 @@
+"""Reductions: values, (values, indices) namedtuples, dtypes and gradients equal PyTorch's for dim=None, int,
+negative and tuple dims, keepdim; gradients equal finite differences; ties split like torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from helpers import check_finite_differences, compare_with_torch, rand_array
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chaingrad as cg
+
+REDUCTIONS = {
+    "sum": lambda m, x, d, k: x.sum() if d is None else x.sum(d, keepdim=k),
+    "sum_fn": lambda m, x, d, k: m.sum(x) if d is None else m.sum(x, dim=d, keepdim=k),
+    "mean": lambda m, x, d, k: x.mean() if d is None else x.mean(d, keepdim=k),
+    "prod": lambda m, x, d, k: x.prod() if d is None or isinstance(d, tuple) else x.prod(d, keepdim=k),
+    "amax": lambda m, x, d, k: m.amax(x) if d is None else m.amax(x, d, keepdim=k),
+    "amin": lambda m, x, d, k: m.amin(x) if d is None else x.amin(d, keepdim=k),
+    "max": lambda m, x, d, k: x.max() if d is None or isinstance(d, tuple) else x.max(d, keepdim=k),
+    "min": lambda m, x, d, k: m.min(x) if d is None or isinstance(d, tuple) else m.min(x, dim=d, keepdim=k),
+    "var": lambda m, x, d, k: x.var() if d is None else x.var(d, keepdim=k),
+    "var_biased": lambda m, x, d, k: m.var(x, d, unbiased=False, keepdim=k),
+    "var_correction": lambda m, x, d, k: m.var(x, dim=d, correction=0, keepdim=k),
+    "std": lambda m, x, d, k: x.std() if d is None else x.std(d, keepdim=k),
+    "std_correction2": lambda m, x, d, k: m.std(x, dim=d, correction=2, keepdim=k),
+    "norm": lambda m, x, d, k: x.norm() if d is None else x.norm(dim=d, keepdim=k),
+    "norm_p1": lambda m, x, d, k: m.norm(x, p=1, dim=d, keepdim=k),
+    "norm_p3": lambda m, x, d, k: m.norm(x, p=3, dim=d, keepdim=k),
+    "norm_inf": lambda m, x, d, k: m.norm(x, p=float("inf"), dim=d, keepdim=k),
+    "logsumexp": lambda m, x, d, k: m.logsumexp(x, dim=(0, 1, 2) if d is None else d, keepdim=k),
+    "var_mean": lambda m, x, d, k: m.var_mean(x, dim=d, keepdim=k),
+    "std_mean": lambda m, x, d, k: m.std_mean(x, dim=d, keepdim=k),
+    "cumsum": lambda m, x, d, k: x.cumsum(0 if d is None or isinstance(d, tuple) else d),
+}
+DIMS = [None, 0, 1, -1, (0, 2), (-1, 0)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", DIMS, ids=str)
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_reduction_matches_torch(name, dim, keepdim, dtype):
+    x = rand_array(np.random.default_rng(0), (2, 3, 4), "nonzero")
+    compare_with_torch(lambda m, x: REDUCTIONS[name](m, x, dim, keepdim), [x], dtype=dtype)
+
+
+@pytest.mark.parametrize("dim", [None, 1, (0, 2)], ids=str)
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_reduction_matches_finite_differences(name, dim):
+    x = rand_array(np.random.default_rng(1), (2, 3, 2), "nonzero")
+    check_finite_differences(lambda m, x: REDUCTIONS[name](m, x, dim, False), [x])
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), data=st.data(),
+       name=st.sampled_from(["sum", "mean", "amax", "var", "norm", "logsumexp", "max", "prod"]))
+def test_reduction_over_random_shapes(shape, data, name):
+    nd = len(shape)
+    dim = data.draw(st.one_of(st.none(), st.integers(-nd, nd - 1)))
+    keepdim = data.draw(st.booleans())
+    x = rand_array(np.random.default_rng(len(shape)), tuple(shape), "nonzero")
+    compare_with_torch(lambda m, x: REDUCTIONS[name](m, x, dim, keepdim), [x], atol=1e-8)
+
+
+def test_max_with_dim_returns_values_and_indices_namedtuple():
+    x = cg.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]])
+    out = x.max(dim=1)
+    assert out.values.tolist() == [5.0, 7.0]
+    assert out.indices.tolist() == [1, 0]
+    values, indices = cg.min(x, 0, keepdim=True)
+    assert values.tolist() == [[1.0, 0.0, 2.0]] and indices.tolist() == [[0, 1, 0]]
+    assert indices.dtype is cg.int64
+
+
+@pytest.mark.parametrize("op", ["max", "min", "amax", "amin"])
+def test_ties_split_the_gradient_like_torch(op):
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    compare_with_torch(lambda m, x: getattr(m, op)(x), [x])
+    compare_with_torch(lambda m, x: getattr(x, op)(1) if op in ("amax", "amin") else getattr(x, op)(1)[0], [x])
+    compare_with_torch(lambda m, x: getattr(m, op)(x, dim=0, keepdim=True)
+                       if op in ("amax", "amin") else getattr(m, op)(x, dim=0, keepdim=True).values, [x])
+
+
+def test_prod_with_zeros_like_torch():
+    x = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 4.0], [1.0, 2.0, 3.0]])
+    compare_with_torch(lambda m, x: (x.prod(), x.prod(1), x.prod(0, keepdim=True)), [x])
+
+
+def test_norm_gradient_at_zero_like_torch():
+    compare_with_torch(lambda m, x: x.norm(), [np.zeros(3)])
+
+
+def test_arg_reductions_like_torch():
+    x = np.array([[1.0, 5.0, 5.0], [7.0, 0.0, 7.0]])
+    compare_with_torch(lambda m, x: (x.argmax(), x.argmin(), m.argmax(x, 1), m.argmin(x, dim=0, keepdim=True),
+                                     x.argmax(dim=-1, keepdim=True)), [x], check_grad=False)
+
+
+def test_all_any_count_nonzero_like_torch():
+    x = np.array([[0.0, 1.0], [2.0, 3.0]])
+    compare_with_torch(lambda m, x: (m.all(x), m.any(x), x.all(1), x.any(0, keepdim=True), (x > 0).all(),
+                                     m.count_nonzero(x), m.count_nonzero(x, dim=0)), [x], check_grad=False)
+
+
+def test_sum_and_cumsum_dtypes_like_torch():
+    def fn(m, i, b):
+        return (i.sum(), b.sum(), i.sum(0), b.cumsum(0), i.sum(dtype=m.float64), m.prod(i), i.max(), b.any(),
+                i.int().sum(), i.float().mean())
+    compare_with_torch(fn, [np.array([[1, 2], [3, 4]]), np.array([True, False, True])], check_grad=False)
+
+
+def test_reductions_of_float32_stay_float32():
+    x = cg.ones(3, 4)
+    for y in (x.sum(), x.mean(), x.var(), x.std(), x.norm(), x.logsumexp(0), x.prod(), x.max(), x.amax(1)):
+        assert y.dtype is cg.float32
+
+
+def test_mean_of_integers_raises_like_torch():
+    with pytest.raises(RuntimeError):
+        cg.tensor([1, 2]).mean()
+    with pytest.raises(RuntimeError):
+        torch.tensor([1, 2]).mean()
+
+
+@pytest.mark.parametrize("call", [lambda m, x: x.sum(3), lambda m, x: x.mean(-4), lambda m, x: x.max(5),
+                                  lambda m, x: m.amax(x, 3), lambda m, x: x.argmax(3), lambda m, x: x.var(3),
+                                  lambda m, x: x.cumsum(3), lambda m, x: m.logsumexp(x, 3)])
+def test_dim_out_of_range_raises_index_error(call):
+    for lib in (cg, torch):
+        with pytest.raises(IndexError):
+            call(lib, lib.ones(2, 3, 4))
+
+
+def test_max_of_empty_tensor_raises():
+    with pytest.raises(RuntimeError):
+        cg.zeros(0).max()
+
+
+def test_logsumexp_is_stable():
+    x = np.array([[1000.0, 1000.0], [-1000.0, -1000.0], [-np.inf, 0.0]])
+    compare_with_torch(lambda m, x: m.logsumexp(x, 1), [x])
+
+
+def test_var_of_a_single_element_is_nan_like_torch():
+    compare_with_torch(lambda m, x: (x.var(), x.std(0)), [np.array([3.0])], check_grad=False)
+
+
+def test_sum_of_a_scalar_and_dim_0_of_a_0d_tensor_like_torch():
+    compare_with_torch(lambda m, x: (x.sum(), x.sum(0), x.mean(-1), x.max(0)[0]), [np.array(2.5)])
+
+
+def test_arg_and_cumsum_of_a_0d_tensor_like_torch():
+    compare_with_torch(lambda m, x: (x.argmax(0), x.argmin(-1), x.cumsum(0), x.min(0)[1]), [np.array(2.5)])
