@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import dtype_name
 
 import chaingrad as cg
+from helpers import dtype_name
 
 DATA = [1, 1.5, True, [1, 2], [1.0, 2], [[1, 2], [3, 4]], [True, False], [[1.5], [2.5]], [], 0, -3.0,
         [1, True], [[]], np.array([1, 2], dtype=np.int32), np.array([1.0], dtype=np.float64),

@@ -8,9 +8,9 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from helpers import dtype_name
 
 import chaingrad as cg
+from helpers import dtype_name
 
 NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
 SCALARS = [True, 2, -3, 2.5]
@@ -90,9 +90,8 @@ def test_unary_result_dtypes_like_torch(a):
                lambda x: x.relu() if a != "bool" else x, lambda x: x.max(), lambda x: x.cumsum(0),
                lambda x: x.prod(), lambda x: x.tanh(), lambda x: x.log1p(), lambda x: x.square(),
                lambda x: x.sign() if a != "bool" else x, lambda x: x.floor() if a != "bool" else x,
-               lambda x: x.reciprocal(), lambda x: x.float(), lambda x: x.long(), lambda x: x.to(torch.float64
-                                                                                                if isinstance(x, torch.Tensor)
-                                                                                                else cg.float64)):
+               lambda x: x.reciprocal(), lambda x: x.float(), lambda x: x.long(),
+               lambda x: x.to(torch.float64 if isinstance(x, torch.Tensor) else cg.float64)):
         try:
             expected = fn(make(torch, a, 1))
         except RuntimeError:

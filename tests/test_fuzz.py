@@ -1,3 +1,4 @@
+# ruff: noqa: E731 - the fuzzer records each program step as a small lambda
 """Differential fuzzing: random programs run on chaingrad and on PyTorch must agree.
 
 Each program is a random composition of chaingrad's ops (elementwise incl. broadcasting binaries,

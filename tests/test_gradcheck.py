@@ -3,8 +3,8 @@ check_hand_gradients compares a learner's gradients with autodiff and finite dif
 
 from __future__ import annotations
 
-import io
 import contextlib
+import io
 import warnings
 
 import numpy as np
@@ -186,7 +186,19 @@ def test_hand_gradients_against_an_output_tensor_and_wrong_shapes():
     assert not bad.ok and "wrong shape" in bad["w"].message
 
 
-SEED_EXPECTED = ['Epoch [10/100], Loss: 0.6542', 'Epoch [20/100], Loss: 0.0729', 'Epoch [30/100], Loss: 0.0537', 'Epoch [40/100], Loss: 0.0496', 'Epoch [50/100], Loss: 0.0462', 'Epoch [60/100], Loss: 0.0429', 'Epoch [70/100], Loss: 0.0400', 'Epoch [80/100], Loss: 0.0372', 'Epoch [90/100], Loss: 0.0346', 'Epoch [100/100], Loss: 0.0322', 'Final weight: 1.8305, Final bias: 0.3852']
+SEED_EXPECTED = [
+    'Epoch [10/100], Loss: 0.6542',
+    'Epoch [20/100], Loss: 0.0729',
+    'Epoch [30/100], Loss: 0.0537',
+    'Epoch [40/100], Loss: 0.0496',
+    'Epoch [50/100], Loss: 0.0462',
+    'Epoch [60/100], Loss: 0.0429',
+    'Epoch [70/100], Loss: 0.0400',
+    'Epoch [80/100], Loss: 0.0372',
+    'Epoch [90/100], Loss: 0.0346',
+    'Epoch [100/100], Loss: 0.0322',
+    'Final weight: 1.8305, Final bias: 0.3852',
+]
 
 
 def test_demo_uses_the_checker_and_keeps_the_seed_lines(tmp_path):

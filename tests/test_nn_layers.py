@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from nn_helpers import check_module
 
 DTYPES = [np.float64, np.float32]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from nn_helpers import check_module
 
 import chaingrad as cg
+from nn_helpers import check_module
 
 
 def rnd(*shape, seed=0):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import check_finite_differences, compare_with_torch, rand_array
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import chaingrad as cg
+from helpers import check_finite_differences, compare_with_torch, rand_array
 
 # name -> (fn(lib, x), domain of x)
 UNARY = {

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import check_finite_differences, compare_with_torch, rand_array
 
 import chaingrad as cg
+from helpers import check_finite_differences, compare_with_torch, rand_array
 
 IDX = np.array([2, 0, 2, 1])  # repeated on purpose: the gradient must accumulate
 

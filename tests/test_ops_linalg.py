@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import check_finite_differences, compare_with_torch, rand_array
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chaingrad as cg
+from helpers import check_finite_differences, compare_with_torch, rand_array
 
 MATMUL_SHAPES = [
     ((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)),

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from helpers import check_finite_differences, compare_with_torch, rand_array
 
 import chaingrad as cg
 import chaingrad.nn.functional as CF
+from helpers import check_finite_differences, compare_with_torch, rand_array
 
 
 def F(m):

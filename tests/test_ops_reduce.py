@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import check_finite_differences, compare_with_torch, rand_array
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chaingrad as cg
+from helpers import check_finite_differences, compare_with_torch, rand_array
 
 REDUCTIONS = {
     "sum": lambda m, x, d, k: x.sum() if d is None else x.sum(d, keepdim=k),
@@ -30,7 +30,7 @@ REDUCTIONS = {
     "norm_p1": lambda m, x, d, k: m.norm(x, p=1, dim=d, keepdim=k),
     "norm_p3": lambda m, x, d, k: m.norm(x, p=3, dim=d, keepdim=k),
     "norm_inf": lambda m, x, d, k: m.norm(x, p=float("inf"), dim=d, keepdim=k),
-    "logsumexp": lambda m, x, d, k: m.logsumexp(x, dim=(0, 1, 2) if d is None else d, keepdim=k),
+    "logsumexp": lambda m, x, d, k: m.logsumexp(x, dim=tuple(range(x.ndim)) if d is None else d, keepdim=k),
     "var_mean": lambda m, x, d, k: m.var_mean(x, dim=d, keepdim=k),
     "std_mean": lambda m, x, d, k: m.std_mean(x, dim=d, keepdim=k),
     "cumsum": lambda m, x, d, k: x.cumsum(0 if d is None or isinstance(d, tuple) else d),

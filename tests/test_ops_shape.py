@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import check_finite_differences, compare_with_torch, rand_array
 
 import chaingrad as cg
+from helpers import check_finite_differences, compare_with_torch, rand_array
 
 # name -> fn(lib, x) applied to a (2, 3, 4) tensor; the result is multiplied to make gradients non-trivial
 SHAPE_OPS = {

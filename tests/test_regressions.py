@@ -162,3 +162,13 @@ def test_view_of_a_leaf_that_requires_grad_cannot_be_modified_in_place():
         return w
     got, want = _both(f)
     assert got is RuntimeError and want is RuntimeError
+
+
+def test_std_gradient_is_zero_where_the_std_is_zero():
+    # std = sqrt(var) gave nan (0 * inf) for rows of equal values; torch's std gradient is 0 there.
+    def f(M):
+        x = M.tensor([[1.0, 1.0], [2.0, 3.0]], dtype=M.float64, requires_grad=True)
+        (x.std(1) * M.tensor([2.0, 3.0], dtype=M.float64)).sum().backward()
+        return x.grad
+    _assert_same(f)
+    _assert_same(_second_derivative(lambda M, x: x.std(1) * x[:, :1], np.array([[1.0, 1.0], [2.0, 3.0]])))

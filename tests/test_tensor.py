@@ -95,7 +95,7 @@ def test_repr_with_random_values_like_torch():
         for shape in [(5,), (3, 4), (2, 2, 3)]:
             a = rng.standard_normal(shape) * scale
             for dtype in (np.float32, np.float64):
-                got, expected = both_reprs(lambda m: m.tensor(a.astype(dtype)))
+                got, expected = both_reprs(lambda m, a=a, dtype=dtype: m.tensor(a.astype(dtype)))
                 assert got == expected
 
 

@@ -82,10 +82,12 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
             result = func(*args, **kwargs)
             out, aux = _split_aux(result, has_aux, "grad_and_value")
             if not isinstance(out, Tensor):
-                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(out).__name__}")
+                raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
+                                   f"{type(out).__name__}")
             if out._data.size != 1:
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
-                                   f"with {out._data.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
+                                   f"with {out._data.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs "
+                                   "instead?")
             ins = [args[i] for i in nums]
             gs = _grad(out, ins, create_graph=True, allow_unused=True) if out.requires_grad else (None,) * len(ins)
         gs = [_out(g, keep) if g is not None else _zeros(t) for g, t in zip(gs, ins)]

@@ -105,7 +105,8 @@ def _unravel(k: int, shape: tuple) -> tuple:
 
 def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               raise_exception: bool = True, nondet_tol: float = 0.0, check_undefined_grad: bool = True,
-              check_grad_dtypes: bool = False, check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
+              check_grad_dtypes: bool = False, check_batched_grad: bool = False,
+              check_batched_forward_grad: bool = False,
               check_forward_ad: bool = False, check_backward_ad: bool = True, fast_mode: bool = False,
               masked: bool | None = None) -> bool:
     """Check the gradients of ``func`` at ``inputs`` against central finite differences (torch's gradcheck).
@@ -157,7 +158,8 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, 
                     f"first mismatch at output element {_unravel(r, o._data.shape)}, input element "
                     f"{_unravel(c, t._data.shape)}: analytical {a[r, c]:.10g} vs numerical {n[r, c]:.10g} "
                     f"(difference {a[r, c] - n[r, c]:.3g}, allowed {atol + rtol * abs(n[r, c]):.3g}); "
-                    f"{int(bad.sum())} of {bad.size} elements differ, largest difference {abs(a[worst] - n[worst]):.3g}\n"
+                    f"{int(bad.sum())} of {bad.size} elements differ, largest difference "
+                    f"{abs(a[worst] - n[worst]):.3g}\n"
                     f"numerical:{_short(n)}\nanalytical:{_short(a)}\n")
     return True
 

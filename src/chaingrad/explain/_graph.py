@@ -271,7 +271,8 @@ class GraphView:
                     shape, dt = t._data.shape, t._data.dtype
                 else:
                     shape, dt = None, None
-                nm = node._output_names.get(nr) or (t._name if t is not None else None) or (by_var[0] if by_var else None)
+                nm = (node._output_names.get(nr) or (t._name if t is not None else None)
+                      or (by_var[0] if by_var else None))
                 ti = TensorInfo(key, "", tuple(shape) if shape is not None else None, dt,
                                 "output" if key in root_keys else "inter", tensor=t,
                                 value=None if t is None else t._data, named=bool(nm))

@@ -140,8 +140,8 @@ def draw(output: Tensor, path: str | None = None, *, format: str | None = None, 
     ``grads``: None shows the ``.grad`` that leaves (and ``retain_grad()`` tensors) already have; True computes
     the gradient of every tensor without changing any ``.grad`` (the graph must not be freed yet); False
     shows none. Graphs with more than ``max_nodes`` boxes are summarized. ``direction`` is "LR" (left to
-    right) or "TB" (top to bottom); by default LR, and TB for long summarized graphs. ``format="dot"`` without a path returns the picture all the same; use
-    ``.to_dot()`` for the text.
+    right) or "TB" (top to bottom); by default LR, and TB for long summarized graphs. ``format`` overrides the
+    file extension of ``path``; ``.to_dot()`` gives the DOT text.
     """
     if not isinstance(output, Tensor):
         raise TypeError(f"draw(output): output must be a Tensor, got {type(output).__name__}")

@@ -39,6 +39,9 @@ def promote(a: Tensor, b) -> tuple[Tensor, Tensor]:
             return a, b
         rt = result_type(a, b).np
         return (a if da == rt else a.to(from_numpy_dtype(rt))), (b if db == rt else b.to(from_numpy_dtype(rt)))
+    if (type(b) is float or type(b) is int) and a._data.dtype.kind == "f":
+        # fast path: a Python number never changes a float tensor's dtype (torch's rule for "wrapped" scalars)
+        return a, Tensor._wrap(np.array(b, a._data.dtype))
     if isinstance(b, (float, int)):  # the common case: a Python scalar
         rt = result_type(a, b).np
         if a._data.dtype != rt:

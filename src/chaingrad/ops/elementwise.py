@@ -10,9 +10,9 @@ import warnings
 
 import numpy as np
 
+from .._dtype import result_type
 from ..autograd.function import Node, apply
 from ..tensor import Tensor
-from .._dtype import result_type
 from ._dispatch import as_operand, binary, binary_any, promote, to_float
 
 # Like torch, log(0) is -inf and 0/0 is nan without a warning.
@@ -40,6 +40,13 @@ class Sub(Node):
 
     def backward(ctx, g):
         return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class Rsub(Sub):
+    """``2 - x``: a Python scalar minus a tensor (torch names its node RsubBackward1)."""
+
+    def name(self) -> str:
+        return "RsubBackward1"
 
 
 class Mul(Node):
@@ -398,7 +405,8 @@ def add(input, other, *, alpha=1) -> Tensor:
 def sub(input, other, *, alpha=1) -> Tensor:
     """input - alpha * other"""
     _check_no_bool_sub(input, other)
-    return binary_any(Sub, input, other if alpha == 1 else other * alpha)
+    op = Sub if isinstance(input, Tensor) else Rsub
+    return binary_any(op, input, other if alpha == 1 else other * alpha)
 
 
 def _check_no_bool_sub(a, b) -> None:

@@ -79,7 +79,7 @@ class CopySlices(Node):
 
 
 def _rebase(view: Tensor, base: Tensor, out: Tensor) -> None:
-    """After ``view`` was overwritten with ``out``: the base becomes CopySlices(old base, out), the view a view of it."""
+    """After ``view`` was overwritten with ``out``: base = CopySlices(old base, out); view = a view of that."""
     node = apply(CopySlices, base, out, chain=view._view[0]).grad_fn
     base.grad_fn, base._output_nr, base.requires_grad = node, 0, True
     fresh = replay_view(view._view[0], base)
@@ -118,13 +118,45 @@ class Fill(Node):
         return (g * 0 if ctx.needs_input_grad[0] else None), g  # zeros, not None: x still reaches the graph
 
 
+_UFUNCS = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply, "div_": np.true_divide}
+
+
 def _arith(name: str, fn):
+    ufunc = _UFUNCS.get(name)
+
     def method(self, other, *args, **kwargs):
+        if ufunc is not None and not args and not kwargs and _unrecorded_update(self, other, ufunc):
+            return self
         others = (other,) if isinstance(other, Tensor) else ()
         return inplace(self, lambda old: fn(old, other, *args, **kwargs), name, others)
 
     method.__name__ = name
     return method
+
+
+def _unrecorded_update(t: Tensor, other, ufunc) -> bool:
+    """Fast path of ``t += other`` (-=, *=, /=) when nothing is recorded, e.g. ``w -= lr * w.grad`` under no_grad:
+    the ufunc writes straight into t's array. Returns False (nothing done) for any case the general path
+    must handle: recording, views, dtype changes, shapes that do not broadcast to t's, read-only arrays."""
+    if t._base is not None or (state.enabled and (t.requires_grad or getattr(other, "requires_grad", False))):
+        return False
+    a = t._data
+    if a.dtype.kind != "f" or not a.flags.writeable:
+        return False
+    if isinstance(other, Tensor):
+        b = other._data
+        if b.dtype != a.dtype:
+            return False
+    elif type(other) is float or type(other) is int:  # a Python number keeps a float tensor's dtype
+        b = other
+    else:
+        return False
+    try:
+        ufunc(a, b, out=a)
+    except ValueError:  # raised before anything is written: the shapes do not broadcast to t's
+        return False
+    t._version[0] += 1
+    return True
 
 
 def _unary(name: str, fn):

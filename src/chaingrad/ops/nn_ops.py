@@ -55,16 +55,16 @@ class CrossEntropy(Node):
         rows = np.arange(x.shape[0])
         losses = -logp[rows, target]
         ctx.target, ctx.reduction, ctx.rows = target, reduction, rows
-        ctx.save_for_backward(x)
-        ctx.probs = np.exp(logp)
+        ctx.save_for_backward(x, np.exp(logp))  # saved (not a ctx attribute) so backward releases it
         if reduction == "none":
             return losses
         total = np.sum(losses)
         return total / x.shape[0] if reduction == "mean" else total
 
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        probs = softmax(x, 1) if state.enabled else Tensor._wrap(ctx.probs)  # recorded only for create_graph
+        x, probs = ctx.saved_tensors
+        if state.enabled:  # create_graph: softmax recorded so that it can be differentiated again
+            probs = softmax(x, 1)
         onehot = np.zeros(x._data.shape, dtype=x._data.dtype)
         onehot[ctx.rows, ctx.target] = 1
         scale = g if ctx.reduction != "mean" else g / x._data.shape[0]

@@ -332,9 +332,28 @@ def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
         sum(centered * centered, axes, keepdim=keepdim) / 0.0
 
 
+class StdFromVar(Node):
+    """sqrt of a variance, whose gradient is 0 (not nan) where the std is 0, as torch's std."""
+
+    formulas = ("dL/dvar = dL/dout / (2 * std), and 0 where std == 0",)
+
+    def forward(ctx, v):
+        out = np.sqrt(v)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        zero = out._data == 0
+        if not zero.any():
+            return g / (out * 2)
+        keep = Tensor._wrap((~zero).astype(out._data.dtype))
+        return g * keep / (out * 2 + Tensor._wrap(zero.astype(out._data.dtype)))  # no 0/0 even for create_graph
+
+
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: float | None = None) -> Tensor:
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    return apply(StdFromVar, var(input, dim, unbiased, keepdim, correction=correction))
 
 
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
