@@ -22,8 +22,19 @@ class Generator:
     def manual_seed(self, seed: int) -> Generator:
         seed = int(seed)
         self._seed = seed
-        self.rng = np.random.Generator(np.random.PCG64(seed & 0xFFFFFFFFFFFFFFFF))
+        self._rng = None  # made on first use: importing numpy.random costs ~8 ms of `import chaingrad`
         return self
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The NumPy generator that draws the numbers."""
+        if self._rng is None:
+            self._rng = np.random.Generator(np.random.PCG64(self._seed & 0xFFFFFFFFFFFFFFFF))
+        return self._rng
+
+    @rng.setter
+    def rng(self, value: np.random.Generator) -> None:
+        self._rng = value
 
     def initial_seed(self) -> int:
         return self._seed
