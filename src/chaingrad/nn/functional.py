@@ -40,7 +40,7 @@ from ..ops.nn_ops import (  # noqa: F401
     softmax,
 )
 from ..ops.random import _rng
-from ..tensor import Size, Tensor
+from ..tensor import Tensor
 
 # -- activations --------------------------------------------------------------------------------------------
 
@@ -531,6 +531,3 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_aver
     cos = cosine_similarity(input1, input2, dim=-1)
     losses = where(target == 1, 1 - cos, (cos - margin).clamp(min=0))
     return _reduce(losses, reduction)
-
-
-_ = Size  # re-exported type used in messages

@@ -176,12 +176,13 @@ class MaxPool2d(Node):
         arg = np.argmax(flat, axis=-1)
         out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
         ctx.args = (x.shape, kernel, stride, padding, dilation)
-        ctx.arg = arg
+        ctx.save_for_backward(arg)  # freed after backward, like every saved value
         return out
 
     def backward(ctx, g):
         shape, k, s, p, d = ctx.args
-        arg = ctx.arg
+        (arg,) = ctx.saved_tensors
+        arg = arg._data if isinstance(arg, Tensor) else arg
         n, c, oh, ow = arg.shape
         onehot = (np.arange(k[0] * k[1]) == arg.transpose(0, 2, 3, 1)[..., None]).astype(g._data.dtype)
         gcols = g.permute(0, 2, 3, 1).reshape(n, oh, ow, c, 1, 1) * Tensor._wrap(onehot.reshape(n, oh, ow, c, *k))
