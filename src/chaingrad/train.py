@@ -30,15 +30,16 @@ class Recipe:
     batch_size: int
     momentum: float = 0.0
     weight_decay: float = 0.0
+    cosine: bool = True  # anneal the lr to 0 over the epochs (steadier final accuracy)
     description: str = ""
 
 
 RECIPES = {
-    "linreg": Recipe(5, 0.03, 10, description="linear regression on synthetic data (d2l 3.3)"),
+    "linreg": Recipe(5, 0.03, 10, cosine=False, description="linear regression on synthetic data (d2l 3.3)"),
     "softmax": Recipe(20, 0.5, 64, description="softmax regression: Flatten -> Linear(64, 10) (d2l 4.5)"),
     "mlp": Recipe(20, 0.1, 32, momentum=0.9, description="MLP: Flatten -> Linear(64, 256) -> ReLU -> "
                   "Linear(256, 10) (d2l 5.2)"),
-    "lenet": Recipe(20, 0.05, 32, momentum=0.9, description="LeNet-style CNN: two 3x3 conv + ReLU + 2x2 "
+    "lenet": Recipe(20, 0.1, 32, momentum=0.9, description="LeNet-style CNN: two 3x3 conv + ReLU + 2x2 "
                     "average pooling, then three Linear layers (d2l 7.6)"),
 }
 
@@ -112,6 +113,7 @@ def fit(name: str, epochs: int, lr: float, batch_size: int, seed: int, progress:
     loss_fn = nn.CrossEntropyLoss() if classify else nn.MSELoss()
     optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=recipe.momentum,
                                 weight_decay=recipe.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs) if recipe.cosine else None
     history = History()
     start = time.perf_counter()
     for epoch in range(epochs):
@@ -128,8 +130,10 @@ def fit(name: str, epochs: int, lr: float, batch_size: int, seed: int, progress:
             if classify:
                 correct += int((out.argmax(dim=1) == y).sum().item())
             count += len(y)
-            bar.set_postfix(loss=f"{total_loss / count:.4f}")
+            bar.set_postfix(loss=f"{total_loss / count:.4f}", refresh=False)
         bar.close()
+        if scheduler is not None:
+            scheduler.step()
         history.train_loss.append(total_loss / count)
         history.train_acc.append(correct / count if classify else None)
         test_loss, test_acc = evaluate(net, test_iter, loss_fn, classify)
@@ -208,7 +212,8 @@ def main(model: str, epochs: int | None = None, lr: float | None = None, batch_s
         return 2
     print(f"chaingrad train {model}: {recipe.description}")
     print(f"epochs {epochs}, lr {lr:g}, batch size {batch_size}, seed {seed}"
-          + (f", SGD momentum {recipe.momentum:g}" if recipe.momentum else ", plain SGD"))
+          + (f", SGD momentum {recipe.momentum:g}" if recipe.momentum else ", plain SGD")
+          + (", cosine-annealed lr" if recipe.cosine else ""))
     net, history = fit(model, epochs, lr, batch_size, seed, progress=progress)
     os.makedirs(out, exist_ok=True)
     weights = os.path.join(out, f"{model}.pt")
