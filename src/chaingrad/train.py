@@ -161,11 +161,14 @@ def plot(name: str, history: History, path: str, lr: float, batch_size: int) -> 
     fig, axes = plt.subplots(1, 2 if classify else 1, figsize=(11 if classify else 6.4, 4.4), dpi=110,
                              squeeze=False)
     ax = axes[0, 0]
-    ax.plot(epochs, history.train_loss, "o-", color="tab:blue", lw=2, ms=4, label="train loss")
+    ax.plot(epochs, history.train_loss, "o-", color="tab:blue", lw=2, ms=4, label="train loss (mean over the epoch)")
     ax.plot(epochs, history.test_loss, "s--", color="tab:orange", lw=1.5, ms=4, label="test loss")
-    ax.set_yscale("log")
+    losses = np.array(history.train_loss + history.test_loss)
+    if losses.min() > 0 and losses.max() / losses.min() > 20:  # log scale only where it helps
+        ax.set_yscale("log")
+    scale = " (log scale)" if ax.get_yscale() == "log" else ""
     ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy loss (log scale)" if classify else "mean squared error (log scale)")
+    ax.set_ylabel(("cross-entropy loss" if classify else "mean squared error") + scale)
     ax.set_title("Loss")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
@@ -177,7 +180,9 @@ def plot(name: str, history: History, path: str, lr: float, batch_size: int) -> 
         ax.plot(epochs, test_acc, "s-", color="tab:green", lw=2, ms=4, label="test accuracy")
         ax.axhline(95, color="gray", ls=":", lw=1, label="95%")
         best = int(np.argmax(test_acc))
-        ax.annotate(f"final test {test_acc[-1]:.1f}%", xy=(epochs[-1], test_acc[-1]), xytext=(-10, -28),
+        below = test_acc[-1] > 50  # keep the label inside the axes
+        ax.annotate(f"final test {test_acc[-1]:.1f}%", xy=(epochs[-1], test_acc[-1]),
+                    xytext=(-10, -28 if below else 28),
                     textcoords="offset points", ha="right", fontsize=9, color="tab:green",
                     arrowprops=dict(arrowstyle="->", color="tab:green", lw=0.8))
         low = min(float(train_acc.min()), float(test_acc.min()))
@@ -191,9 +196,10 @@ def plot(name: str, history: History, path: str, lr: float, batch_size: int) -> 
         a.set_xlim(0.5, len(epochs) + 0.5)
         if len(epochs) <= 25:
             a.set_xticks(epochs if len(epochs) <= 12 else epochs[::2])
-    data_name = "synthetic regression data" if not classify else "8x8 digits"
-    fig.suptitle(f"chaingrad train {name}: {RECIPES[name].description.split(':')[0]} on {data_name}  "
-                 f"(lr {lr:g}, batch {batch_size}, {history.seconds:.1f} s)", fontsize=11)
+    title = {"linreg": "linear regression, synthetic data", "softmax": "softmax regression, 8x8 digits",
+             "mlp": "MLP, 8x8 digits", "lenet": "LeNet-style CNN, 8x8 digits"}[name]
+    fig.suptitle(f"chaingrad train {name}: {title}\nlr {lr:g}, batch {batch_size}, {len(epochs)} epochs, "
+                 f"{history.seconds:.2g} s", fontsize=10.5)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

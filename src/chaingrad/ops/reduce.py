@@ -413,9 +413,25 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     return apply(CumSum, input, axis=axis)
 
 
+def _accept_axis(fn):
+    """torch takes NumPy's ``axis=`` as another name for ``dim=`` (textbooks write ``y.argmax(axis=1)``)."""
+    import functools
+
+    @functools.wraps(fn)
+    def with_axis(*args, axis=None, **kwargs):
+        if axis is not None:
+            if "dim" in kwargs:
+                raise TypeError(f"{fn.__name__}() got both 'dim' and its alias 'axis'; pass only one")
+            kwargs["dim"] = axis
+        return fn(*args, **kwargs)
+
+    return with_axis
+
+
 def _attach() -> None:
     for name in ("sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "norm",
                  "logsumexp", "all", "any", "count_nonzero", "cumsum"):
+        globals()[name] = _accept_axis(globals()[name])
         setattr(Tensor, name, globals()[name])
 
 
