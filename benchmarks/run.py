@@ -1,4 +1,4 @@
-"""``chaingrad bench``: chaingrad against PyTorch and hand-written NumPy on the workloads of issue 5.
+"""``chaingrad bench``: chaingrad against PyTorch and hand-written NumPy on the workloads listed in BENCHMARKS.md.
 
 Each library runs in its own worker process (``benchmarks.worker``). After a warm-up, the workers are
 timed in alternating blocks (chaingrad, torch, numpy, then rotated), with a pause before every block of
@@ -272,7 +272,7 @@ IN_PROCESS = {
     "lenet": ("LeNet-5 train step, batch 128", "<= 1.5", (("chaingrad", "torch", 1.5),)),
     "chain": ("20,000-op scalar chain, fwd+bwd", "<= 1.0", (("chaingrad", "torch", 1.0),)),
 }
-ALL_ROWS = ("seed", "seed_hand", "small", "mlp", "lenet", "rss", "chain", "seed_program", "import")  # the issue's order
+ALL_ROWS = ("seed", "seed_hand", "small", "mlp", "lenet", "rss", "chain", "seed_program", "import")  # the table's order
 
 
 if __name__ == "__main__":
