@@ -16,6 +16,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .autograd.engine import grad as _grad
+from .autograd.functional import _zeros_like as _zeros
+from .autograd.functional import jacobian_blocks
 from .autograd.grad_mode import enable_grad
 from .tensor import Tensor
 
@@ -41,10 +43,6 @@ def _argnums(argnums, n: int, fn: str) -> tuple[int, ...]:
             raise RuntimeError(f"Got argnums={a}, but only {n} positional inputs")
         out.append(a % n)
     return tuple(out)
-
-
-def _zeros(t: Tensor) -> Tensor:
-    return Tensor._wrap(np.zeros(t._data.shape, t._data.dtype))
 
 
 def _out(t: Tensor, keep: bool) -> Tensor:
@@ -179,14 +177,6 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
     return value, jv_out
 
 
-def _stack_rows(rows: list[Tensor], out_shape: tuple, in_shape: tuple, dtype) -> Tensor:
-    from .ops.shape import stack
-
-    if not rows:
-        return Tensor._wrap(np.zeros(out_shape + in_shape, dtype))
-    return stack(rows).reshape(out_shape + in_shape)
-
-
 def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int | None = None,
            _preallocate_and_copy: bool = False) -> Callable:
     """The Jacobian by reverse mode: one vjp per output element; shape ``out.shape + in.shape``."""
@@ -204,20 +194,7 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
             ins = [args[i] for i in nums]
             per_out = []
             for o in outs:
-                rows = [[] for _ in ins]
-                n = o._data.size
-                for r in range(n):
-                    if o.requires_grad:
-                        seed = np.zeros(n, o._data.dtype)
-                        seed[r] = 1
-                        gs = _grad(o, ins, Tensor._wrap(seed.reshape(o._data.shape)), retain_graph=True,
-                                   create_graph=True, allow_unused=True)
-                    else:
-                        gs = (None,) * len(ins)
-                    for k, (g, t) in enumerate(zip(gs, ins)):
-                        rows[k].append(g if g is not None else _zeros(t))
-                blocks = [_out(_stack_rows(rows[k], o._data.shape, t._data.shape, t._data.dtype), keep)
-                          for k, t in enumerate(ins)]
+                blocks = [_out(b, keep) for b in jacobian_blocks(o, ins, create_graph=True)[0]]
                 per_out.append(blocks[0] if isinstance(argnums, int) else tuple(blocks))
         jac = tuple(per_out) if isinstance(out, tuple) else per_out[0]
         if has_aux:

@@ -126,6 +126,29 @@ def _jvp_core(outs: tuple, ins: tuple, vs: tuple, create_graph: bool) -> list:
     return list(res)
 
 
+def jacobian_blocks(output: Tensor, inputs, create_graph: bool) -> tuple[list[Tensor], list[bool]]:
+    """d output / d input_i for each input, shaped ``output.shape + input.shape``, one vjp per output element;
+    also whether each input was used at all (unused inputs get zero blocks)."""
+    from ..ops.shape import stack
+
+    rows: list[list] = [[] for _ in inputs]
+    used = [False] * len(inputs)
+    n = output._data.size
+    for r in range(n if output.requires_grad else 0):
+        seed = np.zeros(n, output._data.dtype)
+        seed[r] = 1
+        gs = _grad(output, inputs, Tensor._wrap(seed.reshape(output._data.shape)), retain_graph=True,
+                   create_graph=create_graph, allow_unused=True)
+        for i, g in enumerate(gs):
+            used[i] |= g is not None
+            rows[i].append(g if g is not None else _zeros_like(inputs[i]))
+    blocks = []
+    for i, t in enumerate(inputs):
+        shape = output._data.shape + t._data.shape
+        blocks.append(stack(rows[i]).reshape(shape) if rows[i] else Tensor._wrap(np.zeros(shape, t._data.dtype)))
+    return blocks, used
+
+
 def jacobian(func, inputs, create_graph: bool = False, strict: bool = False, vectorize: bool = False,
              strategy: str = "reverse-mode"):
     """The Jacobian of ``func`` at ``inputs``: for output j and input i, shape ``out_j.shape + in_i.shape``.
@@ -133,40 +156,19 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False, vec
     Tensor in, Tensor out gives a Tensor; a tuple on either side gives tuples (outputs outer, inputs inner).
     ``vectorize`` and ``strategy`` are accepted; rows are computed one vjp at a time either way.
     """
-    from ..ops.shape import stack
-
     with enable_grad():
         in_tuple, ins = _as_tuple(inputs, "inputs", "jacobian")
         ins = tuple(_track(t, create_graph) for t in ins)
         out_tuple, outs = _as_tuple(func(*ins), "outputs of the user-provided function", "jacobian")
         jac = []
         for j, o in enumerate(outs):
-            rows: list[list] = [[] for _ in ins]
-            used = [False] * len(ins)
-            n = o._data.size
-            for r in range(n):
-                if o.requires_grad:
-                    seed = np.zeros(n, o._data.dtype)
-                    seed[r] = 1
-                    gs = _grad(o, ins, Tensor._wrap(seed.reshape(o._data.shape)), retain_graph=True,
-                               create_graph=create_graph, allow_unused=True)
-                else:
-                    gs = (None,) * len(ins)
-                for i, g in enumerate(gs):
-                    used[i] |= g is not None
-                    rows[i].append(g if g is not None else _zeros_like(ins[i]))
+            blocks, used = jacobian_blocks(o, ins, create_graph)
             if strict:
                 for i, u in enumerate(used):
                     if not u:
                         raise RuntimeError(f"Output {j} of the user-provided function is independent of input {i}. "
                                            "This is not allowed in strict mode.")
-            per_in = []
-            for i, t in enumerate(ins):
-                if n == 0:
-                    block = Tensor._wrap(np.zeros(o._data.shape + t._data.shape, t._data.dtype))
-                else:
-                    block = stack(rows[i]).reshape(o._data.shape + t._data.shape)
-                per_in.append(block if create_graph else block.detach())
+            per_in = [block if create_graph else block.detach() for block in blocks]
             jac.append(_untuple(in_tuple, per_in))
     return _untuple(out_tuple, jac)
 
