@@ -17,6 +17,17 @@ def _index(idx: int, n: int, what: str) -> int:
     return idx % n
 
 
+def _delete_and_renumber(container: Module, idx, kind: str) -> None:
+    """Delete the module(s) at ``idx`` and renumber the rest 0, 1, ... as torch does."""
+    keys = list(container._modules)
+    for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), kind)]]):
+        delattr(container, key)
+    items = list(container._modules.values())
+    container._modules.clear()
+    for i, module in enumerate(items):
+        container._modules[str(i)] = module
+
+
 class Sequential(Module):
     """Run modules one after another: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 2))``."""
 
@@ -45,14 +56,7 @@ class Sequential(Module):
         setattr(self, keys[_index(idx, len(keys), "Sequential")], module)
 
     def __delitem__(self, idx) -> None:
-        keys = list(self._modules)
-        for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "Sequential")]]):
-            delattr(self, key)
-        # keep the numbering contiguous, as torch does
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
+        _delete_and_renumber(self, idx, "Sequential")
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -132,13 +136,7 @@ class ModuleList(Module):
         setattr(self, str(_index(idx, len(self), "ModuleList")), module)
 
     def __delitem__(self, idx) -> None:
-        keys = list(self._modules)
-        for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "ModuleList")]]):
-            delattr(self, key)
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
+        _delete_and_renumber(self, idx, "ModuleList")
 
     def __len__(self) -> int:
         return len(self._modules)
