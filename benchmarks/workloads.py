@@ -351,88 +351,144 @@ def _lenet_params(rng):
             layer((10, 84), 84)]
 
 
-def _sigmoid(z):
-    return 1 / (1 + np.exp(-z))
+def _sigmoid_(z):
+    """sigmoid(z) in place: 1 / (1 + exp(-z)) (exp overflowing to inf gives the right 0)."""
+    np.negative(z, out=z)
+    with np.errstate(over="ignore"):
+        np.exp(z, out=z)
+    z += 1
+    return np.reciprocal(z, out=z)
 
 
-def _conv_forward(x, w, b, pad):
-    """Convolution as one GEMM: im2col by a strided view, then tensordot over (C, kh, kw)."""
-    if pad:
-        x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    k = w.shape[-1]
-    cols = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))  # N, C, H', W', k, k
-    out = np.tensordot(cols, w, axes=((1, 4, 5), (1, 2, 3)))  # N, H', W', O
-    out += b
-    return out.transpose(0, 3, 1, 2), x, cols
+def _row_windows(r, kh, oh):
+    """(OH, KH*C*KW, OW*N) view of row columns r (H, C, KW, OW, N): output row oh's GEMM operand.
+
+    Kernel row i of output row oh is input row oh + i; rows of r are C*KW*OW*N apart, which is C*KW times
+    the distance between its (c, j) entries, so (i, c, j) is one axis of stride OW*N: every output row
+    gets a plain matrix of a batched GEMM, read from an array KH times smaller than im2col's.
+    """
+    _, c, kw, ow, n = r.shape
+    step = ow * n * r.itemsize
+    return np.lib.stride_tricks.as_strided(r, (oh, kh * c * kw, ow * n), (c * kw * step, step, r.itemsize))
 
 
-def _conv_backward(g, xp, cols, w, pad, need_x=True):
-    """Gradients of the input, the weight and the bias of a convolution (g: N, O, H', W')."""
-    k = w.shape[-1]
-    gw = np.tensordot(g, cols, axes=((0, 2, 3), (0, 2, 3)))  # O, C, k, k
-    gb = g.sum((0, 2, 3))
-    if not need_x:
-        return None, gw, gb
-    gx = np.zeros_like(xp)
-    ho, wo = g.shape[2], g.shape[3]
-    gcol = np.tensordot(g, w, axes=((1,), (0,)))  # N, H', W', C, k, k
-    for i in range(k):
-        for j in range(k):
-            gx[:, :, i:i + ho, j:j + wo] += gcol[:, :, :, :, i, j].transpose(0, 3, 1, 2)
-    if pad:
-        gx = gx[:, :, pad:-pad, pad:-pad]
-    return gx, gw, gb
+def _conv_rows(xp, w_rows, b, k):
+    """Stride-1 convolution of a padded (H, C, W, N) image by weights in (O, (i, c, j)) order -> (OH, O, OW, N)."""
+    h, c, wd, n = xp.shape
+    oh, ow = h - k + 1, wd - k + 1
+    r = np.empty((h, c, k, ow, n), xp.dtype)
+    for j in range(k):
+        r[:, :, j] = xp[:, :, j:j + ow]
+    z = np.matmul(w_rows, _row_windows(r, k, oh))  # (OH, O, OW*N)
+    z += b[:, None]
+    return z.reshape(oh, -1, ow, n), r
 
 
-def _pool(x):
-    n, c, h, w = x.shape
-    return x.reshape(n, c, h // 2, 2, w // 2, 2).mean((3, 5))
+def _conv_rows_grad_w(gz, r, k):
+    """(dW in (O, (i, c, j)) order, db) of ``_conv_rows`` from its output gradient (OH, O, OW, N)."""
+    oh, o, ow, n = gz.shape
+    g = gz.reshape(oh, o, ow * n)
+    return np.matmul(g, _row_windows(r, k, oh).transpose(0, 2, 1)).sum(0), g.sum((0, 2))
 
 
-def _unpool(g):
-    return np.repeat(np.repeat(g, 2, axis=2), 2, axis=3) * np.float32(0.25)
+def _conv_rows_grad_x(gz, w_rows, c, k):
+    """Input gradient (H, C, W, N) of ``_conv_rows`` (no padding): a transposed convolution.
+
+    Along H it is one batched GEMM over g padded with k-1 zero rows (flipped kernel rows); along W the
+    k kernel columns are added back with k slice-adds.
+    """
+    oh, o, ow, n = gz.shape
+    h, wd = oh + k - 1, ow + k - 1
+    gpad = np.zeros((oh + 2 * (k - 1), o, ow * n), gz.dtype)
+    gpad[k - 1:k - 1 + oh] = gz.reshape(oh, o, ow * n)
+    step = ow * n * gpad.itemsize
+    g_win = np.lib.stride_tricks.as_strided(gpad, (h, k * o, ow * n), (o * step, step, gpad.itemsize))
+    w_flip = w_rows.reshape(o, k, c, k)[:, ::-1].transpose(2, 3, 1, 0).reshape(c * k, k * o)
+    dr = np.matmul(w_flip, g_win).reshape(h, c, k, ow, n)
+    gx = np.zeros((h, c, wd, n), gz.dtype)
+    for j in range(k):
+        gx[:, :, j:j + ow] += dr[:, :, j]
+    return gx
+
+
+def _pool2(a):
+    """2x2 average pooling of (H, C, W, N): rows then columns, each a sum of two strided slices."""
+    t = a[0::2] + a[1::2]
+    p = t[:, :, 0::2] + t[:, :, 1::2]
+    p *= np.float32(0.25)
+    return p
+
+
+def _unpool2_times(gp, a):
+    """The gradient of z through sigmoid then 2x2 average pooling: unpool(gp) / 4 * a * (1 - a)."""
+    g = np.repeat(np.repeat(gp * np.float32(0.25), 2, axis=2), 2, axis=0)
+    d = np.subtract(1, a)
+    d *= a
+    d *= g
+    return d
 
 
 def _lenet_numpy(x, y, params):
-    params = [(w.copy(), b.copy()) for w, b in params]
+    """LeNet-5 in plain NumPy, batch-last: images are (H, C, W, N) so every conv/pool slice is a long run.
+
+    The weights live in the orders this layout reads them (conv: (O, (kernel row, channel, kernel col)),
+    fc1: features in (h, c, w) order, fully connected layers as W @ x on (features, N)); SGD does the same
+    arithmetic in any order.
+    """
+    (w1, b1), (w2, b2), (w3, b3), (w4, b4), (w5, b5) = params
+    w1r = w1.transpose(0, 2, 1, 3).reshape(6, 25).copy()
+    w2r = w2.transpose(0, 2, 1, 3).reshape(16, 150).copy()
+    w3r = w3.reshape(120, 16, 5, 5).transpose(0, 2, 1, 3).reshape(120, 400).copy()  # (h, c, w) features
+    weights = [w1r, b1.copy(), w2r, b2.copy(), w3r, b3[:, None].copy(), w4.copy(), b4[:, None].copy(),
+               w5.copy(), b5[:, None].copy()]
     lr = np.float32(0.1)
     n = x.shape[0]
-    rows = np.arange(n)
+    cols = np.arange(n)
+    img = x[:, 0]
 
     def step():
-        (w1, b1), (w2, b2), (w3, b3), (w4, b4), (w5, b5) = params
-        z1, xp1, cols1 = _conv_forward(x, w1, b1, 2)
-        a1 = _sigmoid(z1)
-        p1 = _pool(a1)
-        z2, xp2, cols2 = _conv_forward(p1, w2, b2, 0)
-        a2 = _sigmoid(z2)
-        p2 = _pool(a2)
-        f = p2.reshape(n, -1)
-        a3 = _sigmoid(f @ w3.T + b3)
-        a4 = _sigmoid(a3 @ w4.T + b4)
-        z5 = a4 @ w5.T + b5
-        z5 -= z5.max(axis=1, keepdims=True)
+        w1r, b1, w2r, b2, w3r, b3, w4, b4, w5, b5 = weights
+        xp = np.zeros((32, 1, 32, n), np.float32)
+        xp[2:30, 0, 2:30] = img.transpose(1, 2, 0)
+        z1, r1 = _conv_rows(xp, w1r, b1, 5)  # (28, 6, 28, N)
+        a1 = _sigmoid_(z1)
+        p1 = _pool2(a1)  # (14, 6, 14, N)
+        z2, r2 = _conv_rows(p1, w2r, b2, 5)  # (10, 16, 10, N)
+        a2 = _sigmoid_(z2)
+        f = _pool2(a2).reshape(400, n)
+        z3 = w3r @ f
+        z3 += b3
+        a3 = _sigmoid_(z3)
+        z4 = w4 @ a3
+        z4 += b4
+        a4 = _sigmoid_(z4)
+        z5 = w5 @ a4
+        z5 += b5
+        # softmax cross-entropy over the classes (axis 0) and its gradient (softmax - onehot) / n
+        z5 -= z5.max(axis=0)
         e = np.exp(z5)
-        s = e.sum(axis=1, keepdims=True)
-        g5 = e / s
-        g5[rows, y] -= 1
+        e /= e.sum(axis=0)
+        e[y, cols] -= 1
+        g5 = e
         g5 *= np.float32(1 / n)
-        grads = [None] * 5
-        grads[4] = (g5.T @ a4, g5.sum(0))
-        g4 = (g5 @ w5) * a4 * (1 - a4)
-        grads[3] = (g4.T @ a3, g4.sum(0))
-        g3 = (g4 @ w4) * a3 * (1 - a3)
-        grads[2] = (g3.T @ f, g3.sum(0))
-        gp2 = (g3 @ w3).reshape(p2.shape)
-        gz2 = _unpool(gp2) * a2 * (1 - a2)
-        gp1, gw2, gb2 = _conv_backward(gz2, xp2, cols2, w2, 0)
-        grads[1] = (gw2, gb2)
-        gz1 = _unpool(gp1) * a1 * (1 - a1)
-        _, gw1, gb1 = _conv_backward(gz1, xp1, cols1, w1, 2, need_x=False)
-        grads[0] = (gw1, gb1)
-        for (w, b), (gw, gb) in zip(params, grads):
-            w -= lr * gw
-            b -= lr * gb
+        g4 = w5.T @ g5
+        g4 *= a4 * (1 - a4)
+        g3 = w4.T @ g4
+        g3 *= a3 * (1 - a3)
+        gf = w3r.T @ g3
+        grads = [None] * 10
+        grads[8], grads[9] = g5 @ a4.T, g5.sum(1, keepdims=True)
+        grads[6], grads[7] = g4 @ a3.T, g4.sum(1, keepdims=True)
+        grads[4], grads[5] = g3 @ f.T, g3.sum(1, keepdims=True)
+        gz2 = _unpool2_times(gf.reshape(5, 16, 5, n), a2)
+        grads[2], grads[3] = _conv_rows_grad_w(gz2, r2, 5)
+        gp1 = _conv_rows_grad_x(gz2, w2r, 6, 5)
+        gz1 = _unpool2_times(gp1, a1)
+        grads[0], grads[1] = _conv_rows_grad_w(gz1, r1, 5)
+        for p, g in zip(weights, grads):
+            g *= lr
+            p -= g
+        return weights
 
     return step
 

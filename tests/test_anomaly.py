@@ -38,7 +38,8 @@ def test_detect_anomaly_names_the_op_and_the_users_forward_line():
     assert "FORWARD-LINE-SQRT" in msg  # the source line of the user's forward code
     assert "test_anomaly.py" in msg and "_sqrt_at_zero" in msg
     assert "chaingrad/ops" not in msg and "autograd/function.py" not in msg  # trimmed to user frames
-    # torch raises the same class for NaN (it lets Inf pass; chaingrad flags both, since an Inf gradient is as wrong as a NaN)
+    # torch raises the same class for NaN (it lets Inf pass; chaingrad flags both, since an Inf gradient
+    # is as wrong as a NaN)
     for M in (chaingrad, torch):
         with M.autograd.detect_anomaly():
             xt = M.tensor([0.0, 4.0], requires_grad=True)

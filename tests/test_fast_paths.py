@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -228,3 +230,318 @@ def test_sum_without_numpys_wrapper_equals_numpy_sum():
         axes = dim if dim is None or isinstance(dim, tuple) else (dim % 3,)
         np.testing.assert_array_equal(x.sum(dim).numpy(), np.sum(a, axis=axes))
     np.testing.assert_array_equal(cg.tensor([1, 2, 3]).sum().numpy(), np.int64(6))
+
+
+# -- a tensor and a Python number: one-input nodes (AddScalar, SubScalar, RsubScalar, MulScalar, DivScalar) ------
+_SCALAR_FORMS = {
+    "x + n": (lambda t, n: t + n, lambda t, n: t + n),
+    "n + x": (lambda t, n: n + t, lambda t, n: n + t),
+    "x - n": (lambda t, n: t - n, lambda t, n: t - n),
+    "n - x": (lambda t, n: n - t, lambda t, n: n - t),
+    "x * n": (lambda t, n: t * n, lambda t, n: t * n),
+    "n * x": (lambda t, n: n * t, lambda t, n: n * t),
+    "x / n": (lambda t, n: t / n, lambda t, n: t / n),
+}
+_PLAIN = {  # the same op with the number as a 0-d tensor of x's dtype: the general two-input node
+    "x + n": lambda t, c: t + c, "n + x": lambda t, c: c + t, "x - n": lambda t, c: t - c,
+    "n - x": lambda t, c: c - t, "x * n": lambda t, c: t * c, "n * x": lambda t, c: c * t,
+    "x / n": lambda t, c: t / c,
+}
+
+
+@pytest.mark.parametrize("form", list(_SCALAR_FORMS))
+@pytest.mark.parametrize("n", [0.5, 3, -1e-3, 0.1])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("shape", [(), (3, 1)])
+def test_scalar_operand_node_equals_the_two_tensor_node_and_torch(form, n, dtype, shape):
+    x0 = np.linspace(-1.5, 2.0, int(np.prod(shape))).reshape(shape).astype(dtype)
+    fast = cg.tensor(x0, requires_grad=True)
+    plain = cg.tensor(x0, requires_grad=True)
+    ref = torch.tensor(x0, requires_grad=True)
+    f, t = _SCALAR_FORMS[form]
+    yf = f(fast, n)
+    yp = _PLAIN[form](plain, cg.tensor(np.array(n, dtype=dtype)))
+    yr = t(ref, n)
+    assert yf.grad_fn.name() == type(yr.grad_fn).__name__  # torch's node name
+    assert len(yf.grad_fn.next_edges) == 1 and yf.dtype == yp.dtype
+    np.testing.assert_array_equal(yf.detach().numpy(), yp.detach().numpy())  # bit for bit
+    (yf * yf).sum().backward()
+    (yp * yp).sum().backward()
+    (yr * yr).sum().backward()
+    np.testing.assert_array_equal(fast.grad.numpy(), plain.grad.numpy())
+    np.testing.assert_allclose(fast.grad.numpy(), ref.grad.numpy(), rtol=1e-2 if dtype == "float16" else 1e-5)
+
+
+@pytest.mark.parametrize("form", list(_SCALAR_FORMS))
+def test_scalar_operand_node_second_derivative_matches_torch(form):
+    x = cg.tensor([0.5, 2.0], dtype=cg.float64, requires_grad=True)
+    xt = torch.tensor([0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    f, t = _SCALAR_FORMS[form]
+    (g,) = cg.autograd.grad((f(x, 1.5) ** 3).sum(), x, create_graph=True)
+    (gt,) = torch.autograd.grad((t(xt, 1.5) ** 3).sum(), xt, create_graph=True)
+    g.sum().backward()
+    gt.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())
+
+
+def test_scalar_operand_node_is_not_used_where_the_dtype_would_change():
+    i = cg.tensor([1, 2])
+    assert (i * 2).dtype == cg.int64 and (i * 2.5).dtype == cg.float32  # promotion: the general path
+    assert (i / 2).tolist() == [0.5, 1.0]
+    assert (cg.tensor([1.0]) + True).tolist() == [2.0]  # bool is not an int here: the general path
+
+
+def test_scalar_chain_matches_torch():
+    x = cg.tensor(1.0, requires_grad=True)
+    xt = torch.tensor(1.0, requires_grad=True)
+    y, yt = x, xt
+    for _ in range(200):
+        y = y * 1.0001 + 0.0001
+        yt = yt * 1.0001 + 0.0001
+    y.backward()
+    yt.backward()
+    assert y.item() == pytest.approx(yt.item(), rel=1e-6)
+    assert x.grad.item() == pytest.approx(xt.grad.item(), rel=1e-6)
+
+
+# -- no-grad calls share one throw-away ctx (Node.ctx_free_forward) ----------------------------------------------
+def test_unrecorded_ops_with_a_shared_ctx_keep_nothing_and_equal_recorded_ones():
+    from chaingrad.autograd import function
+
+    a = cg.tensor([[1.0, -2.0], [0.5, 3.0]])
+    b = cg.tensor([[0.25, 2.0], [4.0, -1.0]])
+    for fn in (lambda p, q: p + q, lambda p, q: p - q, lambda p, q: p * q, lambda p, q: p / q, lambda p, q: p @ q,
+               lambda p, q: p.exp() * q.tanh(), lambda p, q: cg.maximum(p, q).relu().sigmoid()):
+        with cg.no_grad():
+            out = fn(a, b)
+        rec = fn(a.detach().requires_grad_(), b)
+        np.testing.assert_array_equal(out.numpy(), rec.detach().numpy())
+        assert out.grad_fn is None and not out.requires_grad
+    assert vars(function._SHARED_NO_GRAD_CTX) == {}  # nothing stored on the shared ctx
+
+
+# -- x.T skips permute()'s checks --------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(), (3,), (3, 2), (2, 3, 4)])
+def test_dot_T_equals_permute_with_reversed_dims(shape):
+    x0 = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    x = cg.tensor(x0, requires_grad=True)
+    y = x.T
+    np.testing.assert_array_equal(y.detach().numpy(), x0.T)
+    np.testing.assert_array_equal(y.detach().numpy(), x.permute(*reversed(range(len(shape)))).detach().numpy())
+    (y * cg.tensor(np.arange(y.numel(), dtype=np.float32).reshape(y.shape))).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.arange(y.numel(), dtype=np.float32).reshape(x0.T.shape).T)
+    c = cg.tensor(x0)
+    v = c.T  # still a view: an in-place change shows through and bumps the shared version counter
+    if len(shape):
+        v.mul_(2)
+        np.testing.assert_array_equal(c.numpy(), x0 * 2)
+        assert c._version[0] == v._version[0] == 1
+
+
+# -- the engine's array loop: un-broadcasting and freeing -----------------------------------------------------------
+@pytest.mark.parametrize("shapes", [((3, 1), (1,)), ((2, 3, 4), (3, 1)), ((2, 3), ()), ((4, 1, 5), (1, 3, 1)),
+                                    ((2, 3), (2, 3))])
+def test_unbroadcast_on_arrays_equals_the_tensor_path_and_torch(shapes, monkeypatch):
+    rng = np.random.default_rng(3)
+    a0, b0 = (rng.standard_normal(s) for s in shapes)
+
+    def program():
+        a, b = cg.tensor(a0, requires_grad=True), cg.tensor(b0, requires_grad=True)
+        ((a + b) * (a - b)).sum().backward()
+        return [a, b]
+
+    fast = _grads(program, True, monkeypatch)
+    plain = _grads(program, False, monkeypatch)
+    at, bt = torch.tensor(a0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    ((at + bt) * (at - bt)).sum().backward()
+    for f, p, r in zip(fast, plain, (at.grad, bt.grad)):
+        assert f.shape == p.shape == tuple(r.shape)
+        np.testing.assert_array_equal(f, p)
+        np.testing.assert_allclose(f, r.numpy(), rtol=1e-6)
+
+
+def test_second_backward_through_a_freed_graph_still_says_what_to_do():
+    x = cg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+    for fn in (lambda t: t * 3, lambda t: t / 3):  # scalar nodes: freed like torch's, though they keep no array
+        z = fn(x).sum()
+        z.backward()
+        with pytest.raises(RuntimeError, match="retain_graph=True"):
+            z.backward()
+    z = (x + 3).sum()  # torch's AddBackward0 saves nothing: a second backward works there and here
+    z.backward()
+    z.backward()
+
+
+def test_naming_an_output_gives_its_node_its_own_names():
+    x = cg.tensor([1.0], requires_grad=True)
+    y, z = x * 2, x * 3
+    y.name = "y"
+    assert y.grad_fn._output_names == {0: "y"} and dict(z.grad_fn._output_names) == {}
+
+
+# -- convolution, pooling and sigmoid for CNNs ----------------------------------------------------------------
+# Conv2d computes on batch-last arrays (row columns, batched GEMM; full columns for H dilation or groups) and
+# its loss.backward() runs on arrays; with create_graph=True it uses differentiable ops. Average pooling with
+# stride == kernel and no padding is AvgPoolBlocks/AvgUnpoolBlocks (slices, no im2col); nn.Sigmoid uses an
+# in-place kernel. Each is checked against torch on both backward paths and through a second derivative.
+_CONV_CASES = [  # (input shape, weight shape, stride, padding, dilation, groups): rows, strided, "cols" paths
+    ((3, 1, 12, 12), (4, 1, 5, 5), 1, 2, 1, 1),
+    ((2, 3, 9, 8), (5, 3, 3, 2), (2, 1), (1, 0), (1, 2), 1),
+    ((2, 3, 9, 8), (4, 3, 3, 3), 1, "same", 1, 1),
+    ((2, 4, 9, 9), (4, 2, 3, 3), 1, 1, 1, 2),
+    ((2, 3, 11, 10), (4, 3, 3, 2), (1, 2), 2, (2, 1), 1),
+]
+
+
+def _conv_inputs(case, dtype, bias=True):
+    xs, ws, stride, padding, dilation, groups = case
+    rng = np.random.default_rng(sum(xs) + 10 * sum(ws))
+    arrays = [rng.standard_normal(xs).astype(dtype), rng.standard_normal(ws).astype(dtype),
+              rng.standard_normal(ws[0]).astype(dtype)][:3 if bias else 2]
+    return arrays, dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+@pytest.mark.parametrize("case", _CONV_CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d_array_backward_equals_the_tensor_path_and_torch(case, dtype, bias):
+    arrays, kw = _conv_inputs(case, dtype, bias)
+    ours = [cg.tensor(a, requires_grad=True) for a in arrays]
+    ref = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = cg.nn.functional.conv2d(*ours, **kw)
+    expected = torch.nn.functional.conv2d(*ref, **kw)
+    g = np.random.default_rng(1).standard_normal(expected.shape).astype(dtype)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    assert out.dtype == ours[0].dtype and out.is_contiguous()
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), **tol)
+    tensor_path = cg.autograd.grad(out, ours, cg.tensor(g), create_graph=True)  # differentiable ops
+    (out * cg.tensor(g)).sum().backward()  # arrays
+    (expected * torch.tensor(g)).sum().backward()
+    for t, by_ops, r in zip(ours, tensor_path, ref):
+        assert t.grad.dtype == t.dtype
+        np.testing.assert_allclose(t.grad.numpy(), r.grad.numpy(), **tol)
+        np.testing.assert_allclose(by_ops.detach().numpy(), r.grad.numpy(), **tol)
+
+
+@pytest.mark.parametrize("case", _CONV_CASES[:4])
+def test_conv2d_second_derivative_matches_torch(case):
+    arrays, kw = _conv_inputs(case, np.float64)
+    ours = [cg.tensor(a, requires_grad=True) for a in arrays]
+    ref = [torch.tensor(a, requires_grad=True) for a in arrays]
+    results = []
+    for lib, ts in ((cg, ours), (torch, ref)):
+        out = lib.nn.functional.conv2d(*ts, **kw).sigmoid()
+        grads = lib.autograd.grad(out.sum(), ts[:2], create_graph=True)
+        (grads[0] ** 2).sum().__add__((grads[1] ** 3).sum()).backward()
+        results.append([t.grad.detach().numpy() for t in ts])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
+
+
+def test_conv2d_input_gradient_is_skipped_when_the_input_does_not_require_it():
+    arrays, kw = _conv_inputs(_CONV_CASES[0], np.float32)
+    x = cg.tensor(arrays[0])
+    w, b = (cg.tensor(a, requires_grad=True) for a in arrays[1:])
+    cg.nn.functional.conv2d(x, w, b, **kw).sum().backward()
+    assert x.grad is None and w.grad is not None and b.grad is not None
+
+
+_POOL_CASES = [((2, 3, 8, 8), 2, None, False, None), ((2, 3, 9, 7), (2, 3), None, False, None),
+               ((2, 3, 9, 9), 3, None, True, None), ((2, 3, 8, 6), 2, 2, False, 3), ((3, 5, 6), 2, None, False, None)]
+
+
+@pytest.mark.parametrize("case", _POOL_CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_avg_pool_blocks_match_torch_both_backward_paths(case, dtype, monkeypatch):
+    shape, k, s, ceil, div = case
+    x0 = np.random.default_rng(2).standard_normal(shape).astype(dtype)
+    ref = torch.tensor(x0, requires_grad=True)
+    expected = torch.nn.functional.avg_pool2d(ref, k, s, 0, ceil, True, div)
+    g = np.random.default_rng(3).standard_normal(expected.shape).astype(dtype)
+    (expected * torch.tensor(g)).sum().backward()
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    for array_mode in (True, False):
+        monkeypatch.setattr(engine, "ARRAY_MODE", array_mode)
+        x = cg.tensor(x0, requires_grad=True)
+        out = cg.nn.functional.avg_pool2d(x, k, s, 0, ceil, True, div)
+        node = out.grad_fn if len(shape) == 4 else out.grad_fn.next_functions[0][0]  # 3-D: squeezed after
+        assert node.name() == "AvgPoolBlocksBackward0" and out.is_contiguous()
+        np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), **tol)
+        (out * cg.tensor(g)).sum().backward()
+        assert x.grad.dtype == x.dtype
+        np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), **tol)
+    assert out.view(-1).shape[0] == out.numel()  # contiguous like torch's: view works after pooling
+
+
+def test_avg_pool_blocks_second_derivative_matches_torch():
+    x0 = np.random.default_rng(4).standard_normal((2, 3, 9, 8))
+    results = []
+    for lib in (cg, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y = lib.nn.functional.avg_pool2d(x * x, 2)
+        (gx,) = lib.autograd.grad((y.sigmoid() * y).sum(), (x,), create_graph=True)
+        (gx ** 2).sum().backward()
+        results.append(x.grad.detach().numpy())
+    np.testing.assert_allclose(*results, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nn_sigmoid_kernel_equals_tensor_sigmoid_and_torch(dtype, monkeypatch):
+    x0 = np.concatenate([np.random.default_rng(5).standard_normal(50) * 10,
+                         [-1000, -100, -40, -20, 0, 20, 40, 100, 1000]]).astype(dtype)
+    g = np.random.default_rng(6).standard_normal(x0.shape).astype(dtype)
+    ref = torch.tensor(x0, requires_grad=True)
+    expected = torch.sigmoid(ref)
+    (expected * torch.tensor(g)).sum().backward()
+    # equal up to rounding; where exp(-x) overflows the kernel gives 0 for a subnormal sigmoid (as torch)
+    tol = dict(rtol=2e-6, atol=1e-38) if dtype == np.float32 else dict(rtol=1e-14, atol=1e-300)
+    for array_mode in (True, False):
+        monkeypatch.setattr(engine, "ARRAY_MODE", array_mode)
+        x, x_plain = cg.tensor(x0, requires_grad=True), cg.tensor(x0, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # exp overflow is silent, as in torch
+            out = cg.nn.Sigmoid()(x)
+        plain = x_plain.sigmoid()
+        assert out.dtype == x.dtype
+        np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), **tol)
+        np.testing.assert_allclose(out.detach().numpy(), plain.detach().numpy(), **tol)
+        (out * cg.tensor(g)).sum().backward()
+        (plain * cg.tensor(g)).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), **tol)
+        np.testing.assert_allclose(x.grad.numpy(), x_plain.grad.numpy(), **tol)
+    x = cg.tensor(x0[:50].astype(np.float64), requires_grad=True)
+    (gx,) = cg.autograd.grad(cg.nn.Sigmoid()(x).sum(), (x,), create_graph=True)
+    (gx2,) = cg.autograd.grad(gx.sum(), (x,))
+    s = 1 / (1 + np.exp(-x0[:50].astype(np.float64)))
+    np.testing.assert_allclose(gx2.numpy(), s * (1 - s) * (1 - 2 * s), rtol=1e-9, atol=1e-15)
+
+
+def test_lenet_training_steps_match_torch():
+    rng = np.random.default_rng(7)
+    x0 = rng.standard_normal((6, 1, 28, 28)).astype(np.float32)
+    y0 = rng.integers(0, 10, 6)
+    start, params = None, []
+    for lib in (cg, torch):
+        nn = lib.nn
+        model = nn.Sequential(
+            nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(),
+            nn.Linear(400, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10))
+        if start is None:
+            start = [p.detach().numpy().copy() for p in model.parameters()]
+        else:  # the same starting weights
+            with torch.no_grad():
+                for p, q in zip(model.parameters(), start):
+                    p.copy_(torch.from_numpy(q))
+        opt = lib.optim.SGD(model.parameters(), lr=0.5)
+        for _ in range(3):
+            opt.zero_grad()
+            nn.CrossEntropyLoss()(model(lib.from_numpy(x0)), lib.from_numpy(y0)).backward()
+            opt.step()
+        params.append([p.detach().numpy().copy() for p in model.parameters()])
+    for a, b in zip(*params):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)

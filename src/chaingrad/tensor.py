@@ -122,8 +122,8 @@ class Tensor:
     @name.setter
     def name(self, value: str | None) -> None:
         self._name = value
-        if self.grad_fn is not None:
-            self.grad_fn._output_names[self._output_nr] = value
+        if self.grad_fn is not None:  # a node has no dict of output names until one is set
+            self.grad_fn.__dict__.setdefault("_output_names", {})[self._output_nr] = value
 
     # -- gradients --------------------------------------------------------------------------------
     @property
@@ -181,8 +181,7 @@ class Tensor:
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
         """Compute d(self)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad``."""
-        from .autograd.engine import backward
-
+        backward = _engine_backward or _load_engine_backward()
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
@@ -292,6 +291,18 @@ class Tensor:
             t._grad = Tensor._wrap(self._grad._data.copy())
         memo[id(self)] = t
         return t
+
+
+_engine_backward = None  # chaingrad.autograd.engine.backward, once loaded
+
+
+def _load_engine_backward():
+    """Import the engine on first use (it imports this module); an import statement per call costs ~0.6 µs."""
+    global _engine_backward
+    from .autograd.engine import backward
+
+    _engine_backward = backward
+    return backward
 
 
 def _init(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:

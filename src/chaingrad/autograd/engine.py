@@ -10,12 +10,14 @@ and cast to its input's dtype; ops return gradients in the shape of their output
 
 from __future__ import annotations
 
+import operator
 import sys
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..tensor import Tensor
+from .function import _FREED
 from .grad_mode import state
 
 _getrefcount = sys.getrefcount
@@ -46,7 +48,9 @@ def _root_grads(outputs: list[Tensor], grads: list, create_graph: bool) -> list[
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs, but the output has shape "
                     f"{list(t._data.shape)}; call .sum() first or pass gradient= of that shape")
-            g = Tensor._wrap(np.ones(t._data.shape, t._data.dtype))
+            g = np.empty(t._data.shape, t._data.dtype)
+            g.fill(1)  # (np.ones is a Python function around these two calls)
+            g = Tensor._wrap(g)
         elif not isinstance(g, Tensor):
             g = Tensor._wrap(np.asarray(g, dtype=t._data.dtype))
         else:
@@ -78,8 +82,7 @@ def _collect(roots) -> list:
     return nodes
 
 
-def _seq_of(node) -> int:
-    return node._seq
+_seq_of = operator.attrgetter("_seq")  # a node's creation number (a C-level key: no Python call per node)
 
 
 def _needed(nodes: list, targets: dict) -> set:
@@ -292,14 +295,15 @@ def _backward_on_arrays(nodes: list, buffers: dict, retain_graph: bool) -> None:
             else:
                 tg = _as_tensors(g, multi)
                 grads_in = node.backward(*_fill_missing(node, tg, tensors=True)) if multi else node.backward(tg)
-            grads_in = _check_count(node, grads_in)
-            for i, edge in enumerate(node.next_edges):
-                gi = grads_in[i]
+            edges = node.next_edges
+            if type(grads_in) is not tuple or len(grads_in) != len(edges):  # one bare gradient, or a wrong count
+                grads_in = _check_count(node, grads_in)
+            for i, (edge, gi, meta) in enumerate(zip(edges, grads_in, node.input_meta)):
                 if gi is None or edge is None:
                     continue
                 if type(gi) is not np.ndarray:  # a Tensor, or a NumPy scalar from 0-d arithmetic
                     gi = gi._data if isinstance(gi, Tensor) else np.asarray(gi)
-                shape, dt = node.input_meta[i]
+                shape, dt = meta
                 if gi.shape != shape:
                     gi = _sum_to_shape_array(gi, shape, node, i)
                 if gi.dtype != dt:
@@ -315,8 +319,8 @@ def _backward_on_arrays(nodes: list, buffers: dict, retain_graph: bool) -> None:
                     if buf is None:
                         buf = grads[target] = [None] * target.num_outputs
                     buf[nr] = gi if buf[nr] is None else buf[nr] + gi
-            if not retain_graph:
-                node._release()
+            if not retain_graph and node._saved is not None:
+                node._saved = _FREED  # node._release(), without a call per node
     finally:
         state.enabled = prev_mode
 
@@ -355,15 +359,24 @@ def _check_count(node, grads_in) -> tuple:
 
 def _sum_to_shape_array(a: np.ndarray, shape: tuple, node, index: int) -> np.ndarray:
     """``sum_to_shape`` on an array: un-broadcast a gradient to its input's shape."""
-    lead = a.ndim - len(shape)
-    if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, a.shape[lead:])):
+    gshape = a.shape
+    lead = len(gshape) - len(shape)
+    broadcasts = lead >= 0
+    axes = list(range(lead)) if broadcasts else []  # the axes broadcasting added, then those it stretched
+    if broadcasts:
+        for i, s in enumerate(shape):  # a plain loop: this runs for every broadcast gradient
+            if s != gshape[lead + i]:
+                if s != 1:
+                    broadcasts = False
+                    break
+                axes.append(lead + i)
+    if not broadcasts:
         if a.size == int(np.prod(shape)):
             return a.reshape(shape)
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {index} - got {list(a.shape)} but "
             f"expected shape compatible with {list(shape)}")
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and a.shape[lead + i] != 1)
-    return np.add.reduce(a, axis=axes, keepdims=True).reshape(shape) if axes else a.reshape(shape)
+    return np.add.reduce(a, axis=tuple(axes), keepdims=True).reshape(shape) if axes else a.reshape(shape)
 
 
 def _accumulate_array(t: Tensor, a: np.ndarray) -> None:

@@ -10,6 +10,7 @@ derivative formulas as text, which ``chaingrad.explain`` prints beside the numbe
 from __future__ import annotations
 
 import itertools
+import types
 import weakref
 
 import numpy as np
@@ -28,11 +29,26 @@ FREED_MESSAGE = (
 _IN, _OUT, _CONST = 0, 1, 2
 
 
+class _Freed(tuple):
+    """The type of ``_FREED``: what a node's ``_saved`` becomes once backward has released its saved values."""
+
+
+#: empty like "nothing saved", but tells ``saved_tensors`` to say that backward already freed the values
+_FREED = _Freed()
+
+
 class Node:
     """A recorded operation: the ``grad_fn`` of its outputs, and the ctx its backward reads."""
 
-    __slots__ = ("next_edges", "input_meta", "needs_input_grad", "_saved", "_freed", "_seq",
-                 "_output_names", "_retained", "_pre_hooks", "_trace", "_arrays", "__dict__", "__weakref__")
+    __slots__ = ("next_edges", "input_meta", "needs_input_grad", "_saved", "_seq", "_arrays", "__dict__",
+                 "__weakref__")
+
+    # Rarely set fields live at class level: recording a node writes none of them (a node gets its own value,
+    # in its __dict__, only when one is set), which keeps the per-op cost down.
+    _retained = None  # {output_nr: weakref to a tensor that called retain_grad()}
+    _pre_hooks = None  # {output_nr: [hooks registered on that output]}
+    _trace = None  # the forward call's stack, recorded in anomaly mode
+    _output_names = types.MappingProxyType({})  # read-only: Tensor.name's setter gives the node its own dict
 
     #: derivative formulas, one per input, shown by ``explain`` (e.g. ``"dL/da = dL/dout * b"``)
     formulas: tuple[str, ...] = ()
@@ -46,6 +62,11 @@ class Node:
     #: ``.shape``), so that ``loss.backward()`` may run it on plain arrays (``saved_tensors`` then gives arrays).
     #: With ``create_graph=True`` it always gets Tensors. Tested against the Tensor path in test_fast_paths.py.
     backward_on_arrays: bool = False
+    #: True when forward stores nothing on ctx except through ``save_for_backward``: unrecorded calls then
+    #: share one throw-away ctx instead of allocating one each time.
+    ctx_free_forward: bool = False
+    #: the node for this op with a Python number as the other operand: (for ``x op n``, for ``n op x``)
+    scalar_op: tuple = (None, None)
 
     def forward(ctx, *arrays, **params):  # noqa: N805 - ctx is the node itself, as in torch
         raise NotImplementedError
@@ -61,8 +82,8 @@ class Node:
     @property
     def saved_tensors(self) -> tuple:
         saved = self._saved
-        if saved is None:
-            if self._freed:
+        if not saved:
+            if saved is _FREED:
                 raise RuntimeError(FREED_MESSAGE)
             return ()
         if self._arrays:
@@ -120,8 +141,7 @@ class Node:
 
     def _release(self) -> None:
         if self._saved is not None:
-            self._saved = None
-            self._freed = True
+            self._saved = _FREED
 
     # -- introspection (torch's names) ----------------------------------------------------------------
     def name(self) -> str:
@@ -214,35 +234,53 @@ def _edge(t: Tensor):
     return None
 
 
+#: the ctx of unrecorded calls to ops marked ``ctx_free_forward``: one shared object, nothing allocated per call
+_SHARED_NO_GRAD_CTX = _NoGradCtx()
+_wrap = Tensor._wrap  # bound once: looking up a classmethod builds a new bound method on every call
+
+
 def apply(op: type[Node], *inputs: Tensor, **params):
     """Run ``op`` on tensors; record a node if grad mode is on and some input requires grad."""
     if state.enabled:
         for t in inputs:
             if t.requires_grad:
                 return _record(op, inputs, params)
-    out = op.forward(_NoGradCtx(), *[t._data for t in inputs], **params)
+    ctx = _SHARED_NO_GRAD_CTX if op.ctx_free_forward else _NoGradCtx()
+    if len(inputs) == 1:  # one or two inputs without building a list: this is the hottest call in the library
+        out = op.forward(ctx, inputs[0]._data, **params)
+    elif len(inputs) == 2:
+        out = op.forward(ctx, inputs[0]._data, inputs[1]._data, **params)
+    else:
+        out = op.forward(ctx, *[t._data for t in inputs], **params)
     if op.num_outputs == 1:
-        result = Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
+        result = _wrap(out if type(out) is np.ndarray else np.asarray(out))
         if op.is_view:
             _link_view(inputs[0], result, op, params)
         return result
-    return tuple(Tensor._wrap(o if type(o) is np.ndarray else np.asarray(o)) for o in out)
+    return tuple(_wrap(o if type(o) is np.ndarray else np.asarray(o)) for o in out)
 
 
 def _record(op: type[Node], inputs, params):
     node = object.__new__(op)
-    node.needs_input_grad = tuple([t.requires_grad for t in inputs])
     node._saved = None
-    node._freed = False
-    node._retained = None
-    node._pre_hooks = None
-    node._trace = None
     node._arrays = False
-    out = op.forward(node, *[t._data for t in inputs], **params)
-    node.next_edges = tuple([_edge(t) for t in inputs])
-    node.input_meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
+    # One pass over the inputs collects what backward needs from each: is its gradient wanted, the edge to
+    # follow (its grad_fn, or the leaf itself), its shape and dtype (to un-broadcast and cast the gradient).
+    arrays, needs, edges, meta = [], [], [], []
+    for t in inputs:
+        a = t._data
+        arrays.append(a)
+        needs.append(t.requires_grad)  # as apply saw it, before a stale view is refreshed below
+        meta.append((a.shape, a.dtype))
+        if t._base is not None and t._view[1] != t._version[0]:
+            _refresh_view(t)  # (rare) the view's base was changed in place: follow the base as it is now
+        fn = t.grad_fn
+        edges.append((fn, t._output_nr) if fn is not None else ((t, -1) if t.requires_grad else None))
+    node.needs_input_grad = tuple(needs)
+    out = op.forward(node, *arrays, **params)
+    node.next_edges = tuple(edges)
+    node.input_meta = tuple(meta)
     node._seq = next(_seq)
-    node._output_names = {}
     if state.anomaly:
         from .anomaly import record_trace
 
@@ -250,14 +288,15 @@ def _record(op: type[Node], inputs, params):
     if op.num_outputs == 1:
         if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results: keep what forward saved linked
             out = _as_array(node, out)
-        result = Tensor._wrap(out, out.dtype.kind == "f")
-        result.grad_fn = node if result.requires_grad else None
+        result = _wrap(out, out.dtype.kind == "f")
+        if result.requires_grad:
+            result.grad_fn = node
         outputs = (result,)
     else:
         outputs = []
         for nr, o in enumerate(out):
             o = o if type(o) is np.ndarray else _as_array(node, o)
-            r = Tensor._wrap(o, o.dtype.kind == "f")
+            r = _wrap(o, o.dtype.kind == "f")
             if r.requires_grad:
                 r.grad_fn, r._output_nr = node, nr
             outputs.append(r)
@@ -384,12 +423,7 @@ class Function(metaclass=_FunctionMeta):
         ctx = object.__new__(cls._backward_cls)
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx._saved = None
-        ctx._freed = False
-        ctx._retained = None
-        ctx._pre_hooks = None
-        ctx._trace = None
         ctx._arrays = False
-        ctx._output_names = {}
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(out, tuple)

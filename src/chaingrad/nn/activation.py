@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..ops.creation import empty
+from ..ops.nn_ops import sigmoid_layer
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -78,7 +79,7 @@ class GELU(Module):
 
 class Sigmoid(Module):
     def forward(self, input: Tensor) -> Tensor:
-        return input.sigmoid()
+        return sigmoid_layer(input)
 
 
 class Tanh(Module):

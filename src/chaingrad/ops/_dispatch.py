@@ -53,6 +53,10 @@ def promote(a: Tensor, b) -> tuple[Tensor, Tensor]:
 
 def binary(op, a: Tensor, b, reverse: bool = False):
     """``op(a, b)`` after promotion, or ``op(b, a)`` with ``reverse`` (for ``2 - x``)."""
+    if type(b) is float or type(b) is int:
+        scalar_op = op.scalar_op[reverse]
+        if scalar_op is not None and a._data.dtype.kind == "f":  # a float tensor keeps its dtype next to a number
+            return apply(scalar_op, a, n=b)
     a, b = promote(a, b)
     try:
         return apply(op, b, a) if reverse else apply(op, a, b)

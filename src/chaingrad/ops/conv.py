@@ -5,6 +5,11 @@ im2col: a strided view gives every (kh, kw) window of the padded input at once; 
 (out_channels, C*KH*KW) weight. col2im (``Fold``), the adjoint, adds the columns back into image shape
 with a loop over the KH*KW kernel offsets only (never over pixels). ``Unfold`` and ``Fold`` are each
 other's derivative, so every backward here is written with differentiable ops and double backward works.
+
+``Conv2d`` itself computes on arrays in a batch-last layout (C, H, W, N): there every kernel-offset slice
+of the image is a few long contiguous runs (OW*N numbers), so im2col and col2im are fast memory copies,
+the GEMM is (O, C*KH*KW) @ (C*KH*KW, OH*OW*N), and the bias rides in the GEMM as a row of ones. Its
+``loss.backward()`` runs on those arrays too; with ``create_graph=True`` it uses the differentiable ops.
 """
 
 from __future__ import annotations
@@ -99,6 +104,188 @@ class Fold(Node):
         return apply(Unfold, g, kernel=k, stride=s, padding=p, dilation=d)
 
 
+def _transposed(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of the transpose of the 2-D array ``a``, copied in blocks of 64 along its long side.
+
+    A plain ``a.T.copy()`` of a tall or wide matrix reads or writes with a large stride on every element;
+    blocks of 64 keep both sides in cache (3-4x faster for the conv layouts below).
+    """
+    rows, cols = a.shape
+    out = np.empty((cols, rows), a.dtype)
+    if rows * cols < 16384 or min(rows, cols) < 8:
+        np.copyto(out, a.T)
+    elif rows >= cols:
+        for r in range(0, rows, 64):
+            out[:, r:r + 64] = a[r:r + 64].T
+    else:
+        for c in range(0, cols, 64):
+            out[c:c + 64] = a[:, c:c + 64].T
+    return out
+
+
+def _batch_last(x: np.ndarray, pad) -> np.ndarray:
+    """(N, C, H, W) -> a padded (C, H + top + bottom, W + left + right, N) copy."""
+    n, c, h, w = x.shape
+    top, bottom, left, right = pad
+    xt = _transposed(x.reshape(n, c * h * w)).reshape(c, h, w, n)
+    if not (top or bottom or left or right):
+        return xt
+    xp = np.zeros((c, h + top + bottom, w + left + right, n), x.dtype)
+    xp[:, top:top + h, left:left + w] = xt
+    return xp
+
+
+def _offsets(k, s, d, out):
+    """For each kernel offset (i, j): the row and column slices of the padded image it reads."""
+    return [(i, j, slice(i * d[0], i * d[0] + s[0] * (out[0] - 1) + 1, s[0]),
+             slice(j * d[1], j * d[1] + s[1] * (out[1] - 1) + 1, s[1])) for i in range(k[0]) for j in range(k[1])]
+
+
+def _row_windows(r: np.ndarray, kh: int, stride_h: int, oh: int) -> np.ndarray:
+    """(OH, KH*C*KW, OW*N) view of the row columns ``r`` (Hp, C, KW, OW, N): output row oh's GEMM operand.
+
+    Kernel row i of output row oh is image row oh*stride + i, and rows of ``r`` are C*KW*OW*N apart,
+    exactly C*KW times the stride between (c, j) entries: so (i, c, j) is ONE axis of stride OW*N and
+    every output row gets a plain matrix of the batched GEMM, read from a KH times smaller array.
+    """
+    hp, c, kw, ow, n = r.shape
+    step = ow * n * r.itemsize
+    return as_strided(r, (oh, kh * c * kw, ow * n), (stride_h * c * kw * step, step, r.itemsize), writeable=False)
+
+
+def _row_columns(x, kw, stride, padding, dilation, ow) -> np.ndarray:
+    """The row columns (Hp, C, KW, OW, N) of (N, C, H, W): r[h, c, j] = padded row h of channel c, shifted by j."""
+    xt = _batch_last(x, padding)
+    c, hp, _, n = xt.shape
+    r = np.empty((hp, c, kw, ow, n), x.dtype)
+    for j in range(kw):
+        c0 = j * dilation[1]
+        r[:, :, j] = xt[:, :, c0:c0 + stride[1] * (ow - 1) + 1:stride[1]].transpose(1, 0, 2, 3)
+    return r
+
+
+def _conv_arrays(x, w, b, stride, padding, dilation, groups):
+    """Forward of a convolution on arrays: the (N, O, OH, OW) output and what its backward needs.
+
+    Batch-last layout throughout. With groups == 1 and no dilation along H (the usual case) the GEMM is
+    batched over output rows of the row columns (see ``_row_windows``), which backward rebuilds from x
+    (cheap, and it keeps the memory held between forward and backward down to what torch holds); otherwise
+    the full (C*KH*KW [+1], OH*OW*N) columns are saved, with a row of ones for the bias.
+    """
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    oh = _out_size(h, kh, stride[0], padding[0], padding[1], dilation[0])
+    ow = _out_size(wd, kw, stride[1], padding[2], padding[3], dilation[1])
+    if groups == 1 and dilation[0] == 1:
+        r = _row_columns(x, kw, stride, padding, dilation, ow)
+        wr = w.transpose(0, 2, 1, 3).reshape(o, kh * c * kw)  # (O, (i, c, j)): the rows' order
+        out = np.empty((o, oh, ow * n), np.result_type(x, w))
+        np.matmul(wr, _row_windows(r, kh, stride[0], oh), out=out.transpose(1, 0, 2))
+        del r
+        if b is not None:
+            out += b.reshape(o, 1, 1).astype(out.dtype, copy=False)
+        return _transposed(out.reshape(o * oh * ow, n)).reshape(n, o, oh, ow), None, "rows"
+    xt = _batch_last(x, padding)
+    m = oh * ow * n
+    ck = c * kh * kw
+    ones = b is not None and groups == 1
+    cols = np.empty((ck + ones, m), x.dtype)
+    c6 = cols[:ck].reshape(c, kh, kw, oh, ow, n)
+    for i, j, rows, cs in _offsets((kh, kw), stride, dilation, (oh, ow)):
+        c6[:, i, j] = xt[:, rows, cs]
+    if groups == 1:
+        wm = w.reshape(o, ck)
+        if ones:
+            cols[ck] = 1
+            wm = np.concatenate([wm, b.reshape(o, 1).astype(w.dtype, copy=False)], axis=1)
+        out = wm @ cols
+    else:
+        out = np.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols.reshape(groups, ck // groups, m))
+        out = out.reshape(o, m)
+        if b is not None:
+            out += b.reshape(o, 1).astype(out.dtype, copy=False)
+    out = _transposed(out.reshape(o * oh * ow, n)).reshape(n, o, oh, ow)
+    return out, cols, "ones" if ones else "cols"
+
+
+def _conv_backward_arrays(g, x, w, saved, mode, stride, padding, dilation, groups, need):
+    """Gradients of ``_conv_arrays`` (input, weight, bias) from the output gradient ``g``, all arrays."""
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    oh, ow = g.shape[2:]
+    m = oh * ow * n
+    ck = c * kh * kw
+    top, bottom, left, right = padding
+    hp, wp = h + top + bottom, wd + left + right
+    g_om = _transposed(g.reshape(n, o * oh * ow)).reshape(o, m)  # (O, OH*OW*N): the columns' order
+    gx = gw = gb = None
+    if need[2] and mode == "cols":
+        gb = g_om.sum(1)
+    if mode == "rows":
+        if need[0] and stride[0] == 1:
+            # g in (OH, O, OW*N) order with KH-1 zero rows on both sides: the input gradient below reads it
+            gpad = np.zeros((oh + 2 * (kh - 1), o, ow * n), g_om.dtype)
+            g_rows = gpad[kh - 1:kh - 1 + oh]
+            g_rows[...] = g_om.reshape(o, oh, ow * n).transpose(1, 0, 2)
+            del g_om
+        else:
+            g_rows = g_om.reshape(o, oh, ow * n).transpose(1, 0, 2)  # (OH, O, OW*N)
+        if need[2]:
+            gb = g_rows.sum((0, 2))
+        if need[1]:
+            win = _row_windows(_row_columns(x, kw, stride, padding, dilation, ow), kh, stride[0], oh)
+            gw = np.matmul(g_rows, win.transpose(0, 2, 1)).sum(0)
+            gw = gw.reshape(o, kh, c, kw).transpose(0, 2, 1, 3)
+            del win
+        if need[0] and stride[0] == 1:
+            # the row columns' gradient is a transposed convolution along H, again one batched GEMM:
+            # image row hr gets sum_i W_i^T g[hr - i], read from the zero-padded g
+            step = ow * n * gpad.itemsize
+            g_win = as_strided(gpad, (hp, kh * o, ow * n), (o * step, step, gpad.itemsize), writeable=False)
+            w_flip = w[:, :, ::-1, :].transpose(1, 3, 2, 0).reshape(c * kw, kh * o)  # ((c, j), (KH-1-i, o))
+            dr = np.matmul(w_flip, g_win).reshape(hp, c, kw, ow, n)
+            del g_win, gpad, g_rows
+        elif need[0]:
+            wr = w.transpose(0, 2, 1, 3).reshape(o, kh * c * kw)
+            d_rows = np.matmul(wr.T, g_rows)  # (OH, (i, c, j), OW*N)
+            ckw = c * kw
+            dr = np.zeros((hp, ckw, ow * n), d_rows.dtype)  # gradient of the row columns
+            for i in range(kh):
+                dr[i:i + stride[0] * (oh - 1) + 1:stride[0]] += d_rows[:, i * ckw:(i + 1) * ckw]
+            dr = dr.reshape(hp, c, kw, ow, n)
+        if need[0]:
+            gxp = np.zeros((c, hp, wp, n), dr.dtype)
+            for j in range(kw):
+                c0 = j * dilation[1]
+                gxp[:, :, c0:c0 + stride[1] * (ow - 1) + 1:stride[1]] += dr[:, :, j].transpose(1, 0, 2, 3)
+            del dr
+    else:
+        cols = saved
+        if need[1] or (mode == "ones" and need[2]):
+            if groups == 1:
+                gwc = g_om @ cols.T  # (O, C*KH*KW [+1])
+                gw = gwc[:, :ck].reshape(w.shape)
+                if mode == "ones":
+                    gb = gwc[:, ck]
+            else:
+                gw = np.matmul(g_om.reshape(groups, o // groups, m),
+                               cols.reshape(groups, ck // groups, m).transpose(0, 2, 1)).reshape(w.shape)
+        if need[0]:
+            if groups == 1:
+                dcols = w.reshape(o, ck).T @ g_om
+            else:
+                dcols = np.matmul(w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1),
+                                  g_om.reshape(groups, o // groups, m))
+            dc = dcols.reshape(c, kh, kw, oh, ow, n)
+            gxp = np.zeros((c, hp, wp, n), dc.dtype)
+            for i, j, rows, cs in _offsets((kh, kw), stride, dilation, (oh, ow)):
+                gxp[:, rows, cs] += dc[:, i, j]
+            del dc, dcols
+    if need[0]:
+        gx = _transposed(gxp.reshape(c * hp * wp, n)).reshape(n, c, hp, wp)[:, :, top:top + h, left:left + wd]
+    return gx, gw, gb
+
+
 def unfold_windows(x: Tensor, kernel, stride, padding, dilation) -> Tensor:
     """Differentiable im2col (N, OH, OW, C, KH, KW) of an (N, C, H, W) tensor; padding is (top, bottom, left, right)."""
     return apply(Unfold, x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
@@ -113,31 +300,26 @@ class Conv2d(Node):
                 "dL/db = sum of dL/dout over batch and positions")
 
     def forward(ctx, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
-        n, c = x.shape[:2]
-        o, cg, kh, kw = w.shape
-        cols6, (oh, ow) = _im2col(x, (kh, kw), stride, padding, dilation)
-        m = n * oh * ow
-        if groups == 1:
-            cols = cols6.reshape(m, c * kh * kw)
-            out = cols @ w.reshape(o, -1).T
-        else:
-            cols = cols6.reshape(m, groups, cg * kh * kw).transpose(1, 0, 2)
-            out = np.matmul(cols, w.reshape(groups, o // groups, -1).transpose(0, 2, 1))
-            out = out.transpose(1, 0, 2).reshape(m, o)
-        out = out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
-        out = out + b.reshape(1, o, 1, 1) if b is not None else np.ascontiguousarray(out)
-        ctx.args = (x.shape, (kh, kw), stride, padding, dilation, groups, (oh, ow))
-        ctx.save_for_backward(x, w, cols)
+        out, cols, mode = _conv_arrays(x, w, b, stride, padding, dilation, groups)
+        ctx.args = (x.shape, tuple(w.shape[2:]), stride, padding, dilation, groups, out.shape[2:], mode)
+        ctx.save_for_backward(x, w, cols)  # cols: batch-last columns, read only by the array backward
         return out
 
     def backward(ctx, g):
         x, w, cols = ctx.saved_tensors
-        shape, k, s, p, d, groups, (oh, ow) = ctx.args
+        shape, k, s, p, d, groups, (oh, ow), mode = ctx.args
+        need = ctx.needs_input_grad
+        need3 = (need[0], need[1], len(need) > 2 and need[2])
+        if not state.enabled:  # no graph of the backward: plain arrays, the columns saved by forward
+            grads = _conv_backward_arrays(g._data, x._data, w._data, None if cols is None else cols._data, mode,
+                                          s, p, d, groups, need3)
+            grads = tuple(None if a is None else Tensor._wrap(a) for a in grads)
+            return grads if len(need) > 2 else grads[:2]
+        # create_graph: differentiable ops, the columns recomputed from x so that they depend on it
         n, c = shape[:2]
         o = w._data.shape[0]
         m = n * oh * ow
-        need = ctx.needs_input_grad
-        if state.enabled and need[1]:  # create_graph: the columns must depend on x differentiably
+        if need[1]:
             cols = unfold_windows(x, k, s, p, d).reshape(m, groups, -1).permute(1, 0, 2)
             if groups == 1:
                 cols = cols.reshape(m, -1)
@@ -157,7 +339,7 @@ class Conv2d(Node):
         if need[0]:
             gcols = gcols.reshape(n, oh, ow, c, k[0], k[1])
             gx = apply(Fold, gcols, shape=shape, kernel=k, stride=s, padding=p, dilation=d)
-        if len(need) > 2 and need[2]:
+        if need3[2]:
             gb = g.sum((0, 2, 3))
         return (gx, gw, gb) if len(need) > 2 else (gx, gw)
 
@@ -187,6 +369,66 @@ class MaxPool2d(Node):
         onehot = (np.arange(k[0] * k[1]) == arg.transpose(0, 2, 3, 1)[..., None]).astype(g._data.dtype)
         gcols = g.permute(0, 2, 3, 1).reshape(n, oh, ow, c, 1, 1) * Tensor._wrap(onehot.reshape(n, oh, ow, c, *k))
         return apply(Fold, gcols, shape=shape, kernel=k, stride=s, padding=p, dilation=d)
+
+
+def _block_sum(x: np.ndarray, k, out) -> np.ndarray:
+    """Sum of each non-overlapping k[0] x k[1] block of (N, C, H, W) (remainder rows/columns left out)."""
+    def add(parts):
+        total = parts[0] + parts[1] if len(parts) > 1 else parts[0].copy()
+        for part in parts[2:]:
+            total += part
+        return total
+
+    rows = add([x[:, :, i:i + k[0] * (out[0] - 1) + 1:k[0], :out[1] * k[1]] for i in range(k[0])])
+    return add([rows[..., j::k[1]] for j in range(k[1])])
+
+
+class AvgPoolBlocks(Node):
+    """Average pooling with stride == kernel and no padding: the mean of each block, no im2col."""
+
+    formulas = ("dL/dx = dL/dout * scale, copied over each block  (scale = 1 / (kH*kW))",)
+
+    def forward(ctx, x, kernel=(2, 2), out_size=(1, 1), scale=0.25):
+        ctx.args = (x.shape[2:], kernel, scale)
+        out = _block_sum(x, kernel, out_size)
+        out *= out.dtype.type(scale)
+        return out
+
+    def backward(ctx, g):
+        size, k, scale = ctx.args
+        return apply(AvgUnpoolBlocks, g, kernel=k, size=size, scale=scale)
+
+
+class AvgUnpoolBlocks(Node):
+    """The adjoint of ``AvgPoolBlocks``: each value times ``scale``, copied over its k[0] x k[1] block."""
+
+    formulas = ("dL/dx = scale * (sum of dL/dout over each block)  (average pooling)",)
+
+    def forward(ctx, g, kernel=(2, 2), size=(2, 2), scale=0.25):
+        n, c, oh, ow = g.shape
+        k = kernel
+        ctx.args = (k, (oh, ow), scale)
+        gs = g * g.dtype.type(scale)
+        h, w = size
+        exact = (h, w) == (oh * k[0], ow * k[1])
+        # one output buffer, no intermediates (big fresh arrays cost page faults): the first row of every
+        # block gets k1 strided copies, the other rows copy it (the rows and columns past the last block are 0)
+        out = np.empty((n, c, h, w), g.dtype) if exact else np.zeros((n, c, h, w), g.dtype)
+        blocks = out[:, :, :oh * k[0], :ow * k[1]].reshape(n, c, oh, k[0], ow, k[1]) if exact else None
+        if blocks is None:
+            for i in range(k[0]):
+                for j in range(k[1]):
+                    out[:, :, i:i + k[0] * (oh - 1) + 1:k[0], j:j + k[1] * (ow - 1) + 1:k[1]] = gs
+            return out
+        for j in range(k[1]):
+            blocks[:, :, :, 0, :, j] = gs
+        for i in range(1, k[0]):
+            blocks[:, :, :, i] = blocks[:, :, :, 0]
+        return out
+
+    def backward(ctx, g):
+        k, out, scale = ctx.args
+        return apply(AvgPoolBlocks, g, kernel=k, out_size=out, scale=scale)
 
 
 # -- the public functions ----------------------------------------------------------------------------------
@@ -332,6 +574,10 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """Mean over (kernel_size) windows (torch's divisor rules for padding and ceil_mode)."""
     x, unbatched = _batched(input, "avg_pool2d")
     k, s, pad, d, out = _pool_args(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    if s == k and not any(pad) and x._data.dtype.kind == "f":  # blocks side by side: sums of slices
+        scale = 1 / (divisor_override or k[0] * k[1])
+        result = apply(AvgPoolBlocks, x, kernel=k, out_size=out, scale=scale)
+        return result.squeeze(0) if unbatched else result
     sums = unfold_windows(x, k, s, pad, d).sum((-2, -1)).permute(0, 3, 1, 2)
     if divisor_override:
         result = sums / divisor_override

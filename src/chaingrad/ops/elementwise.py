@@ -101,6 +101,7 @@ class Pow(Node):
 class PowScalar(Node):
     """``x ** n`` for a Python number ``n`` (the common ``x ** 2``): no tensor for n, one op fewer in backward."""
 
+    __slots__ = ("n",)  # the exponent, in a slot: no per-node dict
     formulas = ("dL/dx = dL/dout * n * x^(n-1)",)
 
     def forward(ctx, x, n=1):
@@ -116,6 +117,104 @@ class PowScalar(Node):
 
     def name(self) -> str:
         return "PowBackward0"  # torch's name for a power with a scalar exponent
+
+
+# -- a tensor and a Python number (x * 0.5, lr * grad, y + 1): the number is a parameter of the node, not a
+# 0-d tensor, so there is one input to record and one gradient to return. Each keeps torch's node name.
+class AddScalar(Node):
+    """``x + n`` or ``n + x``."""
+
+    __slots__ = ("n",)  # the number, in a slot: no per-node dict
+    formulas = ("dL/dx = dL/dout",)
+
+    def forward(ctx, x, n=0):
+        ctx.n = n
+        return x + n  # NumPy converts a Python number to x's dtype first: the same values as a 0-d array of it
+
+    def backward(ctx, g):
+        return g
+
+    def name(self) -> str:
+        return "AddBackward0"
+
+
+class SubScalar(Node):
+    """``x - n``."""
+
+    __slots__ = ("n",)
+    formulas = ("dL/dx = dL/dout",)
+
+    def forward(ctx, x, n=0):
+        ctx.n = n
+        return x - n
+
+    def backward(ctx, g):
+        return g
+
+    def name(self) -> str:
+        return "SubBackward0"
+
+
+class RsubScalar(Node):
+    """``n - x``."""
+
+    __slots__ = ("n",)
+    formulas = ("dL/dx = -dL/dout",)
+
+    def forward(ctx, x, n=0):
+        ctx.n = n
+        return n - x
+
+    def backward(ctx, g):
+        return -g
+
+    def name(self) -> str:
+        return "RsubBackward1"
+
+
+class MulScalar(Node):
+    """``x * n`` or ``n * x``."""
+
+    __slots__ = ("n",)
+    formulas = ("dL/dx = dL/dout * n",)
+
+    def forward(ctx, x, n=1):
+        ctx.n = n
+        ctx.save_for_backward()  # nothing, but marked as saved: a second backward fails as in torch
+        return x * n
+
+    def backward(ctx, g):
+        ctx.saved_tensors  # noqa: B018 - raises the "backward through the graph a second time" error
+        return g * ctx.n
+
+    def name(self) -> str:
+        return "MulBackward0"
+
+
+class DivScalar(Node):
+    """``x / n``."""
+
+    __slots__ = ("n",)
+    formulas = ("dL/dx = dL/dout / n",)
+
+    def forward(ctx, x, n=1):
+        ctx.n = n
+        ctx.save_for_backward()  # nothing, but marked as saved: a second backward fails as in torch
+        return x / n
+
+    def backward(ctx, g):
+        ctx.saved_tensors  # noqa: B018 - raises the "backward through the graph a second time" error
+        return g / ctx.n
+
+    def name(self) -> str:
+        return "DivBackward0"
+
+
+# The node binary() records for (op, Python number): index 0 for ``tensor op n``, 1 for ``n op tensor``.
+Add.scalar_op = (AddScalar, AddScalar)
+Sub.scalar_op = (SubScalar, None)
+Rsub.scalar_op = (None, RsubScalar)
+Mul.scalar_op = (MulScalar, MulScalar)
 
 
 class Neg(Node):
@@ -409,6 +508,12 @@ def sub(input, other, *, alpha=1) -> Tensor:
     return binary_any(op, input, other if alpha == 1 else other * alpha)
 
 
+def _sub_operator(self: Tensor, other) -> Tensor:
+    """``self - other``: sub() for a tensor on the left and no alpha, with two calls fewer (operators are hot)."""
+    _check_no_bool_sub(self, other)
+    return binary(Sub, self, other)
+
+
 def _check_no_bool_sub(a, b) -> None:
     for x in (a, b):
         if isinstance(x, bool) or (isinstance(x, Tensor) and x._data.dtype.kind == "b"):
@@ -423,6 +528,9 @@ def mul(input, other) -> Tensor:
 def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     """True division (ints give floats); ``rounding_mode`` "floor" or "trunc" as torch."""
     if rounding_mode is None:
+        if (type(other) is float or type(other) is int) and isinstance(input, Tensor) \
+                and input._data.dtype.kind == "f":
+            return apply(DivScalar, input, n=other)  # x / a Python number (see AddScalar)
         a = input if isinstance(input, Tensor) else as_operand(input, other)
         a, b = promote(a, other)
         if a._data.dtype.kind != "f":
@@ -726,7 +834,7 @@ def _attach() -> None:
     T = Tensor
     T.__add__ = lambda self, other: binary(Add, self, other)
     T.__radd__ = lambda self, other: binary(Add, self, other, reverse=True)
-    T.__sub__ = lambda self, other: sub(self, other)
+    T.__sub__ = _sub_operator
     T.__rsub__ = lambda self, other: sub(other, self)
     T.__mul__ = lambda self, other: binary(Mul, self, other)
     T.__rmul__ = lambda self, other: binary(Mul, self, other, reverse=True)
@@ -768,7 +876,13 @@ def _attach() -> None:
 
 # Ops whose backward is plain arithmetic, written so that it runs on NumPy arrays as well as on Tensors:
 # ``loss.backward()`` runs them on arrays (see Node.backward_on_arrays; checked in tests/test_fast_paths.py).
-for _op in (Add, Sub, Mul, Div, PowScalar, Neg, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Tanh, Sigmoid, Relu, Step):
+for _op in (Add, Sub, Mul, Div, PowScalar, Neg, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Tanh, Sigmoid, Relu, Step,
+            AddScalar, SubScalar, RsubScalar, MulScalar, DivScalar):
     _op.backward_on_arrays = True
+
+# Ops whose forward keeps nothing on ctx but what it saves (see Node.ctx_free_forward).
+for _op in (Add, Sub, Mul, Div, Pow, Neg, Remainder, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid,
+            Relu, Abs, Maximum, Minimum, FloorDivide, Where):
+    _op.ctx_free_forward = True
 
 _attach()

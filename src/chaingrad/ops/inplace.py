@@ -138,10 +138,12 @@ def _unrecorded_update(t: Tensor, other, ufunc) -> bool:
     """Fast path of ``t += other`` (-=, *=, /=) when nothing is recorded, e.g. ``w -= lr * w.grad`` under no_grad:
     the ufunc writes straight into t's array. Returns False (nothing done) for any case the general path
     must handle: recording, views, dtype changes, shapes that do not broadcast to t's, read-only arrays."""
-    if t._base is not None or (state.enabled and (t.requires_grad or getattr(other, "requires_grad", False))):
+    # (isinstance, not getattr with a default: a missing attribute raises and catches inside getattr, which is slow)
+    if t._base is not None or (state.enabled and (t.requires_grad or (isinstance(other, Tensor)
+                                                                      and other.requires_grad))):
         return False
     a = t._data
-    if a.dtype.kind != "f" or not a.flags.writeable:
+    if a.dtype.kind != "f":
         return False
     if isinstance(other, Tensor):
         b = other._data
@@ -152,8 +154,8 @@ def _unrecorded_update(t: Tensor, other, ufunc) -> bool:
     else:
         return False
     try:
-        ufunc(a, b, out=a)
-    except ValueError:  # raised before anything is written: the shapes do not broadcast to t's
+        ufunc(a, b, a)  # out= given by position: NumPy parses a keyword out= several times slower
+    except ValueError:  # raised before anything is written: shapes that do not broadcast to t's, or a read-only array
         return False
     t._version[0] += 1
     return True

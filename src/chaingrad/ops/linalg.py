@@ -11,6 +11,7 @@ from ..tensor import Tensor
 class MatMul(Node):
     input_names = ("A", "B")
     formulas = ("dL/dA = dL/dout @ B^T", "dL/dB = A^T @ dL/dout")
+    ctx_free_forward = True
 
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -67,6 +68,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
                                f"[{b._data.shape[0]}] to have the same number of elements, but got "
                                f"{a._data.shape[0]} and {b._data.shape[0]} elements respectively")
         raise _shape_error(a, b)
+    if a._data.ndim == 2 and b._data.ndim == 2:  # no batch dims to check
+        return apply(MatMul, a, b)
     if a._data.ndim >= 2 and b._data.ndim >= 2:
         try:
             np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])

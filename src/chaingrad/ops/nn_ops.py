@@ -10,6 +10,7 @@ from ..autograd.function import Node, apply
 from ..autograd.grad_mode import state
 from ..tensor import Tensor, _check_dim
 from ._dispatch import to_float
+from .elementwise import Sigmoid as _Sigmoid
 
 
 class Softmax(Node):
@@ -265,6 +266,39 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         return apply(Linear, input, weight)
     return apply(Linear, input, weight, bias)
+
+
+class Sigmoid(_Sigmoid):
+    """Sigmoid of a float array as 1 / (1 + exp(-x)), computed in place in one buffer (used by nn.Sigmoid).
+
+    Several times faster than the sign-split form for large arrays, and as accurate: where exp(-x)
+    overflows to inf the result is 1 / inf = 0, which is sigmoid(x) rounded. Same derivative (inherited).
+    """
+
+    def forward(ctx, x):
+        out = np.negative(x)
+        with np.errstate(over="ignore"):
+            np.exp(out, out=out)
+        out += 1
+        np.reciprocal(out, out=out)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        if type(g) is not np.ndarray:  # Tensors: the differentiable rule
+            return _Sigmoid.backward(ctx, g)
+        (out,) = ctx.saved_tensors  # loss.backward() on arrays: g * out * (1 - out) in one buffer
+        d = np.subtract(1, out)
+        d *= out
+        d *= g
+        return d
+
+
+def sigmoid_layer(input: Tensor) -> Tensor:
+    """``input.sigmoid()``, through the in-place kernel above for float tensors."""
+    if input._data.dtype.kind == "f":
+        return apply(Sigmoid, input)
+    return input.sigmoid()
 
 
 class LeakyRelu(Node):

@@ -419,6 +419,8 @@ def _accept_axis(fn):
 
     @functools.wraps(fn)
     def with_axis(*args, axis=None, **kwargs):
+        if axis is None and not kwargs:
+            return fn(*args)  # the common call, without re-packing keyword arguments
         if axis is not None:
             if "dim" in kwargs:
                 raise TypeError(f"{fn.__name__}() got both 'dim' and its alias 'axis'; pass only one")

@@ -412,7 +412,8 @@ def _attach() -> None:
         setattr(T, name, globals()[name])
     T.view_as = lambda self, other: view(self, other._data.shape)
     T.reshape_as = lambda self, other: reshape(self, other._data.shape)
-    T.T = property(lambda self: permute(self, tuple(range(self._data.ndim - 1, -1, -1))))
+    # x.T reverses all dims: always a valid permutation, so permute()'s checks are skipped
+    T.T = property(lambda self: apply(Permute, self, dims=tuple(range(self._data.ndim - 1, -1, -1))))
     T.mT = property(lambda self: transpose(self, -2, -1))
     T.H = T.T
     T.mH = T.mT
