@@ -351,15 +351,6 @@ def _lenet_params(rng):
             layer((10, 84), 84)]
 
 
-def _sigmoid_(z):
-    """sigmoid(z) in place: 1 / (1 + exp(-z)) (exp overflowing to inf gives the right 0)."""
-    np.negative(z, out=z)
-    with np.errstate(over="ignore"):
-        np.exp(z, out=z)
-    z += 1
-    return np.reciprocal(z, out=z)
-
-
 def _row_windows(r, kh, oh):
     """(OH, KH*C*KW, OW*N) view of row columns r (H, C, KW, OW, N): output row oh's GEMM operand.
 
@@ -372,125 +363,134 @@ def _row_windows(r, kh, oh):
     return np.lib.stride_tricks.as_strided(r, (oh, kh * c * kw, ow * n), (c * kw * step, step, r.itemsize))
 
 
-def _conv_rows(xp, w_rows, b, k):
-    """Stride-1 convolution of a padded (H, C, W, N) image by weights in (O, (i, c, j)) order -> (OH, O, OW, N)."""
-    h, c, wd, n = xp.shape
-    oh, ow = h - k + 1, wd - k + 1
-    r = np.empty((h, c, k, ow, n), xp.dtype)
-    for j in range(k):
-        r[:, :, j] = xp[:, :, j:j + ow]
-    z = np.matmul(w_rows, _row_windows(r, k, oh))  # (OH, O, OW*N)
-    z += b[:, None]
-    return z.reshape(oh, -1, ow, n), r
+class _LeNetNumpy:
+    """LeNet-5 in plain NumPy, batch-last: images are (H, C, W, N), so every conv/pool slice is a long run.
 
-
-def _conv_rows_grad_w(gz, r, k):
-    """(dW in (O, (i, c, j)) order, db) of ``_conv_rows`` from its output gradient (OH, O, OW, N)."""
-    oh, o, ow, n = gz.shape
-    g = gz.reshape(oh, o, ow * n)
-    return np.matmul(g, _row_windows(r, k, oh).transpose(0, 2, 1)).sum(0), g.sum((0, 2))
-
-
-def _conv_rows_grad_x(gz, w_rows, c, k):
-    """Input gradient (H, C, W, N) of ``_conv_rows`` (no padding): a transposed convolution.
-
-    Along H it is one batched GEMM over g padded with k-1 zero rows (flipped kernel rows); along W the
-    k kernel columns are added back with k slice-adds.
+    Convolution: the row columns r[h, c, j] = x[h, c, j:j+OW] (KH times smaller than im2col) and one GEMM
+    per output row, batched; its input gradient is a transposed convolution done the same way on g padded
+    with KH-1 zero rows. The weights live in the orders this layout reads them (conv: (O, (kernel row,
+    channel, kernel col)); fc1: features in (h, c, w) order; fully connected layers as W @ x on (features, N)):
+    SGD does the same arithmetic in any order. Every large array is a buffer allocated once (fresh memory
+    costs page faults on every step), and ufuncs write into them with ``out=``.
     """
-    oh, o, ow, n = gz.shape
-    h, wd = oh + k - 1, ow + k - 1
-    gpad = np.zeros((oh + 2 * (k - 1), o, ow * n), gz.dtype)
-    gpad[k - 1:k - 1 + oh] = gz.reshape(oh, o, ow * n)
-    step = ow * n * gpad.itemsize
-    g_win = np.lib.stride_tricks.as_strided(gpad, (h, k * o, ow * n), (o * step, step, gpad.itemsize))
-    w_flip = w_rows.reshape(o, k, c, k)[:, ::-1].transpose(2, 3, 1, 0).reshape(c * k, k * o)
-    dr = np.matmul(w_flip, g_win).reshape(h, c, k, ow, n)
-    gx = np.zeros((h, c, wd, n), gz.dtype)
-    for j in range(k):
-        gx[:, :, j:j + ow] += dr[:, :, j]
-    return gx
 
+    def __init__(self, x, y, params):
+        (w1, b1), (w2, b2), (w3, b3), (w4, b4), (w5, b5) = params
+        self.weights = [w1.transpose(0, 2, 1, 3).reshape(6, 25).copy(), b1[None, :, None].copy(),
+                        w2.transpose(0, 2, 1, 3).reshape(16, 150).copy(), b2[None, :, None].copy(),
+                        w3.reshape(120, 16, 5, 5).transpose(0, 2, 1, 3).reshape(120, 400).copy(),
+                        b3[:, None].copy(), w4.copy(), b4[:, None].copy(), w5.copy(), b5[:, None].copy()]
+        self.n = n = x.shape[0]
+        self.img = x[:, 0]
+        self.y, self.cols = y, np.arange(n)
+        f32 = np.float32
+        self.xp = np.zeros((32, 1, 32, n), f32)  # padded input; its border stays 0
+        self.r1, self.r2 = np.empty((32, 1, 5, 28, n), f32), np.empty((14, 6, 5, 10, n), f32)
+        self.a1, self.a2 = np.empty((28, 6, 28, n), f32), np.empty((10, 16, 10, n), f32)
+        self.t1, self.t2 = np.empty((14, 6, 28, n), f32), np.empty((5, 16, 10, n), f32)
+        self.p1, self.p2 = np.empty((14, 6, 14, n), f32), np.empty((5, 16, 5, n), f32)
+        self.d1, self.d2 = np.empty_like(self.a1), np.empty_like(self.a2)  # sigmoid' and then dL/dz
+        self.gpad = np.zeros((18, 16, 10 * n), f32)  # dL/dz2 with 4 zero rows on both sides
+        self.dr2 = np.empty((14, 30, 10 * n), f32)
+        self.gp1 = np.empty((14, 6, 14, n), f32)
+        self.lr = f32(0.1)
 
-def _pool2(a):
-    """2x2 average pooling of (H, C, W, N): rows then columns, each a sum of two strided slices."""
-    t = a[0::2] + a[1::2]
-    p = t[:, :, 0::2] + t[:, :, 1::2]
-    p *= np.float32(0.25)
-    return p
+    @staticmethod
+    def _sigmoid_(z):
+        np.negative(z, out=z)
+        with np.errstate(over="ignore"):  # exp(-z) = inf gives the right 0
+            np.exp(z, out=z)
+        z += 1
+        return np.reciprocal(z, out=z)
 
+    @staticmethod
+    def _conv(xp, r, w_rows, b, out):
+        """Stride-1 convolution of (H, C, W, N) by 5x5 weights in (O, (i, c, j)) order into out (OH, O, OW, N)."""
+        oh, o, ow, n = out.shape
+        for j in range(5):
+            r[:, :, j] = xp[:, :, j:j + ow]
+        np.matmul(w_rows, _row_windows(r, 5, oh), out=out.reshape(oh, o, ow * n))
+        out += b[..., None]
+        return out
 
-def _unpool2_times(gp, a):
-    """The gradient of z through sigmoid then 2x2 average pooling: unpool(gp) / 4 * a * (1 - a)."""
-    g = np.repeat(np.repeat(gp * np.float32(0.25), 2, axis=2), 2, axis=0)
-    d = np.subtract(1, a)
-    d *= a
-    d *= g
-    return d
+    @staticmethod
+    def _pool(a, t, p):
+        """2x2 average pooling of (H, C, W, N): rows, then columns, each a sum of two strided slices."""
+        np.add(a[0::2], a[1::2], out=t)
+        np.add(t[:, :, 0::2], t[:, :, 1::2], out=p)
+        p *= np.float32(0.25)
+        return p
 
+    @staticmethod
+    def _back_pool_sigmoid(gp, a, d):
+        """dL/dz into d, for a = sigmoid(z) pooled 2x2 with gradient gp: unpool(gp) / 4 * a * (1 - a)."""
+        np.subtract(1, a, out=d)
+        d *= a
+        d *= np.float32(0.25)
+        h, c, w, n = d.shape
+        d6 = d.reshape(h // 2, 2, c, w // 2, 2, n)
+        for i in range(2):
+            for j in range(2):
+                d6[:, i, :, :, j] *= gp
+        return d
 
-def _lenet_numpy(x, y, params):
-    """LeNet-5 in plain NumPy, batch-last: images are (H, C, W, N) so every conv/pool slice is a long run.
-
-    The weights live in the orders this layout reads them (conv: (O, (kernel row, channel, kernel col)),
-    fc1: features in (h, c, w) order, fully connected layers as W @ x on (features, N)); SGD does the same
-    arithmetic in any order.
-    """
-    (w1, b1), (w2, b2), (w3, b3), (w4, b4), (w5, b5) = params
-    w1r = w1.transpose(0, 2, 1, 3).reshape(6, 25).copy()
-    w2r = w2.transpose(0, 2, 1, 3).reshape(16, 150).copy()
-    w3r = w3.reshape(120, 16, 5, 5).transpose(0, 2, 1, 3).reshape(120, 400).copy()  # (h, c, w) features
-    weights = [w1r, b1.copy(), w2r, b2.copy(), w3r, b3[:, None].copy(), w4.copy(), b4[:, None].copy(),
-               w5.copy(), b5[:, None].copy()]
-    lr = np.float32(0.1)
-    n = x.shape[0]
-    cols = np.arange(n)
-    img = x[:, 0]
-
-    def step():
-        w1r, b1, w2r, b2, w3r, b3, w4, b4, w5, b5 = weights
-        xp = np.zeros((32, 1, 32, n), np.float32)
-        xp[2:30, 0, 2:30] = img.transpose(1, 2, 0)
-        z1, r1 = _conv_rows(xp, w1r, b1, 5)  # (28, 6, 28, N)
-        a1 = _sigmoid_(z1)
-        p1 = _pool2(a1)  # (14, 6, 14, N)
-        z2, r2 = _conv_rows(p1, w2r, b2, 5)  # (10, 16, 10, N)
-        a2 = _sigmoid_(z2)
-        f = _pool2(a2).reshape(400, n)
-        z3 = w3r @ f
+    def step(self):
+        w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = self.weights
+        n = self.n
+        self.xp[2:30, 0, 2:30] = self.img.transpose(1, 2, 0)
+        a1 = self._sigmoid_(self._conv(self.xp, self.r1, w1, b1, self.a1))  # (28, 6, 28, N)
+        p1 = self._pool(a1, self.t1, self.p1)  # (14, 6, 14, N)
+        a2 = self._sigmoid_(self._conv(p1, self.r2, w2, b2, self.a2))  # (10, 16, 10, N)
+        f = self._pool(a2, self.t2, self.p2).reshape(400, n)
+        z3 = w3 @ f
         z3 += b3
-        a3 = _sigmoid_(z3)
+        a3 = self._sigmoid_(z3)
         z4 = w4 @ a3
         z4 += b4
-        a4 = _sigmoid_(z4)
+        a4 = self._sigmoid_(z4)
         z5 = w5 @ a4
         z5 += b5
         # softmax cross-entropy over the classes (axis 0) and its gradient (softmax - onehot) / n
         z5 -= z5.max(axis=0)
-        e = np.exp(z5)
-        e /= e.sum(axis=0)
-        e[y, cols] -= 1
-        g5 = e
+        g5 = np.exp(z5, out=z5)
+        g5 /= g5.sum(axis=0)
+        g5[self.y, self.cols] -= 1
         g5 *= np.float32(1 / n)
         g4 = w5.T @ g5
         g4 *= a4 * (1 - a4)
         g3 = w4.T @ g4
         g3 *= a3 * (1 - a3)
-        gf = w3r.T @ g3
+        gf = w3.T @ g3
         grads = [None] * 10
         grads[8], grads[9] = g5 @ a4.T, g5.sum(1, keepdims=True)
         grads[6], grads[7] = g4 @ a3.T, g4.sum(1, keepdims=True)
         grads[4], grads[5] = g3 @ f.T, g3.sum(1, keepdims=True)
-        gz2 = _unpool2_times(gf.reshape(5, 16, 5, n), a2)
-        grads[2], grads[3] = _conv_rows_grad_w(gz2, r2, 5)
-        gp1 = _conv_rows_grad_x(gz2, w2r, 6, 5)
-        gz1 = _unpool2_times(gp1, a1)
-        grads[0], grads[1] = _conv_rows_grad_w(gz1, r1, 5)
-        for p, g in zip(weights, grads):
-            g *= lr
+        # conv2: weight and bias gradients, then the input gradient as a transposed convolution
+        gz2 = self._back_pool_sigmoid(gf.reshape(5, 16, 5, n), a2, self.d2).reshape(10, 16, 10 * n)
+        grads[2] = np.matmul(gz2, _row_windows(self.r2, 5, 10).transpose(0, 2, 1)).sum(0)
+        grads[3] = gz2.sum((0, 2))[None, :, None]
+        self.gpad[4:14] = gz2
+        step = 10 * n * 4
+        g_win = np.lib.stride_tricks.as_strided(self.gpad, (14, 80, 10 * n), (16 * step, step, 4))
+        w_flip = w2.reshape(16, 5, 6, 5)[:, ::-1].transpose(2, 3, 1, 0).reshape(30, 80)
+        dr = np.matmul(w_flip, g_win, out=self.dr2).reshape(14, 6, 5, 10, n)
+        gp1 = self.gp1
+        gp1[:, :, :10] = dr[:, :, 0]
+        gp1[:, :, 10:] = 0
+        for j in range(1, 5):
+            gp1[:, :, j:j + 10] += dr[:, :, j]
+        # conv1: weight and bias gradients only (the input needs none)
+        gz1 = self._back_pool_sigmoid(gp1, a1, self.d1).reshape(28, 6, 28 * n)
+        grads[0] = np.matmul(gz1, _row_windows(self.r1, 5, 28).transpose(0, 2, 1)).sum(0)
+        grads[1] = gz1.sum((0, 2))[None, :, None]
+        for p, g in zip(self.weights, grads):
+            g *= self.lr
             p -= g
-        return weights
+        return self.weights
 
-    return step
+
+def _lenet_numpy(x, y, params):
+    return _LeNetNumpy(x, y, params).step
 
 
 WORKLOADS = {

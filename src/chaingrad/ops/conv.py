@@ -6,13 +6,17 @@ im2col: a strided view gives every (kh, kw) window of the padded input at once; 
 with a loop over the KH*KW kernel offsets only (never over pixels). ``Unfold`` and ``Fold`` are each
 other's derivative, so every backward here is written with differentiable ops and double backward works.
 
-``Conv2d`` itself computes on arrays in a batch-last layout (C, H, W, N): there every kernel-offset slice
-of the image is a few long contiguous runs (OW*N numbers), so im2col and col2im are fast memory copies,
-the GEMM is (O, C*KH*KW) @ (C*KH*KW, OH*OW*N), and the bias rides in the GEMM as a row of ones. Its
-``loss.backward()`` runs on those arrays too; with ``create_graph=True`` it uses the differentiable ops.
+``Conv2d`` itself computes on arrays in a batch-last layout (C, H, W, N), where every kernel-offset slice
+of the image is a few long contiguous runs (OW*N numbers). Instead of im2col it builds the KH times
+smaller "row columns" (the image shifted by each kernel column) and runs one GEMM per output row,
+batched, on strided views of them (``_row_windows``); the input gradient is the same trick on the padded
+output gradient. Its ``loss.backward()`` runs on arrays; with ``create_graph=True`` it uses the
+differentiable ops above. Average pooling with stride == kernel is sums of strided slices (``AvgPoolBlocks``).
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -104,14 +108,39 @@ class Fold(Node):
         return apply(Unfold, g, kernel=k, stride=s, padding=p, dilation=d)
 
 
-def _transposed(a: np.ndarray) -> np.ndarray:
+_work = threading.local()
+#: work arrays up to this many bytes are kept between calls (per role and thread), bigger ones are not
+WORK_CACHE_BYTES = 8 << 20
+
+
+def _work_array(role: str, shape, dtype) -> np.ndarray:
+    """An uninitialized array for a value that never leaves one call, reused from the previous call.
+
+    Fresh large arrays cost a page fault per 4 KiB on first touch, which for a small CNN costs as much
+    as its arithmetic; these buffers are touched once and then reused (at most WORK_CACHE_BYTES each).
+    """
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    if size * dtype.itemsize > WORK_CACHE_BYTES:
+        return np.empty(shape, dtype)
+    cache = getattr(_work, "arrays", None)
+    if cache is None:
+        cache = _work.arrays = {}
+    buf = cache.get((role, dtype))
+    if buf is None or buf.size < size:
+        buf = cache[(role, dtype)] = np.empty(size, dtype)
+    return buf[:size].reshape(shape)
+
+
+def _transposed(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """A C-contiguous copy of the transpose of the 2-D array ``a``, copied in blocks of 64 along its long side.
 
     A plain ``a.T.copy()`` of a tall or wide matrix reads or writes with a large stride on every element;
     blocks of 64 keep both sides in cache (3-4x faster for the conv layouts below).
     """
     rows, cols = a.shape
-    out = np.empty((cols, rows), a.dtype)
+    if out is None:
+        out = np.empty((cols, rows), a.dtype)
     if rows * cols < 16384 or min(rows, cols) < 8:
         np.copyto(out, a.T)
     elif rows >= cols:
@@ -124,13 +153,17 @@ def _transposed(a: np.ndarray) -> np.ndarray:
 
 
 def _batch_last(x: np.ndarray, pad) -> np.ndarray:
-    """(N, C, H, W) -> a padded (C, H + top + bottom, W + left + right, N) copy."""
+    """(N, C, H, W) -> a padded (C, H + top + bottom, W + left + right, N) copy (a work array)."""
     n, c, h, w = x.shape
     top, bottom, left, right = pad
-    xt = _transposed(x.reshape(n, c * h * w)).reshape(c, h, w, n)
+    xt = _transposed(x.reshape(n, c * h * w), _work_array("xt", (c * h * w, n), x.dtype)).reshape(c, h, w, n)
     if not (top or bottom or left or right):
         return xt
-    xp = np.zeros((c, h + top + bottom, w + left + right, n), x.dtype)
+    xp = _work_array("xp", (c, h + top + bottom, w + left + right, n), x.dtype)
+    xp[:, :top] = 0
+    xp[:, top + h:] = 0
+    xp[:, top:top + h, :left] = 0
+    xp[:, top:top + h, left + w:] = 0
     xp[:, top:top + h, left:left + w] = xt
     return xp
 
@@ -157,7 +190,7 @@ def _row_columns(x, kw, stride, padding, dilation, ow) -> np.ndarray:
     """The row columns (Hp, C, KW, OW, N) of (N, C, H, W): r[h, c, j] = padded row h of channel c, shifted by j."""
     xt = _batch_last(x, padding)
     c, hp, _, n = xt.shape
-    r = np.empty((hp, c, kw, ow, n), x.dtype)
+    r = _work_array("rows", (hp, c, kw, ow, n), x.dtype)
     for j in range(kw):
         c0 = j * dilation[1]
         r[:, :, j] = xt[:, :, c0:c0 + stride[1] * (ow - 1) + 1:stride[1]].transpose(1, 0, 2, 3)
@@ -179,7 +212,7 @@ def _conv_arrays(x, w, b, stride, padding, dilation, groups):
     if groups == 1 and dilation[0] == 1:
         r = _row_columns(x, kw, stride, padding, dilation, ow)
         wr = w.transpose(0, 2, 1, 3).reshape(o, kh * c * kw)  # (O, (i, c, j)): the rows' order
-        out = np.empty((o, oh, ow * n), np.result_type(x, w))
+        out = _work_array("out", (o, oh, ow * n), np.result_type(x, w))
         np.matmul(wr, _row_windows(r, kh, stride[0], oh), out=out.transpose(1, 0, 2))
         del r
         if b is not None:
@@ -217,14 +250,16 @@ def _conv_backward_arrays(g, x, w, saved, mode, stride, padding, dilation, group
     ck = c * kh * kw
     top, bottom, left, right = padding
     hp, wp = h + top + bottom, wd + left + right
-    g_om = _transposed(g.reshape(n, o * oh * ow)).reshape(o, m)  # (O, OH*OW*N): the columns' order
+    g_om = _transposed(g.reshape(n, o * oh * ow), _work_array("g", (o * oh * ow, n), g.dtype)).reshape(o, m)
     gx = gw = gb = None
     if need[2] and mode == "cols":
         gb = g_om.sum(1)
     if mode == "rows":
         if need[0] and stride[0] == 1:
             # g in (OH, O, OW*N) order with KH-1 zero rows on both sides: the input gradient below reads it
-            gpad = np.zeros((oh + 2 * (kh - 1), o, ow * n), g_om.dtype)
+            gpad = _work_array("gpad", (oh + 2 * (kh - 1), o, ow * n), g_om.dtype)
+            gpad[:kh - 1] = 0
+            gpad[kh - 1 + oh:] = 0
             g_rows = gpad[kh - 1:kh - 1 + oh]
             g_rows[...] = g_om.reshape(o, oh, ow * n).transpose(1, 0, 2)
             del g_om
@@ -243,7 +278,8 @@ def _conv_backward_arrays(g, x, w, saved, mode, stride, padding, dilation, group
             step = ow * n * gpad.itemsize
             g_win = as_strided(gpad, (hp, kh * o, ow * n), (o * step, step, gpad.itemsize), writeable=False)
             w_flip = w[:, :, ::-1, :].transpose(1, 3, 2, 0).reshape(c * kw, kh * o)  # ((c, j), (KH-1-i, o))
-            dr = np.matmul(w_flip, g_win).reshape(hp, c, kw, ow, n)
+            dr = _work_array("drows", (hp, c * kw, ow * n), np.result_type(w, gpad))
+            dr = np.matmul(w_flip, g_win, out=dr).reshape(hp, c, kw, ow, n)
             del g_win, gpad, g_rows
         elif need[0]:
             wr = w.transpose(0, 2, 1, 3).reshape(o, kh * c * kw)
@@ -254,7 +290,8 @@ def _conv_backward_arrays(g, x, w, saved, mode, stride, padding, dilation, group
                 dr[i:i + stride[0] * (oh - 1) + 1:stride[0]] += d_rows[:, i * ckw:(i + 1) * ckw]
             dr = dr.reshape(hp, c, kw, ow, n)
         if need[0]:
-            gxp = np.zeros((c, hp, wp, n), dr.dtype)
+            gxp = _work_array("gx", (c, hp, wp, n), dr.dtype)
+            gxp.fill(0)
             for j in range(kw):
                 c0 = j * dilation[1]
                 gxp[:, :, c0:c0 + stride[1] * (ow - 1) + 1:stride[1]] += dr[:, :, j].transpose(1, 0, 2, 3)
@@ -373,13 +410,16 @@ class MaxPool2d(Node):
 
 def _block_sum(x: np.ndarray, k, out) -> np.ndarray:
     """Sum of each non-overlapping k[0] x k[1] block of (N, C, H, W) (remainder rows/columns left out)."""
-    def add(parts):
-        total = parts[0] + parts[1] if len(parts) > 1 else parts[0].copy()
+    def add(parts, buffer=None):
+        if len(parts) == 1:
+            return parts[0] if buffer is not None else parts[0].copy()
+        total = np.add(parts[0], parts[1], out=buffer)
         for part in parts[2:]:
             total += part
         return total
 
-    rows = add([x[:, :, i:i + k[0] * (out[0] - 1) + 1:k[0], :out[1] * k[1]] for i in range(k[0])])
+    parts = [x[:, :, i:i + k[0] * (out[0] - 1) + 1:k[0], :out[1] * k[1]] for i in range(k[0])]
+    rows = add(parts, _work_array("pool", parts[0].shape, x.dtype))  # sums over block rows: never returned
     return add([rows[..., j::k[1]] for j in range(k[1])])
 
 
