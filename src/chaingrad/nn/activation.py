@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..ops.creation import empty
-from ..ops.nn_ops import sigmoid_layer
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -79,7 +78,7 @@ class GELU(Module):
 
 class Sigmoid(Module):
     def forward(self, input: Tensor) -> Tensor:
-        return sigmoid_layer(input)
+        return input.sigmoid()
 
 
 class Tanh(Module):

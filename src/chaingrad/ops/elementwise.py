@@ -354,18 +354,30 @@ class Tanh(Node):
         return g * (1 - out * out)
 
 
+_EXP_LIMIT = {"e": 11.0, "f": 88.0, "d": 709.0}  # exp(limit) is finite in float16, float32, float64
+
+
 class Sigmoid(Node):
     formulas = ("dL/dx = dL/dout * sigmoid(x) * (1 - sigmoid(x))",)
 
     def forward(ctx, x):
-        # exp of a non-positive number never overflows: split on the sign of x
-        e = np.exp(-np.abs(x))
-        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        # 1 / (1 + exp(-x)) in one buffer; -x is capped where exp would overflow (the result there is
+        # below the dtype's smallest normal number either way)
+        out = np.negative(x, out=np.empty_like(x))  # out= keeps 0-d results arrays
+        np.minimum(out, _EXP_LIMIT[x.dtype.char], out=out)
+        np.exp(out, out=out)
+        out += 1
+        np.reciprocal(out, out=out)
         ctx.save_for_backward(out)
         return out
 
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
+        if type(g) is np.ndarray:  # loss.backward() on arrays: the same formula in one buffer
+            d = np.subtract(1, out, out=np.empty_like(out))
+            d *= out
+            d *= g
+            return d
         return g * out * (1 - out)
 
 

@@ -10,7 +10,6 @@ from ..autograd.function import Node, apply
 from ..autograd.grad_mode import state
 from ..tensor import Tensor, _check_dim
 from ._dispatch import to_float
-from .elementwise import Sigmoid as _Sigmoid
 
 
 class Softmax(Node):
@@ -266,40 +265,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         return apply(Linear, input, weight)
     return apply(Linear, input, weight, bias)
-
-
-class Sigmoid(_Sigmoid):
-    """Sigmoid of a float array as 1 / (1 + exp(-x)), computed in place in one buffer (used by nn.Sigmoid).
-
-    3-7x faster than the sign-split form of Tensor.sigmoid on large arrays and equal to it up to rounding,
-    except where sigmoid(x) is subnormal: there exp(-x) overflows to inf (silently) and the result is 0.
-    Same derivative (inherited); ``loss.backward()`` computes it in one buffer.
-    """
-
-    def forward(ctx, x):
-        out = np.negative(x)
-        with np.errstate(over="ignore"):
-            np.exp(out, out=out)
-        out += 1
-        np.reciprocal(out, out=out)
-        ctx.save_for_backward(out)
-        return out
-
-    def backward(ctx, g):
-        if type(g) is not np.ndarray:  # Tensors: the differentiable rule
-            return _Sigmoid.backward(ctx, g)
-        (out,) = ctx.saved_tensors  # loss.backward() on arrays: g * out * (1 - out) in one buffer
-        d = np.subtract(1, out)
-        d *= out
-        d *= g
-        return d
-
-
-def sigmoid_layer(input: Tensor) -> Tensor:
-    """``input.sigmoid()``, through the in-place kernel above for float tensors."""
-    if input._data.dtype.kind == "f":
-        return apply(Sigmoid, input)
-    return input.sigmoid()
 
 
 class LeakyRelu(Node):
