@@ -64,7 +64,7 @@ def _root_grads(outputs: list[Tensor], grads: list, create_graph: bool) -> list[
     return result
 
 
-def _collect(roots) -> list:
+def graph_nodes(roots) -> list:
     """All nodes reachable from the roots, in the order backward runs them (newest first)."""
     seen = set()
     stack = [n for n in roots if n is not None]
@@ -171,7 +171,7 @@ def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool,
         _add_to_buffer(buffers, t.grad_fn, t._output_nr, g)
         roots.append(t.grad_fn)
 
-    nodes = _collect(roots)
+    nodes = graph_nodes(roots)
     needed = _needed(nodes, targets) if targets is not None else None
 
     if targets is None and not create_graph and observer is None and not state.anomaly and ARRAY_MODE:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..autograd.engine import graph_nodes
 from ..autograd.function import _IN, _OUT, Node
 from ..tensor import Tensor
 
@@ -217,7 +218,7 @@ class GraphView:
         self.roots = roots
         leaf_names, out_names = names_from_frames(frame) if frame is not None else ({}, {})
         self.tensors: dict = {}
-        nodes = _collect([r.grad_fn for r in roots if r.grad_fn is not None])
+        nodes = graph_nodes([r.grad_fn for r in roots if r.grad_fn is not None])
         self.ops: list[OpInfo] = [OpInfo(n, op_name(n)) for n in nodes]  # backward order: newest first
         self.op_of = {o.node: o for o in self.ops}
 
@@ -383,22 +384,6 @@ class GraphView:
     def leaves(self) -> list[TensorInfo]:
         return [ti for ti in self.tensors.values() if ti.key[0] == "leaf" and ti.tensor is not None
                 and ti.tensor.requires_grad]
-
-
-def _collect(roots) -> list:
-    """All nodes reachable from ``roots``, newest first (the order the engine runs them)."""
-    seen, stack, nodes = set(), [n for n in roots if n is not None], []
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        nodes.append(node)
-        for e in node.next_edges:
-            if e is not None and e[1] >= 0 and e[0] not in seen:
-                stack.append(e[0])
-    nodes.sort(key=lambda n: n._seq, reverse=True)
-    return nodes
 
 
 def _known_tensors(nodes, roots) -> dict:
