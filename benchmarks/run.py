@@ -27,8 +27,12 @@ LIBS = ("chaingrad", "torch", "numpy")
 HEAVY = {"mlp", "lenet"}  # BLAS-bound: pause before each block
 PAUSE_S = 0.3
 # This machine pins OpenBLAS to a Haswell kernel with a tiny L2 size; the benchmark's own processes
-# let OpenBLAS pick its kernel for the CPU (reported in BENCHMARKS.md). Nothing else is changed.
+# let OpenBLAS pick its kernel for the CPU (reported in BENCHMARKS.md).
 BLAS_ENV_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# glibc hands the top of the heap back to the OS after each step, and on this VM faulting those pages back
+# in costs ~1.5 us per 4 KiB, which made conv-heavy timings depend on which workload ran first. Every
+# library's worker keeps 64 MiB of heap instead (the same setting for all three).
+MALLOC_ENV = {"MALLOC_TOP_PAD_": str(64 * 1024 * 1024)}
 
 
 @dataclass
@@ -60,6 +64,7 @@ def bench_env(keep_blas_env: bool) -> dict:
     if not keep_blas_env:
         for name in BLAS_ENV_OVERRIDES:
             env.pop(name, None)
+    env.update(MALLOC_ENV)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env.setdefault("MPLBACKEND", "Agg")
     return env
@@ -162,6 +167,7 @@ def machine(info: dict, keep_blas_env: bool) -> list[str]:
 
     env_note = ("as set in the environment" if keep_blas_env else
                 f"{', '.join(BLAS_ENV_OVERRIDES)} unset in the benchmark processes")
+    env_note += "; MALLOC_TOP_PAD_=64 MiB in every worker"
     return [f"CPU: {cpu}, {os.cpu_count()} logical cores",
             f"NumPy {numpy.__version__}, BLAS: {blas_text}; {env_note}",
             f"PyTorch {info.get('torch', '?')} with torch.set_num_threads({info.get('torch_threads', '?')}) "
