@@ -75,8 +75,12 @@ def test_seed_program_runs_unchanged(tmp_path):
 
 @pytest.mark.parametrize("name", COMPARED_WITH_TORCH)
 def test_same_program_under_pytorch_reaches_the_same_accuracy_within_3_points(name, tmp_path):
-    ours = _accuracy(_run(EXAMPLES / f"{name}.py", tmp_path))
+    our_out = _run(EXAMPLES / f"{name}.py", tmp_path)
     torch_program = tmp_path / f"{name}_torch.py"
     torch_program.write_text(_as_torch_program((EXAMPLES / f"{name}.py").read_text()))
-    theirs = _accuracy(_run(torch_program, tmp_path))
+    their_out = _run(torch_program, tmp_path)
+    ours, theirs = _accuracy(our_out), _accuracy(their_out)
     assert abs(ours - theirs) <= 0.03, f"{name}: chaingrad {ours:.3f}, PyTorch {theirs:.3f}"
+    # the layer-by-layer shapes a textbook program prints are the same lines
+    shapes = [line.replace("chaingrad.Size", "torch.Size") for line in our_out.splitlines() if "shape" in line]
+    assert shapes == [line for line in their_out.splitlines() if "shape" in line]
