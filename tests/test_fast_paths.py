@@ -5,6 +5,8 @@
 - ``x ** <Python number>`` is its own node (PowScalar); it must match the general Pow and torch.
 - ``t -= other`` (+=, *=, /=) with nothing recorded writes straight into the array.
 - A Python number next to a float tensor keeps the tensor's dtype without running the promotion table.
+- Operators, ``loss.backward()``, ``x.sum()``, ``matmul`` of two matrices and ``x.T`` skip checks that cannot fail
+  in their common case; each must equal the general path (and torch), and keep its errors.
 """
 
 from __future__ import annotations
@@ -545,3 +547,164 @@ def test_lenet_training_steps_match_torch():
         params.append([p.detach().numpy().copy() for p in model.parameters()])
     for a, b in zip(*params):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+# -- operators go straight to apply2 for same-dtype tensors and Python numbers -----------------------------------
+@pytest.mark.parametrize("op", ["add", "radd", "sub", "mul", "rmul"])
+@pytest.mark.parametrize("other", ["same", "broadcast", "float", "int", "float64", "int_tensor"])
+@pytest.mark.parametrize("grad", [False, True])
+def test_operator_fast_paths_equal_the_general_binary_and_torch(op, other, grad):
+    from chaingrad.ops import elementwise as ew
+    from chaingrad.ops._dispatch import binary
+
+    node, reverse = {"add": (ew.Add, False), "radd": (ew.Add, True), "sub": (ew.Sub, False),
+                     "mul": (ew.Mul, False), "rmul": (ew.Mul, True)}[op]
+    x0 = np.array([[0.5], [-1.25], [2.0]], dtype=np.float32)
+    o0 = {"same": np.array([[1.5], [0.25], [-3.0]], np.float32), "broadcast": np.array([0.75], np.float32),
+          "float": 0.1, "int": 3, "float64": np.array([[1.5], [0.25], [-3.0]]),
+          "int_tensor": np.array([1, 2, 3])}[other]
+
+    def run(lib, fast):
+        x = lib.tensor(x0, requires_grad=grad)
+        o = lib.tensor(o0) if isinstance(o0, np.ndarray) else o0
+        if lib is cg and not fast:
+            y = binary(node, x, o, reverse)
+        else:
+            y = getattr(x, f"__{op}__")(o)
+        if grad:
+            y.sum().backward()
+        return y.detach().numpy(), (x.grad.numpy() if grad else None), str(y.dtype).split(".")[-1]
+
+    fast, plain, ref = run(cg, True), run(cg, False), run(torch, True)
+    np.testing.assert_array_equal(fast[0], plain[0])
+    assert fast[2] == plain[2] == ref[2]
+    np.testing.assert_allclose(fast[0], ref[0], rtol=1e-6)
+    if grad:
+        np.testing.assert_array_equal(fast[1], plain[1])
+        np.testing.assert_allclose(fast[1], ref[1], rtol=1e-6)
+
+
+def test_operator_fast_paths_keep_the_errors():
+    a, b = cg.tensor([1.0, 2.0, 3.0]), cg.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="must match the size"):
+        a + b
+    with pytest.raises(RuntimeError, match="must match the size"):
+        a.__rmul__(b)
+    t = cg.tensor([True, False])
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor"):
+        t - t
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor"):
+        cg.tensor([1.0, 2.0]) - True
+    np.testing.assert_array_equal((t + t).numpy(), (torch.tensor([True, False]) * 2).bool().numpy())
+
+
+# -- loss.backward() of a one-element tensor goes straight to the array walk --------------------------------------
+def _seed_epoch(w0=0.5, hooks=False):
+    x, y = cg.tensor([[1.0], [2.0], [3.0]]), cg.tensor([[2.0], [4.0], [6.0]])
+    w = cg.tensor([[w0]], requires_grad=True)
+    b = cg.tensor([0.25], requires_grad=True)
+    seen = []
+    if hooks:
+        w.register_hook(lambda g: seen.append(g.numpy().copy()))
+    pred = cg.matmul(x, w) + b
+    if hooks:
+        pred.retain_grad()
+    loss = 0.5 * cg.sum((pred - y) ** 2)
+    return loss, (w, b), pred, seen
+
+
+@pytest.mark.parametrize("hooks", [False, True])
+def test_scalar_backward_entry_equals_the_general_entry(hooks):
+    loss, leaves, pred, seen = _seed_epoch(hooks=hooks)
+    loss.backward()  # the short entry
+    loss2, leaves2, pred2, seen2 = _seed_epoch(hooks=hooks)
+    cg.autograd.backward([loss2], [cg.ones_like(loss2)])  # the general entry
+    for t, u in zip(leaves, leaves2):
+        np.testing.assert_array_equal(t.grad.numpy(), u.grad.numpy())
+    if hooks:
+        np.testing.assert_array_equal(pred.grad.numpy(), pred2.grad.numpy())
+        np.testing.assert_array_equal(seen[0], seen2[0])
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()  # the graph was freed, as after the general entry
+    loss3, *_ = _seed_epoch()
+    loss3.backward(retain_graph=True)
+    loss3.backward()  # retained once, then freed
+
+
+def test_scalar_backward_entry_leaves_other_cases_to_the_general_path():
+    x = cg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="only for scalar outputs"):
+        (x * 2).backward()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        cg.tensor(1.0).backward()
+    leaf = cg.tensor(3.0, requires_grad=True)
+    leaf.backward()  # a leaf: its own gradient is 1
+    assert leaf.grad.item() == 1.0
+    a, _ = (x * 1.0).max(0)  # a node with two outputs
+    a.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0])
+
+
+# -- x.sum() skips the checks, and takes axis= itself ------------------------------------------------------------
+def test_sum_fast_path_and_axis_alias():
+    a0 = np.arange(6, dtype=np.float32).reshape(2, 3)
+    x = cg.tensor(a0)
+    np.testing.assert_array_equal(x.sum().numpy(), cg.sum(x, dim=(0, 1)).numpy())
+    np.testing.assert_array_equal(x.sum(axis=1).numpy(), x.sum(1).numpy())
+    np.testing.assert_array_equal(cg.sum(x, axis=0, keepdim=True).numpy(), a0.sum(0, keepdims=True))
+    with pytest.raises(TypeError, match="both 'dim' and its alias 'axis'"):
+        x.sum(dim=0, axis=1)
+    assert cg.tensor([1, 2, 3]).sum().dtype == cg.int64
+    x.requires_grad_()
+    x.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones_like(a0))
+
+
+# -- matmul of two matrices skips the checks; x.T reuses its dims and still links the view ---------------------
+def test_matmul_of_two_matrices_equals_torch_and_keeps_the_errors():
+    a0 = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
+    b0 = np.array([[0.5], [-1.0]], np.float32)
+    a, b = cg.tensor(a0, requires_grad=True), cg.tensor(b0, requires_grad=True)
+    at, bt = torch.tensor(a0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    (cg.matmul(a, b) ** 2).sum().backward()
+    (torch.matmul(at, bt) ** 2).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), at.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(b.grad.numpy(), bt.grad.numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        cg.matmul(a, a)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        cg.matmul(a, b.double())
+
+
+def test_T_is_a_view_that_sees_in_place_changes():
+    x = cg.tensor([[1.0, 2.0, 3.0]])
+    xt = x.T
+    assert xt.shape == (3, 1)
+    x.add_(1.0)
+    np.testing.assert_array_equal(xt.numpy(), [[2.0], [3.0], [4.0]])
+    assert xt._version is x._version and xt._base is x
+    r = cg.tensor([[1.0, 2.0], [3.0, 4.0]]).T.reshape(4)  # reshape of a transpose copies: no view
+    assert r._base is None
+
+
+def test_scalar_ops_sum_and_T_unrecorded_leave_only_small_values_on_the_shared_ctx():
+    from chaingrad.autograd import function
+
+    a = cg.tensor([[1.0, -2.0], [0.5, 3.0]])
+    for fn in (lambda p: p * 0.5, lambda p: 2 - p, lambda p: p / 4, lambda p: p ** 2, lambda p: p.sum(),
+               lambda p: p.sum(0), lambda p: p.T):
+        with cg.no_grad():
+            out = fn(a)
+        rec = fn(a.detach().requires_grad_())
+        np.testing.assert_array_equal(out.numpy(), rec.detach().numpy())
+    assert vars(function._SHARED_NO_GRAD_CTX) == {}
+    for name in ("n", "axes", "dims"):  # numbers and tuples of ints only
+        value = getattr(function._SHARED_NO_GRAD_CTX, name, None)
+        assert value is None or isinstance(value, (int, float, tuple))
+
+
+def test_view_link_shortcut_agrees_with_numpy_on_empty_and_nested_views():
+    x = cg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert x.T._base is x and x[0]._base is x and x[0].T._base is x  # a view of a view links to the base
+    empty = x[2:]  # shares no memory (NumPy says so): not linked, as before the shortcut
+    assert (empty._base is None) == (not np.may_share_memory(empty._data, x._data))

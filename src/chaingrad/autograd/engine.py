@@ -176,7 +176,9 @@ def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool,
 
     if targets is None and not create_graph and observer is None and not state.anomaly and ARRAY_MODE:
         if accumulate:
-            _backward_on_arrays(nodes, buffers, retain_graph)
+            grads = {node: ([None if g is None else g._data for g in buf] if type(buf) is list else buf._data)
+                     for node, buf in buffers.items()}
+            _backward_on_arrays(nodes, grads, retain_graph)
         return captured
 
     prev_mode = state.enabled
@@ -266,16 +268,15 @@ def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool,
 ARRAY_MODE = True
 
 
-def _backward_on_arrays(nodes: list, buffers: dict, retain_graph: bool) -> None:
+def _backward_on_arrays(nodes: list, grads: dict, retain_graph: bool) -> None:
     """The walk of ``run_backward`` for the common case, ``loss.backward()`` with no graph of the backward.
 
     Same order, same rules, but gradients travel as NumPy arrays: a node whose class says
     ``backward_on_arrays`` runs its (unchanged) backward on arrays, any other node gets Tensors and
     gives arrays back. This skips wrapping every intermediate gradient in a Tensor, which is most of
-    the cost of backward on small graphs.
+    the cost of backward on small graphs. ``grads`` maps the root nodes to their gradient arrays (a list of
+    them for a node with several outputs).
     """
-    grads = {node: ([None if g is None else g._data for g in buf] if type(buf) is list else buf._data)
-             for node, buf in buffers.items()}
     prev_mode = state.enabled
     state.enabled = False
     try:
@@ -296,7 +297,9 @@ def _backward_on_arrays(nodes: list, buffers: dict, retain_graph: bool) -> None:
                 tg = _as_tensors(g, multi)
                 grads_in = node.backward(*_fill_missing(node, tg, tensors=True)) if multi else node.backward(tg)
             edges = node.next_edges
-            if type(grads_in) is not tuple or len(grads_in) != len(edges):  # one bare gradient, or a wrong count
+            if type(grads_in) is np.ndarray and len(edges) == 1:  # one bare array: the usual return of a unary op
+                grads_in = (grads_in,)
+            elif type(grads_in) is not tuple or len(grads_in) != len(edges):  # another bare value, a wrong count
                 grads_in = _check_count(node, grads_in)
             for i, (edge, gi, meta) in enumerate(zip(edges, grads_in, node.input_meta)):
                 if gi is None or edge is None:
@@ -439,6 +442,9 @@ def _capture(node, buf, multi: bool, targets: dict, captured: list) -> None:
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False,
              grad_variables=None, inputs=None) -> None:
     """Accumulate into ``.grad`` of the leaves the gradient of ``tensors`` (torch.autograd.backward)."""
+    if (grad_tensors is None and grad_variables is None and inputs is None and not create_graph
+            and isinstance(tensors, Tensor) and _backward_of_a_scalar(tensors, retain_graph)):
+        return
     outputs = _as_list(tensors)
     grads = _as_list(grad_tensors if grad_tensors is not None else grad_variables)
     if not grads:
@@ -448,6 +454,18 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     roots = _root_grads(outputs, grads, create_graph)
     inputs = _as_list(inputs) or None
     run_backward(outputs, roots, retain_graph, create_graph, inputs=inputs, accumulate=True)
+
+
+def _backward_of_a_scalar(t: Tensor, retain_graph: bool | None) -> bool:
+    """``loss.backward()``, the common call, straight to the array walk; False (nothing done) when any of
+    the checks and options of the general path matter. The same steps as ``_root_grads`` + ``run_backward``."""
+    node = t.grad_fn
+    if node is None or node.num_outputs != 1 or t._data.size != 1 or not ARRAY_MODE or state.anomaly:
+        return False
+    g = np.empty(t._data.shape, t._data.dtype)
+    g.fill(1)
+    _backward_on_arrays(graph_nodes((node,)), {node: g}, bool(retain_graph))
+    return True
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,

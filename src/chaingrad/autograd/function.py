@@ -62,8 +62,8 @@ class Node:
     #: ``.shape``), so that ``loss.backward()`` may run it on plain arrays (``saved_tensors`` then gives arrays).
     #: With ``create_graph=True`` it always gets Tensors. Tested against the Tensor path in test_fast_paths.py.
     backward_on_arrays: bool = False
-    #: True when forward stores nothing on ctx except through ``save_for_backward``: unrecorded calls then
-    #: share one throw-away ctx instead of allocating one each time.
+    #: True when forward stores nothing on ctx except through ``save_for_backward`` (and the small values that
+    #: _NoGradCtx has slots for): unrecorded calls then share one throw-away ctx instead of allocating one each time.
     ctx_free_forward: bool = False
     #: the node for this op with a Python number as the other operand: (for ``x op n``, for ``n op x``)
     scalar_op: tuple = (None, None)
@@ -218,6 +218,10 @@ class AccumulateGrad:
 class _NoGradCtx:
     """The ctx a forward gets when nothing needs a gradient: saving is a no-op."""
 
+    # Small immutable values that some ops keep for backward: ``n``, the Python number of the scalar ops (AddScalar,
+    # PowScalar ...); ``axes`` of Sum; ``dims`` of Permute. Ops that set nothing else may share one ctx
+    # (ctx_free_forward): what the last call left in these slots is a number or a tuple of ints, no memory held.
+    __slots__ = ("n", "axes", "dims", "__dict__")
     needs_input_grad = (False,) * 8
 
     def save_for_backward(self, *values) -> None:
@@ -237,6 +241,7 @@ def _edge(t: Tensor):
 #: the ctx of unrecorded calls to ops marked ``ctx_free_forward``: one shared object, nothing allocated per call
 _SHARED_NO_GRAD_CTX = _NoGradCtx()
 _wrap = Tensor._wrap  # bound once: looking up a classmethod builds a new bound method on every call
+_ndarray = np.ndarray  # a module global: one lookup instead of two per op
 
 
 def apply(op: type[Node], *inputs: Tensor, **params):
@@ -247,73 +252,102 @@ def apply(op: type[Node], *inputs: Tensor, **params):
                 return _record(op, inputs, params)
     ctx = _SHARED_NO_GRAD_CTX if op.ctx_free_forward else _NoGradCtx()
     if len(inputs) == 1:  # one or two inputs without building a list: this is the hottest call in the library
-        out = op.forward(ctx, inputs[0]._data, **params)
-    elif len(inputs) == 2:
-        out = op.forward(ctx, inputs[0]._data, inputs[1]._data, **params)
+        out = op.forward(ctx, inputs[0]._data, **params) if params else op.forward(ctx, inputs[0]._data)
+    elif len(inputs) == 2:  # (a call without **params is a plain, faster call)
+        out = op.forward(ctx, inputs[0]._data, inputs[1]._data, **params) if params else \
+            op.forward(ctx, inputs[0]._data, inputs[1]._data)
     else:
         out = op.forward(ctx, *[t._data for t in inputs], **params)
     if op.num_outputs == 1:
-        result = _wrap(out if type(out) is np.ndarray else np.asarray(out))
+        result = _wrap(out if type(out) is _ndarray else np.asarray(out))
         if op.is_view:
             _link_view(inputs[0], result, op, params)
         return result
-    return tuple(_wrap(o if type(o) is np.ndarray else np.asarray(o)) for o in out)
+    return tuple(_wrap(o if type(o) is _ndarray else np.asarray(o)) for o in out)
+
+
+def apply2(op: type[Node], x: Tensor, y: Tensor) -> Tensor:
+    """``apply(op, x, y)`` for an op of two inputs, no params, one output and no view (Add, Mul, MatMul ...): the
+    same steps without packing ``*inputs``/``**params``, a noticeable part of a small op's cost (operators)."""
+    if state.enabled and (x.requires_grad or y.requires_grad):
+        return _record(op, (x, y), {})
+    out = op.forward(_SHARED_NO_GRAD_CTX if op.ctx_free_forward else _NoGradCtx(), x._data, y._data)
+    return _wrap(out if type(out) is _ndarray else np.asarray(out))
+
+
+def apply_scalar(op: type[Node], x: Tensor, n) -> Tensor:
+    """``apply(op, x, n=n)`` for the scalar ops (AddScalar, PowScalar ...: one output, no view), as ``apply2``."""
+    if state.enabled and x.requires_grad:
+        return _record(op, (x,), {"n": n})
+    out = op.forward(_SHARED_NO_GRAD_CTX, x._data, n)  # (the scalar ops are all ctx_free_forward)
+    return _wrap(out if type(out) is _ndarray else np.asarray(out))
 
 
 def _record(op: type[Node], inputs, params):
     node = object.__new__(op)
     node._saved = None
     node._arrays = False
-    # One pass over the inputs collects what backward needs from each: is its gradient wanted, the edge to
-    # follow (its grad_fn, or the leaf itself), its shape and dtype (to un-broadcast and cast the gradient).
-    arrays, needs, edges, meta = [], [], [], []
-    for t in inputs:
-        a = t._data
-        arrays.append(a)
-        needs.append(t.requires_grad)  # as apply saw it, before a stale view is refreshed below
-        meta.append((a.shape, a.dtype))
-        if t._base is not None and t._view[1] != t._version[0]:
-            _refresh_view(t)  # (rare) the view's base was changed in place: follow the base as it is now
-        fn = t.grad_fn
-        edges.append((fn, t._output_nr) if fn is not None else ((t, -1) if t.requires_grad else None))
-    node.needs_input_grad = tuple(needs)
-    out = op.forward(node, *arrays, **params)
-    node.next_edges = tuple(edges)
-    node.input_meta = tuple(meta)
+    # What backward needs from each input: is its gradient wanted (as apply saw it, before _edge refreshes a
+    # stale view), the edge to follow (its grad_fn, or the leaf itself), its shape and dtype (to un-broadcast
+    # and cast the gradient). One and two inputs are spelled out: tuples built directly, no lists (hot path).
+    if len(inputs) == 2:
+        x, y = inputs
+        xa, ya = x._data, y._data
+        node.needs_input_grad = (x.requires_grad, y.requires_grad)
+        node.next_edges = (_edge(x), _edge(y))
+        node.input_meta = ((xa.shape, xa.dtype), (ya.shape, ya.dtype))
+        out = op.forward(node, xa, ya, **params) if params else op.forward(node, xa, ya)  # (plain call: faster)
+    elif len(inputs) == 1:
+        (x,) = inputs
+        xa = x._data
+        node.needs_input_grad = (x.requires_grad,)
+        node.next_edges = (_edge(x),)
+        node.input_meta = ((xa.shape, xa.dtype),)
+        out = op.forward(node, xa, **params) if params else op.forward(node, xa)
+    else:
+        node.needs_input_grad = tuple([t.requires_grad for t in inputs])
+        node.next_edges = tuple([_edge(t) for t in inputs])
+        node.input_meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
+        out = op.forward(node, *[t._data for t in inputs], **params)
     node._seq = next(_seq)
     if state.anomaly:
         from .anomaly import record_trace
 
         record_trace(node)
     if op.num_outputs == 1:
-        if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results: keep what forward saved linked
+        if type(out) is not _ndarray:  # NumPy gives scalars for 0-d results: keep what forward saved linked
             out = _as_array(node, out)
         result = _wrap(out, out.dtype.kind == "f")
         if result.requires_grad:
             result.grad_fn = node
-        outputs = (result,)
-    else:
-        outputs = []
-        for nr, o in enumerate(out):
-            o = o if type(o) is np.ndarray else _as_array(node, o)
-            r = _wrap(o, o.dtype.kind == "f")
-            if r.requires_grad:
-                r.grad_fn, r._output_nr = node, nr
-            outputs.append(r)
-        outputs = tuple(outputs)
-        node.__dict__["_output_meta"] = tuple((o._data.shape, o._data.dtype) for o in outputs)
+        if op.is_view:
+            _link_view(inputs[0], result, op, params)
+        if node._saved:  # (an empty save, as MulScalar's, needs no resolving)
+            node._resolve_saved(inputs, (result,))
+        return result  # (the steps below, for one output without building a tuple of outputs)
+    outputs = []
+    for nr, o in enumerate(out):
+        o = o if type(o) is np.ndarray else _as_array(node, o)
+        r = _wrap(o, o.dtype.kind == "f")
+        if r.requires_grad:
+            r.grad_fn, r._output_nr = node, nr
+        outputs.append(r)
+    outputs = tuple(outputs)
+    node.__dict__["_output_meta"] = tuple((o._data.shape, o._data.dtype) for o in outputs)
     if op.is_view:
         for r in outputs:
             _link_view(inputs[0], r, op, params)
-    if node._saved is not None:
+    if node._saved:
         node._resolve_saved(inputs, outputs)
-    return outputs[0] if op.num_outputs == 1 else outputs
+    return outputs
 
 
 # -- views: outputs sharing memory with their input share its version counter and know their base ------------
 def _link_view(src: Tensor, r: Tensor, op, params) -> None:
     """Make ``r`` a view of ``src``'s base, if its array really shares ``src``'s memory (reshape may copy)."""
-    if not np.may_share_memory(r._data, src._data):
+    a = r._data
+    # (the usual answer first, without NumPy's check: r's array is a non-empty view of src's own array)
+    if not (a.base is src._data and a.size) and not np.may_share_memory(a, src._data):
         return
     r._version = src._version
     if src._base is None:
@@ -345,7 +379,7 @@ def _refresh_view(t: Tensor) -> None:
 def _as_array(node: Node, value) -> np.ndarray:
     """``value`` (a NumPy scalar from a 0-d computation) as an array; saved references to it follow."""
     a = np.asarray(value)
-    if node._saved is not None:
+    if node._saved:  # (nothing to relink in an empty save)
         node._saved = tuple(a if v is value else v for v in node._saved)
     return a
 

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from .._dtype import from_numpy_dtype, result_type
-from ..autograd.function import apply
+from ..autograd.function import apply, apply2, apply_scalar
 from ..tensor import Tensor
 
 
@@ -56,12 +56,37 @@ def binary(op, a: Tensor, b, reverse: bool = False):
     if type(b) is float or type(b) is int:
         scalar_op = op.scalar_op[reverse]
         if scalar_op is not None and a._data.dtype.kind == "f":  # a float tensor keeps its dtype next to a number
-            return apply(scalar_op, a, n=b)
+            return apply_scalar(scalar_op, a, b)
     a, b = promote(a, b)
     try:
         return apply(op, b, a) if reverse else apply(op, a, b)
     except ValueError:
         raise broadcast_error(a, b) from None
+
+
+def operator(op, reverse: bool = False, check=None):
+    """The method for ``a op b`` (``b op a`` with ``reverse``): ``binary`` with its two common cases tried first.
+
+    Operators are the hottest calls in the library, so they go straight to ``apply2``/``apply_scalar`` when no
+    promotion is needed: a tensor of the same dtype on the other side, or a Python number next to a float tensor.
+    ``check(self, other)`` runs before the general path (the fast paths never see what it rejects)."""
+    scalar_op = op.scalar_op[reverse]
+
+    def method(self, other):
+        if isinstance(other, Tensor):
+            if self._data.dtype is other._data.dtype and self._data.dtype.kind != "b":  # (bool: sub must raise)
+                try:
+                    return apply2(op, other, self) if reverse else apply2(op, self, other)
+                except ValueError:
+                    raise broadcast_error(self, other) from None
+        elif (type(other) is float or type(other) is int) and scalar_op is not None \
+                and self._data.dtype.kind == "f":
+            return apply_scalar(scalar_op, self, other)
+        if check is not None:
+            check(self, other)
+        return binary(op, self, other, reverse)
+
+    return method
 
 
 def broadcast_error(a: Tensor, b: Tensor) -> RuntimeError:

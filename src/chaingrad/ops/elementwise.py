@@ -11,9 +11,9 @@ import warnings
 import numpy as np
 
 from .._dtype import result_type
-from ..autograd.function import Node, apply
+from ..autograd.function import Node, apply, apply_scalar
 from ..tensor import Tensor
-from ._dispatch import as_operand, binary, binary_any, promote, to_float
+from ._dispatch import as_operand, binary_any, operator, promote, to_float
 
 # Like torch, log(0) is -inf and 0/0 is nan without a warning.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"chaingrad\.")
@@ -113,7 +113,7 @@ class PowScalar(Node):
         (x,) = ctx.saved_tensors
         if ctx.n == 0:  # x ** 0 is constant (0 * x^-1 would be nan at x = 0)
             return g * 0
-        return g * ctx.n * x ** (ctx.n - 1)
+        return g * ctx.n * (x if ctx.n == 2 else x ** (ctx.n - 1))  # x ** 1 is x: one op fewer for a square
 
     def name(self) -> str:
         return "PowBackward0"  # torch's name for a power with a scalar exponent
@@ -520,12 +520,6 @@ def sub(input, other, *, alpha=1) -> Tensor:
     return binary_any(op, input, other if alpha == 1 else other * alpha)
 
 
-def _sub_operator(self: Tensor, other) -> Tensor:
-    """``self - other``: sub() for a tensor on the left and no alpha, with two calls fewer (operators are hot)."""
-    _check_no_bool_sub(self, other)
-    return binary(Sub, self, other)
-
-
 def _check_no_bool_sub(a, b) -> None:
     for x in (a, b):
         if isinstance(x, bool) or (isinstance(x, Tensor) and x._data.dtype.kind == "b"):
@@ -542,7 +536,7 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is None:
         if (type(other) is float or type(other) is int) and isinstance(input, Tensor) \
                 and input._data.dtype.kind == "f":
-            return apply(DivScalar, input, n=other)  # x / a Python number (see AddScalar)
+            return apply_scalar(DivScalar, input, other)  # x / a Python number (see AddScalar)
         a = input if isinstance(input, Tensor) else as_operand(input, other)
         a, b = promote(a, other)
         if a._data.dtype.kind != "f":
@@ -587,7 +581,7 @@ def pow(input, exponent) -> Tensor:
         base, exponent = promote(base, exponent)
         return apply(Pow, base, exponent)
     if type(exponent) in (int, float) and input._data.dtype.kind == "f":  # fast path: x ** 2, x ** 0.5
-        return apply(PowScalar, input, n=exponent)
+        return apply_scalar(PowScalar, input, exponent)
     x, n = promote(input, exponent)
     if x._data.dtype.kind == "b":
         if isinstance(exponent, Tensor):
@@ -844,19 +838,19 @@ def equal(input: Tensor, other: Tensor) -> bool:
 # -- operators and methods on Tensor ---------------------------------------------------------------------
 def _attach() -> None:
     T = Tensor
-    T.__add__ = lambda self, other: binary(Add, self, other)
-    T.__radd__ = lambda self, other: binary(Add, self, other, reverse=True)
-    T.__sub__ = _sub_operator
+    T.__add__ = operator(Add)
+    T.__radd__ = operator(Add, reverse=True)
+    T.__sub__ = operator(Sub, check=_check_no_bool_sub)  # (no bool tensor on the fast paths)
     T.__rsub__ = lambda self, other: sub(other, self)
-    T.__mul__ = lambda self, other: binary(Mul, self, other)
-    T.__rmul__ = lambda self, other: binary(Mul, self, other, reverse=True)
+    T.__mul__ = operator(Mul)
+    T.__rmul__ = operator(Mul, reverse=True)
     T.__truediv__ = lambda self, other: div(self, other)
     T.__rtruediv__ = lambda self, other: div(as_operand(other, self), self)
     T.__floordiv__ = lambda self, other: floor_divide(self, other)
     T.__rfloordiv__ = lambda self, other: floor_divide(as_operand(other, self), self)
     T.__mod__ = lambda self, other: remainder(self, other)
     T.__rmod__ = lambda self, other: remainder(as_operand(other, self), self)
-    T.__pow__ = lambda self, other: pow(self, other)
+    T.__pow__ = pow  # (no lambda hop)
     T.__rpow__ = lambda self, other: pow(other, self)
     T.__neg__ = neg
     T.__pos__ = lambda self: self
@@ -894,7 +888,8 @@ for _op in (Add, Sub, Mul, Div, PowScalar, Neg, Exp, Log, Log1p, Expm1, Sqrt, Rs
 
 # Ops whose forward keeps nothing on ctx but what it saves (see Node.ctx_free_forward).
 for _op in (Add, Sub, Mul, Div, Pow, Neg, Remainder, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid,
-            Relu, Abs, Maximum, Minimum, FloorDivide, Where):
+            Relu, Abs, Maximum, Minimum, FloorDivide, Where,
+            PowScalar, AddScalar, SubScalar, RsubScalar, MulScalar, DivScalar):  # (these set only ctx.n: _NoGradCtx)
     _op.ctx_free_forward = True
 
 _attach()

@@ -237,10 +237,7 @@ def _attach() -> None:
         self, lambda old: masked_fill(old, mask, value), "masked_fill_",
         (value,) if isinstance(value, Tensor) else ())
     T.subtract_, T.multiply_, T.divide_ = T.sub_, T.mul_, T.div_
-    T.__iadd__ = lambda self, other: T.add_(self, other)
-    T.__isub__ = lambda self, other: T.sub_(self, other)
-    T.__imul__ = lambda self, other: T.mul_(self, other)
-    T.__itruediv__ = lambda self, other: T.div_(self, other)
+    T.__iadd__, T.__isub__, T.__imul__, T.__itruediv__ = T.add_, T.sub_, T.mul_, T.div_  # (no lambda hop: w -= ...)
     T.__ipow__ = lambda self, other: T.pow_(self, other)
     T.__imod__ = lambda self, other: T.remainder_(self, other)
     T.__ifloordiv__ = _arith("floor_divide_", ew.floor_divide)

@@ -64,11 +64,11 @@ class Sum(Node):
     formulas = ("dL/dx = dL/dout, copied to every summed element",)
 
     def forward(ctx, x, axes=None, keepdim=False, dtype=None):
-        ctx.shape, ctx.axes = x.shape, axes
+        ctx.axes = axes  # (x's shape is in input_meta: nothing else set, so Sum is ctx_free_forward)
         return np.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim)  # np.sum without its Python wrapper
 
     def backward(ctx, g):
-        return _spread(g, ctx.shape, ctx.axes)
+        return _spread(g, ctx.input_meta[0][0], ctx.axes)
 
 
 class SumTo(Node):
@@ -225,8 +225,14 @@ def _float_input(input: Tensor, op: str) -> Tensor:
     return input
 
 
-def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
-    """Sum of all elements, or over ``dim`` (an int or tuple)."""
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:  # noqa: A001
+    """Sum of all elements, or over ``dim`` (an int or tuple; ``axis`` is another name for it)."""
+    if dim is None and axis is None and dtype is None and input._data.dtype.kind == "f":
+        return apply(Sum, input, axes=None, keepdim=keepdim)  # x.sum(): nothing to check or convert
+    if axis is not None:  # (sum takes axis= itself, not through _accept_axis: one call fewer for x.sum())
+        if dim is not None:
+            raise TypeError("sum() got both 'dim' and its alias 'axis'; pass only one")
+        dim = axis
     axes = normalize_dims(dim, input._data.ndim, "sum")
     if dtype is not None:
         input = input.to(dtype)
@@ -431,7 +437,8 @@ def _accept_axis(fn):
 
 
 def _attach() -> None:
-    for name in ("sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "norm",
+    Tensor.sum = sum  # (takes axis= itself)
+    for name in ("mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "norm",
                  "logsumexp", "all", "any", "count_nonzero", "cumsum"):
         globals()[name] = _accept_axis(globals()[name])
         setattr(Tensor, name, globals()[name])
@@ -440,6 +447,7 @@ def _attach() -> None:
 # Reductions whose backward runs on NumPy arrays as well as on Tensors (see Node.backward_on_arrays).
 for _op in (Sum, SumTo, Mean):
     _op.backward_on_arrays = True
+Sum.ctx_free_forward = True  # it sets only ctx.axes (see _NoGradCtx)
 
 _attach()
 _ = (to_dtype, get_default_dtype)

@@ -45,10 +45,11 @@ class Reshape(Node):
 class Permute(Node):
     formulas = ("dL/dx = dL/dout with the dims permuted back",)
     is_view = True
+    ctx_free_forward = True  # it sets only ctx.dims (see _NoGradCtx)
 
     def forward(ctx, x, dims=()):
         ctx.dims = dims
-        return np.transpose(x, dims)
+        return x.transpose(dims)  # the method: np.transpose is a Python wrapper around it
 
     def backward(ctx, g):
         return g.permute(*np.argsort(ctx.dims).tolist())
@@ -412,8 +413,11 @@ def _attach() -> None:
         setattr(T, name, globals()[name])
     T.view_as = lambda self, other: view(self, other._data.shape)
     T.reshape_as = lambda self, other: reshape(self, other._data.shape)
-    # x.T reverses all dims: always a valid permutation, so permute()'s checks are skipped
-    T.T = property(lambda self: apply(Permute, self, dims=tuple(range(self._data.ndim - 1, -1, -1))))
+    # x.T reverses all dims: always a valid permutation, so permute()'s checks are skipped (and the reversed
+    # dims of the common ranks are made once)
+    reversed_dims = [tuple(range(n - 1, -1, -1)) for n in range(8)]
+    T.T = property(lambda self: apply(Permute, self, dims=reversed_dims[self._data.ndim] if self._data.ndim < 8
+                                      else tuple(range(self._data.ndim - 1, -1, -1))))
     T.mT = property(lambda self: transpose(self, -2, -1))
     T.H = T.T
     T.mH = T.mT
