@@ -3,21 +3,10 @@
 Written against PyTorch's API; only the imports name chaingrad. Prints the test accuracy.
 """
 import chaingrad as torch
-from chaingrad.datasets import digits  # the data: scikit-learn's 8x8 digits
-from chaingrad.utils import data
+
+from d2l_digits import load_data_digits  # the textbook's data loader
 
 torch.manual_seed(0)
-
-
-def load_data_digits(batch_size):
-    """(train_iter, test_iter) over (N, 1, 8, 8) images in [0, 1] and their labels."""
-    train, test = digits()
-
-    def loader(ds, shuffle):
-        X, y = (torch.tensor(t.numpy()) for t in ds.tensors)
-        return data.DataLoader(data.TensorDataset(X, y), batch_size, shuffle=shuffle)
-
-    return loader(train, True), loader(test, False)
 
 
 batch_size = 32

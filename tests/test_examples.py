@@ -78,6 +78,8 @@ def test_same_program_under_pytorch_reaches_the_same_accuracy_within_3_points(na
     our_out = _run(EXAMPLES / f"{name}.py", tmp_path)
     torch_program = tmp_path / f"{name}_torch.py"
     torch_program.write_text(_as_torch_program((EXAMPLES / f"{name}.py").read_text()))
+    # the textbook's helpers, converted the same way, next to the converted program
+    (tmp_path / "d2l_digits.py").write_text(_as_torch_program((EXAMPLES / "d2l_digits.py").read_text()))
     their_out = _run(torch_program, tmp_path)
     ours, theirs = _accuracy(our_out), _accuracy(their_out)
     assert abs(ours - theirs) <= 0.03, f"{name}: chaingrad {ours:.3f}, PyTorch {theirs:.3f}"
