@@ -203,13 +203,16 @@ def mlp(lib: str):
     if lib == "numpy":
         return _mlp_numpy(x, y, params), 1
     torch = _import(lib)
-    nn = _nn(torch)
-    if nn is None:  # chaingrad.nn not written yet: the same model from tensor ops
-        return _mlp_ops(torch, x, y, params), 1
+    nn = torch.nn
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
     _load(torch, [m for m in model if isinstance(m, nn.Linear)], params)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    loss_fn = nn.CrossEntropyLoss()
+    return _sgd_step(torch, model, x, y, lr=0.01), 1
+
+
+def _sgd_step(torch, model, x, y, lr: float):
+    """One training step of ``model`` on (x, y): forward, cross-entropy, backward, SGD update."""
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
 
     def step():
@@ -218,19 +221,7 @@ def mlp(lib: str):
         loss.backward()
         opt.step()
 
-    return step, 1
-
-
-def _nn(torch):
-    try:
-        import importlib
-
-        nn = importlib.import_module(torch.__name__ + ".nn")
-        importlib.import_module(torch.__name__ + ".optim").SGD  # noqa: B018 - fails until optim exists
-        nn.Linear, nn.ReLU, nn.Sequential, nn.CrossEntropyLoss  # noqa: B018
-        return nn
-    except (ImportError, AttributeError):
-        return None
+    return step
 
 
 def _load(torch, linears, params) -> None:
@@ -238,28 +229,6 @@ def _load(torch, linears, params) -> None:
         for layer, (w, b) in zip(linears, params):
             layer.weight.copy_(torch.from_numpy(w))
             layer.bias.copy_(torch.from_numpy(b))
-
-
-def _mlp_ops(torch, x, y, params):
-    ws = [torch.tensor(w.T.copy(), requires_grad=True) for w, _ in params]
-    bs = [torch.tensor(b, requires_grad=True) for _, b in params]
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    lr = 0.01
-
-    def step():
-        h = xt
-        for i, (w, b) in enumerate(zip(ws, bs)):
-            h = h @ w + b
-            if i < 2:
-                h = h.relu()
-        loss = torch.nn.functional.cross_entropy(h, yt)
-        loss.backward()
-        with torch.no_grad():
-            for p in ws + bs:
-                p -= lr * p.grad
-                p.grad = None
-
-    return step
 
 
 def _mlp_numpy(x, y, params):
@@ -318,9 +287,7 @@ def lenet(lib: str):
     if lib == "numpy":
         return _lenet_numpy(x, y, params), 1
     torch = _import(lib)
-    nn = _nn(torch)
-    if nn is None or not all(hasattr(nn, n) for n in ("Conv2d", "AvgPool2d", "Sigmoid", "Flatten")):
-        return None, 1
+    nn = torch.nn
     model = nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
         nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
@@ -328,17 +295,7 @@ def lenet(lib: str):
         nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10))
     layers = [m for m in model if isinstance(m, (nn.Conv2d, nn.Linear))]
     _load(torch, layers, params)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    loss_fn = nn.CrossEntropyLoss()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(xt), yt)
-        loss.backward()
-        opt.step()
-
-    return step, 1
+    return _sgd_step(torch, model, x, y, lr=0.1), 1
 
 
 def _lenet_params(rng):

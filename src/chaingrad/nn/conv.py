@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from ..ops.conv import _pair, conv_padding
 from ..ops.creation import empty
 from ..tensor import Tensor
@@ -54,12 +52,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init.default_linear_init_(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         nd = self._dims

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._dtype import to_dtype
 from ..autograd.grad_mode import no_grad
+from ..ops.convert import parse_to_args
 from ..tensor import Size, Tensor
 from .parameter import Buffer, Parameter
 
@@ -368,17 +369,7 @@ class Module:
 
     def to(self, *args, **kwargs) -> Module:
         """Convert floating parameters and buffers to a dtype (``model.to(chaingrad.float64)``); CPU only."""
-        dtype = kwargs.get("dtype")
-        device = kwargs.get("device")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) or a is None:
-                device = a
-            else:
-                dtype = a
-        if device is not None and not str(device).startswith("cpu"):
-            raise RuntimeError(f"chaingrad runs on the CPU only; can't move a module to device {device!r}")
+        dtype = parse_to_args(args, kwargs.get("dtype"), kwargs.get("device"), "module")
         if dtype is None:
             return self
         d = to_dtype(dtype)

@@ -38,8 +38,9 @@ def _cast(t: Tensor, dtype, copy: bool = False) -> Tensor:
     return apply(Cast, t, dtype=d.np)
 
 
-def to(self: Tensor, *args, dtype=None, copy: bool = False, non_blocking: bool = False, device=None, **kw) -> Tensor:
-    """Convert to a dtype (``t.to(chaingrad.float64)``); devices other than "cpu" are refused."""
+def parse_to_args(args, dtype, device, what: str):
+    """The dtype asked for by ``x.to(...)`` (a dtype, a tensor to match, or None); devices other than the
+    CPU are refused. Shared by ``Tensor.to`` and ``Module.to``."""
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
@@ -47,8 +48,14 @@ def to(self: Tensor, *args, dtype=None, copy: bool = False, non_blocking: bool =
             device = a
         else:
             dtype = a
-    if device is not None and str(device) not in ("cpu",) and not str(device).startswith("cpu"):
-        raise RuntimeError(f"chaingrad runs on the CPU only; can't move a tensor to device {device!r}")
+    if device is not None and not str(device).startswith("cpu"):
+        raise RuntimeError(f"chaingrad runs on the CPU only; can't move a {what} to device {device!r}")
+    return dtype
+
+
+def to(self: Tensor, *args, dtype=None, copy: bool = False, non_blocking: bool = False, device=None, **kw) -> Tensor:
+    """Convert to a dtype (``t.to(chaingrad.float64)``); devices other than "cpu" are refused."""
+    dtype = parse_to_args(args, dtype, device, "tensor")
     if dtype is None:
         return clone(self) if copy else self
     return _cast(self, dtype, copy)
