@@ -44,7 +44,7 @@ bench: $(VENV)/.installed-test
 	MPLBACKEND=Agg $(BIN)/chaingrad bench
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff check src tests examples benchmarks tools
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info chaingrad-demo

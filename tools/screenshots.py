@@ -10,9 +10,10 @@ import time
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 sys.path.insert(0, ROOT)
 
+from tools.chromium import chromium, console_errors  # noqa: E402
+
 import chaingrad as torch  # noqa: E402
 from chaingrad.explain.cli import lenet_loss, mlp_loss, seed_loss  # noqa: E402
-from tools.chromium import chromium, console_errors  # noqa: E402
 
 IMG = os.path.join(ROOT, "docs", "img")
 LOAD_MS = ("var t = performance.getEntriesByType('navigation')[0];"
@@ -33,8 +34,8 @@ def main(out: str = os.path.join(ROOT, "build", "pages")) -> int:
             wall = time.perf_counter() - start
             ready, loaded = browser.execute_script(LOAD_MS)
             errors = console_errors(browser)
-            print(f"{name:6s} {os.path.getsize(path) / 1024:7.1f} KiB  DOM ready {ready:6.0f} ms, loaded {loaded:6.0f} ms, "
-                  f"driver wall {wall * 1000:5.0f} ms, console errors: {len(errors)}")
+            print(f"{name:6s} {os.path.getsize(path) / 1024:7.1f} KiB  DOM ready {ready:6.0f} ms, "
+                  f"loaded {loaded:6.0f} ms, driver wall {wall * 1000:5.0f} ms, console errors: {len(errors)}")
         browser.get("file://" + os.path.abspath(paths["seed"]) + "#step=7")
         time.sleep(0.5)
         browser.save_screenshot(os.path.join(IMG, "explain-page.png"))
