@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 JOBS ?= 2
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean browser notebook screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +21,30 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 demo: $(VENV)/.installed
 	MPLBACKEND=Agg $(BIN)/chaingrad demo
 
-test: $(VENV)/.installed-test
+# the browser tests drive Debian's headless Chromium; installed here when missing (CI runs as root)
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "installing chromium and chromium-driver for the browser tests"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
+
+test: $(VENV)/.installed-test browser
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider
+
+# docs/tutorial.ipynb is made from docs/tutorial.md (the one source)
+notebook: $(VENV)/.installed-test
+	$(BIN)/jupytext --to ipynb -o docs/tutorial.ipynb docs/tutorial.md
+
+# the README's screenshots of the stepping page (and the pages' sizes and load times)
+screenshots: $(VENV)/.installed-test browser
+	$(BIN)/python tools/screenshots.py
 
 bench: $(VENV)/.installed-test
 	MPLBACKEND=Agg $(BIN)/chaingrad bench
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff check src tests examples benchmarks tools
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info chaingrad-demo

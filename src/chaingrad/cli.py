@@ -26,11 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--out", default="chaingrad-train", help="folder for MODEL.png (curves) and MODEL.pt")
     train.add_argument("--no-progress", action="store_true", help="no progress bars (per-epoch lines only)")
 
-    explain = sub.add_parser("explain", help="print the chain-rule trace of the seed's loss (or an MLP's) and "
-                             "draw its computational graph")
-    explain.add_argument("example", nargs="?", default="seed", choices=["seed", "mlp"],
-                         help="seed: the linear regression at its initial weights; mlp: a 2-layer MLP on 8 points")
+    explain = sub.add_parser("explain", help="print the chain-rule trace of the seed's loss (or an MLP's, LeNet's, a "
+                             "script's) and draw its computational graph, or write a page that steps through it")
+    explain.add_argument("example", nargs="?", default="seed", metavar="{seed,mlp,lenet,FILE.py}",
+                         help="seed: the linear regression at its initial weights; mlp: a 2-layer MLP on 8 points; "
+                         "lenet: LeNet on 4 images; FILE.py: a script that leaves its loss in a variable `loss`")
     explain.add_argument("--out", default="chaingrad-explain", help="folder for EXAMPLE-graph.png and .svg")
+    explain.add_argument("--html", default=None, metavar="PATH",
+                         help="write the backward pass as one self-contained HTML page that steps through it")
 
     bench = sub.add_parser("bench", help="time chaingrad against PyTorch and hand-written NumPy (writes BENCHMARKS.md)",
                            add_help=False)
@@ -48,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "explain":
         from .explain.cli import main as explain_main
 
-        return explain_main(args.example, args.out)
+        return explain_main(args.example, args.out, html=args.html)
     if args.command == "train":
         from .train import main as train_main
 

@@ -1,4 +1,5 @@
-"""``chaingrad explain [seed|mlp]``: print the chain-rule trace of a small example and draw its graph."""
+"""``chaingrad explain [seed|mlp|lenet|FILE.py]``: print the chain-rule trace of an example and draw its graph,
+or (``--html PATH``) write the page that steps through it."""
 
 from __future__ import annotations
 
@@ -42,13 +43,79 @@ def mlp_loss(seed: int = 0):
     return loss, {"X": X, "W1": W1, "b1": b1, "W2": W2, "b2": b2, "h": h, "logits": logits}
 
 
-def main(example: str = "seed", out_dir: str = "chaingrad-explain", direction: str | None = None) -> int:
+def lenet_loss(seed: int = 0):
+    """LeNet as in examples/lenet.py (8x8 digits) on a batch of 4 random images, cross-entropy: ``(loss, names)``."""
+    from chaingrad import nn
+
+    torch.manual_seed(seed)
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=3, padding=1), nn.ReLU(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=3, padding=1), nn.ReLU(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(), nn.Linear(16 * 2 * 2, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+    for pname, p in net.named_parameters():
+        p.name = f"net.{pname}"
+    X = torch.rand(4, 1, 8, 8)
+    X.name = "X"
+    target = torch.tensor([3, 1, 4, 1])
+    logits = net(X)
+    logits.name = "logits"
+    loss = torch.nn.functional.cross_entropy(logits, target)
+    loss.name = "loss"
+    return loss, {"X": X, "logits": logits}
+
+
+def script_loss(path: str):
+    """Run the Python file ``path`` and take its ``loss`` (or its only scalar tensor with a graph): ``(loss, names)``.
+
+    The file's variables name the tensors on the page (tensors by variable, module parameters as ``net.0.weight``).
+    """
+    import runpy
+
+    from ..tensor import Tensor
+
+    if not os.path.isfile(path):
+        raise SystemExit(f"chaingrad explain: no such file {path!r}; give seed, mlp, lenet or a Python file")
+    ns = runpy.run_path(path, run_name="__chaingrad_explain__")
+    tensors = {k: v for k, v in ns.items() if isinstance(v, Tensor) and not k.startswith("_")}
+    loss = tensors.get("loss")
+    if loss is None or loss.grad_fn is None:
+        cands = [v for v in tensors.values() if v.grad_fn is not None and v.numel() == 1]
+        if len(cands) != 1:
+            raise SystemExit(f"chaingrad explain: {path} must leave its loss in a variable named `loss` (a tensor "
+                             f"computed from tensors with requires_grad=True, before any loss.backward()); found "
+                             f"{len(cands)} scalar tensors with a graph")
+        loss = cands[0]
+    for k, v in tensors.items():
+        if v.name is None:
+            v.name = k
+    for k, v in ns.items():
+        if not k.startswith("_") and hasattr(v, "named_parameters") and not isinstance(v, type):
+            for pname, p in v.named_parameters():
+                if p.name is None:
+                    p.name = f"{k}.{pname}"
+    return loss, tensors
+
+
+EXAMPLES = {"seed": seed_loss, "mlp": mlp_loss, "lenet": lenet_loss}
+
+
+def main(example: str = "seed", out_dir: str = "chaingrad-explain", direction: str | None = None,
+         html: str | None = None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
     from . import draw, explain
 
-    if example == "seed":
+    if example not in EXAMPLES and not example.endswith(".py"):
+        raise SystemExit(f"chaingrad explain: unknown example {example!r}; give seed, mlp, lenet or a Python file")
+    if example.endswith(".py"):
+        loss, names = script_loss(example)
+        print(f"The loss of {example}, traced backwards.\n")
+    elif example == "lenet":
+        loss, names = lenet_loss()
+        print("LeNet on a batch of 4 random 8x8 images, loss = cross_entropy(net(X), target).\n"
+              "Tensors of more than 8 values are summarized as shape, min, max and mean.\n")
+    elif example == "seed":
         loss, names = seed_loss()
         print("The seed's loss L = 0.5 * sum((x @ w + b - y_true)^2) at w = 0.5, b = 0, traced backwards.\n"
               "By hand the seed derives dL/dy_pred = y_pred - y_true, dL/dw = x^T @ dL/dy_pred, "
@@ -57,12 +124,20 @@ def main(example: str = "seed", out_dir: str = "chaingrad-explain", direction: s
         loss, names = mlp_loss()
         print("A 2-layer MLP, loss = cross_entropy(tanh(X @ W1 + b1) @ W2 + b2, target), on a batch of 8 points.\n"
               "Tensors of more than 8 values are summarized as shape, min, max and mean.\n")
-    report = explain(loss)
+    try:
+        report = explain(loss)
+    except RuntimeError as err:
+        raise SystemExit(f"chaingrad explain: {err}") from err
     print(report)
+    if html is not None:
+        report.save(html)
+        print(f"\nWrote {html}: open it in a browser and step with the arrow keys")
+        return 0
     os.makedirs(out_dir, exist_ok=True)
     paths = []
+    stem = os.path.splitext(os.path.basename(example))[0]
     for ext in ("png", "svg"):
-        path = os.path.join(out_dir, f"{example}-graph.{ext}")
+        path = os.path.join(out_dir, f"{stem}-graph.{ext}")
         draw(loss, grads=True, direction=direction).save(path)
         paths.append(path)
     print("\nWrote " + " and ".join(paths))

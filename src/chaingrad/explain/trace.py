@@ -18,7 +18,8 @@ import numpy as np
 
 from ..autograd.engine import _root_grads, run_backward
 from ..tensor import Tensor
-from ._graph import GraphView, caller_frame, fmt_array, fmt_shape
+from ._graph import GraphView, caller_frame, fmt_array, fmt_number, fmt_shape
+from .numbers import number_formula
 
 
 @dataclass
@@ -45,6 +46,11 @@ class Step:
     grads_in: list
     summed_dims: tuple = ()
     node: object = field(default=None, repr=False)
+    #: the formulas with the numbers put in (``dL/dw = [[1], [2], [3]]^T @ [[-1.5], ...] = [[-21]]``), "" where the
+    #: formula is in words, an operand is too big to show, or it uses no forward value
+    formulas_numeric: list = field(default_factory=list)
+    input_values: list = field(default_factory=list, repr=False)  # forward values of the inputs (None: not kept)
+    output_value: np.ndarray | None = field(default=None, repr=False)  # forward value of the output (None: not kept)
 
     @property
     def label(self) -> str:
@@ -69,6 +75,7 @@ class Report:
         self.steps = steps
         self.leaf_grads = leaf_grads
         self.max_values = max_values
+        self.graph = None  # the GraphView the steps were read from (for the stepping page)
 
     def grad(self, name_or_tensor) -> np.ndarray | None:
         """The final gradient of a leaf, by name or by tensor."""
@@ -114,11 +121,15 @@ class Report:
                              fmt_array(s.grads_in[0], max_values)))
                 rows.append(None)
                 continue
-            rows.append((f"{s.index}", s.op, f"out: {s.output}", fmt_shape(s.output_shape),
-                         f"upstream: dL/d{_paren(s.output)}", fmt_array(s.grad_out, max_values)))
-            for name, shape, letter, const, f, fn, g in zip(s.inputs, s.input_shapes, s.input_letters,
-                                                         s.input_is_const, s.formulas, s.formulas_named, s.grads_in):
-                binding = f"{letter} = {name}" if letter != name else name
+            rows.append((f"{s.index}", s.op, f"out: {s.output}" + _value_text(s.output_value, max_values),
+                         fmt_shape(s.output_shape), f"upstream: dL/d{_paren(s.output)}",
+                         fmt_array(s.grad_out, max_values)))
+            numeric = s.formulas_numeric or [""] * len(s.inputs)
+            values = s.input_values or [None] * len(s.inputs)
+            for name, shape, letter, const, f, fn, g, nf, v in zip(s.inputs, s.input_shapes, s.input_letters,
+                                                                s.input_is_const, s.formulas, s.formulas_named,
+                                                                s.grads_in, numeric, values):
+                binding = (f"{letter} = {name}" if letter != name else name) + _value_text(v, max_values)
                 if const or g is None:
                     rows.append(("", "", f"in:  {binding}" + (" (constant)" if const else ""), fmt_shape(shape),
                                  "", "no gradient needed"))
@@ -126,13 +137,15 @@ class Report:
                 rows.append(("", "", f"in:  {binding}", fmt_shape(shape), f, fmt_array(g, max_values)))
                 if fn and fn != f:
                     rows.append(("", "", "", "", "  = " + fn.split("=", 1)[1].strip() if "=" in fn else fn, ""))
+                if nf:
+                    rows.append(("", "", "", "", "  = " + nf.split("=", 1)[1].strip(), ""))
             rows.append(None)
         return rows
 
     def to_text(self, max_values: int | None = None) -> str:
         mv = self.max_values if max_values is None else max_values
         head = ("#", "op", "tensor", "shape", "chain rule: the op's local derivative", "gradient")
-        caps = (4, 14, 36, 20, 48, 10 ** 6)  # long cells wrap onto continuation lines
+        caps = (4, 14, 46, 20, 60, 10 ** 6)  # long cells wrap onto continuation lines
         lines: list = []
         for r in self._rows(mv):
             if r is None:
@@ -169,7 +182,19 @@ class Report:
     def __repr__(self) -> str:
         return f"<chaingrad.explain report: {len(self.steps)} steps from {self.output_name}>\n" + self.to_text()
 
+    def save(self, path: str) -> str:
+        """Write the backward pass as one HTML page that steps through it on the graph (opens from disk)."""
+        from .page import save_page
+
+        return save_page(self, path)
+
     def _repr_html_(self) -> str:
+        """In Jupyter: the same stepper as the saved page, inline (the table is under it)."""
+        from .page import page_fragment
+
+        return page_fragment(self) if self.graph is not None else self._table_html()
+
+    def _table_html(self) -> str:
         e = html.escape
         css = ("<style>.cg-explain td,.cg-explain th{padding:2px 8px;text-align:left;vertical-align:top;"
                "font-family:monospace;font-size:12px}.cg-explain tr.cg-op td{border-top:1px solid #bbb}"
@@ -196,6 +221,13 @@ class Report:
                          f"<td class='cg-grad'>{e(g)}</td></tr>")
         parts.append("</table></div>")
         return "".join(parts)
+
+
+def _value_text(value, max_values: int) -> str:
+    """`` = [[0.5], [1]]`` for a forward value small enough to read in a table cell, else nothing."""
+    if value is None or value.size > min(max_values, 4):
+        return ""
+    return " = " + fmt_array(value, max_values)
 
 
 def _summed_dims(from_shape: tuple, to_shape: tuple) -> tuple:
@@ -255,18 +287,30 @@ def explain(output: Tensor, gradient: Tensor | None = None, *, max_values: int =
         letters = {info.input_letter(i): ins[i].name for i in idx}
         if out_ti is not None:
             letters["out"] = out_ti.name
-        if info.op == "PowScalar" and hasattr(node, "n"):  # the exponent is a parameter, not an input
-            from ._graph import fmt_number
-
-            letters["n"] = fmt_number(node.n)
+        values = {"dL/dout": fmt_array(gout._data, max_values)} if gout is not None else {}
+        for i in idx:
+            v = ins[i].value
+            if v is not None and v.size <= max_values:
+                values[info.input_letter(i)] = fmt_array(v, max_values)
+        if out_ti is not None and out_ti.value is not None and out_ti.value.size <= max_values:
+            values["out"] = fmt_array(out_ti.value, max_values)
+        n = getattr(node, "n", None)
+        if "n" not in letters and isinstance(n, (int, float, np.number)):  # a number operand (x * 0.5, x ** 2)
+            letters["n"] = values["n"] = fmt_number(n)
         formulas = [info.formula(i) for i in idx]
+        named = [name_formula(f, letters) for f in formulas]
+        numeric = []
+        for k, i in enumerate(idx):
+            nf = number_formula(formulas[k], values) if raw[i] is not None and ins[i].kind != "const" else None
+            numeric.append("" if nf is None else
+                           f"{named[k].split('=', 1)[0].strip()} = {nf} = {fmt_array(raw[i]._data, max_values)}")
         step = Step(len(steps) + 1, "op", info.op, node.name(), out_ti.name if out_ti else "?",
                     out_ti.shape if out_ti else (), [ins[i].name for i in idx], [ins[i].shape for i in idx],
-                    [info.input_letter(i) for i in idx], [ins[i].kind == "const" for i in idx], formulas,
-                    [name_formula(f, letters) for f in formulas],
+                    [info.input_letter(i) for i in idx], [ins[i].kind == "const" for i in idx], formulas, named,
                     None if gout is None else gout._data.copy(),
                     [None if raw[i] is None or ins[i].kind == "const" else raw[i]._data.copy() for i in idx],
-                    node=node)
+                    node=node, formulas_numeric=numeric, input_values=[ins[i].value for i in idx],
+                    output_value=None if out_ti is None else out_ti.value)
         steps.append(step)
         for i in idx:
             r, f = raw[i], final[i]
@@ -300,4 +344,6 @@ def explain(output: Tensor, gradient: Tensor | None = None, *, max_values: int =
     leaf_grads = [LeafGrad(ti.name, ti.shape, None if g is None else g._data.copy(), ti.tensor)
                   for ti, g in zip(leaves, captured)]
     name = root.name if root is not None else "output"
-    return Report(name, output._data.copy(), steps, leaf_grads, max_values)
+    report = Report(name, output._data.copy(), steps, leaf_grads, max_values)
+    report.graph = view
+    return report
