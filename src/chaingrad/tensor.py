@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 
 from . import _dtype
+from ._device import CPU
+from ._device import device as Device
 from ._dtype import dtype as DType
 from ._dtype import from_numpy_dtype
 
@@ -89,8 +91,9 @@ class Tensor:
         return self._data.itemsize
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> Device:
+        """Where the data lives: always ``device(type='cpu')``."""
+        return CPU
 
     @property
     def is_cuda(self) -> bool:

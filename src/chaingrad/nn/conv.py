@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._device import check_device
 from ..ops.conv import _pair, conv_padding
 from ..ops.creation import empty
 from ..tensor import Tensor
@@ -19,6 +20,7 @@ class _ConvNd(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups != 0:
