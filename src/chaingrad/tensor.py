@@ -285,13 +285,19 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         raise TypeError("chaingrad tensors are not pickled; save them with chaingrad.save (no code runs on load)")
 
+    def __copy__(self):
+        """``copy.copy``: a new leaf sharing this tensor's memory, with its requires_grad and no grad (as torch)."""
+        return type(self)._wrap(self._data, self.requires_grad)
+
     def __deepcopy__(self, memo):
+        """``copy.deepcopy``: new memory (tensors that were views of one array stay views of one copy), the
+        requires_grad flag and a copy of ``.grad``; only leaves can be copied, as in torch."""
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                                "protocol at the moment; use .detach().clone()")
-        t = type(self)._wrap(self._data.copy(), self.requires_grad)
+        t = type(self)._wrap(_deepcopy_array(self._data, memo), self.requires_grad)
         if self._grad is not None:
-            t._grad = Tensor._wrap(self._grad._data.copy())
+            t._grad = Tensor._wrap(_deepcopy_array(self._grad._data, memo))
         memo[id(self)] = t
         return t
 
@@ -321,6 +327,22 @@ def _init(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
     t._retains_grad = False
     t._name = None
     t._hooks = None
+
+
+def _deepcopy_array(a: np.ndarray, memo: dict) -> np.ndarray:
+    """A copy of ``a``; if ``a`` is a view of an array copied earlier in this deepcopy, the same view of that copy."""
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if root is a or root.base is not None:  # owns its memory, or views memory NumPy does not own
+        return a.copy()
+    key = ("chaingrad-array", id(root))
+    if key not in memo:
+        memo[key] = root.copy()
+        memo.setdefault(id(memo), []).append(root)  # keep root alive while its id is a memo key (as copy does)
+    copied = memo[key]
+    offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(a.shape, a.dtype, buffer=copied.data, offset=offset, strides=a.strides) if a.size else a.copy()
 
 
 def _check_can_require_grad(np_dtype) -> None:
