@@ -12,18 +12,11 @@ import pytest
 import torch
 
 import chaingrad
+from helpers import outcome
 
 
 def _outcome(lib, expr: str):
-    """('ok', text) with torch's printed prefix made chaingrad's, or ('raises', exception class)."""
-    env = {"T": lib, "x": lib.zeros(2), "m": lib.nn.Linear(2, 2), "copy": copy, "pickle": pickle}
-    try:
-        value = eval(expr, env)  # noqa: S307 - the expressions are the test's own
-    except Exception as e:  # noqa: BLE001 - the class is what is compared
-        return "raises", type(e)
-    if isinstance(value, (lib.Tensor, lib.nn.Module)):
-        value = (type(value).__name__, str(value.dtype) if isinstance(value, lib.Tensor) else "")
-    return "ok", repr(value).replace("torch.", "chaingrad.")
+    return outcome(lib, expr, x=lib.zeros(2), m=lib.nn.Linear(2, 2), copy=copy, pickle=pickle)
 
 
 DEVICE_EXPRESSIONS = [

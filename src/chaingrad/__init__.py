@@ -118,6 +118,17 @@ from .ops.elementwise import (
     where,
 )
 from .ops.index import gather, index_select, masked_fill, masked_select, nonzero, scatter_add, take_along_dim
+from .ops.legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from .ops.linalg import bmm, dot, einsum, ger, inner, matmul, mm, mv, outer
 from .ops.nn_ops import log_softmax, softmax
 from .ops import random as _random

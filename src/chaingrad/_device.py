@@ -125,19 +125,20 @@ def no_device_message(what: str, requested: device, asked) -> str:
             f"in chaingrad, so the program runs on the CPU), or leave the device argument out.")
 
 
-def check_device(requested, what: str, *, factory: bool = True) -> None:
-    """Accept ``None``, ``"cpu"``, ``"cpu:0"`` or a CPU ``device``; anything else raises torch's error class:
-    AssertionError for CUDA (torch: "not compiled with CUDA enabled"), NotImplementedError for other
-    accelerators when making a tensor (``factory``), RuntimeError when moving one with ``.to()``."""
+def check_device(requested, what: str, *, use: str = "factory") -> None:
+    """Accept ``None``, ``"cpu"``, ``"cpu:0"`` or a CPU ``device``; anything else raises torch's error class for
+    the ``use``: "factory" (making a tensor: AssertionError for CUDA, as torch "not compiled with CUDA enabled",
+    NotImplementedError for other accelerators), "move" (``.to()``/``.cuda()``: AssertionError for CUDA,
+    RuntimeError for others) or "legacy" (``FloatTensor(..., device=)``: RuntimeError)."""
     if requested is None or requested is CPU or requested == "cpu":
         return
     d = requested if isinstance(requested, device) else device(requested)
     if d._type == "cpu":
         return
     message = no_device_message(what, d, requested if not isinstance(requested, device) else str(requested))
-    if d._type in _COMPILED_BACKENDS:
+    if use != "legacy" and d._type in _COMPILED_BACKENDS:
         raise AssertionError(message)
-    raise NotImplementedError(message) if factory else RuntimeError(message)
+    raise NotImplementedError(message) if use == "factory" else RuntimeError(message)
 
 
 def check_pin_memory(pin_memory: bool, what: str) -> None:

@@ -36,11 +36,12 @@ class Tensor:
     __slots__ = ("_data", "requires_grad", "_grad", "grad_fn", "_output_nr", "_version",
                  "_base", "_view", "_retains_grad", "_name", "_hooks", "__weakref__")
 
-    def __init__(self, data: Any = None, *, dtype: DType | None = None, requires_grad: bool = False) -> None:
-        from .ops.creation import to_array
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """torch's legacy constructor: ``Tensor(2, 3)`` is uninitialized of that shape, ``Tensor([1, 2])`` holds
+        float data (``chaingrad.tensor`` is the constructor to use)."""
+        from .ops.legacy import legacy_array
 
-        array = to_array([] if data is None else data, dtype)
-        _init(self, array, requires_grad)
+        _init(self, legacy_array(args, kwargs, None, "Tensor"), False)
 
     # -- wrapping arrays (the hot path of every op) ---------------------------------------------
     @classmethod

@@ -391,7 +391,10 @@ class Module:
         return self._apply(lambda a: a.astype(np.float16) if a.dtype.kind == "f" else a)
 
     def type(self, dst_type) -> Module:
-        d = to_dtype(dst_type)
+        """Convert every parameter and buffer to ``dst_type`` (a dtype, or a legacy type such as DoubleTensor)."""
+        from ..ops.legacy import legacy_dtype
+
+        d = legacy_dtype(dst_type) or to_dtype(dst_type)
         return self._apply(lambda a: a.astype(d.np))
 
     def cpu(self) -> Module:
@@ -399,7 +402,7 @@ class Module:
 
     def cuda(self, device=None) -> Module:
         """Refused with what to do instead: chaingrad computes on the CPU."""
-        check_device("cuda", "Module.cuda()", factory=False)  # always raises: there is no CUDA device
+        check_device("cuda", "Module.cuda()", use="move")  # always raises: there is no CUDA device
         return self
 
     def share_memory(self) -> Module:

@@ -112,7 +112,7 @@ def parse_to_args(args: tuple, kwargs: dict, what: str) -> ToArgs:
             raise invalid() from None
     if dev is not None and not (isinstance(dev, (str, device, int)) and not isinstance(dev, bool)):
         raise invalid()
-    check_device(dev, f"{what}.to()", factory=False)
+    check_device(dev, f"{what}.to()", use="move")
     return ToArgs(dev, dtype, bool(non_blocking), bool(copy))
 
 
@@ -141,7 +141,9 @@ def type_(self: Tensor, dtype=None, non_blocking: bool = False):
         names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                  "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
         return f"chaingrad.{names[self.dtype.name]}Tensor"
-    return _cast(self, dtype)
+    from .legacy import legacy_dtype
+
+    return _cast(self, legacy_dtype(dtype) or dtype)
 
 
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
@@ -162,7 +164,7 @@ def cpu(self: Tensor, memory_format=None) -> Tensor:
 
 def cuda(self: Tensor, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
     """Refused with what to do instead: chaingrad computes on the CPU."""
-    check_device("cuda", "Tensor.cuda()", factory=False)  # always raises: there is no CUDA device
+    check_device("cuda", "Tensor.cuda()", use="move")  # always raises: there is no CUDA device
     return self
 
 
