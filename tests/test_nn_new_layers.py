@@ -477,3 +477,21 @@ def test_transformer_encoder_copies_the_layer_and_warns_as_torch():
         ours = chaingrad.nn.TransformerEncoder(layer, 2, norm=chaingrad.nn.LayerNorm(8))
     assert repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_without_the_fast_path_padded_positions_keep_their_values():
+    x = _randn(2, 4, 8)
+    kpm = np.array([[0, 0, 1, 1], [0, 0, 0, 0]], bool)
+    encoders = [lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(8, 2, 16, 0.0, batch_first=True), 2)
+                .double().eval() for lib in (torch, chaingrad)]
+    _copy_weights(*encoders)
+    results = []
+    for lib, enc in zip((torch, chaingrad), encoders):
+        lib.backends.mha.set_fastpath_enabled(False)
+        try:
+            with lib.no_grad():
+                results.append(enc(lib.tensor(x), src_key_padding_mask=lib.tensor(kpm)).numpy())
+        finally:
+            lib.backends.mha.set_fastpath_enabled(True)
+    np.testing.assert_allclose(results[1], results[0], **TIGHT)
+    assert np.abs(results[1][0, 2:]).sum() > 0

@@ -132,8 +132,12 @@ class TransformerEncoder(Module):
 
     def _packs_padding(self, src: Tensor, mask, padding) -> bool:
         """Whether torch would run this call on nested tensors (which leaves zeros at padded positions)."""
+        from ..backends import mha
+
         first = self.layers[0]
-        if not self.use_nested_tensor or first.training or src.dim() != 3 or padding is None or mask is not None:
+        if not (mha.get_fastpath_enabled() and self.use_nested_tensor) or first.training:
+            return False
+        if src.dim() != 3 or padding is None or mask is not None:
             return False
         pad = np.asarray(padding._data) != 0  # -inf (or True) where padded
         if self.mask_check and not _left_aligned(pad):
