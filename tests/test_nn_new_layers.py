@@ -420,6 +420,9 @@ def test_transformer_encoder_layer_structure_float32_and_dropout():
     assert not np.allclose(a.detach().numpy(), b.detach().numpy())  # dropout is on in training
     with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
         chaingrad.nn.TransformerEncoderLayer(8, 2, activation="tanh")
+    small = chaingrad.nn.TransformerEncoderLayer(4, 2, 6, 0.0, activation="gelu", norm_first=True).double()
+    x = chaingrad.tensor(_randn(3, 1, 4), requires_grad=True)
+    assert chaingrad.autograd.gradgradcheck(small, (x,))  # second derivatives through attention and LayerNorm
 
 
 ENCODER = _grid(num_layers=[1, 3], norm=[False, True], masks=["none", "kpm", "causal", "both"],

@@ -266,7 +266,8 @@ def cpu_only(fn):
     functions, whose module is about random numbers only)."""
     @functools.wraps(fn)
     def checked(*args, device=None, pin_memory: bool = False, **kwargs):
-        _on_cpu(device, pin_memory, fn.__name__)
+        if device is not None or pin_memory:
+            _on_cpu(device, pin_memory, fn.__name__)
         return fn(*args, **kwargs)
 
     return checked
