@@ -146,3 +146,19 @@ def rand_array(rng, shape, domain="any", dtype=np.float64):
     else:
         a = rng.uniform(-2.0, 2.0, shape)
     return np.asarray(a, dtype=dtype)
+
+
+def outcome(lib, expr: str, **env):
+    """What evaluating ``expr`` with ``T`` = ``lib`` gives, comparable across chaingrad and torch: a value's repr
+    (torch's prefix made chaingrad's; tensors by type, dtype, shape and values; modules by type), or the class
+    of the exception raised."""
+    try:
+        value = eval(expr, {"T": lib, **env})  # noqa: S307 - the expressions are the tests' own
+    except Exception as e:  # noqa: BLE001 - the class is what is compared
+        return "raises", type(e)
+    if isinstance(value, lib.Tensor):
+        return "tensor", type(value).__name__, dtype_name(value.dtype), tuple(value.shape), value.tolist(), \
+            value.requires_grad
+    if isinstance(value, lib.nn.Module):
+        return "module", type(value).__name__
+    return "ok", repr(value).replace("torch.", "chaingrad.")

@@ -185,7 +185,8 @@ def test_requires_grad_on_integer_tensors_raises():
 
 def test_metadata():
     x = cg.ones(2, 3)
-    assert x.device == "cpu" and not x.is_cuda and x.is_floating_point() and x.element_size() == 4
+    assert x.device == cg.device("cpu") and str(x.device) == "cpu"
+    assert not x.is_cuda and x.is_floating_point() and x.element_size() == 4
     assert x.cpu() is x and x.contiguous() is x and cg.is_tensor(x) and not cg.is_tensor(1)
     assert cg.numel(x) == 6 and cg.is_floating_point(x)
     assert not cg.ones(2, dtype=cg.int64).is_floating_point()

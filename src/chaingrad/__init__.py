@@ -25,6 +25,7 @@ from ._dtype import (
     set_default_dtype,
     uint8,
 )
+from ._device import device, get_default_device, set_default_device
 from ._printing import set_printoptions
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .ops.convert import clone
@@ -117,8 +118,21 @@ from .ops.elementwise import (
     where,
 )
 from .ops.index import gather, index_select, masked_fill, masked_select, nonzero, scatter_add, take_along_dim
+from .ops.legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from .ops.linalg import bmm, dot, einsum, ger, inner, matmul, mm, mv, outer
 from .ops.nn_ops import log_softmax, softmax
+from .ops import random as _random
+from .ops.creation import cpu_only as _cpu_only
 from .ops.random import (
     Generator,
     bernoulli,
@@ -127,14 +141,6 @@ from .ops.random import (
     initial_seed,
     manual_seed,
     multinomial,
-    normal,
-    rand,
-    rand_like,
-    randint,
-    randint_like,
-    randn,
-    randn_like,
-    randperm,
     seed,
     set_rng_state,
 )
@@ -190,6 +196,16 @@ from .ops.shape import (
 )
 from .tensor import Size, Tensor, is_tensor
 
+# the random functions with their device= argument checked as every other creation function's
+normal = _cpu_only(_random.normal)
+rand = _cpu_only(_random.rand)
+rand_like = _cpu_only(_random.rand_like)
+randint = _cpu_only(_random.randint)
+randint_like = _cpu_only(_random.randint_like)
+randn = _cpu_only(_random.randn)
+randn_like = _cpu_only(_random.randn_like)
+randperm = _cpu_only(_random.randperm)
+
 float = float32  # noqa: A001 - torch.float is float32
 double = float64
 half = float16
@@ -218,11 +234,23 @@ def get_num_threads() -> int:
     return os.cpu_count() or 1
 
 
+_deterministic = [False]
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Recorded for ``are_deterministic_algorithms_enabled``; chaingrad's CPU algorithms are deterministic."""
+    _deterministic[0] = mode is True or mode == 1  # `bool` is chaingrad.bool in this module
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _deterministic[0]
+
+
 def __getattr__(name: str):
     # heavier parts load on first use, so `import chaingrad` stays fast
     import importlib
 
-    if name in ("nn", "optim", "utils", "datasets", "func", "autograd"):
+    if name in ("nn", "optim", "utils", "datasets", "func", "autograd", "cuda", "backends", "accelerator"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("explain", "draw"):
         module = importlib.import_module(".explain", __name__)

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 
 from . import _dtype
+from ._device import CPU
+from ._device import device as Device
 from ._dtype import dtype as DType
 from ._dtype import from_numpy_dtype
 
@@ -34,11 +36,12 @@ class Tensor:
     __slots__ = ("_data", "requires_grad", "_grad", "grad_fn", "_output_nr", "_version",
                  "_base", "_view", "_retains_grad", "_name", "_hooks", "__weakref__")
 
-    def __init__(self, data: Any = None, *, dtype: DType | None = None, requires_grad: bool = False) -> None:
-        from .ops.creation import to_array
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """torch's legacy constructor: ``Tensor(2, 3)`` is uninitialized of that shape, ``Tensor([1, 2])`` holds
+        float data (``chaingrad.tensor`` is the constructor to use)."""
+        from .ops.legacy import legacy_array
 
-        array = to_array([] if data is None else data, dtype)
-        _init(self, array, requires_grad)
+        _init(self, legacy_array(args, kwargs, None, "Tensor"), False)
 
     # -- wrapping arrays (the hot path of every op) ---------------------------------------------
     @classmethod
@@ -89,8 +92,9 @@ class Tensor:
         return self._data.itemsize
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> Device:
+        """Where the data lives: always ``device(type='cpu')``."""
+        return CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -282,13 +286,19 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         raise TypeError("chaingrad tensors are not pickled; save them with chaingrad.save (no code runs on load)")
 
+    def __copy__(self):
+        """``copy.copy``: a new leaf sharing this tensor's memory, with its requires_grad and no grad (as torch)."""
+        return type(self)._wrap(self._data, self.requires_grad)
+
     def __deepcopy__(self, memo):
+        """``copy.deepcopy``: new memory (tensors that were views of one array stay views of one copy), the
+        requires_grad flag and a copy of ``.grad``; only leaves can be copied, as in torch."""
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                                "protocol at the moment; use .detach().clone()")
-        t = type(self)._wrap(self._data.copy(), self.requires_grad)
+        t = type(self)._wrap(_deepcopy_array(self._data, memo), self.requires_grad)
         if self._grad is not None:
-            t._grad = Tensor._wrap(self._grad._data.copy())
+            t._grad = Tensor._wrap(_deepcopy_array(self._grad._data, memo))
         memo[id(self)] = t
         return t
 
@@ -318,6 +328,22 @@ def _init(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
     t._retains_grad = False
     t._name = None
     t._hooks = None
+
+
+def _deepcopy_array(a: np.ndarray, memo: dict) -> np.ndarray:
+    """A copy of ``a``; if ``a`` is a view of an array copied earlier in this deepcopy, the same view of that copy."""
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if root is a or root.base is not None:  # owns its memory, or views memory NumPy does not own
+        return a.copy()
+    key = ("chaingrad-array", id(root))
+    if key not in memo:
+        memo[key] = root.copy()
+        memo.setdefault(id(memo), []).append(root)  # keep root alive while its id is a memo key (as copy does)
+    copied = memo[key]
+    offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(a.shape, a.dtype, buffer=copied.data, offset=offset, strides=a.strides) if a.size else a.copy()
 
 
 def _check_can_require_grad(np_dtype) -> None:

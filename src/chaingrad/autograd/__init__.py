@@ -5,10 +5,12 @@ from .engine import backward, grad
 from .function import Function, FunctionCtx, Node, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, check_hand_gradients, gradcheck, gradgradcheck
+from .variable import Variable
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "Node", "once_differentiable", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "inference_mode", "detect_anomaly", "set_detect_anomaly",
-           "is_anomaly_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "check_hand_gradients", "functional"]
+           "is_anomaly_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "check_hand_gradients", "functional",
+           "Variable"]
 
 
 def __getattr__(name: str):

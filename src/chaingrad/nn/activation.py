@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._device import check_device
 from ..ops.creation import empty
 from ..tensor import Tensor
 from . import functional as F
@@ -49,6 +50,7 @@ class LeakyReLU(Module):
 class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None) -> None:
         super().__init__()
+        check_device(device, "PReLU")
         self.num_parameters = num_parameters
         self.init = init
         self.weight = Parameter(empty(num_parameters, dtype=dtype))

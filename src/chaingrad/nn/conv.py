@@ -1,10 +1,12 @@
-"""Convolution layers: Conv1d and Conv2d with torch's arguments, default initialization and repr."""
+"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d with torch's arguments, default
+initialization and repr."""
 
 from __future__ import annotations
 
+from .._device import check_device
 from ..ops.conv import _pair, conv_padding
 from ..ops.creation import empty
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 from . import functional as F
 from . import init
 from .module import Module
@@ -17,8 +19,10 @@ class _ConvNd(Module):
     _dims = 2
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None, *,
+                 transposed: bool = False, output_padding=0) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups != 0:
@@ -40,11 +44,13 @@ class _ConvNd(Module):
             self.padding = padding
         else:
             self.padding = tup(padding)
-        self.output_padding = (0,) * nd
-        self.transposed = False
+        self.output_padding = tup(output_padding)
+        self.transposed = transposed
         self.groups = groups
         self.padding_mode = padding_mode
-        self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
+        # a transposed convolution maps out_channels back to in_channels: its weight is the adjoint's
+        shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(empty(*shape, *self.kernel_size, dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_channels, dtype=dtype))
         else:
@@ -100,3 +106,62 @@ class Conv1d(_ConvNd):
     def forward(self, input: Tensor) -> Tensor:
         x, padding = self._padded(input)
         return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of ints, not {padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype, transposed=True, output_padding=output_padding)
+
+    def _output_padding(self, input: Tensor, output_size) -> tuple[int, ...]:
+        """The output_padding that gives ``output_size`` (which may include the batch and channel dims)."""
+        if output_size is None:
+            return self.output_padding
+        nd = self._dims
+        size = output_size
+        if len(size) == nd + 2 or len(size) == nd + 1 and input.dim() == nd + 1:
+            size = size[-nd:]
+        if len(size) != nd:
+            raise ValueError(f"ConvTranspose{nd}D: for {input.dim()}D input, output_size must have {nd} or "
+                             f"{nd + 2} elements (got {len(output_size)})")
+        spatial = Size(input.shape[-nd:])
+        result = []
+        for i in range(nd):
+            smallest = ((spatial[i] - 1) * self.stride[i] - 2 * self.padding[i]
+                        + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+            largest = smallest + self.stride[i] - 1
+            if not smallest <= size[i] <= largest:
+                mins = [((spatial[j] - 1) * self.stride[j] - 2 * self.padding[j]
+                         + self.dilation[j] * (self.kernel_size[j] - 1) + 1) for j in range(nd)]
+                maxs = [m + self.stride[j] - 1 for j, m in enumerate(mins)]
+                raise ValueError(f"requested an output size of {size}, but valid sizes range from {mins} to {maxs} "
+                                 f"(for an input of {spatial})")
+            result.append(size[i] - smallest)
+        return tuple(result)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution over (N, C, H, W): weight (in_channels, out_channels/groups, kH, kW);
+    ``forward(input, output_size=...)`` picks the output_padding that gives that size."""
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                  self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution over (N, C, L): weight (in_channels, out_channels/groups, k)."""
+
+    _dims = 1
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                  self.groups, self.dilation)

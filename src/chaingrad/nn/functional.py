@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd.function import Node, apply
 from ..autograd.grad_mode import no_grad
+from ..ops.adaptive_pool import adaptive_max_pool1d, adaptive_max_pool2d  # noqa: F401
 from ..ops.conv import (  # noqa: F401
     adaptive_avg_pool2d,
     avg_pool1d,
@@ -24,6 +25,7 @@ from ..ops.conv import (  # noqa: F401
     max_pool2d,
     unfold_windows,
 )
+from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
 from ..ops.elementwise import relu, sigmoid, tanh, where  # noqa: F401
 from ..ops.nn_ops import (  # noqa: F401
     BinaryCrossEntropy,
@@ -272,6 +274,34 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         rm = running_mean.detach().reshape(shape)
         rv = running_var.detach().reshape(shape)
         out = (input - rm) * (rv + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each (sample, channel) plane by its own mean and variance (batch norm of a batch of one
+    with N*C channels, as torch computes it); running statistics, if given, move towards the average over
+    the batch of the per-sample ones (``use_input_stats=False`` normalizes by them instead)."""
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input with a batch, a channel and spatial dims (got "
+                         f"{input.ndim}D input of shape {list(input.shape)})")
+    if use_input_stats and int(np.prod(input.shape[2:])) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    b, c = input.shape[:2]
+    repeated = [None if t is None else Tensor._wrap(np.tile(t._data, b)) for t in (running_mean, running_var)]
+    out = batch_norm(input.reshape(1, b * c, *input.shape[2:]), repeated[0], repeated[1], None, None,
+                     use_input_stats, momentum, eps).reshape(input.shape)
+    if use_input_stats:
+        for running, rep in zip((running_mean, running_var), repeated):
+            if running is not None:
+                np.copyto(running._data, rep._data.reshape(b, c).mean(0), casting="unsafe")
+                running._version[0] += 1
+    shape = _channel_shape(input)
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
@@ -531,3 +561,12 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_aver
     cos = cosine_similarity(input1, input2, dim=-1)
     losses = where(target == 1, 1 - cos, (cos - margin).clamp(min=0))
     return _reduce(losses, reduction)
+
+
+def __getattr__(name: str):
+    # attention composes the functions above; it loads on first use (it imports this module)
+    if name in ("scaled_dot_product_attention", "multi_head_attention_forward"):
+        from . import attention
+
+        return getattr(attention, name)
+    raise AttributeError(f"module 'chaingrad.nn.functional' has no attribute '{name}'")

@@ -5,17 +5,13 @@ from __future__ import annotations
 import math
 
 from .. import ops as _ops  # noqa: F401  (Tensor methods)
+from .._device import check_device
 from ..ops.creation import empty
 from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
-
-
-def _check_device(device) -> None:
-    if device is not None and not str(device).startswith("cpu"):
-        raise RuntimeError(f"chaingrad runs on the CPU only; can't create a layer on device {device!r}")
 
 
 class Identity(Module):
@@ -33,7 +29,7 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        _check_device(device)
+        check_device(device, "Linear")
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
@@ -59,7 +55,7 @@ class Bilinear(Module):
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, device=None,
                  dtype=None) -> None:
         super().__init__()
-        _check_device(device)
+        check_device(device, "Bilinear")
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
         self.weight = Parameter(empty(out_features, in1_features, in2_features, dtype=dtype))
         if bias:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._device import check_device
 from .._dtype import to_dtype
 from ..autograd.grad_mode import no_grad
 from ..ops.convert import parse_to_args
@@ -368,13 +369,16 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> Module:
-        """Convert floating parameters and buffers to a dtype (``model.to(chaingrad.float64)``); CPU only."""
-        dtype = parse_to_args(args, kwargs.get("dtype"), kwargs.get("device"), "module")
-        if dtype is None:
+        """``model.to(device)``, ``model.to(chaingrad.float64)``, ``model.to(device, dtype)``, ``model.to(tensor)``:
+        converts floating parameters and buffers in place and returns the model; devices other than the CPU
+        are refused."""
+        if "copy" in kwargs:
+            raise RuntimeError(".to() does not accept copy argument")
+        d = parse_to_args(args, kwargs, "Module").dtype
+        if d is None:
             return self
-        d = to_dtype(dtype)
         if not d.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={d}")
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={d}")
         return self._apply(lambda a: a.astype(d.np) if a.dtype.kind == "f" else a)
 
     def float(self) -> Module:
@@ -387,10 +391,18 @@ class Module:
         return self._apply(lambda a: a.astype(np.float16) if a.dtype.kind == "f" else a)
 
     def type(self, dst_type) -> Module:
-        d = to_dtype(dst_type)
+        """Convert every parameter and buffer to ``dst_type`` (a dtype, or a legacy type such as DoubleTensor)."""
+        from ..ops.legacy import legacy_dtype
+
+        d = legacy_dtype(dst_type) or to_dtype(dst_type)
         return self._apply(lambda a: a.astype(d.np))
 
     def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device=None) -> Module:
+        """Refused with what to do instead: chaingrad computes on the CPU."""
+        check_device("cuda", "Module.cuda()", use="move")  # always raises: there is no CUDA device
         return self
 
     def share_memory(self) -> Module:

@@ -1,11 +1,13 @@
-"""Normalization layers: BatchNorm1d/2d (running statistics), LayerNorm, GroupNorm."""
+"""Normalization layers: BatchNorm1d/2d/3d (running statistics), InstanceNorm1d/2d, LayerNorm, GroupNorm."""
 
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
+from .._device import check_device
 from ..ops.creation import empty, ones, tensor, zeros
 from ..tensor import Tensor
 from . import functional as F
@@ -20,6 +22,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -93,12 +96,54 @@ class BatchNorm3d(_BatchNorm):
     _expected_dims = (5,)
 
 
+class _InstanceNorm(_BatchNorm):
+    """Per-sample, per-channel normalization; torch's defaults: no affine parameters, no running statistics.
+    ``_no_batch_dims`` is the number of dims of a batched input."""
+
+    _no_batch_dims = 3
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, device=None, dtype=None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        feature_dim = input.dim() - (self._no_batch_dims - 1)
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={feature_dim} to match num_features "
+                                 f"({self.num_features}), but got: {input.shape[feature_dim]}.")
+            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this "
+                          "warning by not passing in num_features, which is not used because affine=False",
+                          stacklevel=2)
+        unbatched = input.dim() == self._no_batch_dims - 1
+        x = input.unsqueeze(0) if unbatched else input
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              self.momentum if self.momentum is not None else 0.0, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization over (N, C, L) or (C, L): each sample's channel by its own statistics."""
+
+    _expected_dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization over (N, C, H, W) or (C, H, W): each sample's channel by its own statistics."""
+
+    _expected_dims = (3, 4)
+    _no_batch_dims = 4
+
+
 class LayerNorm(Module):
     """Normalize over the trailing ``normalized_shape`` dims, then scale and shift elementwise."""
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device=None, dtype=None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
@@ -132,6 +177,7 @@ class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, bias: bool = True,
                  device=None, dtype=None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         if num_channels % num_groups != 0:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine

@@ -29,12 +29,6 @@ class Parameter(Tensor):
 
     __str__ = __repr__
 
-    def __deepcopy__(self, memo):
-        p = Parameter(Tensor._wrap(self._data.copy()), self.requires_grad)
-        if self._grad is not None:
-            p._grad = Tensor._wrap(self._grad._data.copy())
-        memo[id(self)] = p
-        return p
 
 
 class Buffer(Tensor):
@@ -47,3 +41,13 @@ class Buffer(Tensor):
             data._data if isinstance(data, Tensor) else np.asarray(data))
         _init(self, array, False)
         self.persistent = persistent
+
+    def __copy__(self) -> Buffer:
+        b = super().__copy__()
+        b.persistent = self.persistent
+        return b
+
+    def __deepcopy__(self, memo) -> Buffer:
+        b = super().__deepcopy__(memo)
+        b.persistent = self.persistent
+        return b

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from .._device import check_device
 from ..ops.creation import empty, zeros
 from ..ops.nn_ops import split_outputs
 from ..ops.shape import cat, stack
@@ -52,6 +53,7 @@ class RNNBase(Module):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
                  device=None, dtype=None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         if not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
                              "element being zeroed")
@@ -235,6 +237,7 @@ class RNNCellBase(Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device=None,
                  dtype=None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         self.weight_ih = Parameter(empty(num_chunks * hidden_size, input_size, dtype=dtype))
         self.weight_hh = Parameter(empty(num_chunks * hidden_size, hidden_size, dtype=dtype))

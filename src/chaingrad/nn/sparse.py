@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._device import check_device
 from ..autograd.grad_mode import no_grad
 from ..ops.creation import empty
 from ..tensor import Tensor
@@ -19,6 +20,7 @@ class Embedding(Module):
                  sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, device=None,
                  dtype=None) -> None:
         super().__init__()
+        check_device(device, "Embedding")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
             if padding_idx > 0 and padding_idx >= num_embeddings:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
+from .._device import check_device, device
 from .._dtype import bool_, float16, float32, float64, int8, int16, int32, int64, to_dtype, uint8
+from .._dtype import dtype as DType
 from ..autograd.function import Node, apply
 from ..tensor import Tensor
 
@@ -38,24 +42,94 @@ def _cast(t: Tensor, dtype, copy: bool = False) -> Tensor:
     return apply(Cast, t, dtype=d.np)
 
 
-def parse_to_args(args, dtype, device, what: str):
-    """The dtype asked for by ``x.to(...)`` (a dtype, a tensor to match, or None); devices other than the
-    CPU are refused. Shared by ``Tensor.to`` and ``Module.to``."""
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, str) or a is None:
-            device = a
-        else:
-            dtype = a
-    if device is not None and not str(device).startswith("cpu"):
-        raise RuntimeError(f"chaingrad runs on the CPU only; can't move a {what} to device {device!r}")
-    return dtype
+_TO_FORMS = ("(chaingrad.device device = None, chaingrad.dtype dtype = None, bool non_blocking = False, "
+             "bool copy = False, *, memory_format = None)",
+             "(chaingrad.dtype dtype, bool non_blocking = False, bool copy = False, *, memory_format = None)",
+             "(Tensor tensor, bool non_blocking = False, bool copy = False, *, memory_format = None)")
+_TO_KEYWORDS = {"device", "dtype", "non_blocking", "copy", "memory_format", "tensor"}
 
 
-def to(self: Tensor, *args, dtype=None, copy: bool = False, non_blocking: bool = False, device=None, **kw) -> Tensor:
-    """Convert to a dtype (``t.to(chaingrad.float64)``); devices other than "cpu" are refused."""
-    dtype = parse_to_args(args, dtype, device, "tensor")
+class ToArgs(NamedTuple):
+    """What ``x.to(...)`` asked for."""
+
+    device: Any
+    dtype: DType | None
+    non_blocking: bool
+    copy: bool
+
+
+def _is_device_like(a) -> bool:
+    return a is None or isinstance(a, (str, device, int)) and not isinstance(a, bool)
+
+
+def parse_to_args(args: tuple, kwargs: dict, what: str) -> ToArgs:
+    """Read torch's three forms of ``.to()``: ``to(device=None, dtype=None, non_blocking=False, copy=False)``,
+    ``to(dtype, non_blocking=False, copy=False)`` and ``to(tensor, non_blocking=False, copy=False)``.
+    Devices other than the CPU are refused (``check_device``). Shared by ``Tensor.to`` and ``Module.to``."""
+    def invalid():
+        got = ", ".join([_name(a) for a in args] + [f"{k}={_name(v)}" for k, v in kwargs.items()])
+        return TypeError(f"to() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                         + "\n".join(f" * {form}" for form in _TO_FORMS))
+
+    unknown = set(kwargs) - _TO_KEYWORDS
+    if unknown:
+        raise TypeError(f"to() got an unexpected keyword argument '{sorted(unknown)[0]}'")
+    kw = dict(kwargs)
+    if "tensor" in kw:
+        if args:
+            raise invalid()
+        args = (kw.pop("tensor"),)
+        if not isinstance(args[0], Tensor):
+            raise invalid()
+    dev, dtype = kw.pop("device", None), kw.pop("dtype", None)
+    flags = list(args[1:])
+    if args and isinstance(args[0], Tensor):  # to(other): its dtype (and device, the CPU)
+        if "device" in kwargs or "dtype" in kwargs:
+            raise invalid()
+        dtype, dev = args[0].dtype, None
+    elif args and not _is_device_like(args[0]):  # to(dtype, ...)
+        if "device" in kwargs or "dtype" in kwargs:
+            raise invalid()
+        dtype = args[0]
+    elif args:  # to(device, dtype=None, ...)
+        if "device" in kwargs:
+            raise invalid()
+        dev = args[0]
+        if flags:
+            if "dtype" in kwargs or isinstance(flags[0], bool):
+                raise invalid()
+            dtype = flags.pop(0)
+    if len(flags) > 2 or any(not isinstance(f, bool) for f in flags):
+        raise invalid()
+    non_blocking = flags[0] if flags else kw.pop("non_blocking", False)
+    copy = flags[1] if len(flags) > 1 else kw.pop("copy", False)
+    if dtype is not None:
+        if isinstance(dtype, (str, device)) or _is_device_like(dtype):
+            raise invalid()
+        try:
+            dtype = to_dtype(dtype)
+        except TypeError:
+            raise invalid() from None
+    if dev is not None and not (isinstance(dev, (str, device, int)) and not isinstance(dev, bool)):
+        raise invalid()
+    check_device(dev, f"{what}.to()", use="move")
+    return ToArgs(dev, dtype, bool(non_blocking), bool(copy))
+
+
+def _name(a) -> str:
+    if isinstance(a, Tensor):
+        return "Tensor"
+    if isinstance(a, DType):
+        return "chaingrad.dtype"
+    if isinstance(a, device):
+        return "chaingrad.device"
+    return type(a).__name__
+
+
+def to(self: Tensor, *args, **kwargs) -> Tensor:
+    """``t.to(chaingrad.float64)``, ``t.to("cpu")``, ``t.to(device, dtype)``, ``t.to(other)``: a tensor of that
+    dtype (``self`` when nothing changes, unless ``copy=True``); devices other than the CPU are refused."""
+    _, dtype, _, copy = parse_to_args(args, kwargs, "Tensor")
     if dtype is None:
         return clone(self) if copy else self
     return _cast(self, dtype, copy)
@@ -67,7 +141,9 @@ def type_(self: Tensor, dtype=None, non_blocking: bool = False):
         names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                  "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
         return f"chaingrad.{names[self.dtype.name]}Tensor"
-    return _cast(self, dtype)
+    from .legacy import legacy_dtype
+
+    return _cast(self, legacy_dtype(dtype) or dtype)
 
 
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
@@ -81,8 +157,20 @@ def contiguous(self: Tensor, memory_format=None) -> Tensor:
     return clone(self)
 
 
-def cpu(self: Tensor) -> Tensor:
+def cpu(self: Tensor, memory_format=None) -> Tensor:
+    """The tensor itself: it is on the CPU already."""
     return self
+
+
+def cuda(self: Tensor, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+    """Refused with what to do instead: chaingrad computes on the CPU."""
+    check_device("cuda", "Tensor.cuda()", use="move")  # always raises: there is no CUDA device
+    return self
+
+
+def pin_memory(self: Tensor, device=None) -> Tensor:
+    raise RuntimeError("Tensor.pin_memory(): pinned memory needs an accelerator and chaingrad computes on the CPU; "
+                       "leave pin_memory() out (the tensor is already in ordinary CPU memory)")
 
 
 def _attach() -> None:
@@ -92,6 +180,13 @@ def _attach() -> None:
     T.clone = clone
     T.contiguous = contiguous
     T.cpu = cpu
+    T.cuda = cuda
+    T.pin_memory = pin_memory
+    T.is_pinned = lambda self, device=None: False
+    T.get_device = lambda self: -1  # torch's answer for a CPU tensor
+    T.is_cpu = property(lambda self: True)
+    T.is_mps = property(lambda self: False)
+    T.is_meta = property(lambda self: False)
     T.float = lambda self, memory_format=None: _cast(self, float32)
     T.double = lambda self, memory_format=None: _cast(self, float64)
     T.half = lambda self, memory_format=None: _cast(self, float16)

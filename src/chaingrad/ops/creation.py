@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import numpy as np
 
+from .._device import check_device, check_pin_memory
 from .._dtype import dtype as DType
 from .._dtype import from_numpy_dtype, get_default_dtype, int64, scalar_dtype, to_dtype
 from ..tensor import Size, Tensor, _init
@@ -55,6 +57,7 @@ def to_array(data: Any, dtype=None, copy: bool = True) -> np.ndarray:
 def tensor(data: Any, *, dtype: DType | None = None, device=None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors)."""
+    _on_cpu(device, pin_memory, "tensor")
     t = object.__new__(Tensor)
     _init(t, to_array(data, dtype), requires_grad)
     return t
@@ -62,6 +65,7 @@ def tensor(data: Any, *, dtype: DType | None = None, device=None, requires_grad:
 
 def as_tensor(data: Any, dtype: DType | None = None, device=None) -> Tensor:
     """Like ``tensor``, but shares memory with a NumPy array or tensor when no conversion is needed."""
+    check_device(device, "as_tensor")
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype is to_dtype(dtype) else data.to(dtype)
     t = object.__new__(Tensor)
@@ -98,6 +102,14 @@ def parse_size(size: tuple, op: str = "size", keyword=None) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _on_cpu(device, pin_memory: bool, op: str) -> None:
+    """``device=`` must be the CPU (or None), and ``pin_memory`` False, as torch without an accelerator."""
+    if device is not None:
+        check_device(device, op)
+    if pin_memory:
+        check_pin_memory(pin_memory, op)
+
+
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
     t = object.__new__(Tensor)
     _init(t, array, requires_grad)
@@ -108,20 +120,27 @@ def _float_or(dtype) -> np.dtype:
     return (get_default_dtype() if dtype is None else to_dtype(dtype)).np
 
 
-def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+          pin_memory: bool = False) -> Tensor:
+    _on_cpu(device, pin_memory, "zeros")
     return _new(np.zeros(parse_size(sizes, "zeros", size), _float_or(dtype)), requires_grad)
 
 
-def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+         pin_memory: bool = False) -> Tensor:
+    _on_cpu(device, pin_memory, "ones")
     return _new(np.ones(parse_size(sizes, "ones", size), _float_or(dtype)), requires_grad)
 
 
 def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
-          memory_format=None) -> Tensor:
+          pin_memory: bool = False, memory_format=None) -> Tensor:
+    _on_cpu(device, pin_memory, "empty")
     return _new(np.empty(parse_size(sizes, "empty", size), _float_or(dtype)), requires_grad)
 
 
-def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+         pin_memory: bool = False) -> Tensor:
+    _on_cpu(device, pin_memory, "full")
     d = scalar_dtype(fill_value).np if dtype is None else to_dtype(dtype).np
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -133,32 +152,37 @@ def _like(input: Tensor, dtype):
 
 
 def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
-               memory_format=None) -> Tensor:
+               pin_memory: bool = False, memory_format=None) -> Tensor:
+    _on_cpu(device, pin_memory, "zeros_like")
     shape, d = _like(input, dtype)
     return _new(np.zeros(shape, d), requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
-              memory_format=None) -> Tensor:
+              pin_memory: bool = False, memory_format=None) -> Tensor:
+    _on_cpu(device, pin_memory, "ones_like")
     shape, d = _like(input, dtype)
     return _new(np.ones(shape, d), requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
-               memory_format=None) -> Tensor:
+               pin_memory: bool = False, memory_format=None) -> Tensor:
+    _on_cpu(device, pin_memory, "empty_like")
     shape, d = _like(input, dtype)
     return _new(np.empty(shape, d), requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
-              memory_format=None) -> Tensor:
+              pin_memory: bool = False, memory_format=None) -> Tensor:
+    _on_cpu(device, pin_memory, "full_like")
     shape, d = _like(input, dtype)
     return _new(np.full(shape, fill_value, d), requires_grad)
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
-           requires_grad: bool = False) -> Tensor:
+           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """``arange(5)`` -> int64 [0..4]; any float argument gives the default float dtype."""
+    _on_cpu(device, pin_memory, "arange")
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -179,41 +203,52 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
 
 
 def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad: bool = False) -> Tensor:
+             requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    _on_cpu(device, pin_memory, "linspace")
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
     return _new(np.linspace(float(start), float(end), steps).astype(_float_or(dtype)), requires_grad)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad: bool = False,
-             **kw) -> Tensor:
+def logspace(start, end, steps: int, base: float = 10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    _on_cpu(device, pin_memory, "logspace")
     return _new((base ** np.linspace(float(start), float(end), steps)).astype(_float_or(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,
-        requires_grad: bool = False) -> Tensor:
+        requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    _on_cpu(device, pin_memory, "eye")
     return _new(np.eye(n, n if m is None else m, dtype=_float_or(dtype)), requires_grad)
 
 
-def scalar_tensor(s, *, dtype=None, **kw) -> Tensor:
-    return _new(np.array(s, dtype=_float_or(dtype)), kw.get("requires_grad", False))
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+                  pin_memory: bool = False) -> Tensor:
+    _on_cpu(device, pin_memory, "scalar_tensor")
+    return _new(np.array(s, dtype=_float_or(dtype)), requires_grad)
 
 
 def _attach() -> None:
-    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
+                      pin_memory=pin_memory)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
+                     pin_memory=pin_memory)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
+                    pin_memory=pin_memory)
 
-    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
+                 pin_memory=False):
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
+                    pin_memory=pin_memory)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
+                     pin_memory=pin_memory)
 
     Tensor.new_tensor = new_tensor
     Tensor.new_zeros = new_zeros
@@ -224,3 +259,15 @@ def _attach() -> None:
 
 _attach()
 _ = (Size, from_numpy_dtype)
+
+
+def cpu_only(fn):
+    """``fn`` with its ``device=`` and ``pin_memory=`` arguments checked before it runs (for the random
+    functions, whose module is about random numbers only)."""
+    @functools.wraps(fn)
+    def checked(*args, device=None, pin_memory: bool = False, **kwargs):
+        if device is not None or pin_memory:
+            _on_cpu(device, pin_memory, fn.__name__)
+        return fn(*args, **kwargs)
+
+    return checked

@@ -164,11 +164,14 @@ class Optimizer:
         return "\n".join(lines)
 
 
+_SCALAR_STATE = ("step", "mu_product")  # torch keeps these 0-d counters in float32, whatever the parameter's dtype
+
+
 def _cast_state(p: Tensor, key: str, value: Any) -> Any:
-    """State tensors follow the parameter's dtype, except the step counter (as torch)."""
+    """State tensors follow the parameter's dtype, except the step counters (as torch)."""
     if isinstance(value, np.ndarray):
         value = Tensor._wrap(value)
-    if isinstance(value, Tensor) and key != "step" and value.is_floating_point():
+    if isinstance(value, Tensor) and key not in _SCALAR_STATE and value.is_floating_point():
         return Tensor._wrap(np.array(value._data, dtype=p._data.dtype))
     if isinstance(value, Tensor):
         return Tensor._wrap(np.array(value._data))
@@ -193,6 +196,21 @@ def _check_lr(lr: float) -> None:
 def _check_nonneg(value: float, what: str) -> None:
     if not 0.0 <= value:
         raise ValueError(f"Invalid {what} value: {value}")
+
+
+def _check_betas(betas: tuple[float, float]) -> None:
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+
+
+def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """``start += weight * (end - start)`` in place, rounded as torch's lerp (which for weight >= 0.5
+    computes ``end - (end - start) * (1 - weight)``)."""
+    if weight < 0.5:
+        start += weight * (end - start)
+    else:
+        np.subtract(end, (end - start) * (1 - weight), out=start)
 
 
 def params_with_grad(group: dict[str, Any]):
