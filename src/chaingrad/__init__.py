@@ -188,7 +188,23 @@ from .ops.shape import (
     unsqueeze,
     vstack,
 )
+from .ops.histogram import bincount, histc, histogram
+from .ops.sorting import (
+    argsort,
+    bucketize,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    searchsorted,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+)
 from .tensor import Size, Tensor, is_tensor
+from . import return_types
 
 float = float32  # noqa: A001 - torch.float is float32
 double = float64
