@@ -189,6 +189,20 @@ from .ops.shape import (
     vstack,
 )
 from .ops.histogram import bincount, histc, histogram
+from .ops.special import (
+    arctan2,
+    atan2,
+    clamp_max,
+    clamp_min,
+    erf,
+    erfc,
+    erfinv,
+    hypot,
+    lerp,
+    logit,
+    nan_to_num,
+    xlogy,
+)
 from .ops.sorting import (
     argsort,
     bucketize,
@@ -238,7 +252,7 @@ def __getattr__(name: str):
     # heavier parts load on first use, so `import chaingrad` stays fast
     import importlib
 
-    if name in ("nn", "optim", "utils", "datasets", "func", "autograd"):
+    if name in ("nn", "optim", "utils", "datasets", "func", "autograd", "special", "linalg"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("explain", "draw"):
         module = importlib.import_module(".explain", __name__)

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import return_types
 from ..tensor import Tensor
+from ._checks import require_float, require_tensor, scalar_type
 from .sorting import not_differentiable
 
 
@@ -25,14 +26,8 @@ def _edges(lo, hi, bins: int, dtype) -> np.ndarray:
 
 
 def _float_input(input: Tensor, op: str, kernel: str) -> np.ndarray:
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    if input._data.dtype.kind != "f":
-        name = {"i": "Long", "u": "Byte", "b": "Bool"}[input._data.dtype.kind]
-        if input._data.dtype == np.int32:
-            name = "Int"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}' ({op} counts floating point values: "
-                                  "call .float() on the input first)")
+    require_tensor(input, op)
+    require_float(input, op, kernel, "counts floating point values")
     return input._data
 
 
@@ -106,12 +101,10 @@ def histogram(input: Tensor, bins, *, range=None, weight: Tensor | None = None, 
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each non-negative integer 0, 1, ... occurs in the 1-D ``input`` (or the sum of its ``weights``)."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"bincount(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    a = input._data
+    a = require_tensor(input, "bincount")._data
     if a.dtype.kind not in "iub":
-        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{input.dtype.name.capitalize()}' "
-                                  "(bincount counts integers: call .long() on the input)")
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{scalar_type(input)}' (bincount counts "
+                                  "integers: call .long() on the input)")
     if a.ndim != 1 or (a.size and a.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:

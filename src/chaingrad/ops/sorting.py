@@ -12,6 +12,7 @@ import numpy as np
 from .. import return_types
 from ..autograd.function import Node, apply
 from ..tensor import Tensor, _check_dim
+from ._checks import require_tensor
 from .index import IndexAdd
 
 
@@ -104,11 +105,6 @@ def _order(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     return np.flip(n - 1 - rev, axis)
 
 
-def _check_tensor(input, op: str) -> None:
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-
-
 def _pick(op: type[Node], input: Tensor, indices: np.ndarray, dim: int, keepdim: bool, result, **extra):
     values = apply(op, input, indices=indices, dim=dim, keepdim=keepdim)
     if values.grad_fn is not None:
@@ -127,7 +123,7 @@ def _as_1d(input: Tensor, op: str, dim: int):
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool | None = False):
     """(values, indices) sorted along ``dim``; equal elements keep their order; NaN sorts as the largest."""
-    _check_tensor(input, "sort")
+    require_tensor(input, "sort")
     x, d, restore = _as_1d(input, "sort", dim)
     order = _order(x._data, d, descending)
     return restore(_pick(Sort, x, order, d, True, return_types.sort, stable=bool(stable)))
@@ -135,7 +131,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (``sort(...).indices``)."""
-    _check_tensor(input, "argsort")
+    require_tensor(input, "argsort")
     x, d, _ = _as_1d(input, "argsort", dim)
     order = _order(x._data, d, descending).astype(np.int64, copy=False)
     return Tensor._wrap(order if input._data.ndim else order.reshape(()))
@@ -148,7 +144,7 @@ def msort(input: Tensor) -> Tensor:
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The ``k`` largest (or smallest) elements along ``dim`` and their indices, best first."""
-    _check_tensor(input, "topk")
+    require_tensor(input, "topk")
     x, d, restore = _as_1d(input, "topk", dim)
     if not 0 <= k <= x._data.shape[d]:
         raise RuntimeError(f"selected index k out of range (topk: k={k} for a dimension of size "
@@ -159,7 +155,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The ``k``-th smallest element along ``dim`` (k counts from 1) and its index."""
-    _check_tensor(input, "kthvalue")
+    require_tensor(input, "kthvalue")
     x, d, restore = _as_1d(input, "kthvalue", dim)
     if not 1 <= k <= x._data.shape[d]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} (k={k}, size "
@@ -197,7 +193,7 @@ def _median_dim(input: Tensor, dim: int, keepdim: bool, nan: bool):
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     """The lower median of all elements, or with ``dim`` (values, indices) along it; NaN propagates."""
-    _check_tensor(input, "median")
+    require_tensor(input, "median")
     if dim is None:
         return apply(MedianAll, input, nan=False)
     return _median_dim(input, dim, keepdim, nan=False)
@@ -205,7 +201,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
 
 def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
     """``median`` that ignores NaN values (NaN only where a slice has nothing else)."""
-    _check_tensor(input, "nanmedian")
+    require_tensor(input, "nanmedian")
     if dim is None:
         return apply(MedianAll, input, nan=True)
     return _median_dim(input, dim, keepdim, nan=True)
@@ -213,7 +209,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """The most frequent value along ``dim`` (the smallest one among equally frequent) and its last index."""
-    _check_tensor(input, "mode")
+    require_tensor(input, "mode")
     x, d, restore = _as_1d(input, "mode", dim)
     a = np.moveaxis(x._data, d, -1)
     n = a.shape[-1]
@@ -272,7 +268,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     """The distinct elements (or slices along ``dim``), sorted; optionally where each input went and how often.
 
     As torch on the CPU, the result is sorted also with ``sorted=False``; NaN values are all kept."""
-    _check_tensor(input, "unique")
+    require_tensor(input, "unique")
     a = input._data
     if dim is None:
         values, inverse, counts = np.unique(a.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False)
@@ -285,7 +281,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
                        dim: int | None = None):
     """Collapse each run of equal consecutive elements (or slices along ``dim``) to one."""
-    _check_tensor(input, "unique_consecutive")
+    require_tensor(input, "unique_consecutive")
     a = input._data
     if dim is None:
         flat, d = a.reshape(-1), 0
@@ -326,7 +322,7 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
                  side: str | None = None, sorter: Tensor | None = None) -> Tensor:
     """For each value of ``input``, the index at which it would be inserted to keep the innermost dim of
     ``sorted_sequence`` sorted (``side='right'``/``right=True``: after equal elements)."""
-    _check_tensor(sorted_sequence, "searchsorted")
+    require_tensor(sorted_sequence, "searchsorted")
     how = _side(right, side)
     seq = sorted_sequence._data
     values = input._data if isinstance(input, Tensor) else np.asarray(input)
@@ -356,7 +352,7 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
 
 def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
     """The bucket of each value: ``i`` with boundaries[i-1] < x <= boundaries[i] (``right=True``: [i-1] <= x < [i])."""
-    _check_tensor(boundaries, "bucketize")
+    require_tensor(boundaries, "bucketize")
     if boundaries._data.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
