@@ -189,6 +189,7 @@ from .ops.shape import (
     vstack,
 )
 from .ops.histogram import bincount, histc, histogram
+from .ops.scan import cummax, cummin, cumprod, diff, logcumsumexp
 from .ops.special import (
     arctan2,
     atan2,
