@@ -189,6 +189,24 @@ from .ops.shape import (
     vstack,
 )
 from .ops.histogram import bincount, histc, histogram
+from .ops.matrix import (
+    addbmm,
+    addmm,
+    addmv,
+    baddbmm,
+    cdist,
+    cross,
+    diag,
+    diag_embed,
+    diagflat,
+    diagonal,
+    trace,
+    tril,
+    tril_indices,
+    triu,
+    triu_indices,
+)
+from .ops.rearrange import meshgrid, repeat_interleave, roll, rot90
 from .ops.scan import cummax, cummin, cumprod, diff, logcumsumexp
 from .ops.special import (
     arctan2,

@@ -1,4 +1,6 @@
 """All operations, one file per family; importing them attaches the Tensor methods and operators."""
 
 from . import convert, creation, elementwise, index, inplace, linalg, nn_ops, random, reduce, shape  # noqa: F401
-from . import histogram, scan, sorting, special  # noqa: F401
+
+# isort: split
+from . import histogram, matrix, rearrange, scan, sorting, special  # noqa: F401
