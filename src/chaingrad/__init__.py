@@ -189,6 +189,11 @@ from .ops.shape import (
     vstack,
 )
 from .ops.histogram import bincount, histc, histogram
+from .ops.linalg_decomp import det, logdet
+from .ops.linalg_decomp import inv as inverse
+from .ops.linalg_decomp import qr_legacy as qr
+from .ops.linalg_decomp import slogdet_legacy as slogdet
+from .ops.linalg_decomp import svd_legacy as svd
 from .ops.matrix import (
     addbmm,
     addmm,

@@ -3,4 +3,4 @@
 from . import convert, creation, elementwise, index, inplace, linalg, nn_ops, random, reduce, shape  # noqa: F401
 
 # isort: split
-from . import histogram, matrix, rearrange, scan, sorting, special  # noqa: F401
+from . import histogram, linalg_decomp, matrix, norms, rearrange, scan, sorting, special  # noqa: F401
