@@ -41,6 +41,14 @@ from ..ops.nn_ops import (  # noqa: F401
 )
 from ..ops.random import _rng
 from ..tensor import Tensor
+from .functional_image import (  # noqa: F401
+    fold,
+    interpolate,
+    unfold,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 
 # -- activations --------------------------------------------------------------------------------------------
 
