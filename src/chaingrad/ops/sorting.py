@@ -231,6 +231,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
 class NotDifferentiable(Node):
     """Results that torch records without a derivative: backward through them raises, naming the op."""
 
+    formulas = ("not differentiable: backward raises NotImplementedError, as torch's",)
+
     def forward(ctx, x, results=(), op_name=""):
         ctx.op_name = op_name
         return results
