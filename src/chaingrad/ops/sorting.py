@@ -169,11 +169,7 @@ def _median_dim(input: Tensor, dim: int, keepdim: bool, nan: bool):
     x, d, restore = _as_1d(input, op, dim)
     a = x._data
     if a.shape[d] == 0:
-        shape = a.shape[:d] + ((1,) if keepdim else ()) + a.shape[d + 1:]
-        if a.size:  # (torch returns empty results only for an empty input)
-            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
-        result = return_types.nanmedian if nan else return_types.median
-        return result(Tensor._wrap(np.empty(shape, a.dtype)), Tensor._wrap(np.empty(shape, np.int64)))
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
     order = _order(a, d, False)  # NaN last
     if a.dtype.kind == "f":
         nans = np.isnan(a)
@@ -235,7 +231,7 @@ class NotDifferentiable(Node):
 
     def forward(ctx, x, results=(), op_name=""):
         ctx.op_name = op_name
-        return results
+        return results[0] if len(results) == 1 else results
 
     def backward(ctx, *grads):
         raise NotImplementedError(f"the derivative for '{ctx.op_name}' is not implemented.")
@@ -254,7 +250,8 @@ def not_differentiable(input: Tensor, results: tuple, op: str, node_name: str = 
     if cls is None:
         cls = _not_differentiable[key] = type(node_name, (NotDifferentiable,),
                                               {"num_outputs": len(results), "node_name": node_name})
-    return apply(cls, input, results=results, op_name=op)
+    out = apply(cls, input, results=results, op_name=op)
+    return out if isinstance(out, tuple) else (out,)
 
 
 def _unique_result(input: Tensor, values, inverse, counts, return_inverse, return_counts, dim):
