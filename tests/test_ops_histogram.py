@@ -15,7 +15,7 @@ def test_histc_matches_torch(dtype):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(200)
     for kw in ({}, {"bins": 7}, {"bins": 4, "min": -1, "max": 1}, {"bins": 10, "min": 0, "max": 0}):
-        compare_with_torch(lambda m, t: m.histc(t, **kw), [x], dtype=dtype, check_grad=False)
+        compare_with_torch(lambda m, t, kw=kw: m.histc(t, **kw), [x], dtype=dtype, check_grad=False)
     # edges land exactly on bin boundaries; the maximum goes in the last bin
     compare_with_torch(lambda m, t: t.histc(4, 0, 3), [np.array([0.0, 0.75, 1.5, 2.25, 3.0, 3.5, -1.0])],
                        dtype=dtype, check_grad=False)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 import chaingrad as cg
 from helpers import check_finite_differences, compare_with_torch
@@ -59,8 +58,8 @@ def test_value_picking_second_derivatives_match_torch(name):
 def test_stable_sort_keeps_ties_in_order_and_nan_sorts_largest():
     x = np.array([3.0, 1.0, 2.0, 1.0, np.nan, 3.0, 1.0])
     for desc in (False, True):
-        compare_with_torch(lambda m, t: m.sort(t, descending=desc, stable=True), [x])
-        compare_with_torch(lambda m, t: m.argsort(t, descending=desc, stable=True), [x])
+        compare_with_torch(lambda m, t, desc=desc: m.sort(t, descending=desc, stable=True), [x])
+        compare_with_torch(lambda m, t, desc=desc: m.argsort(t, descending=desc, stable=True), [x])
     compare_with_torch(lambda m, t: m.sort(t.reshape(7, 1).expand(7, 3), dim=0, stable=True), [x])
 
 
@@ -138,8 +137,8 @@ def test_unique_matches_torch():
     for kw in ({}, {"return_inverse": True}, {"return_counts": True}, {"return_inverse": True, "return_counts": True},
                {"sorted": False}, {"dim": 0, "return_inverse": True, "return_counts": True},
                {"dim": 1, "return_counts": True}, {"dim": -1}):
-        compare_with_torch(lambda m, t: m.unique(t, **kw), [x])
-        compare_with_torch(lambda m, t: t.unique(**kw), [x.astype(np.float64)], check_grad=False)
+        compare_with_torch(lambda m, t, kw=kw: m.unique(t, **kw), [x])
+        compare_with_torch(lambda m, t, kw=kw: t.unique(**kw), [x.astype(np.float64)], check_grad=False)
     compare_with_torch(lambda m, t: m.unique(t), [np.array([np.nan, 1.0, np.nan, 1.0])], check_grad=False)
     compare_with_torch(lambda m, t: m.unique(t, return_inverse=True), [np.array(5)])
     assert_raises_like_torch(lambda m, t: m.unique(t, dim=2), x)
@@ -165,7 +164,7 @@ def test_searchsorted_matches_torch():
     vals = np.array([[3, 6, 9], [0, 1, 10]])
     for kw in ({}, {"right": True}, {"side": "right"}, {"side": "left"}, {"out_int32": True},
                {"right": True, "side": "right"}):
-        compare_with_torch(lambda m, s, v: m.searchsorted(s, v, **kw), [seq, vals])
+        compare_with_torch(lambda m, s, v, kw=kw: m.searchsorted(s, v, **kw), [seq, vals])
     compare_with_torch(lambda m, s, v: m.searchsorted(s, v), [seq.astype(np.float64), vals])
     compare_with_torch(lambda m, s, v: m.searchsorted(s, v.double() + 0.5), [seq, vals], check_grad=False)
     compare_with_torch(lambda m, s: m.searchsorted(s, 5), [seq])
@@ -188,7 +187,7 @@ def test_bucketize_matches_torch():
     bounds = np.array([1, 3, 5, 7, 9])
     x = np.array([[3, 6, 9], [1, 2, 10]])
     for kw in ({}, {"right": True}, {"out_int32": True, "right": True}):
-        compare_with_torch(lambda m, v, b: m.bucketize(v, b, **kw), [x, bounds])
+        compare_with_torch(lambda m, v, b, kw=kw: m.bucketize(v, b, **kw), [x, bounds])
     compare_with_torch(lambda m, b: m.bucketize(5, b), [bounds])
     compare_with_torch(lambda m, v, b: m.bucketize(v, b), [x + 0.5, bounds.astype(np.float64)], check_grad=False)
     assert_raises_like_torch(lambda m, v, b: m.bucketize(v, b), x, np.array([[1, 2]]), match="1 dimension")

@@ -23,12 +23,17 @@ def _same(x: np.ndarray, out) -> np.ndarray:
     return np.asarray(out).astype(x.dtype, copy=False)
 
 
+def _in_double(fn, x: np.ndarray) -> np.ndarray:
+    """``fn`` computed in float64 and rounded to x's dtype (scipy's float32 loops are a few ulp less accurate)."""
+    return _same(x, fn(x.astype(np.float64, copy=False)))
+
+
 class Erf(Node):
     formulas = ("dL/dx = dL/dout * 2 / sqrt(pi) * exp(-x^2)",)
 
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _same(x, _sp.erf(x))
+        return _in_double(_sp.erf, x)
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
@@ -40,7 +45,7 @@ class Erfc(Node):
 
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _same(x, _sp.erfc(x))
+        return _in_double(_sp.erfc, x)
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
@@ -51,7 +56,7 @@ class Erfinv(Node):
     formulas = ("dL/dx = dL/dout * sqrt(pi) / 2 * exp(erfinv(x)^2)",)
 
     def forward(ctx, x):
-        out = _same(x, _sp.erfinv(x))
+        out = _in_double(_sp.erfinv, x)
         ctx.save_for_backward(out)
         return out
 
@@ -61,7 +66,7 @@ class Erfinv(Node):
 
 
 class Logit(Node):
-    formulas = ("dL/dx = dL/dout / (x (1 - x)), 0 outside [eps, 1 - eps] when eps is given",)
+    formulas = ("dL/dx = dL/dout / (x (1 - x)); NaN outside [0, 1], or 0 outside [eps, 1 - eps] when eps is given",)
 
     def forward(ctx, x, eps=None):
         ctx.eps = eps
@@ -73,11 +78,13 @@ class Logit(Node):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         out = g / (x * (1 - x))
-        if ctx.eps is None:
-            return out
         a = x._data
-        inside = (a >= ctx.eps) & (a <= 1 - ctx.eps)
-        return out.where(Tensor._wrap(inside), Tensor._wrap(np.zeros((), g._data.dtype)))
+        lo, hi = (0, 1) if ctx.eps is None else (ctx.eps, 1 - ctx.eps)
+        inside = (a >= lo) & (a <= hi)
+        if inside.all():
+            return out
+        outside = np.nan if ctx.eps is None else 0.0  # as torch: NaN outside [0, 1], 0 outside [eps, 1 - eps]
+        return out.where(Tensor._wrap(inside), Tensor._wrap(np.array(outside, g._data.dtype)))
 
 
 class Xlogy(Node):
@@ -106,7 +113,7 @@ class Xlogy(Node):
         return gx, gy
 
     def name(self) -> str:
-        return f"{'Xlog1py' if self.log1p else 'Xlogy'}Backward{self.version}"
+        return f"{'SpecialXlog1Py' if self.log1p else 'Xlogy'}Backward{self.version}"
 
 
 class Atan2(Node):
