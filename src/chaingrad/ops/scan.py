@@ -7,8 +7,9 @@ import numpy as np
 
 from .. import return_types
 from ..autograd.function import Node, apply
+from ..autograd.grad_mode import state
 from ..tensor import Tensor, _check_dim
-from ._checks import require_tensor
+from ._checks import require_float, require_tensor
 from .index import IndexAdd
 from .sorting import along
 
@@ -18,7 +19,7 @@ def _revcumsum(t: Tensor, dim: int) -> Tensor:
     return t.flip(dim).cumsum(dim).flip(dim)
 
 
-class CumProd(Node):
+class Cumprod(Node):
     formulas = ("dL/dx_i = sum over j >= i of dL/dout_j * out_j / x_i (with zeros: the product of the others)",)
 
     def forward(ctx, x, axis=0):
@@ -33,6 +34,8 @@ class CumProd(Node):
         a = x._data
         if not (a == 0).any():
             return _revcumsum(g * out, d) / x
+        if state.enabled:  # create_graph: the products of the others, recorded so that they can be differentiated
+            return _grad_through_zeros(g, x, d)
         # Before the first zero of a slice the division is safe; at the first zero the gradient is the running
         # product with that zero replaced by 1; after it every product holds that zero, so the gradient is 0.
         zero = a == 0
@@ -47,7 +50,17 @@ class CumProd(Node):
         return g_before.where(before, g_first.where(first, nil))
 
 
-class LogCumSumExp(Node):
+def _grad_through_zeros(g: Tensor, x: Tensor, d: int) -> Tensor:
+    """dL/dx_i = sum over j >= i of g_j * (product of x_k for k <= j, k != i), as differentiable ops (O(n^2))."""
+    v, gv = x.movedim(d, -1), g.movedim(d, -1)
+    n = v.shape[-1]
+    eye = Tensor._wrap(np.eye(n, dtype=bool))
+    others = v.unsqueeze(-2).where(~eye, Tensor._wrap(np.ones((), v._data.dtype))).cumprod(-1)  # [i, j]
+    later = Tensor._wrap(np.triu(np.ones((n, n), v._data.dtype)))  # j >= i
+    return (gv.unsqueeze(-2) * others * later).sum(-1).movedim(-1, d)
+
+
+class Logcumsumexp(Node):
     formulas = ("dL/dx_i = sum over j >= i of dL/dout_j * exp(x_i - out_j)",)
 
     def forward(ctx, x, axis=0):
@@ -114,19 +127,16 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
         input = input.long()
     if input._data.ndim == 0:
         return cumprod(input.reshape(1), 0).reshape(())
-    return apply(CumProd, input, axis=d)
+    return apply(Cumprod, input, axis=d)
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """log(cumsum(exp(x))) along ``dim``, without overflow."""
     d = _scan_dim(input, dim, "logcumsumexp")
-    if input._data.dtype.kind != "f":
-        from .._dtype import get_default_dtype
-
-        input = input.to(get_default_dtype())
+    require_float(input, "logcumsumexp", "logcumsumexp_out_cpu", "takes floating point tensors")
     if input._data.ndim == 0:
         return logcumsumexp(input.reshape(1), 0).reshape(())
-    return apply(LogCumSumExp, input, axis=d)
+    return apply(Logcumsumexp, input, axis=d)
 
 
 def _cum_extreme(input: Tensor, dim: int, smallest: bool):
