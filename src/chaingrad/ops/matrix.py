@@ -127,7 +127,9 @@ def trace(input: Tensor) -> Tensor:
     require_tensor(input, "trace")
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
-    if input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool' (call .long() on the input first)")
+    if input._data.dtype.kind in "iu" and input._data.dtype != np.int64:
         input = input.long()
     return apply(Trace, input)
 
@@ -384,8 +386,10 @@ class Cdist(Node):
             keep = Tensor._wrap(alive[..., None].astype(dt))
             if p == 2:
                 w = diff / safe.unsqueeze(-1) * keep
-            else:
-                w = diff.sign() * diff.abs() ** (p - 1) / safe.unsqueeze(-1) ** (p - 1) * keep
+            else:  # (a zero difference has a zero gradient, also for p < 1 where |d|^(p-1) is infinite)
+                ad = diff.abs()
+                ad = ad + Tensor._wrap((ad._data == 0).astype(dt))
+                w = diff.sign() * ad ** (p - 1) / safe.unsqueeze(-1) ** (p - 1) * keep
         gw = g.unsqueeze(-1) * w
         return (gw.sum(-2) if ctx.needs_input_grad[0] else None,
                 -gw.sum(-3) if ctx.needs_input_grad[1] else None)
