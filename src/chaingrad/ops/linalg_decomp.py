@@ -283,13 +283,14 @@ def svdvals(A: Tensor, *, driver=None) -> Tensor:
 
 
 def svd_legacy(input: Tensor, some: bool = True, compute_uv: bool = True):
-    """torch.svd: (U, S, V) with V (not Vh); ``compute_uv=False`` gives zero-filled U and V, as torch."""
+    """torch.svd: (U, S, V) with V (not Vh); ``compute_uv=False`` gives zero-filled m x m and n x n U and V, as
+    torch (``some`` is then ignored)."""
     u, s, vh = svd(input, full_matrices=not some)
     if not compute_uv:
         shape = input._data.shape
         m, n = shape[-2], shape[-1]
-        zu = np.zeros(shape[:-2] + (m, m if not some else min(m, n)), input._data.dtype)
-        zv = np.zeros(shape[:-2] + (n, n if not some else min(m, n)), input._data.dtype)
+        zu = np.zeros(shape[:-2] + (m, m), input._data.dtype)
+        zv = np.zeros(shape[:-2] + (n, n), input._data.dtype)
         return return_types.svd(Tensor._wrap(zu), s, Tensor._wrap(zv))
     return return_types.svd(u, s, vh.mT)
 
