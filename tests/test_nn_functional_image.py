@@ -85,10 +85,8 @@ def test_interpolate_names_its_node_as_torch(name):
 
 def test_interpolate_errors_match_torch():
     x = np.ones((1, 1, 4, 4))
-    F = "nn.functional.interpolate"
-
     def call(**kw):
-        return lambda m, t: eval("m." + F)(t, **kw)
+        return lambda m, t: m.nn.functional.interpolate(t, **kw)
 
     assert_raises_like_torch(call(size=3, scale_factor=2), x, match="only one")
     assert_raises_like_torch(call(), x, match="either size or scale_factor")
