@@ -20,6 +20,7 @@ def with_zeros(seed=0):
 SCANS = {
     "cumprod": lambda m, x, d: m.cumprod(x, d),
     "cumprod_method": lambda m, x, d: x.cumprod(dim=d),
+    "cumprod_inplace": lambda m, x, d: (x * 1).cumprod_(d),
     "logcumsumexp": lambda m, x, d: m.logcumsumexp(x * 3, d),
     "cummax": lambda m, x, d: m.cummax(x, d),
     "cummin": lambda m, x, d: x.cummin(d),

@@ -441,6 +441,12 @@ def _attach() -> None:
         setattr(T, name, globals()[name])
     T.tril_ = lambda self, diagonal=0: inplace(self, lambda old: tril(old, diagonal), "tril_")
     T.triu_ = lambda self, diagonal=0: inplace(self, lambda old: triu(old, diagonal), "triu_")
+    for fn in (addmm, addmv, baddbmm, addbmm):
+        def method_(self, a, b, *, beta=1, alpha=1, _fn=fn):
+            return inplace(self, lambda old: _fn(old, a, b, beta=beta, alpha=alpha), _fn.__name__ + "_", (a, b))
+
+        method_.__name__ = fn.__name__ + "_"
+        setattr(T, method_.__name__, method_)
 
 
 _attach()

@@ -186,8 +186,12 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
 
 
 def _attach() -> None:
+    from .inplace import inplace
+
     for name in ("cumprod", "logcumsumexp", "cummax", "cummin", "diff"):
         setattr(Tensor, name, globals()[name])
+    Tensor.cumprod_ = lambda self, dim, *, dtype=None: inplace(self, lambda old: cumprod(old, dim, dtype=dtype),
+                                                               "cumprod_")
 
 
 _attach()
