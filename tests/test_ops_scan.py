@@ -92,4 +92,5 @@ def test_bad_arguments_raise_like_torch():
     assert_raises_like_torch(lambda m, t: m.cummax(t, -3), x, match="cummax")
     assert_raises_like_torch(lambda m, t: m.diff(t), np.array(1.0), match="one-dimensional")
     assert_raises_like_torch(lambda m, t: m.diff(t, -1), x, match="non-negative")
+    assert_raises_like_torch(lambda m, t: m.diff(t, prepend=m.ones(2)), x, match="same dimension")
     assert_raises_like_torch(lambda m, t: m.logcumsumexp([1.0], 0), x, match="Tensor")

@@ -175,7 +175,11 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
         from .shape import cat
 
         parts = [p for p in (prepend, input, append) if p is not None]
-        x = cat([p if p._data.ndim else p.expand(*input.shape[:d], 1, *input.shape[d + 1:]) for p in parts], d)
+        for p in parts:
+            if require_tensor(p, "diff", "prepend/append")._data.ndim != input._data.ndim:
+                raise RuntimeError(f"diff expects prepend or append to be the same dimension as input (input has "
+                                   f"{input._data.ndim} dims, got {p._data.ndim})")
+        x = cat(parts, d)
     for _ in range(n):
         size = x._data.shape[d]
         if size == 0:

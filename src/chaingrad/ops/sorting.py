@@ -143,7 +143,10 @@ def msort(input: Tensor) -> Tensor:
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
-    """The ``k`` largest (or smallest) elements along ``dim`` and their indices, best first."""
+    """The ``k`` largest (or smallest) elements along ``dim`` and their indices, best first.
+
+    Equal values come in index order. With ``sorted=False`` torch leaves the order to its selection algorithm;
+    here the result is sorted then too (a valid order, though not always the one torch prints)."""
     require_tensor(input, "topk")
     x, d, restore = _as_1d(input, "topk", dim)
     if not 0 <= k <= x._data.shape[d]:
