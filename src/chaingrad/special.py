@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .ops.elementwise import expm1, log1p, round, sigmoid  # noqa: A004
-from .ops.nn_ops import log_softmax, softmax
-from .ops.reduce import logsumexp
+from . import expm1, log1p, log_softmax, logsumexp, round, sigmoid, softmax  # noqa: A004 (chaingrad's own names)
 from .ops.special import erf, erfc, erfinv, logit, xlog1py, xlogy
 from .tensor import Tensor
 
