@@ -131,6 +131,23 @@ def test_integer_inputs_follow_torch():
     assert_raises_like_torch(trace, i.astype(bool), match="Bool")
 
 
+def test_diagonal_is_a_view_and_diag_a_copy_as_torch():
+    for m in (cg, torch):
+        x = m.zeros(3, 4)
+        x.diagonal().fill_(1.0)
+        x.diagonal(1).add_(2.0)
+        x.diag().fill_(7.0)  # a copy: x unchanged
+        np.testing.assert_array_equal(x.numpy(), np.eye(3, 4) + 2 * np.eye(3, 4, 1))
+    a = rand_array(np.random.default_rng(4), (3, 3))
+
+    def scaled_diagonal(m, t):
+        y = t * 1
+        y.diagonal().mul_(3.0)
+        return y
+
+    compare_with_torch(scaled_diagonal, [a])
+
+
 def test_addmm_with_beta_zero_ignores_nan_as_torch():
     compare_with_torch(lambda m, c, a, b: m.addmm(c, a, b, beta=0), [np.array([np.nan]), np.ones((1, 1)),
                                                                         np.ones((1, 1))])

@@ -160,7 +160,10 @@ class Det(Node):
 
 
 def det(A: Tensor) -> Tensor:
-    """The determinant of each square matrix in ``A``."""
+    """The determinant of each square matrix in ``A``.
+
+    Its gradient is the cofactor matrix, also for a singular matrix (where torch 2.13 returns 0 although the
+    cofactors, which finite differences confirm, need not be 0)."""
     _square(A, "linalg.det")
     return apply(Det, A)
 

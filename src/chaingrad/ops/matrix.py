@@ -23,11 +23,17 @@ def _diag_positions(rows: int, cols: int, offset: int) -> tuple[np.ndarray, np.n
 
 
 class Diagonal(Node):
+    """A view of a diagonal, as torch's: writing into it (``x.diagonal().fill_(1)``) writes into x."""
+
     formulas = ("dL/dx = dL/dout written on the same diagonal of a zero tensor",)
+    is_view = True
 
     def forward(ctx, x, offset=0, dim1=0, dim2=1):
         ctx.args = (x.shape, offset, dim1, dim2)
-        return np.diagonal(x, offset, dim1, dim2).copy()
+        out = np.diagonal(x, offset, dim1, dim2)
+        if x.flags.writeable:  # (NumPy hands out diagonals read-only; the memory is x's own, so writes are safe)
+            out.flags.writeable = True
+        return out
 
     def backward(ctx, g):
         shape, offset, dim1, dim2 = ctx.args
@@ -36,6 +42,11 @@ class Diagonal(Node):
 
 class DiagCopy(Diagonal):
     """``diag`` of a matrix: its diagonal as a new vector (torch names the node after the copy)."""
+
+    is_view = False
+
+    def forward(ctx, x, offset=0, dim1=0, dim2=1):
+        return Diagonal.forward(ctx, x, offset, dim1, dim2).copy()
 
     def name(self) -> str:
         return "DiagonalBackward0_copy"
@@ -83,7 +94,7 @@ def _two_dims(dim1: int, dim2: int, ndim: int, op: str) -> tuple[int, int]:
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The ``offset`` diagonal of the (dim1, dim2) matrices, as the last dim of the result (a copy)."""
+    """The ``offset`` diagonal of the (dim1, dim2) matrices, as the last dim of the result (a view, as torch's)."""
     require_tensor(input, "diagonal")
     d1, d2 = _two_dims(dim1, dim2, input._data.ndim, "diagonal")
     return apply(Diagonal, input, offset=offset, dim1=d1, dim2=d2)

@@ -157,7 +157,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
-    """The ``k``-th smallest element along ``dim`` (k counts from 1) and its index."""
+    """The ``k``-th smallest element along ``dim`` (k counts from 1) and its index (among equal values, the
+    one a stable sort puts k-th; torch's choice among ties can differ)."""
     require_tensor(input, "kthvalue")
     x, d, restore = _as_1d(input, "kthvalue", dim)
     if not 1 <= k <= x._data.shape[d]:
@@ -191,7 +192,10 @@ def _median_dim(input: Tensor, dim: int, keepdim: bool, nan: bool):
 
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
-    """The lower median of all elements, or with ``dim`` (values, indices) along it; NaN propagates."""
+    """The lower median of all elements, or with ``dim`` (values, indices) along it; NaN propagates.
+
+    Where the median value occurs several times, the index is its first occurrence in sorted (stable) order;
+    torch documents its choice among equal values as unspecified, and it can differ."""
     require_tensor(input, "median")
     if dim is None:
         return apply(MedianAll, input, nan=False)
