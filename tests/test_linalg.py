@@ -85,6 +85,7 @@ def arrays_for(name, seed=0):
     return [a, rand_array(rng, sb)]
 
 
+@pytest.mark.filterwarnings("ignore:torch.qr is deprecated")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_linalg_matches_torch(name, dtype):
@@ -92,6 +93,7 @@ def test_linalg_matches_torch(name, dtype):
     compare_with_torch(OPS[name][0], arrays_for(name), dtype=dtype, **kw)
 
 
+@pytest.mark.filterwarnings("ignore:torch.qr is deprecated")
 @pytest.mark.parametrize("name", sorted(n for n in OPS if n not in ("vector_norm_0", "vector_norm_dtype")))
 def test_linalg_matches_finite_differences(name):
     check_finite_differences(OPS[name][0], arrays_for(name, 1), rtol=1e-4, atol=1e-6)
@@ -117,6 +119,7 @@ def test_det_of_a_singular_matrix_has_the_cofactor_gradient():
     compare_with_torch(lambda m, t: m.linalg.det(t), [np.zeros((2, 2))])
 
 
+@pytest.mark.filterwarnings("ignore:torch.qr is deprecated")
 def test_results_are_named_as_torch():
     a = cg.tensor(well_conditioned((3, 3)))
     assert type(cg.linalg.slogdet(a)).__name__ == "linalg_slogdet" and type(cg.slogdet(a)).__name__ == "slogdet"
@@ -125,6 +128,11 @@ def test_results_are_named_as_torch():
     q, r = cg.linalg.qr(a)
     assert cg.linalg.qr(a).R.shape == (3, 3) and type(cg.qr(a)).__name__ == "qr"
     assert issubclass(cg.linalg.LinAlgError, RuntimeError)
+
+
+def test_legacy_qr_warns_as_torch():
+    with pytest.warns(UserWarning, match="torch.qr is deprecated"):
+        cg.qr(cg.eye(2))
 
 
 def test_qr_mode_r_and_svd_compute_uv_false_match_torch():

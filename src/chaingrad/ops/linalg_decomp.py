@@ -365,7 +365,12 @@ def qr(A: Tensor, mode: str = "reduced"):
 
 
 def qr_legacy(input: Tensor, some: bool = True):
-    """torch.qr (deprecated in torch): ``some=False`` is mode='complete'."""
+    """torch.qr (deprecated in torch, which warns): ``some=False`` is mode='complete'."""
+    import warnings
+
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+                  "release. Q, R = torch.qr(A, some) should be replaced with Q, R = torch.linalg.qr(A, 'reduced' if "
+                  "some else 'complete')", UserWarning, stacklevel=2)
     return return_types.qr(*qr(input, "reduced" if some else "complete"))
 
 
