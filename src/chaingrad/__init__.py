@@ -194,7 +194,61 @@ from .ops.shape import (
     unsqueeze,
     vstack,
 )
+from .ops.histogram import bincount, histc, histogram
+from .ops.linalg_decomp import det, logdet
+from .ops.linalg_decomp import inv as inverse
+from .ops.linalg_decomp import qr_legacy as qr
+from .ops.linalg_decomp import slogdet_legacy as slogdet
+from .ops.linalg_decomp import svd_legacy as svd
+from .ops.matrix import (
+    addbmm,
+    addmm,
+    addmv,
+    baddbmm,
+    cdist,
+    cross,
+    diag,
+    diag_embed,
+    diagflat,
+    diagonal,
+    trace,
+    tril,
+    tril_indices,
+    triu,
+    triu_indices,
+)
+from .ops.rearrange import meshgrid, repeat_interleave, roll, rot90
+from .ops.scan import cummax, cummin, cumprod, diff, logcumsumexp
+from .ops.special import (
+    arctan2,
+    atan2,
+    clamp_max,
+    clamp_min,
+    erf,
+    erfc,
+    erfinv,
+    hypot,
+    lerp,
+    logit,
+    nan_to_num,
+    xlogy,
+)
+from .ops.sorting import (
+    argsort,
+    bucketize,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    searchsorted,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+)
 from .tensor import Size, Tensor, is_tensor
+from . import return_types
 
 # the random functions with their device= argument checked as every other creation function's
 normal = _cpu_only(_random.normal)
@@ -237,7 +291,7 @@ def get_num_threads() -> int:
 _deterministic = [False]
 
 
-def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:  # noqa: F811 - torch's name
     """Recorded for ``are_deterministic_algorithms_enabled``; chaingrad's CPU algorithms are deterministic."""
     _deterministic[0] = mode is True or mode == 1  # `bool` is chaingrad.bool in this module
 
@@ -250,7 +304,8 @@ def __getattr__(name: str):
     # heavier parts load on first use, so `import chaingrad` stays fast
     import importlib
 
-    if name in ("nn", "optim", "utils", "datasets", "func", "autograd", "cuda", "backends", "accelerator"):
+    if name in ("nn", "optim", "utils", "datasets", "func", "autograd", "cuda", "backends", "accelerator", "special",
+                "linalg"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("explain", "draw"):
         module = importlib.import_module(".explain", __name__)

@@ -64,6 +64,7 @@ from .pooling import (  # noqa: F401
     MaxPool1d,
     MaxPool2d,
 )
+from .resample import Fold, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: F401

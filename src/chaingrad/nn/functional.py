@@ -43,6 +43,15 @@ from ..ops.nn_ops import (  # noqa: F401
 )
 from ..ops.random import _rng
 from ..tensor import Tensor
+from .functional_image import (  # noqa: F401
+    fold,
+    interpolate,
+    unfold,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
+from .functional_pad import pad  # noqa: F401
 
 # -- activations --------------------------------------------------------------------------------------------
 
@@ -181,13 +190,48 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """input / max(||input||_p along dim, eps)."""
-    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+    from ..ops.norms import vector_norm
+
+    return input / vector_norm(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+
+
+class NormFloor(Node):
+    """max(norm, eps) whose gradient is the norm's own: cosine_similarity clamps the norms in place, unrecorded,
+    as torch does, so a tiny vector still gets the gradient of x / ||x||."""
+
+    formulas = ("dL/dnorm = dL/dout (the clamp to eps is not differentiated)",)
+
+    def forward(ctx, x, eps=0.0):
+        return np.maximum(x, np.asarray(eps, x.dtype))
+
+    def backward(ctx, g):
+        return g
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    n1 = x1.norm(2, dim).clamp(min=eps)
-    n2 = x2.norm(2, dim).clamp(min=eps)
-    return (x1 * x2).sum(dim) / (n1 * n2)
+    """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along ``dim``; x1 and x2 broadcast."""
+    from .._dtype import result_type
+    from ..ops._checks import require_tensor
+    from ..ops.norms import vector_norm
+    from ..ops.shape import broadcast_tensors
+
+    require_tensor(x1, "cosine_similarity", "x1")
+    require_tensor(x2, "cosine_similarity", "x2", 2)
+    common = result_type(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{common.name.capitalize() if common.name != 'int64' else 'Long'} (cosine_similarity: "
+                           "convert the inputs with .float())")
+    x1, x2 = x1.to(common), x2.to(common)
+    try:
+        x1, x2 = broadcast_tensors(x1, x2)
+    except (RuntimeError, ValueError):
+        from ..ops._dispatch import broadcast_error
+
+        raise broadcast_error(x1, x2) from None
+    n1 = apply(NormFloor, vector_norm(x1, 2, dim, keepdim=True), eps=eps)
+    n2 = apply(NormFloor, vector_norm(x2, 2, dim, keepdim=True), eps=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
 # -- dropout ------------------------------------------------------------------------------------------------
@@ -348,92 +392,83 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
 
 
 # -- embeddings, one_hot, pad ------------------------------------------------------------------------------
+class Embedding(Node):
+    """Rows of ``weight`` picked by integer indices; their gradient is added back into those rows."""
+
+    input_names = ("weight",)
+    formulas = ("dL/dweight[k] = sum of dL/dout over the positions with index k (none for padding_idx; divided by "
+                "k's count with scale_grad_by_freq)",)
+
+    def forward(ctx, weight, indices=None, padding_idx=None, scale_grad_by_freq=False):
+        ctx.indices, ctx.padding_idx, ctx.scale_grad_by_freq = indices, padding_idx, scale_grad_by_freq
+        return weight[indices]
+
+    def backward(ctx, g):
+        from ..ops.index import IndexAdd
+
+        idx = ctx.indices
+        rows = ctx.input_meta[0][0]
+        if ctx.padding_idx is not None or ctx.scale_grad_by_freq:
+            scale = np.ones(idx.shape, g._data.dtype)
+            if ctx.scale_grad_by_freq:
+                scale /= np.bincount(idx.reshape(-1), minlength=rows[0])[idx]
+            if ctx.padding_idx is not None:
+                scale[idx == ctx.padding_idx] = 0
+            g = g * Tensor._wrap(scale[..., None])
+        return apply(IndexAdd, g, index=(idx,), basic=False, shape=rows)
+
+
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by the integer ``input``; the padding row gets no gradient."""
-    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
-    if idx.dtype.kind not in "iu":
+    from ..ops._checks import require_tensor, scalar_type
+
+    require_tensor(input, "embedding")
+    require_tensor(weight, "embedding", "weight", 2)
+    idx = input._data
+    if idx.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           f"Long, Int; but got {input.dtype} instead (call .long() on the indices)")
-    num = weight.shape[0]
-    if idx.size and (idx.min() < -num or idx.max() >= num):
+                           f"Long, Int; but got {scalar_type(input)} instead (while checking arguments for embedding; "
+                           "call .long() on the indices)")
+    if weight._data.ndim != 2:
+        raise RuntimeError(f"'weight' must be 2-D (embedding got a weight of shape {list(weight._data.shape)})")
+    num = weight._data.shape[0]
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx = padding_idx % num
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
         raise IndexError(f"index out of range in self (embedding: indices must be in [0, {num - 1}] for a table "
                          f"of {num} rows)")
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += num
+    if sparse:
+        raise NotImplementedError("embedding(sparse=True): chaingrad has no sparse tensors; use sparse=False (the "
+                                  "gradient has the same values, stored densely)")
     if max_norm is not None:
         with no_grad():
             rows = np.unique(idx)
             norms = np.linalg.norm(weight._data[rows], ord=norm_type, axis=1)
             scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
             weight._data[rows] *= scale[:, None].astype(weight._data.dtype)
-    out = weight[Tensor._wrap(idx)]
-    if padding_idx is not None and weight.requires_grad and (idx == padding_idx).any():
-        keep = Tensor._wrap((idx != padding_idx)[..., None])
-        out = where(keep, out, weight.detach()[Tensor._wrap(idx)])
-    return out
+            weight._version[0] += 1
+    return apply(Embedding, weight, indices=idx.astype(np.int64, copy=False), padding_idx=padding_idx,
+                 scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(*, num_classes) int64 tensor with a 1 at each index."""
-    idx = tensor._data
-    if idx.dtype.kind not in "iu":
+    from ..ops._checks import require_tensor
+
+    idx = require_tensor(tensor, "one_hot")._data
+    if idx.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
-        num_classes = int(idx.max()) + 1 if idx.size else 0
+        if not idx.size:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(idx.max()) + 1
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise RuntimeError("Class values must be smaller than num_classes." if idx.min() >= 0
                            else "Class values must be non-negative.")
     return Tensor._wrap((idx[..., None] == np.arange(num_classes)).astype(np.int64))
-
-
-def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
-    """Pad the last len(pad)//2 dims: pad = (left, right, top, bottom, ...); modes constant, reflect,
-    replicate, circular. Negative constant padding crops."""
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise RuntimeError(f"Padding length must be divisible by 2 and at most twice the number of dims; got "
-                           f"{len(pad)} for an input of {input.ndim} dims")
-    if mode == "constant":
-        return apply(Pad, input, pad=pad, value=0.0 if value is None else value)
-    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
-    if np_mode is None:
-        raise NotImplementedError(f"pad: mode '{mode}' is not supported (use constant, reflect, replicate or "
-                                  "circular)")
-    out = input
-    for i in range(len(pad) // 2):
-        dim = input.ndim - 1 - i
-        lo, hi = pad[2 * i], pad[2 * i + 1]
-        size = input.shape[dim]
-        if mode == "reflect" and (lo >= size or hi >= size):
-            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
-                               f"but got: padding ({lo}, {hi}) at dimension {dim} of input {list(input.shape)}")
-        src = np.pad(np.arange(size), (max(lo, 0), max(hi, 0)), mode=np_mode)
-        src = src[max(-lo, 0):len(src) - max(-hi, 0)]
-        out = out.index_select(dim, Tensor._wrap(src.astype(np.int64)))
-    return out
-
-
-
-class Pad(Node):
-    """Constant padding (negative widths crop); its derivative is the opposite crop/pad."""
-
-    formulas = ("dL/dx = dL/dout with the padding cropped off",)
-
-    def forward(ctx, x, pad=(), value=0.0):
-        ctx.pad = pad
-        widths = [(0, 0)] * x.ndim
-        slices = [slice(None)] * x.ndim
-        for i in range(len(pad) // 2):
-            lo, hi = pad[2 * i], pad[2 * i + 1]
-            widths[x.ndim - 1 - i] = (max(lo, 0), max(hi, 0))
-            n = x.shape[x.ndim - 1 - i] + max(lo, 0) + max(hi, 0)
-            slices[x.ndim - 1 - i] = slice(max(-lo, 0), n - max(-hi, 0))
-        out = np.pad(x, widths, constant_values=value) if any(w != (0, 0) for w in widths) else x
-        return np.ascontiguousarray(out[tuple(slices)])
-
-    def backward(ctx, g):
-        return apply(Pad, g, pad=tuple(-p for p in ctx.pad), value=0.0)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

@@ -1,3 +1,6 @@
 """All operations, one file per family; importing them attaches the Tensor methods and operators."""
 
 from . import convert, creation, elementwise, index, inplace, linalg, nn_ops, random, reduce, shape  # noqa: F401
+
+# isort: split
+from . import histogram, linalg_decomp, matrix, norms, rearrange, scan, sorting, special  # noqa: F401

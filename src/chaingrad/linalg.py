@@ -1,0 +1,20 @@
+"""chaingrad.linalg, as torch.linalg: norms, inverse, solve, determinants, SVD and QR (on NumPy's LAPACK),
+with gradients."""
+
+from __future__ import annotations
+
+from .ops.linalg import matmul
+from .ops.linalg_decomp import LinAlgError, det, inv, qr, slogdet, solve, svd, svdvals
+from .ops.matrix import diagonal as _diagonal
+from .ops.matrix import linalg_cross as cross
+from .ops.norms import matrix_norm, norm, vector_norm
+from .tensor import Tensor
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """``chaingrad.diagonal`` with the last two dims as the default matrix dims."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+__all__ = ["LinAlgError", "cross", "det", "diagonal", "inv", "matmul", "matrix_norm", "norm", "qr", "slogdet", "solve",
+           "svd", "svdvals", "vector_norm"]

@@ -1,0 +1,38 @@
+"""torch.return_types: the named tuples that ops with several results return (``values, indices = x.sort()``).
+
+Each is a tuple (it unpacks and indexes as one) whose fields have torch's names, printed as torch prints them.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+
+def _make(name: str, fields: tuple[str, ...]) -> type:
+    base = namedtuple(name, fields)
+
+    def __repr__(self) -> str:
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"chaingrad.return_types.{name}(\n{body})"
+
+    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": __name__})
+    cls.__qualname__ = name
+    return cls
+
+
+_VI = ("values", "indices")
+sort = _make("sort", _VI)
+topk = _make("topk", _VI)
+kthvalue = _make("kthvalue", _VI)
+median = _make("median", _VI)
+nanmedian = _make("nanmedian", _VI)
+mode = _make("mode", _VI)
+cummax = _make("cummax", _VI)
+cummin = _make("cummin", _VI)
+histogram = _make("histogram", ("hist", "bin_edges"))
+slogdet = _make("slogdet", ("sign", "logabsdet"))
+linalg_slogdet = _make("linalg_slogdet", ("sign", "logabsdet"))
+qr = _make("qr", ("Q", "R"))
+linalg_qr = _make("linalg_qr", ("Q", "R"))
+svd = _make("svd", ("U", "S", "V"))
+linalg_svd = _make("linalg_svd", ("U", "S", "Vh"))
