@@ -42,7 +42,7 @@ def write(obj: Any, out) -> None:
 
 def load(raw: bytes, where: str, restore: Restore, encoding: str) -> Any:
     def header(start: int, what: str) -> tuple[Any, int]:
-        parsed = parse(raw, f"{where} ({what})", start=start, encoding=encoding)
+        parsed = parse(raw, f"{where} (legacy torch format, {what})", start=start, encoding=encoding)
         if parsed.tensors or parsed.storages:
             raise UnsafeFileError(f"{where}: the {what} holds tensors; not a torch.save file")
         return parsed.value, parsed.end
@@ -56,7 +56,8 @@ def load(raw: bytes, where: str, restore: Restore, encoding: str) -> Any:
     if version != PROTOCOL_VERSION:
         raise UnsafeFileError(f"{where}: unknown torch legacy protocol version {version!r}")
     _info, pos = header(pos, "system info")
-    parsed = parse(raw, f"{where} (object)", start=pos, encoding=encoding, storage_fields=6)
+    parsed = parse(raw, f"{where} (legacy torch format, object)", start=pos, encoding=encoding,
+                   storage_fields=6)
     keys, pos = header(parsed.end, "storage keys")
     if type(keys) is not list or not all(type(k) is str for k in keys):
         raise UnsafeFileError(f"{where}: the storage key list is malformed")

@@ -139,6 +139,9 @@ def check_archive(z: zipfile.ZipFile, f: IO[bytes], where: str) -> tuple[dict[st
     infos = z.infolist()
     if not infos:
         raise UnsafeFileError(f"{where} is an empty zip archive")
+    if "/" not in infos[0].filename:
+        raise UnsafeFileError(f"{where} is a zip archive but not a torch.save file (torch.save puts data.pkl and "
+                              "the storages in one folder)")
     prefix = infos[0].filename.split("/", 1)[0]
     members: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
