@@ -47,7 +47,7 @@ def save(obj: Any, f: FileLike, pickle_module: Any = None, pickle_protocol: int 
     if pickle_protocol != 2:
         raise ValueError(f"chaingrad.save writes pickle protocol 2 (torch.save's default, the one "
                          f"torch.load(weights_only=True) reads); got pickle_protocol={pickle_protocol}")
-    path = None if hasattr(f, "write") else os.fspath(f)  # type: ignore[arg-type]
+    path = None if hasattr(f, "write") else os.fspath(f)
     if path is not None and path.endswith(".safetensors"):
         payload = safetensors_io.dumps(obj, metadata)
         _atomic_write(path, lambda out: out.write(payload))
@@ -70,7 +70,7 @@ def save(obj: Any, f: FileLike, pickle_module: Any = None, pickle_protocol: int 
             out.write(buffer.getbuffer())
 
     if path is None:
-        write(f)  # type: ignore[arg-type]
+        write(f)  # type: ignore[arg-type]  # (a file object: hasattr(f, "write") above)
     else:
         _atomic_write(path, write)
 
@@ -137,7 +137,7 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, we
         raise TypeError(f"chaingrad.load got unexpected keyword arguments {sorted(pickle_load_args)} (of the "
                         "pickle options only encoding applies)")
     restore = Restore(map_location)
-    path = None if hasattr(f, "read") else os.fspath(f)  # type: ignore[arg-type]
+    path = None if hasattr(f, "read") else os.fspath(f)
     where = repr(path) if path is not None else "the file object"
     if mmap and path is None:
         raise ValueError("f must be a file path in order to use the mmap argument")
@@ -200,7 +200,7 @@ def _is_npz(fh: IO[bytes]) -> bool:
 
 def safetensors_metadata(f: FileLike) -> dict[str, str] | None:
     """The ``{str: str}`` metadata stored in a .safetensors file (None when it has none)."""
-    if hasattr(f, "read"):
-        return safetensors_io.metadata(f, "the file object")  # type: ignore[arg-type]
-    with open(os.fspath(f), "rb") as fh:  # type: ignore[arg-type]
-        return safetensors_io.metadata(fh, repr(os.fspath(f)))  # type: ignore[arg-type]
+    if not isinstance(f, (str, os.PathLike)):
+        return safetensors_io.metadata(f, "the file object")
+    with open(os.fspath(f), "rb") as fh:
+        return safetensors_io.metadata(fh, repr(os.fspath(f)))

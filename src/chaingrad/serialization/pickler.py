@@ -84,7 +84,9 @@ class TorchPickler:
         elif isinstance(obj, np.ndarray):
             from ..ops.creation import from_numpy
 
-            self._tensor(from_numpy(obj) if obj.dtype.kind in "biuf" else _refuse(obj, where), where)
+            if obj.dtype.kind not in "biuf":
+                raise _refusal(obj, where)
+            self._tensor(from_numpy(obj), where)
         elif isinstance(obj, Size):
             self._reduce("torch", "Size", (tuple(obj),), obj, where)
         elif type(obj) is tuple:
@@ -109,7 +111,7 @@ class TorchPickler:
             if isinstance(obj, DType):
                 self._global("torch", obj.name)
             else:
-                _refuse(obj, where)
+                raise _refusal(obj, where)
 
     def _int(self, n: int) -> None:
         if 0 <= n < 256:
@@ -214,7 +216,7 @@ class TorchPickler:
         array = np.asarray(t._data)
         type_name = STORAGE_OF_DTYPE.get(array.dtype.newbyteorder("="))
         if type_name is None:
-            _refuse(t, where)
+            raise _refusal(t, where)
         is_parameter = type(t).__name__ == "Parameter"
         if is_parameter:  # torch.nn.Parameter pickles as _rebuild_parameter(data, requires_grad, hooks)
             self._global("torch._utils", "_rebuild_parameter")
@@ -281,13 +283,13 @@ def _materialize(window: StorageWindow) -> np.ndarray:
     return view_on(window.block, window.offset, window.shape, window.strides).copy()
 
 
-def _refuse(obj: Any, where: str):
+def _refusal(obj: Any, where: str) -> TypeError:
     kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
     detail = ""
     if isinstance(obj, np.ndarray) or hasattr(obj, "_data"):
         dtype = getattr(obj, "dtype", None)
         detail = f" with dtype {dtype}"
-    raise TypeError(
+    return TypeError(
         f"chaingrad.save: cannot save {where} of type {kind}{detail}; it stores tensors and NumPy arrays of "
         "numbers or booleans, Python numbers, strings, bytes, None, dtypes, and tuples/lists/dicts/"
         "OrderedDicts/sets of them (save a module or optimizer through its state_dict())")

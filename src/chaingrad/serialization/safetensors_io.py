@@ -41,7 +41,7 @@ def dumps(obj: Any, metadata: dict[str, str] | None) -> bytes:
             raise TypeError(f"chaingrad.save: .safetensors stores only tensors, but {name!r} is a "
                             f"{type(value).__name__}; save nested checkpoints (optimizer state, epochs) to a .pt "
                             "file")
-        arrays[name] = np.ascontiguousarray(value)
+        arrays[name] = value if value.flags.c_contiguous else value.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
     if metadata is not None and not (isinstance(metadata, dict) and all(
             type(k) is str and type(v) is str for k, v in metadata.items())):
         raise TypeError("chaingrad.save: safetensors metadata must be a dict of str to str")
@@ -85,7 +85,9 @@ def _mapped(path: str | None, data_start: int, entry: dict, where: str) -> np.nd
         raise ValueError(f"chaingrad.load: {where} has a tensor whose offsets do not match its shape")
     if count == 0:
         return np.empty(shape, dtype=dtype.newbyteorder("="))
-    mapped = np.memmap(path, dtype=dtype, mode="c", offset=data_start + begin, shape=shape)  # type: ignore[arg-type]
+    if path is None:
+        raise ValueError("f must be a file path in order to use the mmap argument")
+    mapped = np.memmap(path, dtype=dtype, mode="c", offset=data_start + begin, shape=shape)
     return mapped.view(np.ndarray) if dtype.isnative else mapped.astype(dtype.newbyteorder("="))
 
 

@@ -37,7 +37,7 @@ def write(obj: Any, out) -> None:
     for key in sorted(keys):
         block = np.ascontiguousarray(by_key[key].block)
         out.write(struct.pack("<q", block.size))
-        out.write(memoryview(block.astype(block.dtype.newbyteorder("<"), copy=False).view(np.uint8)))
+        out.write(block.astype(block.dtype.newbyteorder("<"), copy=False).view(np.uint8).data)
 
 
 def load(raw: bytes, where: str, restore: Restore, encoding: str) -> Any:

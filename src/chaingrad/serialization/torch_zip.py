@@ -14,9 +14,11 @@ or overlapping members, no encryption, storages of exactly the declared size.
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import sys
+import typing
 import zipfile
 from typing import IO, Any
 
@@ -41,7 +43,7 @@ def write(out: IO[bytes], archive: str, data_pkl: bytes, storages: list[Storage]
         if byteorder:
             _record(z, f"{archive}/byteorder", sys.byteorder.encode())
         for s in storages:
-            _record(z, f"{archive}/data/{s.key}", memoryview(np.ascontiguousarray(s.block).view(np.uint8)))
+            _record(z, f"{archive}/data/{s.key}", np.ascontiguousarray(s.block).view(np.uint8).data)
         _record(z, f"{archive}/version", b"3\n")
         _record(z, f"{archive}/.data/serialization_id", str(int.from_bytes(os.urandom(16), "big")).zfill(40).encode())
 
@@ -75,7 +77,7 @@ def load(f: IO[bytes], where: str, restore: Restore, mmap_path: str | None, enco
         if f"{prefix}/data.pkl" not in members:
             raise UnsafeFileError(f"{where} is a zip archive without {prefix}/data.pkl: not a torch.save file")
         data_pkl = _read(z, members[f"{prefix}/data.pkl"], where)
-        byteorder = sys.byteorder
+        byteorder: str = sys.byteorder
         if f"{prefix}/byteorder" in members:
             byteorder = _read(z, members[f"{prefix}/byteorder"], where).decode("ascii", "replace")
             if byteorder not in ("little", "big"):
@@ -96,9 +98,9 @@ def load(f: IO[bytes], where: str, restore: Restore, mmap_path: str | None, enco
                 return _mapped(mmap_path, info, f, where)
             buffer = np.empty(info.file_size, dtype=np.uint8)
             with z.open(info) as src:
-                view, done = memoryview(buffer), 0
+                view, done, reader = buffer.data, 0, typing.cast(io.BufferedIOBase, src)
                 while done < info.file_size:
-                    n = src.readinto(view[done:])
+                    n = reader.readinto(view[done:])
                     if not n:
                         raise UnsafeFileError(f"{where}: {info.filename} is truncated")
                     done += n
@@ -176,8 +178,8 @@ def _check_no_overlap(infos: list[zipfile.ZipInfo], f: IO[bytes], central_direct
             raise UnsafeFileError(f"{where}: member {info.filename!r} has no local header at offset "
                                   f"{info.header_offset}; the archive is damaged or crafted")
         fields = _LOCAL_HEADER.unpack(raw)
-        name = f.read(fields[-2])
-        if name.decode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace") != info.filename:
+        raw_name = f.read(fields[-2])
+        if raw_name.decode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace") != info.filename:
             raise UnsafeFileError(f"{where}: member {info.filename!r} has a different name in its local header; "
                                   "refused")
         end = info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1] + info.compress_size

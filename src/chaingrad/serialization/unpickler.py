@@ -140,7 +140,9 @@ class _Parser:
             return items
 
         try:
-            for opcode, arg, pos in pickletools.genops(stream):
+            for opcode, argument, position in pickletools.genops(stream):
+                arg: Any = argument
+                pos = int(position or 0)
                 self.op, self.pos = opcode.name, pos
                 name = opcode.name
                 if name == "STOP":
@@ -186,9 +188,9 @@ class _Parser:
                     n = int(name[-1])
                     if len(stack) < n:
                         raise self.refuse("stack underflow")
-                    items = tuple(stack[-n:])
+                    packed = tuple(stack[-n:])
                     del stack[-n:]
-                    stack.append(items)
+                    stack.append(packed)
                 elif name == "EMPTY_LIST":
                     stack.append([])
                 elif name == "LIST":
@@ -408,14 +410,14 @@ class _Parser:
         if name == "_rebuild_from_type_v2":  # a tensor whose type or Python attributes were saved too
             if len(args) != 4:
                 raise self.refuse(f"{path} with {len(args)} arguments")
-            func, new_type, inner, state = args
+            func, new_type, inner_args, state = args
             if not isinstance(func, Global) or func.path not in _TENSOR_BUILDERS[:5]:
                 raise self.refuse(f"{path} calling {_brief(func)}")
             if not isinstance(new_type, Global) or new_type.path not in _TYPES[:2]:
                 raise self.refuse(f"{path} making a {_brief(new_type)} (only torch.Tensor and Parameter)")
-            if type(inner) is not tuple:
+            if type(inner_args) is not tuple:
                 raise self.refuse(f"{path} with arguments that are not a tuple")
-            ref = self._tensor(func.path, inner)
+            ref = self._tensor(func.path, inner_args)
             if new_type.path.endswith("Parameter"):
                 ref.parameter = True
             ref._pending.append(("Python attributes of a tensor", state))
