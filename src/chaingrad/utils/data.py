@@ -1,9 +1,10 @@
 """Datasets and mini-batches with torch.utils.data's names: ``Dataset``, ``TensorDataset``, ``DataLoader``,
-samplers, ``default_collate``, ``random_split`` and ``Subset``.
+samplers, ``default_collate``, ``random_split``, ``Subset`` and ``get_worker_info``.
 
-Loading happens in the calling process (``num_workers`` is accepted and ignored). A ``TensorDataset``
-with the default collate function is batched by one fancy-index per tensor instead of stacking samples,
-which gives the same batches much faster.
+With ``num_workers=0`` batches are loaded in the calling process; with ``num_workers > 0`` in worker
+processes seeded as torch seeds them (``_workers.py``). A ``TensorDataset`` with the default collate
+function is batched by one fancy-index per tensor instead of stacking samples, which gives the same
+batches much faster.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ import numpy as np
 
 from ..ops.random import Generator, default_generator
 from ..tensor import Tensor
+from ._workers import MapFetcher, MultiProcessIterator, StreamFetcher, WorkerInfo, get_worker_info
 
 T_co = TypeVar("T_co", covariant=True)
 
 __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
            "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
-           "WeightedRandomSampler", "default_collate", "random_split"]
+           "WeightedRandomSampler", "WorkerInfo", "default_collate", "get_worker_info", "random_split"]
 
 
 # -- datasets ------------------------------------------------------------------------------------------
@@ -355,16 +357,21 @@ class DataLoader(Generic[T_co]):
                  drop_last: bool = False, timeout: float = 0, worker_init_fn=None, multiprocessing_context=None,
                  generator: Generator | None = None, *, prefetch_factor: int | None = None,
                  persistent_workers: bool = False, pin_memory_device: str = "", in_order: bool = True) -> None:
-        if num_workers < 0:
-            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
-                             "multiprocessing.")
-        if timeout < 0:
-            raise ValueError("timeout option should be non-negative")
+        _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers, multiprocessing_context)
+        if pin_memory:
+            _warn_once("pin_memory argument is set as true but no accelerator is found, then device pinned memory "
+                       "won't be used.")
         self.dataset = dataset
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.timeout = timeout
         self.generator = generator
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.prefetch_factor = prefetch_factor if prefetch_factor is not None or num_workers == 0 else 2
+        self.persistent_workers = persistent_workers
+        self.in_order = in_order
+        self._workers: MultiProcessIterator | None = None
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable:
             if shuffle not in (None, False):
@@ -402,35 +409,41 @@ class DataLoader(Generic[T_co]):
         self.collate_fn = collate_fn
 
     def __iter__(self) -> Iterator[Any]:
-        if self._iterable:
-            yield from self._iter_stream()
-            return
-        if not self._auto_collation:
-            for idx in self.sampler:
-                yield self.collate_fn(self.dataset[idx])
-            return
-        fast = self.collate_fn is default_collate and type(self.dataset) is TensorDataset
-        for indices in self.batch_sampler:
-            if fast:
-                yield self.dataset._batch(indices)
-            elif hasattr(self.dataset, "__getitems__"):
-                yield self.collate_fn(self.dataset.__getitems__(indices))
-            else:
-                yield self.collate_fn([self.dataset[i] for i in indices])
+        # As torch's iterator, first draw the workers' base seed from the loader's generator (also without
+        # workers, so that the random stream is the same either way); the sampler draws when it starts.
+        base_seed = _base_seed(self.generator)
+        if self.num_workers == 0:
+            return self._single_process()
+        if self.persistent_workers and self._workers is not None:
+            self._workers._reset()
+            return self._workers
+        workers = MultiProcessIterator(self, base_seed)
+        if self.persistent_workers:
+            self._workers = workers
+        return workers
 
-    def _iter_stream(self) -> Iterator[Any]:
-        if self.batch_size is None:
-            for sample in self.dataset:
-                yield self.collate_fn(sample)
-            return
-        batch = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield self.collate_fn(batch)
+    def _index_source(self) -> Iterable:
+        """What the main process iterates: batches of indices, or single indices without batching."""
+        source = self.batch_sampler if self._auto_collation else self.sampler
+        assert source is not None
+        return source
+
+    def _fast_batches(self) -> bool:
+        return self.collate_fn is default_collate and type(self.dataset) is TensorDataset
+
+    def _single_process(self) -> Iterator[Any]:
+        if self._iterable:
+            fetcher = StreamFetcher(self.dataset, self._auto_collation, self.collate_fn, self.batch_size,
+                                    self.drop_last)
+            while True:
+                try:
+                    batch = fetcher.fetch()
+                except StopIteration:
+                    return
+                yield batch
+        fetch = MapFetcher(self.dataset, self._auto_collation, self.collate_fn, self._fast_batches()).fetch
+        for index in self._index_source():
+            yield fetch(index)
 
     def __len__(self) -> int:
         if self._iterable:
@@ -439,3 +452,52 @@ class DataLoader(Generic[T_co]):
                 return n
             return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
         return len(self.batch_sampler) if self._auto_collation else len(self.sampler)
+
+
+def _base_seed(generator: Generator | None) -> int:
+    """torch: ``torch.empty((), dtype=torch.int64).random_(generator=loader.generator).item()``."""
+    from .._dtype import int64
+    from ..ops.random import randint
+
+    return int(randint(0, 2 ** 63 - 1, (), generator=generator, dtype=int64).item())
+
+
+def _check_worker_options(num_workers: int, timeout: float, prefetch_factor: int | None,
+                          persistent_workers: bool, multiprocessing_context: Any) -> None:
+    if num_workers < 0:
+        raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
+                         "multiprocessing.")
+    if timeout < 0:
+        raise ValueError("timeout option should be non-negative")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
+                         "to enable multiprocessing, otherwise set prefetch_factor to None.")
+    if prefetch_factor is not None and prefetch_factor < 0:
+        raise ValueError("prefetch_factor option should be non-negative")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("persistent_workers option needs num_workers > 0")
+    if multiprocessing_context is not None:
+        if num_workers == 0:
+            raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > "
+                             f"0), but got num_workers={num_workers}")
+        import multiprocessing
+
+        if isinstance(multiprocessing_context, str):
+            methods = multiprocessing.get_all_start_methods()
+            if multiprocessing_context not in methods:
+                raise ValueError(f"multiprocessing_context option should specify a valid start method in "
+                                 f"{methods!r}, but got multiprocessing_context={multiprocessing_context!r}")
+        elif not isinstance(multiprocessing_context, multiprocessing.context.BaseContext):
+            raise TypeError(f"multiprocessing_context option should be a valid context object or a string "
+                            f"specifying the start method, but got multiprocessing_context={multiprocessing_context}")
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    import warnings
+
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
