@@ -164,6 +164,7 @@ def _worker_loop(spec: WorkerSpec, worker_id: int, base_seed: int, index_queue: 
     global _worker_info
     from ..ops.random import manual_seed
 
+    _register_reductions()  # (inherited under fork; a spawned worker registers them itself)
     seed = base_seed + worker_id
     random.seed(seed)
     manual_seed(seed)
@@ -195,7 +196,7 @@ def _worker_loop(spec: WorkerSpec, worker_id: int, base_seed: int, index_queue: 
                     fetcher = spec.fetcher()
                 except Exception:
                     failed = ExceptionWrapper(where)
-                result_queue.put((task, None))
+                result_queue.put(_pack(task, None))
                 continue
             if ended:
                 continue
@@ -211,12 +212,20 @@ def _worker_loop(spec: WorkerSpec, worker_id: int, base_seed: int, index_queue: 
                     data, ended = _StreamEnd(worker_id), True
                 except Exception:
                     data = ExceptionWrapper(where)
-            result_queue.put((number, data))
+            try:
+                packed = _pack(number, data)
+            except Exception:  # pickled here, not in the queue's thread, so that the failure is reported
+                packed = _pack(number, ExceptionWrapper(f"{where} while sending a batch to the main process"))
+            result_queue.put(packed)
     except KeyboardInterrupt:
         pass  # the main process handles it
     finally:
         if done.is_set():
             result_queue.cancel_join_thread()
+
+
+def _pack(number: Any, data: Any) -> bytes:
+    return bytes(ForkingPickler.dumps((number, data)))
 
 
 # -- the main process's side ------------------------------------------------------------------------------
@@ -295,7 +304,7 @@ class MultiProcessIterator:
         while True:
             wait = self._timeout if self._timeout > 0 else STATUS_CHECK_INTERVAL
             try:
-                return self._results.get(timeout=wait)
+                return ForkingPickler.loads(self._results.get(timeout=wait))
             except queue.Empty:
                 waited += wait
                 if self._timeout > 0:
