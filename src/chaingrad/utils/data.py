@@ -13,7 +13,7 @@ import bisect
 import collections.abc as abc
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
@@ -37,6 +37,9 @@ class Dataset(Generic[T_co]):
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
+
+    if TYPE_CHECKING:  # map-style datasets have a length; torch leaves __len__ undefined at run time too
+        def __len__(self) -> int: ...
 
 
 class IterableDataset(Dataset[T_co]):
@@ -73,7 +76,8 @@ class TensorDataset(Dataset):
         out = []
         for t in self.tensors:
             if t.requires_grad:
-                out.append(t[Tensor._wrap(idx)])
+                indexable: Any = t  # (Tensor's indexing is attached by chaingrad.ops, unseen by type checkers)
+                out.append(indexable[Tensor._wrap(idx)])
             else:
                 out.append(Tensor._wrap(t._data[idx]))
         return out
@@ -309,8 +313,9 @@ def default_collate(batch: list) -> Any:
         return batch
     if isinstance(elem, abc.Mapping):
         collated = {key: default_collate([d[key] for d in batch]) for key in elem}
+        mapping_type: Any = type(elem)
         try:
-            return type(elem)(collated)
+            return mapping_type(collated)
         except TypeError:
             return collated
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
@@ -322,8 +327,9 @@ def default_collate(batch: list) -> Any:
         transposed = [list(s) for s in zip(*batch)]
         if isinstance(elem, tuple):
             return [default_collate(s) for s in transposed]
+        sequence_type: Any = type(elem)
         try:
-            return type(elem)([default_collate(s) for s in transposed])
+            return sequence_type([default_collate(s) for s in transposed])
         except TypeError:
             return [default_collate(s) for s in transposed]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
@@ -335,7 +341,8 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, np.ndarray) and data.dtype.kind not in "OUS":
         return Tensor._wrap(data)
     if isinstance(data, abc.Mapping):
-        return type(data)({k: default_convert(v) for k, v in data.items()})
+        mapping_type: Any = type(data)
+        return mapping_type({k: default_convert(v) for k, v in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, list):
@@ -398,6 +405,7 @@ class DataLoader(Generic[T_co]):
         if sampler is None and not self._iterable:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         if batch_size is not None and batch_sampler is None and not self._iterable:
+            assert sampler is not None
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.batch_size = batch_size
         self.drop_last = drop_last
@@ -451,7 +459,8 @@ class DataLoader(Generic[T_co]):
             if self.batch_size is None:
                 return n
             return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
-        return len(self.batch_sampler) if self._auto_collation else len(self.sampler)
+        source: Any = self._index_source()  # a sampler: it has a length
+        return len(source)
 
 
 def _base_seed(generator: Generator | None) -> int:
