@@ -74,7 +74,8 @@ def mirror(tmp_path, monkeypatch):
     arrays = _make_idx(served)
     server = _Server(tmp_path / "served")
     resources = [(name + ".gz", hashlib.md5((served / (name + ".gz")).read_bytes()).hexdigest()) for name in FILES]
-    monkeypatch.setattr(torchvision.datasets.FashionMNIST, "mirrors", [server.url + "missing/", server.url + "fashion/"])
+    mirrors = [server.url + "missing/", server.url + "fashion/"]
+    monkeypatch.setattr(torchvision.datasets.FashionMNIST, "mirrors", mirrors)
     monkeypatch.setattr(torchvision.datasets.FashionMNIST, "resources", resources)
     yield server, arrays
     server.stop()
