@@ -37,7 +37,8 @@ def save(obj: Any, f: FileLike, pickle_module: Any = None, pickle_protocol: int 
 
     ``obj`` may be a tensor, a state dict, or nested dicts/lists/tuples/OrderedDicts/sets of tensors,
     NumPy arrays (stored as tensors), numbers, strings, bytes, None and dtypes. Tensors that share memory
-    (views of one tensor) are stored once and share memory again when loaded. A path ending in
+    (views of one tensor) are stored once and share memory again when loaded; as with torch.save, a view
+    stores its whole base tensor (``clone()`` a small slice of a big tensor first). A path ending in
     ``.safetensors`` gets a safetensors file instead (a flat dict of tensors, with optional ``metadata``).
     ``_use_new_zipfile_serialization=False`` writes torch's pre-1.6 format.
     """
