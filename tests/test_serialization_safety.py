@@ -148,7 +148,7 @@ def catalog(marker: str) -> list[tuple[str, bytes, str, bool]]:
                       ints(1), P.NEWFALSE, call("collections", "OrderedDict"))),
          "on '/etc/passwd' instead of a storage"),
         ("persistent id that is not a storage", program(P.MARK + text("module") + text("os") + P.TUPLE +
-                                                        P.BINPERSID), "persistent id 'module'|persistent id a tuple"),
+                                                        P.BINPERSID), "persistent id of kind 'module'"),
         ("text persistent id (PERSID)", program(P.PERSID + b"0\n"), "PERSID is not allowed"),
         ("storage key with path traversal", program(tensor(key="../../etc/passwd")), "storage key"),
         ("tensor window past its storage (out-of-bounds read)", program(tensor(offset=10 ** 6)),
@@ -194,9 +194,13 @@ def catalog(marker: str) -> list[tuple[str, bytes, str, bool]]:
         ("duplicate data.pkl (benign first, evil second)",
          patched_zip([("archive/data.pkl", benign), ("archive/data.pkl", evil)], lambda infos: None),
          "appears twice", False),
-        ("overlapping members", patched_zip([("archive/data.pkl", benign), ("archive/data/0", b"\x00" * 16)],
-                                            lambda infos: setattr(infos[1], "header_offset", infos[0].header_offset)),
-         "overlap|different name", False),
+        ("a member pointing at another's header", patched_zip(
+            [("archive/data.pkl", benign), ("archive/data/0", b"\x00" * 16)],
+            lambda infos: setattr(infos[1], "header_offset", infos[0].header_offset)), "different name", False),
+        ("overlapping members (data running into the next header)", patched_zip(
+            [("archive/data.pkl", benign), ("archive/data/0", b"\x00" * 16)],
+            lambda infos: setattr(infos[0], "compress_size", infos[0].compress_size + 40)),
+         "'archive/data.pkl' and 'archive/data/0' overlap", False),
         ("local header name differs", patched_zip([("archive/data.pkl", evil), ("archive/x", benign)],
                                                   lambda infos: setattr(infos[0], "filename", "archive/y.pkl")),
          "different name", False),

@@ -92,8 +92,8 @@ _REFUSED_OPCODES = {
     "NEWOBJ": "creates an instance of a class", "NEWOBJ_EX": "creates an instance of a class",
     "EXT1": "names a global through the extension registry", "EXT2": "names a global through the extension "
     "registry", "EXT4": "names a global through the extension registry",
-    "PERSID": "a text persistent id (torch writes binary ones)",
-    "NEXT_BUFFER": "an out-of-band buffer", "READONLY_BUFFER": "an out-of-band buffer",
+    "PERSID": "names an object by a text persistent id (torch writes binary ones)",
+    "NEXT_BUFFER": "passes an out-of-band buffer", "READONLY_BUFFER": "passes an out-of-band buffer",
 }
 
 
@@ -313,7 +313,8 @@ class _Parser:
 
     def _persistent(self, pid: Any) -> StorageRef:
         if type(pid) is not tuple or not pid or pid[0] not in ("storage", b"storage"):
-            raise self.refuse(f"a persistent id {_brief(pid)} (only torch storages are allowed)")
+            kind = _brief(pid[0]) if type(pid) is tuple and pid else _brief(pid)
+            raise self.refuse(f"a persistent id of kind {kind} (only torch storages are allowed)")
         if len(pid) != self.storage_fields:
             raise self.refuse(f"a storage id with {len(pid)} fields (expected {self.storage_fields})")
         storage_type, key, location, numel = pid[1:5]
@@ -464,8 +465,9 @@ class _Parser:
         for ref in self.tensors:
             for what, container in ref._pending:
                 if not (container is None or type(container) in (dict, OrderedDict) and not container):
-                    raise self.refuse(f"a tensor with {what} ({_brief(container)}); chaingrad loads only "
-                                      "the numbers")
+                    size = f"{len(container)} entries" if hasattr(container, "__len__") else _brief(container)
+                    raise self.refuse(f"a tensor with {what} ({type(container).__name__} of {size}); chaingrad "
+                                      "loads only the numbers")
             if ref.requires_grad and ref.dtype != "untyped" and ref.dtype.kind != "f":
                 raise self.refuse(f"a tensor of dtype {ref.dtype} that requires grad (only floating-point "
                                   "tensors can)")
