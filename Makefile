@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 JOBS ?= 2
 
-.PHONY: demo test bench lint clean browser notebook screenshots
+.PHONY: demo test bench lint wheel clean browser notebook screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ bench: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests examples benchmarks tools
+	$(BIN)/python -m mypy
+
+# Build the wheel and install it into a fresh virtual environment, away from this checkout.
+wheel: $(VENV)/.installed-test
+	rm -rf dist build/wheel-check
+	$(BIN)/python -m build --wheel --outdir dist
+	$(PYTHON) -m venv build/wheel-check
+	build/wheel-check/bin/python -m pip install --quiet dist/*.whl
+	cd build && wheel-check/bin/chaingrad --version && wheel-check/bin/python -c \
+	  "import chaingrad, chaingrad.vision, pathlib; assert 'wheel-check' in chaingrad.__file__; \
+	  assert (pathlib.Path(chaingrad.__file__).parent / 'py.typed').exists(); print('imports from', chaingrad.__file__)"
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info chaingrad-demo
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info chaingrad-demo

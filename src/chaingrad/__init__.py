@@ -6,6 +6,8 @@ gradient came out of the chain rule.
 
 from __future__ import annotations
 
+import builtins as _builtins
+
 from . import ops as _ops  # noqa: F401  (attaches the Tensor methods)
 from ._dtype import (
     bool_ as bool,  # noqa: A004
@@ -270,19 +272,19 @@ short = int16
 __version__ = "0.1.0"
 
 
-def is_floating_point(input: Tensor) -> bool:
+def is_floating_point(input: Tensor) -> _builtins.bool:  # (this module's `bool` is the dtype)
     return input.is_floating_point()
 
 
-def numel(input: Tensor) -> int:
+def numel(input: Tensor) -> _builtins.int:
     return input.numel()
 
 
-def set_num_threads(n: int) -> None:
+def set_num_threads(n: _builtins.int) -> None:
     """Accepted for compatibility; NumPy's BLAS decides its own threads."""
 
 
-def get_num_threads() -> int:
+def get_num_threads() -> _builtins.int:
     import os
 
     return os.cpu_count() or 1

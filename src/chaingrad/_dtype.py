@@ -150,4 +150,7 @@ def result_type(*operands) -> dtype:
         else:
             d = scalar_dtype(x)
             wrapped = d if wrapped is None else _promote_pair(wrapped, d)
-    return _combine(dim, _combine(zero, wrapped))
+    result = _combine(dim, _combine(zero, wrapped))
+    if result is None:
+        raise TypeError("result_type needs at least one tensor or number")
+    return result

@@ -7,7 +7,10 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="chaingrad", description="Backpropagation you can read, run and see.")
+    parser.add_argument("--version", action="version", version=f"chaingrad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="train the seed's linear regression by hand and with autodiff")

@@ -26,12 +26,12 @@ def digits(test_size: float = 0.2, seed: int = 0, flatten: bool = False) -> Data
     images = (bunch.images / 16.0).astype(np.float32)  # pixel values are 0..16
     labels = bunch.target.astype(np.int64)
     rng = np.random.default_rng(seed)
-    test_idx = []
+    held_out: list[int] = []
     for c in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == c))
-        test_idx.extend(members[:int(round(len(members) * test_size))].tolist())
+        held_out.extend(members[:int(round(len(members) * test_size))].tolist())
     test_mask = np.zeros(len(labels), dtype=bool)
-    test_mask[test_idx] = True
+    test_mask[held_out] = True
     train_idx = rng.permutation(np.flatnonzero(~test_mask))
     test_idx = rng.permutation(np.flatnonzero(test_mask))
     shape = (-1, 64) if flatten else (-1, 1, 8, 8)

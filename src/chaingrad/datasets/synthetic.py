@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..ops.creation import tensor as _tensor
 from ..ops.linalg import matmul
 from ..ops.random import Generator, normal
@@ -18,6 +20,7 @@ def synthetic_regression(w, b: float, num_examples: int, noise: float = 0.01,
     if w.ndim != 1:
         raise ValueError(f"synthetic_regression: w must be a 1-D tensor of weights, got shape {list(w.shape)}")
     X = normal(0.0, 1.0, (num_examples, len(w)), generator=generator, dtype=w.dtype)
-    y = matmul(X, w) + b
+    Xw: Any = matmul(X, w)  # (Tensor's operators are attached at import time, unseen by type checkers)
+    y = Xw + b
     y = y + normal(0.0, noise, tuple(y.shape), generator=generator, dtype=w.dtype)
     return X, y.reshape((-1, 1))

@@ -1,9 +1,10 @@
 """Datasets and mini-batches with torch.utils.data's names: ``Dataset``, ``TensorDataset``, ``DataLoader``,
-samplers, ``default_collate``, ``random_split`` and ``Subset``.
+samplers, ``default_collate``, ``random_split``, ``Subset`` and ``get_worker_info``.
 
-Loading happens in the calling process (``num_workers`` is accepted and ignored). A ``TensorDataset``
-with the default collate function is batched by one fancy-index per tensor instead of stacking samples,
-which gives the same batches much faster.
+With ``num_workers=0`` batches are loaded in the calling process; with ``num_workers > 0`` in worker
+processes seeded as torch seeds them (``_workers.py``). A ``TensorDataset`` with the default collate
+function is batched by one fancy-index per tensor instead of stacking samples, which gives the same
+batches much faster.
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ import bisect
 import collections.abc as abc
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
 from ..ops.random import Generator, default_generator
 from ..tensor import Tensor
+from ._workers import MapFetcher, MultiProcessIterator, StreamFetcher, WorkerInfo, get_worker_info
 
 T_co = TypeVar("T_co", covariant=True)
 
 __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
            "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
-           "WeightedRandomSampler", "default_collate", "random_split"]
+           "WeightedRandomSampler", "WorkerInfo", "default_collate", "get_worker_info", "random_split"]
 
 
 # -- datasets ------------------------------------------------------------------------------------------
@@ -35,6 +37,9 @@ class Dataset(Generic[T_co]):
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
+
+    if TYPE_CHECKING:  # map-style datasets have a length; torch leaves __len__ undefined at run time too
+        def __len__(self) -> int: ...
 
 
 class IterableDataset(Dataset[T_co]):
@@ -71,7 +76,8 @@ class TensorDataset(Dataset):
         out = []
         for t in self.tensors:
             if t.requires_grad:
-                out.append(t[Tensor._wrap(idx)])
+                indexable: Any = t  # (Tensor's indexing is attached by chaingrad.ops, unseen by type checkers)
+                out.append(indexable[Tensor._wrap(idx)])
             else:
                 out.append(Tensor._wrap(t._data[idx]))
         return out
@@ -307,8 +313,9 @@ def default_collate(batch: list) -> Any:
         return batch
     if isinstance(elem, abc.Mapping):
         collated = {key: default_collate([d[key] for d in batch]) for key in elem}
+        mapping_type: Any = type(elem)
         try:
-            return type(elem)(collated)
+            return mapping_type(collated)
         except TypeError:
             return collated
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
@@ -320,8 +327,9 @@ def default_collate(batch: list) -> Any:
         transposed = [list(s) for s in zip(*batch)]
         if isinstance(elem, tuple):
             return [default_collate(s) for s in transposed]
+        sequence_type: Any = type(elem)
         try:
-            return type(elem)([default_collate(s) for s in transposed])
+            return sequence_type([default_collate(s) for s in transposed])
         except TypeError:
             return [default_collate(s) for s in transposed]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
@@ -333,7 +341,8 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, np.ndarray) and data.dtype.kind not in "OUS":
         return Tensor._wrap(data)
     if isinstance(data, abc.Mapping):
-        return type(data)({k: default_convert(v) for k, v in data.items()})
+        mapping_type: Any = type(data)
+        return mapping_type({k: default_convert(v) for k, v in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, list):
@@ -355,16 +364,21 @@ class DataLoader(Generic[T_co]):
                  drop_last: bool = False, timeout: float = 0, worker_init_fn=None, multiprocessing_context=None,
                  generator: Generator | None = None, *, prefetch_factor: int | None = None,
                  persistent_workers: bool = False, pin_memory_device: str = "", in_order: bool = True) -> None:
-        if num_workers < 0:
-            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
-                             "multiprocessing.")
-        if timeout < 0:
-            raise ValueError("timeout option should be non-negative")
+        _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers, multiprocessing_context)
+        if pin_memory:
+            _warn_once("pin_memory argument is set as true but no accelerator is found, then device pinned memory "
+                       "won't be used.")
         self.dataset = dataset
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.timeout = timeout
         self.generator = generator
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.prefetch_factor = prefetch_factor if prefetch_factor is not None or num_workers == 0 else 2
+        self.persistent_workers = persistent_workers
+        self.in_order = in_order
+        self._workers: MultiProcessIterator | None = None
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable:
             if shuffle not in (None, False):
@@ -391,6 +405,7 @@ class DataLoader(Generic[T_co]):
         if sampler is None and not self._iterable:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         if batch_size is not None and batch_sampler is None and not self._iterable:
+            assert sampler is not None
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.batch_size = batch_size
         self.drop_last = drop_last
@@ -402,35 +417,41 @@ class DataLoader(Generic[T_co]):
         self.collate_fn = collate_fn
 
     def __iter__(self) -> Iterator[Any]:
-        if self._iterable:
-            yield from self._iter_stream()
-            return
-        if not self._auto_collation:
-            for idx in self.sampler:
-                yield self.collate_fn(self.dataset[idx])
-            return
-        fast = self.collate_fn is default_collate and type(self.dataset) is TensorDataset
-        for indices in self.batch_sampler:
-            if fast:
-                yield self.dataset._batch(indices)
-            elif hasattr(self.dataset, "__getitems__"):
-                yield self.collate_fn(self.dataset.__getitems__(indices))
-            else:
-                yield self.collate_fn([self.dataset[i] for i in indices])
+        # As torch's iterator, first draw the workers' base seed from the loader's generator (also without
+        # workers, so that the random stream is the same either way); the sampler draws when it starts.
+        base_seed = _base_seed(self.generator)
+        if self.num_workers == 0:
+            return self._single_process()
+        if self.persistent_workers and self._workers is not None:
+            self._workers._reset()
+            return self._workers
+        workers = MultiProcessIterator(self, base_seed)
+        if self.persistent_workers:
+            self._workers = workers
+        return workers
 
-    def _iter_stream(self) -> Iterator[Any]:
-        if self.batch_size is None:
-            for sample in self.dataset:
-                yield self.collate_fn(sample)
-            return
-        batch = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield self.collate_fn(batch)
+    def _index_source(self) -> Iterable:
+        """What the main process iterates: batches of indices, or single indices without batching."""
+        source = self.batch_sampler if self._auto_collation else self.sampler
+        assert source is not None
+        return source
+
+    def _fast_batches(self) -> bool:
+        return self.collate_fn is default_collate and type(self.dataset) is TensorDataset
+
+    def _single_process(self) -> Iterator[Any]:
+        if self._iterable:
+            fetcher = StreamFetcher(self.dataset, self._auto_collation, self.collate_fn, self.batch_size,
+                                    self.drop_last)
+            while True:
+                try:
+                    batch = fetcher.fetch()
+                except StopIteration:
+                    return
+                yield batch
+        fetch = MapFetcher(self.dataset, self._auto_collation, self.collate_fn, self._fast_batches()).fetch
+        for index in self._index_source():
+            yield fetch(index)
 
     def __len__(self) -> int:
         if self._iterable:
@@ -438,4 +459,54 @@ class DataLoader(Generic[T_co]):
             if self.batch_size is None:
                 return n
             return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
-        return len(self.batch_sampler) if self._auto_collation else len(self.sampler)
+        source: Any = self._index_source()  # a sampler: it has a length
+        return len(source)
+
+
+def _base_seed(generator: Generator | None) -> int:
+    """torch: ``torch.empty((), dtype=torch.int64).random_(generator=loader.generator).item()``."""
+    from .._dtype import int64
+    from ..ops.random import randint
+
+    return int(randint(0, 2 ** 63 - 1, (), generator=generator, dtype=int64).item())
+
+
+def _check_worker_options(num_workers: int, timeout: float, prefetch_factor: int | None,
+                          persistent_workers: bool, multiprocessing_context: Any) -> None:
+    if num_workers < 0:
+        raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
+                         "multiprocessing.")
+    if timeout < 0:
+        raise ValueError("timeout option should be non-negative")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
+                         "to enable multiprocessing, otherwise set prefetch_factor to None.")
+    if prefetch_factor is not None and prefetch_factor < 0:
+        raise ValueError("prefetch_factor option should be non-negative")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("persistent_workers option needs num_workers > 0")
+    if multiprocessing_context is not None:
+        if num_workers == 0:
+            raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > "
+                             f"0), but got num_workers={num_workers}")
+        import multiprocessing
+
+        if isinstance(multiprocessing_context, str):
+            methods = multiprocessing.get_all_start_methods()
+            if multiprocessing_context not in methods:
+                raise ValueError(f"multiprocessing_context option should specify a valid start method in "
+                                 f"{methods!r}, but got multiprocessing_context={multiprocessing_context!r}")
+        elif not isinstance(multiprocessing_context, multiprocessing.context.BaseContext):
+            raise TypeError(f"multiprocessing_context option should be a valid context object or a string "
+                            f"specifying the start method, but got multiprocessing_context={multiprocessing_context}")
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    import warnings
+
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
