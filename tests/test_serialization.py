@@ -236,6 +236,16 @@ LAYERS = {
     "AdaptiveAvgPool2d": lambda nn: nn.AdaptiveAvgPool2d(2),
     "CrossEntropyLoss": lambda nn: nn.CrossEntropyLoss(weight=torch_or_cg(nn).tensor([1.0, 2.0])),
     "NLLLoss": lambda nn: nn.NLLLoss(weight=torch_or_cg(nn).tensor([1.0, 0.5])),
+    "AdaptiveMaxPool1d": lambda nn: nn.AdaptiveMaxPool1d(2), "AdaptiveMaxPool2d": lambda nn: nn.AdaptiveMaxPool2d(2),
+    "ConvTranspose1d": lambda nn: nn.ConvTranspose1d(2, 3, 3),
+    "ConvTranspose2d": lambda nn: nn.ConvTranspose2d(2, 4, (3, 2), groups=2),
+    "Fold": lambda nn: nn.Fold((4, 5), 2), "Unfold": lambda nn: nn.Unfold(2),
+    "InstanceNorm1d": lambda nn: nn.InstanceNorm1d(3, affine=True),
+    "InstanceNorm2d": lambda nn: nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
+    "MultiheadAttention": lambda nn: nn.MultiheadAttention(4, 2, kdim=3, vdim=5),
+    "TransformerEncoderLayer": lambda nn: nn.TransformerEncoderLayer(4, 2, dim_feedforward=8),
+    "TransformerEncoder": lambda nn: nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, dim_feedforward=8), 2,
+                                                           enable_nested_tensor=False),
 }
 ABSTRACT = {"Module", "RNNBase", "RNNCellBase"}
 
