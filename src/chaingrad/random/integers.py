@@ -1,0 +1,187 @@
+"""Random integers as torch draws them: ``randint``/``random_`` (a word modulo the range) and ``randperm``.
+
+``random_(from, to)`` (``uniform_int_from_to`` in torch's TransformationHelper.h) maps each draw to
+``from + draw % (to - from)``: no rejection, so it is slightly biased. The draw is one 32-bit word, or one
+``random64()`` once the range reaches 2**28. Without bounds, ``random_()`` takes a word modulo the
+dtype's largest value plus one (int64: a ``random64()`` modulo 2**63; float32: 2**24 + 1).
+
+``randperm(n)`` (``randperm_cpu`` in TensorFactories.cpp) is a forward Fisher-Yates shuffle: for
+i = 0 .. n-2 it swaps a[i] with a[i + word % (n - i)], one word per step. The steps are sequential, so
+large n goes through an equivalent vectorized construction (``_shuffle_vectorized``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .generator import Generator
+
+_RANDOM64_RANGE = 1 << 28  # from here on torch draws 64 bits per element ("allow approx 5% skew")
+
+# torch's C++ type names, used in its range errors
+_CPP_NAME = {"int8": "signed char", "uint8": "unsigned char", "int16": "short int", "int32": "int",
+             "int64": "long int", "bool": "bool", "float16": "c10::Half", "float32": "float", "float64": "double"}
+_FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
+
+
+def _int_bounds(dtype: np.dtype) -> tuple[int, int]:
+    if dtype == np.bool_:
+        return 0, 1
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
+
+
+def _check_in_range(value: int, what: str, dtype: np.dtype) -> None:
+    """torch's check_from_to_in_range for one bound (floats only warn in torch; they pass here)."""
+    if dtype.kind == "f":
+        return
+    lo, hi = _int_bounds(dtype)
+    if not lo <= value <= hi:
+        raise RuntimeError(f"{what} is out of bounds for {_CPP_NAME[dtype.name]}")
+
+
+def _update_from(low: int, digits: int) -> int:
+    """torch's update_from: the smallest integer >= low that the float type holds (as torch computes it)."""
+    plus_1 = int(float(np.float64(low + 1).astype({11: np.float16, 24: np.float32, 53: np.float64}[digits])))
+    if plus_1 < low:
+        n = abs(low + 1).bit_length() - 1
+        low = plus_1 + (1 << (n - digits + 1))
+    return low
+
+
+def _update_to(high: int, digits: int) -> int:
+    minus_1 = int(float(np.float64(high - 1).astype({11: np.float16, 24: np.float32, 53: np.float64}[digits])))
+    if minus_1 >= high:
+        n = abs(high - 1).bit_length() - 1
+        high = minus_1 - (1 << (n - digits + 1))
+    return high
+
+
+def _from_draws(draws: np.ndarray, range_: int, low: int, dtype: np.dtype) -> np.ndarray:
+    """``(draw % range + low)`` through int64, then to the element type."""
+    v = (draws % np.uint64(range_)).view(np.int64)  # below 2**64: the sum wraps as torch's uint64 one does
+    if low:
+        v += np.int64(low)
+    if dtype == np.bool_:
+        return v != 0
+    return v.astype(dtype, copy=False)
+
+
+def random_from_to(gen: Generator, n: int, low: int, high: int | None, dtype) -> np.ndarray:
+    """``random_(low, high)``: n integers in [low, high), or [low, dtype max] when ``high`` is None."""
+    dtype = np.dtype(dtype)
+    if high is not None:
+        if low >= high:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        if dtype.kind == "f":
+            digits = _FLOAT_DIGITS[dtype.name]
+            low, high = _update_from(low, digits), _update_to(high, digits)
+            if low >= high:
+                raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than 'to' casted to dtype, "
+                                   f"but got from={low} >= to={high}")
+        _check_in_range(low, "from", dtype)
+        _check_in_range(high - 1, "to - 1", dtype)
+        range_ = high - low
+    elif low == -(1 << 63):
+        if dtype not in (np.int64, np.float64, np.float32):
+            raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, double, float and bfloat16")
+        return gen.random64(n).view(np.int64).astype(dtype, copy=False)
+    else:
+        if dtype.kind == "f":
+            digits = _FLOAT_DIGITS[dtype.name]
+            top = 1 << digits
+            low = _update_from(low, digits)
+            if not low < top:
+                raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' "
+                                   f"casted to dtype, but got from={low} > to_inc={top}")
+        else:
+            top = _int_bounds(dtype)[1]
+        _check_in_range(low, "from", dtype)
+        _check_in_range(top, "to_inc", dtype)
+        range_ = top - low + 1
+    if n == 0:
+        return np.empty(0, dtype)
+    draws = gen.random64(n) if range_ >= _RANDOM64_RANGE else gen.random(n)
+    return _from_draws(draws, range_, low, dtype)
+
+
+def random_bits(gen: Generator, n: int, dtype) -> np.ndarray:
+    """``random_()`` without bounds: a word modulo (dtype's max + 1), or 2**mantissa + 1 for floats."""
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return (gen.random(n) & np.uint64(1)).astype(bool)
+    if dtype.kind == "f":
+        digits = _FLOAT_DIGITS[dtype.name]
+        draws = gen.random64(n) if dtype == np.float64 else gen.random(n)
+        return (draws % np.uint64((1 << digits) + 1)).astype(dtype)
+    top = _int_bounds(dtype)[1] + 1
+    draws = gen.random64(n) if dtype == np.int64 else gen.random(n)
+    return (draws % np.uint64(top)).astype(dtype)
+
+
+# -- randperm ---------------------------------------------------------------------------------------------
+def shuffle_targets(gen: Generator, n: int) -> np.ndarray:
+    """The swap partner of each Fisher-Yates step: j_i = i + word_i % (n - i) for i < n - 1."""
+    steps = np.arange(n - 1, dtype=np.int64)
+    return steps + (gen.random(n - 1) % (n - steps).astype(np.uint64)).astype(np.int64)
+
+
+def shuffle_plain(targets: np.ndarray, n: int) -> np.ndarray:
+    """torch's loop, one swap at a time: the reference, and the fast path for small n."""
+    a = list(range(n))
+    for i, j in enumerate(targets.tolist()):
+        a[i], a[j] = a[j], a[i]
+    return np.array(a, dtype=np.int64)
+
+
+def shuffle_vectorized(targets: np.ndarray, n: int) -> np.ndarray:
+    """The same permutation as ``shuffle_plain``, without a Python loop.
+
+    Step i fixes position i for good: it takes whatever sits at j_i then. Before step k, position k holds
+    the value d_k that the last earlier step aimed at k brought there (or k itself if none did), and that
+    step m brought the value d_m it had found at its own position m. So d_k = d_m along a chain of
+    earlier and earlier steps, which pointer jumping resolves in a few rounds. And the value step i takes
+    from j_i is d of the previous step that aimed at j_i (or j_i itself, untouched): one sort by
+    (target, step) lines up the steps aiming at each position.
+    """
+    steps = n - 1
+    order = np.sort(targets * n + np.arange(steps, dtype=np.int64))  # by target, then by step
+    by_target, step_of = np.divmod(order, n)
+    same = by_target[1:] == by_target[:-1]
+    previous = np.full(steps, -1, np.int64)  # the previous step aimed at the same target, per step
+    previous[step_of[1:][same]] = step_of[:-1][same]
+    last = np.full(n, -1, np.int64)  # the last step aimed at each position
+    last[by_target] = step_of  # in sorted order, so the last write per target is its last step
+    # the step that brought position k its value before step k: the last one aimed at k, unless that was
+    # step k itself (j_k = k), whose predecessor it then is
+    k = np.arange(n, dtype=np.int64)
+    before = last.copy()
+    own = np.zeros(n, bool)
+    own[:steps] = targets == k[:steps]
+    before[own] = previous[k[own]]
+    # d_k = d_before[k]: follow the chains down to a position no earlier step touched (d_k = k there)
+    root = np.where(before < 0, k, before)
+    while True:
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    d = root
+    final = np.empty(n, np.int64)
+    final[:steps] = np.where(previous >= 0, d[np.maximum(previous, 0)], targets)
+    final[steps] = d[steps]
+    return final
+
+
+SMALL_SHUFFLE = 256  # below this the plain loop is faster than the vectorized construction
+
+
+def randperm(gen: Generator, n: int) -> np.ndarray:
+    """torch.randperm(n) as int64 (n < 2**32 / 20, torch's forward Fisher-Yates branch)."""
+    if n >= (1 << 32) // 20:
+        raise NotImplementedError(f"randperm({n}): chaingrad implements torch's shuffle for n < {(1 << 32) // 20} "
+                                  "(larger n takes a different algorithm in torch)")
+    if n <= 1:
+        return np.zeros(n, np.int64)
+    targets = shuffle_targets(gen, n)
+    return shuffle_plain(targets, n) if n < SMALL_SHUFFLE else shuffle_vectorized(targets, n)

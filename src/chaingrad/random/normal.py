@@ -1,0 +1,117 @@
+"""Normal samples the way torch's ``normal_`` makes them: two Box-Muller algorithms, chosen by size.
+
+(a) Blocks of 16 (``normal_fill`` in ``aten/src/ATen/native/cpu/DistributionTemplates.h``): a contiguous
+tensor of 16 or more elements is first filled with uniforms. Each block of 16 then becomes 16 normals:
+with u = data[j] and v = data[j + 8] (j < 8), radius = sqrt(-2 log(1 - u)), angle = 2 pi v, and
+data[j] = radius cos(angle), data[j + 8] = radius sin(angle), each times std plus mean (fused).
+If the size is not a multiple of 16, 16 fresh uniforms overwrite the last 16 slots and are transformed
+again. float32 uses the float32 polynomials of torch's AVX2 kernel (avx2_math.py); float64 uses the
+C library's log, cos and sin.
+
+(b) One at a time (``normal_distribution<double>``): fewer than 16 elements, or a non-contiguous tensor.
+Each sample is a double: if the generator holds a cached sample, use it; otherwise draw the angle's
+uniform u1, then the radius' u2 (53-bit doubles), return radius * cos(2 pi u1) with
+radius = sqrt(-2 log1p(-u2)), and cache radius * sin(2 pi u1) for the next sample, in this call or a
+later one. Path (a) neither reads nor writes that cache.
+
+float64 note: NumPy's vectorized ``log`` and ``log1p`` differ from the C library's in the last bit on a
+small fraction of inputs (~0.35% and ~7%), so a float64 sample of path (a), or of path (b) on 16 or more
+elements, can differ from torch's by one unit in the last place. Path (b) on fewer than 16 elements uses
+Python's ``math`` module (the C library) and is exact; float32 results are exact on every path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import avx2_math
+from .fma import fma64
+from .generator import Generator
+from .uniform import unit, unit_float64
+
+TWO_PI = 2.0 * math.pi
+BLOCK = 16
+
+
+def _affine64(v: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """``v * std + mean`` in double, fused as torch's compiled kernel does."""
+    if mean == 0:
+        return v * std
+    if std == 1:
+        return v + mean
+    return fma64(v, std, mean)
+
+
+def _blocks64(u: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """``normal_fill_16`` in double with the C library's cos and sin (NumPy's log: see the module note)."""
+    radius = np.sqrt(-2.0 * np.log(1.0 - u[:, :8]))
+    angle = TWO_PI * u[:, 8:]
+    out = np.empty_like(u)
+    out[:, :8] = _affine64(radius * np.cos(angle), mean, std)
+    out[:, 8:] = _affine64(radius * np.sin(angle), mean, std)
+    return out
+
+
+def _blocks(u: np.ndarray, mean: float, std: float, out: np.ndarray) -> None:
+    if out.dtype == np.float32:
+        avx2_math.box_muller(u, mean, std, out)
+    else:
+        out[...] = _blocks64(u, mean, std)
+
+
+def normal_blocks(gen: Generator, n: int, mean: float, std: float, dtype) -> np.ndarray:
+    """Path (a): n >= 16 normals for a contiguous tensor."""
+    dtype = np.dtype(dtype)
+    data = unit(gen, n, dtype)
+    full = n // BLOCK * BLOCK
+    out = np.empty(n, dtype)
+    _blocks(data[:full].reshape(-1, BLOCK), mean, std, out[:full].reshape(-1, BLOCK))
+    if n % BLOCK:
+        fresh = unit(gen, BLOCK, dtype).reshape(1, BLOCK)
+        _blocks(fresh, mean, std, out[n - BLOCK:].reshape(1, BLOCK))
+    return out
+
+
+def _pairs_math(u: np.ndarray) -> list[float]:
+    """Box-Muller on (angle, radius) uniform pairs with the C library (exact), interleaved cos, sin."""
+    out = []
+    for u1, u2 in u.reshape(-1, 2).tolist():
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        t = TWO_PI * u1
+        out += (r * math.cos(t), r * math.sin(t))
+    return out
+
+
+def _pairs_numpy(u: np.ndarray) -> np.ndarray:
+    """The same with NumPy (see the module note on float64)."""
+    u1, u2 = u[0::2], u[1::2]
+    r = np.sqrt(-2.0 * np.log1p(-u2))
+    t = TWO_PI * u1
+    return np.stack([r * np.cos(t), r * np.sin(t)], axis=1).reshape(-1)
+
+
+def normal_scalar(gen: Generator, n: int, mean: float, std: float, dtype) -> np.ndarray:
+    """Path (b): n normals one at a time, with the generator's cached sample carried in and out."""
+    samples = np.empty(n, np.float64)
+    start = 0
+    if n and gen._normal_cache is not None:
+        samples[0] = gen._normal_cache
+        gen._normal_cache = None
+        start = 1
+    pairs = (n - start + 1) // 2
+    if pairs:
+        u = unit_float64(gen.random64(2 * pairs))
+        values = _pairs_math(u) if n < BLOCK else _pairs_numpy(u)
+        samples[start:] = values[:n - start]
+        if (n - start) % 2:
+            gen._normal_cache = float(values[-1])
+    return _affine64(samples, mean, std).astype(dtype, copy=False)
+
+
+def normal(gen: Generator, n: int, mean: float, std: float, dtype, contiguous: bool = True) -> np.ndarray:
+    """n samples of N(mean, std**2) in the order torch writes them (memory order for a non-contiguous one)."""
+    if n >= BLOCK and contiguous:
+        return normal_blocks(gen, n, mean, std, dtype)
+    return normal_scalar(gen, n, mean, std, dtype)
