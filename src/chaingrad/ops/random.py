@@ -13,6 +13,7 @@ import numpy as np
 
 from .._dtype import get_default_dtype, int64, to_dtype
 from ..autograd.function import Node, apply
+from ..autograd.grad_mode import state
 from ..random import discrete, get_rng_state, initial_seed, integers, manual_seed, seed, set_rng_state
 from ..random import layout as memory_layout
 from ..random import normal as normal_alg
@@ -20,6 +21,7 @@ from ..random import uniform as uniform_alg
 from ..random.generator import Generator, default_generator
 from ..tensor import Tensor
 from .creation import _new, parse_size
+from .inplace import _random_fill
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm",
@@ -299,12 +301,18 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
 # -- in-place fills -------------------------------------------------------------------------------------
 def _fill(self: Tensor, draw, op: str) -> Tensor:
     """Write ``draw(n, contiguous)`` (a flat sequence in draw order) into self in torch's memory order."""
-    from .inplace import _random_fill
-
     a = self._data
     memory_layout.check_writable(a, op)
-    values = draw(a.size, memory_layout.is_contiguous(a))
-    return _random_fill(self, memory_layout.place(values, a), op)
+    values = memory_layout.place(draw(a.size, memory_layout.is_contiguous(a)), a)
+    if state.enabled and self.requires_grad:
+        return _random_fill(self, values, op)  # recorded: a fill node, or torch's error for a leaf
+    np.copyto(a, values, casting="unsafe")
+    self._version[0] += 1
+    return self
+
+
+_FLOAT_MAX = {2: float(np.finfo(np.float16).max), 4: float(np.finfo(np.float32).max),
+              8: float(np.finfo(np.float64).max)}
 
 
 def _float_self(self: Tensor, kernel: str) -> np.dtype:
@@ -319,7 +327,7 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generat
     """Fill with U[a, b): ``x * (b - a) + a`` per element, fused, in self's dtype."""
     a, b = float(kw.pop("from", a)), float(kw.pop("to", b))
     d = _float_self(self, "check_uniform_bounds")
-    top = float(np.finfo(d).max)
+    top = _FLOAT_MAX[d.itemsize]
     for name, v in (("from", a), ("to", b)):
         if not -top <= v <= top:
             raise RuntimeError(f"uniform_ expects {name} to be in range [{-top:g}, {top:g}], but found {name}={v:g}")

@@ -28,6 +28,10 @@ def bernoulli_scalar(gen: Generator, n: int, p: float) -> np.ndarray:
     """``bernoulli_(p)``: n booleans, each u < p for a double uniform u."""
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    if n <= BLOCK:  # a few elements: Python ints and floats beat NumPy's per-call cost
+        w = gen.random(2 * n).tolist()
+        return np.array([(((w[i] & 0x1FFFFF) << 32) | w[i + 1]) * 2.0 ** -53 < p for i in range(0, 2 * n, 2)],
+                        bool)
     return unit_float64(gen.random64(n)) < p
 
 
@@ -36,7 +40,17 @@ def bernoulli_tensor(gen: Generator, p: np.ndarray) -> np.ndarray:
     if p.dtype.kind != "f":
         raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for \'{p.dtype}\' (give float '
                                   "probabilities)")
-    if p.size and not ((p >= 0) & (p <= 1)).all():
+    if p.size <= BLOCK:  # a few elements: Python floats beat NumPy's per-call cost
+        probs = p.tolist()
+        if not all(0 <= q <= 1 for q in probs):
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (bernoulli: every "
+                               "probability must lie in [0, 1])")
+        if p.dtype == np.float64:
+            w = gen.random(2 * p.size).tolist()
+            return np.array([(((w[2 * i] & 0x1FFFFF) << 32) | w[2 * i + 1]) * 2.0 ** -53 < q
+                             for i, q in enumerate(probs)], bool)
+        return np.array([(w & 0xFFFFFF) * 2.0 ** -24 < q for w, q in zip(gen.random(p.size).tolist(), probs)], bool)
+    if not ((p >= 0) & (p <= 1)).all():
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (bernoulli: every "
                            "probability must lie in [0, 1])")
     if p.dtype == np.float64:

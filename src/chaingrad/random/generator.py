@@ -206,15 +206,17 @@ class Generator:
     def set_offset(self, offset: int) -> Generator:
         raise RuntimeError("CPU Generator does not use offset")
 
-    # pickling and copy.deepcopy go through the state, as torch's do
+    # pickling and copy.deepcopy go through the state, as torch's do (as bytes: tensors are not pickled)
     def __reduce__(self):
-        return (Generator, ("cpu",), (self._seed, None, self.get_state()))
+        return (Generator, ("cpu",), (self._seed, None, self.get_state()._data.tobytes()))
 
     def __setstate__(self, state) -> None:
-        seed, _offset, words = state
+        from ..tensor import Tensor
+
+        seed, _offset, raw = state
         self.manual_seed(seed)
-        if words is not None:
-            self.set_state(words)
+        if raw is not None:
+            self.set_state(Tensor._wrap(np.frombuffer(raw, np.uint8).copy()))
 
 
 default_generator = Generator()

@@ -24,11 +24,13 @@ _CPP_NAME = {"int8": "signed char", "uint8": "unsigned char", "int16": "short in
 _FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
 
 
+_BOUNDS = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+           for t in (np.int8, np.uint8, np.int16, np.int32, np.int64)}
+_BOUNDS[np.dtype(np.bool_)] = (0, 1)
+
+
 def _int_bounds(dtype: np.dtype) -> tuple[int, int]:
-    if dtype == np.bool_:
-        return 0, 1
-    info = np.iinfo(dtype)
-    return int(info.min), int(info.max)
+    return _BOUNDS[dtype]
 
 
 def _check_in_range(value: int, what: str, dtype: np.dtype) -> None:
@@ -126,10 +128,12 @@ def shuffle_targets(gen: Generator, n: int) -> np.ndarray:
     return steps + (gen.random(n - 1) % (n - steps).astype(np.uint64)).astype(np.int64)
 
 
-def shuffle_plain(targets: np.ndarray, n: int) -> np.ndarray:
-    """torch's loop, one swap at a time: the reference, and the fast path for small n."""
+def shuffle_plain(words: list[int], n: int) -> np.ndarray:
+    """torch's loop, one swap at a time (the reference, and the fast path for small n): step i swaps
+    a[i] with a[i + words[i] % (n - i)]."""
     a = list(range(n))
-    for i, j in enumerate(targets.tolist()):
+    for i, w in enumerate(words):
+        j = i + w % (n - i)
         a[i], a[j] = a[j], a[i]
     return np.array(a, dtype=np.int64)
 
@@ -183,5 +187,6 @@ def randperm(gen: Generator, n: int) -> np.ndarray:
                                   "(larger n takes a different algorithm in torch)")
     if n <= 1:
         return np.zeros(n, np.int64)
-    targets = shuffle_targets(gen, n)
-    return shuffle_plain(targets, n) if n < SMALL_SHUFFLE else shuffle_vectorized(targets, n)
+    if n < SMALL_SHUFFLE:
+        return shuffle_plain(gen.random(n - 1).tolist(), n)
+    return shuffle_vectorized(shuffle_targets(gen, n), n)

@@ -22,6 +22,8 @@ def is_contiguous(a: np.ndarray) -> bool:
     Negative strides count as forward: chaingrad only makes them as copies (``flip``), which in torch are
     contiguous tensors.
     """
+    if a.flags.c_contiguous:
+        return True
     expected = a.itemsize
     for size, stride in zip(reversed(a.shape), reversed(a.strides)):
         if size > 1:
@@ -32,6 +34,8 @@ def is_contiguous(a: np.ndarray) -> bool:
 
 
 def check_writable(a: np.ndarray, op: str) -> None:
+    if a.flags.c_contiguous and a.flags.writeable:
+        return
     if any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)) or not a.flags.writeable:
         raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor refers "
                            "to a single memory location. Please clone() the tensor before performing the operation.")

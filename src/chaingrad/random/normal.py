@@ -74,18 +74,21 @@ def normal_blocks(gen: Generator, n: int, mean: float, std: float, dtype) -> np.
     return out
 
 
-def _pairs_math(u: np.ndarray) -> list[float]:
-    """Box-Muller on (angle, radius) uniform pairs with the C library (exact), interleaved cos, sin."""
+def _pairs_math(words: list[int]) -> list[float]:
+    """Box-Muller with the C library (Python's math: exact) on 4 words per pair: interleaved cos, sin."""
     out = []
-    for u1, u2 in u.reshape(-1, 2).tolist():
+    for i in range(0, len(words), 4):
+        u1 = (((words[i] & 0x1FFFFF) << 32) | words[i + 1]) * 2.0 ** -53  # the angle's uniform, drawn first
+        u2 = (((words[i + 2] & 0x1FFFFF) << 32) | words[i + 3]) * 2.0 ** -53
         r = math.sqrt(-2.0 * math.log1p(-u2))
         t = TWO_PI * u1
         out += (r * math.cos(t), r * math.sin(t))
     return out
 
 
-def _pairs_numpy(u: np.ndarray) -> np.ndarray:
+def _pairs_numpy(words: np.ndarray) -> np.ndarray:
     """The same with NumPy (see the module note on float64)."""
+    u = unit_float64((words[0::2] << np.uint64(32)) | words[1::2])
     u1, u2 = u[0::2], u[1::2]
     r = np.sqrt(-2.0 * np.log1p(-u2))
     t = TWO_PI * u1
@@ -94,20 +97,20 @@ def _pairs_numpy(u: np.ndarray) -> np.ndarray:
 
 def normal_scalar(gen: Generator, n: int, mean: float, std: float, dtype) -> np.ndarray:
     """Path (b): n normals one at a time, with the generator's cached sample carried in and out."""
-    samples = np.empty(n, np.float64)
-    start = 0
+    samples = []
     if n and gen._normal_cache is not None:
-        samples[0] = gen._normal_cache
+        samples.append(gen._normal_cache)
         gen._normal_cache = None
-        start = 1
-    pairs = (n - start + 1) // 2
+    pairs = (n - len(samples) + 1) // 2
     if pairs:
-        u = unit_float64(gen.random64(2 * pairs))
-        values = _pairs_math(u) if n < BLOCK else _pairs_numpy(u)
-        samples[start:] = values[:n - start]
-        if (n - start) % 2:
-            gen._normal_cache = float(values[-1])
-    return _affine64(samples, mean, std).astype(dtype, copy=False)
+        words = gen.random(4 * pairs)
+        values = _pairs_math(words.tolist()) if n < BLOCK else _pairs_numpy(words).tolist()
+        if (n - len(samples)) % 2:
+            gen._normal_cache = values.pop()
+        samples += values
+    if mean == 0 and std == 1:
+        return np.array(samples, dtype)
+    return _affine64(np.array(samples), mean, std).astype(dtype, copy=False)
 
 
 def normal(gen: Generator, n: int, mean: float, std: float, dtype, contiguous: bool = True) -> np.ndarray:

@@ -12,6 +12,8 @@ multiply-add fused into one rounding (fma.py). ``rand()`` is the special case fr
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .fma import fma32, fma64
@@ -51,6 +53,16 @@ def unit(gen: Generator, n: int, dtype) -> np.ndarray:
     raise TypeError(f"uniform: expected a floating point dtype, got {dtype}")
 
 
+def _sum_is_exact(width: np.float32, low: np.float32) -> bool:
+    """Whether ``x * width + low`` fits in a float64 for every x = k / 2**24, so that rounding the float64 sum
+    to float32 is the fused result with no midpoint repair: the product's last bit sits at or above
+    2**(e_width - 47) and low's at 2**(e_low - 23), and the sum is below 2**(max + 1)."""
+    if low == 0 or width == 0:
+        return True
+    e_w, e_lo = math.frexp(width)[1], math.frexp(low)[1]
+    return e_lo <= e_w + 4 and e_w <= e_lo + 28
+
+
 def scale(x: np.ndarray, low: float, high: float, dtype) -> np.ndarray:
     """``x * (to - from) + from`` as torch's kernel computes it for ``dtype`` (fused, rounded once)."""
     dtype = np.dtype(dtype)
@@ -72,11 +84,48 @@ def scale(x: np.ndarray, low: float, high: float, dtype) -> np.ndarray:
         return x * width
     if width == 1:
         return x + lo
+    if _sum_is_exact(width, lo):
+        s = x.astype(np.float64)
+        s *= float(width)
+        s += float(lo)
+        return s.astype(np.float32)
     return fma32(x, width, lo)
+
+
+SMALL = 16  # up to this many elements Python floats beat the fixed cost of a dozen NumPy calls
+
+
+def _uniform_small(gen: Generator, n: int, low: float, high: float, dtype: np.dtype) -> np.ndarray | None:
+    """The same numbers for a few elements with Python floats (None where the NumPy path must do it).
+
+    Each float32 element is ``x = (word & 0xFFFFFF) * 2**-24`` and then ``x * width + low``; both products
+    are exact in a Python float, and converting the float64 sum to float32 is the one fused rounding.
+    """
+    if dtype == np.float32:
+        if low == 0 and high == 1:
+            return np.array([(w & 0xFFFFFF) * 2.0 ** -24 for w in gen.random(n).tolist()], np.float32)
+        lo, width = np.float32(low), np.float32(high) - np.float32(low)
+        if not _sum_is_exact(width, lo):
+            return None
+        lo, width = float(lo), float(width)
+        return np.array([(w & 0xFFFFFF) * 2.0 ** -24 * width + lo for w in gen.random(n).tolist()], np.float32)
+    if dtype == np.float64:
+        lo, width = float(low), float(high) - float(low)
+        if not (lo == 0 or width == 1):
+            return None
+        w = gen.random(2 * n).tolist()
+        xs = [(((w[i] & 0x1FFFFF) << 32) | w[i + 1]) * 2.0 ** -53 for i in range(0, 2 * n, 2)]
+        return np.array([x * width + lo for x in xs], np.float64)  # a product alone, or a sum alone: one rounding
+    return None
 
 
 def uniform(gen: Generator, n: int, low: float, high: float, dtype) -> np.ndarray:
     """n samples of U[low, high) of ``dtype``, in the order torch draws them."""
+    dtype = np.dtype(dtype)
+    if n <= SMALL:
+        small = _uniform_small(gen, n, low, high, dtype)
+        if small is not None:
+            return small
     x = unit(gen, n, dtype)
     if low == 0 and high == 1:
         return x.astype(dtype, copy=False)
