@@ -44,43 +44,36 @@ SIN_P = [float(f32(v)) for v in (-1.9515295891e-4, 8.3321608736e-3, -1.666665461
 COS_P = [float(f32(v)) for v in (2.443315711809948e-005, -1.388731625493765e-003, 4.166664568298827e-002)]
 TWO_PI = f32(2 * np.pi)
 
+_SIGN = np.int32(-2**31)
+
 CHUNK = 16384  # lanes per pass: the few dozen buffers of this length stay in a core's L2 cache
 
 
 class Lanes:
-    """Buffers of one length, and the fused multiply-add on them."""
+    """The fused multiply-add on float64 arrays of one length that hold float32 values, and scratch."""
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self._product = np.empty(n)
         self._bits = np.empty(n, np.uint64)
 
     def f32(self) -> np.ndarray:
         return np.empty(self.n, np.float32)
 
-    def f64(self) -> np.ndarray:
-        return np.empty(self.n)
+    def fma(self, a, b, c, out32: np.ndarray, exact_sum: bool = False, keep64: bool = True) -> np.ndarray:
+        """round_to_float32(a * b + c): into ``out32``, and returned as a new float64 array if ``keep64``.
 
-    def fma(self, a, b, c, out: np.ndarray, out32: np.ndarray, exact_sum: bool = False,
-            keep64: bool = True) -> np.ndarray:
-        """round_to_float32(a * b + c) into ``out32``, and into ``out`` as float64 if ``keep64``.
-
-        a, b, c hold float32 values (float64 arrays or Python floats); ``out`` may be a or b, not c.
+        a, b, c hold float32 values (float64 arrays or Python floats), so the product is exact in float64.
         ``exact_sum``: the caller knows that a * b + c fits in a float64, so no midpoint repair is needed.
         """
-        p = np.multiply(a, b, out=self._product)  # exact
-        np.add(p, c, out=out)
+        s = np.multiply(a, b)
+        s += c
         if not exact_sum:
-            fix_fma32_midpoints(out, p, c, self._bits)
-        np.copyto(out32, out, casting="same_kind")  # the one rounding
+            fix_fma32_midpoints(s, a, b, c, self._bits)
+        np.copyto(out32, s, casting="same_kind")  # the one rounding
         if keep64:
-            np.copyto(out, out32)
-        return out32
-
-
-def _as64(x32: np.ndarray, out: np.ndarray) -> np.ndarray:
-    np.copyto(out, x32)
-    return out
+            np.copyto(s, out32)
+            return s
+        return None
 
 
 def log(x: np.ndarray, k: Lanes) -> np.ndarray:
@@ -92,16 +85,15 @@ def log(x: np.ndarray, k: Lanes) -> np.ndarray:
     m = frac * small
     m += frac
     m -= f32(1)  # exact in both cases
-    m64 = _as64(m, k.f64())
+    m64 = m.astype(np.float64)
     z = m * m
-    z64 = _as64(z, k.f64())
-    y, y32 = k.f64(), k.f32()
-    k.fma(m64, LOG_P[0], LOG_P[1], y, y32)
-    for p in LOG_P[2:]:
-        k.fma(y, m64, p, y, y32, keep64=p is not LOG_P[-1])
+    y32 = k.f32()
+    y = k.fma(m64, LOG_P[0], LOG_P[1], y32)
+    for p in LOG_P[2:-1]:
+        y = k.fma(y, m64, p, y32)
+    k.fma(y, m64, LOG_P[-1], y32, keep64=False)
     t = y32 * m
-    eq1 = e * LOG_Q1
-    k.fma(_as64(t, y), z64, _as64(eq1, m64), y, y32, keep64=False)
+    k.fma(t.astype(np.float64), z.astype(np.float64), (e * LOG_Q1).astype(np.float64), y32, keep64=False)
     y32 -= z * f32(0.5)
     y32 += m
     y32 += e * LOG_Q2  # (a fused add of an exact product)
@@ -114,31 +106,30 @@ def sincos(theta: np.ndarray, k: Lanes) -> tuple[np.ndarray, np.ndarray]:
     j += 1
     j &= ~1
     y = j.astype(f32)
-    # the octant's sign bits, and the lanes where sine and cosine swap polynomials (all ones where not)
-    sin_sign = (j & 4) << 29
-    cos_sign = (~(j - 2) & 4) << 29
-    keep = ((j & 2) >> 1) - 1
+    # the octant's sign bits, and the lanes where sine and cosine swap polynomials (all ones where they do)
+    sin_sign = (j << 29) & _SIGN  # bit 2 of j
+    cos_sign = (~(j - 2) << 29) & _SIGN  # bit 2 of j - 2, inverted
+    swap = -((j >> 1) & 1)  # bit 1 of j
     x = theta + y * MINUS_DP1  # exact products: the fused and the plain sums agree
     x += y * MINUS_DP2
-    x64 = _as64(x, k.f64())
-    k.fma(_as64(y, k.f64()), MINUS_DP3, x64.copy(), x64, x, exact_sum=True)  # y <= 8: at most 52 bits
+    x64 = k.fma(y.astype(np.float64), MINUS_DP3, x.astype(np.float64), x, exact_sum=True)  # y <= 8: 52 bits
     z = x * x
-    z64 = _as64(z, k.f64())
-    c64, c = k.f64(), k.f32()
-    k.fma(z64, COS_P[0], COS_P[1], c64, c)
-    k.fma(c64, z64, COS_P[2], c64, c, keep64=False)
+    z64 = z.astype(np.float64)
+    c = k.f32()
+    c64 = k.fma(z64, COS_P[0], COS_P[1], c)
+    k.fma(c64, z64, COS_P[2], c, keep64=False)
     c *= z
-    k.fma(_as64(c, c64), z64, _as64(z * f32(-0.5), k.f64()), c64, c, keep64=False)
+    k.fma(c.astype(np.float64), z64, (z * f32(-0.5)).astype(np.float64), c, keep64=False)
     c += f32(1)
-    s64, s = k.f64(), k.f32()
-    k.fma(z64, SIN_P[0], SIN_P[1], s64, s)
-    k.fma(s64, z64, SIN_P[2], s64, s, keep64=False)
+    s = k.f32()
+    s64 = k.fma(z64, SIN_P[0], SIN_P[1], s)
+    k.fma(s64, z64, SIN_P[2], s, keep64=False)
     s *= z
-    k.fma(_as64(s, s64), x64, x64, s64, s, keep64=False)
+    k.fma(s.astype(np.float64), x64, x64, s, keep64=False)
     si, ci = s.view(np.int32), c.view(np.int32)
-    swap = (si ^ ci) & ~keep
-    si ^= swap
-    ci ^= swap
+    swapped = (si ^ ci) & swap
+    si ^= swapped
+    ci ^= swapped
     si ^= sin_sign
     ci ^= cos_sign
     return s, c
@@ -173,7 +164,6 @@ def box_muller(u: np.ndarray, mean: float, std: float, out: np.ndarray) -> np.nd
         for half, trig in ((0, cos), (1, sin)):
             trig *= radius
             if affine:
-                t64 = _as64(trig, k.f64())
-                k.fma(t64, float(f32(std)), float(f32(mean)), t64, trig, keep64=False)
+                k.fma(trig.astype(np.float64), float(f32(std)), float(f32(mean)), trig, keep64=False)
             halves_out[b0:b1, half] = trig.view(halves_out.dtype)
     return out

@@ -45,9 +45,9 @@ def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s, (a - (s - bb)) + (b - bb)
 
 
-def fix_fma32_midpoints(s: np.ndarray, p: np.ndarray, c, scratch: np.ndarray | None = None) -> None:
-    """Make ``s = p + c`` round to float32 as one fused rounding of ``a*b + c`` would (``p = a*b``, exact
-    in float64 for float32 a and b).
+def fix_fma32_midpoints(s: np.ndarray, a, b, c, scratch: np.ndarray | None = None) -> None:
+    """Make ``s = a*b + c`` (float32 values, computed in float64, where a*b is exact) round to float32 as one
+    fused rounding would.
 
     The sum can only be wrong where it was rounded on its way to float64 *and* landed exactly on a float32
     midpoint; those elements are nudged one float64 step towards the exact value. (For results in the
@@ -59,16 +59,17 @@ def fix_fma32_midpoints(s: np.ndarray, p: np.ndarray, c, scratch: np.ndarray | N
     if low.view(np.int64).min() != _INT64_MIN:
         return
     i = np.nonzero(low.view(np.int64) == _INT64_MIN)
-    si, err = _two_sum(np.broadcast_to(p, s.shape)[i], np.broadcast_to(c, s.shape)[i])
+    p = np.broadcast_to(a, s.shape)[i] * np.broadcast_to(b, s.shape)[i]  # exact
+    si, err = _two_sum(p, np.broadcast_to(c, s.shape)[i])
     s[i] = np.where(err == 0, si, np.nextafter(si, np.where(err > 0, np.inf, -np.inf)))
 
 
 def fma32(a, b, c) -> np.ndarray:
     """float32 ``a * b + c`` rounded once (arrays or scalars, broadcast)."""
     a, b, c = (np.asarray(v, np.float32) for v in (a, b, c))
-    p = np.multiply(a, b, dtype=np.float64)  # exact
-    s = p + c
-    fix_fma32_midpoints(s, p, c.astype(np.float64))
+    s = np.multiply(a, b, dtype=np.float64)  # exact
+    s += c
+    fix_fma32_midpoints(s, a.astype(np.float64), b.astype(np.float64), c.astype(np.float64))
     out = s.astype(np.float32)
     tiny = (np.abs(s) < _F32_TINY) & (s != 0)
     if tiny.any():

@@ -125,7 +125,8 @@ def random_bits(gen: Generator, n: int, dtype) -> np.ndarray:
 def shuffle_targets(gen: Generator, n: int) -> np.ndarray:
     """The swap partner of each Fisher-Yates step: j_i = i + word_i % (n - i) for i < n - 1."""
     steps = np.arange(n - 1, dtype=np.int64)
-    return steps + (gen.random(n - 1) % (n - steps).astype(np.uint64)).astype(np.int64)
+    left = np.arange(n, 1, -1, dtype=np.uint64)  # n - i
+    return steps + (gen.random(n - 1) % left).view(np.int64)
 
 
 def shuffle_plain(words: list[int], n: int) -> np.ndarray:
@@ -149,32 +150,33 @@ def shuffle_vectorized(targets: np.ndarray, n: int) -> np.ndarray:
     (target, step) lines up the steps aiming at each position.
     """
     steps = n - 1
-    order = np.sort(targets * n + np.arange(steps, dtype=np.int64))  # by target, then by step
-    by_target, step_of = np.divmod(order, n)
-    same = by_target[1:] == by_target[:-1]
-    previous = np.full(steps, -1, np.int64)  # the previous step aimed at the same target, per step
-    previous[step_of[1:][same]] = step_of[:-1][same]
-    last = np.full(n, -1, np.int64)  # the last step aimed at each position
-    last[by_target] = step_of  # in sorted order, so the last write per target is its last step
-    # the step that brought position k its value before step k: the last one aimed at k, unless that was
-    # step k itself (j_k = k), whose predecessor it then is
-    k = np.arange(n, dtype=np.int64)
-    before = last.copy()
-    own = np.zeros(n, bool)
-    own[:steps] = targets == k[:steps]
-    before[own] = previous[k[own]]
+    idx = np.int32 if n < 2**31 else np.int64  # indices in 4 bytes: the gathers below are memory-bound
+    bits = max(1, steps.bit_length())
+    order = np.sort((targets << bits) | np.arange(steps, dtype=np.int64))  # by target, then by step
+    by_target = (order >> bits).astype(idx)
+    step_of = (order & ((1 << bits) - 1)).astype(idx)
+    same = np.flatnonzero(by_target[1:] == by_target[:-1])
+    previous = np.full(steps, -1, idx)  # the previous step aimed at the same target, per step
+    previous[step_of[same + 1]] = step_of[same]
+    # the step that brought position k its value before step k: the last one aimed at k (sorted order: the
+    # last write per target wins), unless that was step k itself (j_k = k), whose predecessor it then is
+    before = np.full(n, -1, idx)
+    before[by_target] = step_of
+    own = np.flatnonzero(targets == np.arange(steps))
+    before[own] = previous[own]
     # d_k = d_before[k]: follow the chains down to a position no earlier step touched (d_k = k there)
-    root = np.where(before < 0, k, before)
-    while True:
-        nxt = root[root]
-        if np.array_equal(nxt, root):
-            break
-        root = nxt
-    d = root
-    final = np.empty(n, np.int64)
-    final[:steps] = np.where(previous >= 0, d[np.maximum(previous, 0)], targets)
+    d = np.arange(n, dtype=idx)
+    chained = np.flatnonzero(before >= 0)
+    d[chained] = before[chained]
+    while chained.size:
+        d[chained] = d[d[chained]]
+        chained = chained[before[d[chained]] >= 0]  # still pointing at a position something wrote to
+    final = targets.astype(idx, copy=True)
+    final.resize(n, refcheck=False)
     final[steps] = d[steps]
-    return final
+    taken = np.flatnonzero(previous >= 0)
+    final[taken] = d[previous[taken]]
+    return final.astype(np.int64)
 
 
 SMALL_SHUFFLE = 256  # below this the plain loop is faster than the vectorized construction
