@@ -17,7 +17,11 @@ Any other choice changes between a few hundred and a few thousand of every milli
 
 Plain float32 operations run on float32 arrays (NumPy rounds them as the CPU does). A fused
 multiply-add runs in float64 (``Lanes.fma``), where the product of two float32 numbers is exact, and is
-rounded once to float32. The work goes through in chunks that stay in the CPU cache.
+rounded once to float32. That single rounding is the fused one unless the float64 sum was itself rounded
+onto a float32 midpoint; each half of the kernel has only 2**24 possible inputs (24-bit uniforms), and over
+all of them no sum of these polynomials does that (tests/test_random_kernels.py checks every input), so
+only the final ``* std + mean``, with the caller's numbers, goes through fma.py's midpoint repair.
+The work goes through in chunks that stay in the CPU cache.
 """
 
 from __future__ import annotations
@@ -59,15 +63,15 @@ class Lanes:
     def f32(self) -> np.ndarray:
         return np.empty(self.n, np.float32)
 
-    def fma(self, a, b, c, out32: np.ndarray, exact_sum: bool = False, keep64: bool = True) -> np.ndarray:
+    def fma(self, a, b, c, out32: np.ndarray, keep64: bool = True, repair: bool = False) -> np.ndarray:
         """round_to_float32(a * b + c): into ``out32``, and returned as a new float64 array if ``keep64``.
 
         a, b, c hold float32 values (float64 arrays or Python floats), so the product is exact in float64.
-        ``exact_sum``: the caller knows that a * b + c fits in a float64, so no midpoint repair is needed.
+        ``repair``: check for float64 sums on a float32 midpoint (needed for arbitrary operands only).
         """
         s = np.multiply(a, b)
         s += c
-        if not exact_sum:
+        if repair:
             fix_fma32_midpoints(s, a, b, c, self._bits)
         np.copyto(out32, s, casting="same_kind")  # the one rounding
         if keep64:
@@ -112,7 +116,7 @@ def sincos(theta: np.ndarray, k: Lanes) -> tuple[np.ndarray, np.ndarray]:
     swap = -((j >> 1) & 1)  # bit 1 of j
     x = theta + y * MINUS_DP1  # exact products: the fused and the plain sums agree
     x += y * MINUS_DP2
-    x64 = k.fma(y.astype(np.float64), MINUS_DP3, x.astype(np.float64), x, exact_sum=True)  # y <= 8: 52 bits
+    x64 = k.fma(y.astype(np.float64), MINUS_DP3, x.astype(np.float64), x)
     z = x * x
     z64 = z.astype(np.float64)
     c = k.f32()
@@ -164,6 +168,6 @@ def box_muller(u: np.ndarray, mean: float, std: float, out: np.ndarray) -> np.nd
         for half, trig in ((0, cos), (1, sin)):
             trig *= radius
             if affine:
-                k.fma(trig.astype(np.float64), float(f32(std)), float(f32(mean)), trig, keep64=False)
+                k.fma(trig.astype(np.float64), float(f32(std)), float(f32(mean)), trig, keep64=False, repair=True)
             halves_out[b0:b1, half] = trig.view(halves_out.dtype)
     return out

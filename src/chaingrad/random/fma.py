@@ -18,8 +18,6 @@ The exact recomputation uses Python fractions: slow, but it runs on a handful of
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
 _SHIFT = np.uint64(64 - 29)  # a float64 has 29 bits below a float32's last bit ...
@@ -27,8 +25,10 @@ _INT64_MIN = np.iinfo(np.int64).min  # ... equal to 1 << 28 at a float32 midpoin
 _F32_TINY = 2.0 ** -126  # below this float32 numbers are subnormal and the bit test does not apply
 
 
-def _round_to_f32(x: Fraction) -> np.float32:
-    """The float32 nearest to an exact rational (ties to even)."""
+def _round_to_f32(x) -> np.float32:
+    """The float32 nearest to an exact rational (a ``fractions.Fraction``; ties to even)."""
+    from fractions import Fraction
+
     f = np.float32(float(x))
     best = f
     for g in (np.nextafter(f, np.float32(-np.inf)), np.nextafter(f, np.float32(np.inf))):
@@ -73,6 +73,8 @@ def fma32(a, b, c) -> np.ndarray:
     out = s.astype(np.float32)
     tiny = (np.abs(s) < _F32_TINY) & (s != 0)
     if tiny.any():
+        from fractions import Fraction
+
         ab, bb, cb = np.broadcast_arrays(a, b, c)
         for i in zip(*np.nonzero(tiny)):
             out[i] = _round_to_f32(Fraction(float(ab[i])) * Fraction(float(bb[i])) + Fraction(float(cb[i])))
@@ -101,6 +103,8 @@ def fma64(a, b, c) -> np.ndarray:
     suspect = (w != 0) & ((np.abs(np.abs(q) - half) <= np.abs(w)) | (np.abs(np.abs(q) - half * 0.5) <= np.abs(w)))
     suspect |= ~np.isfinite(r)
     if suspect.any():
+        from fractions import Fraction
+
         r = r.copy()
         for i in zip(*np.nonzero(suspect)):
             if not all(np.isfinite(v[i]) for v in (a, b, c)):
