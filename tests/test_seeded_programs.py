@@ -51,3 +51,13 @@ def test_the_import_rewrite_touches_only_imports():
     src = "import torch\nfrom torch import nn\nfrom torch.utils import data\nimport torch.nn.functional as F\nx = torch"
     assert as_chaingrad(src) == ("import chaingrad as torch\nfrom chaingrad import nn\nfrom chaingrad.utils import "
                                  "data\nimport chaingrad.nn.functional as F\nx = torch")
+
+
+def test_the_random_numbers_page_example_prints_what_torch_prints(tmp_path):
+    page = (REPO / "docs" / "random.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    code += "print(net.weight[0, :3].detach(), net.bias[:3].detach())\n"
+    ours = run(code, tmp_path, "doc_chaingrad.py")
+    theirs = run(code.replace("import chaingrad as torch", "import torch"), tmp_path, "doc_torch.py")
+    assert "tensor([0.6064, 0.3033, 0.0903])" in ours
+    assert ours.splitlines() == theirs.splitlines()
