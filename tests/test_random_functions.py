@@ -371,3 +371,32 @@ def test_small_calls_use_the_global_generator_by_default():
               lambda m: m.randperm(5), lambda m: m.empty(3).uniform_(), lambda m: m.bernoulli(m.full((4,), 0.5))):
         same(f(cg), f(torch))
     same_state(cg.default_generator, torch.default_generator)
+
+
+@pytest.mark.parametrize("n", [5, 16, 17, 100, 5000])
+def test_float16_draws_compute_in_float32_as_torch(n):
+    g, tg = gens(1)
+    h, th = cg.float16, torch.float16
+    same(cg.rand(n, dtype=h, generator=g), torch.rand(n, dtype=th, generator=tg))
+    same(cg.empty(n, dtype=h).uniform_(-0.3, 0.7, generator=g), torch.empty(n, dtype=th).uniform_(-0.3, 0.7,
+                                                                                                   generator=tg))
+    same(cg.randn(n, dtype=h, generator=g), torch.randn(n, dtype=th, generator=tg))  # whole blocks only
+    same(cg.empty(n, dtype=h).normal_(1.5, 0.3, generator=g), torch.empty(n, dtype=th).normal_(1.5, 0.3,
+                                                                                                generator=tg))
+    same(cg.empty(n, dtype=h).exponential_(generator=g), torch.empty(n, dtype=th).exponential_(generator=tg))
+    same(cg.bernoulli(cg.full((n,), 0.3, dtype=h), generator=g), torch.bernoulli(torch.full((n,), 0.3, dtype=th),
+                                                                                 generator=tg))
+    same_state(g, tg)
+
+
+@pytest.mark.parametrize("dtypes", FLOATS + [(cg.float16, torch.float16)], ids=["f32", "f64", "f16"])
+def test_a_value_rounded_up_to_to_becomes_from(dtypes):
+    d, td = dtypes
+    g, tg = gens(0)
+    for low, high in [(1000.0, 1000.0001), (100.0, 100.001), (0.1, 0.2)]:
+        a = cg.empty(20000, dtype=d).uniform_(low, high, generator=g)
+        b = torch.empty(20000, dtype=td).uniform_(low, high, generator=tg)
+        same(a, b)
+        top, bottom = np.array(high, a.numpy().dtype), np.array(low, a.numpy().dtype)
+        assert (a.numpy() < top).all() or top == bottom  # (in float16 both bounds can be the same number)
+    same_state(g, tg)

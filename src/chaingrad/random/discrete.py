@@ -21,7 +21,7 @@ import numpy as np
 
 from .generator import Generator
 from .normal import BLOCK
-from .uniform import unit_float32, unit_float64
+from .uniform import from_double, unit_float32, unit_float64
 
 
 def bernoulli_scalar(gen: Generator, n: int, p: float) -> np.ndarray:
@@ -68,7 +68,7 @@ def exponential(gen: Generator, n: int, lambd: float, dtype) -> np.ndarray:
         values = np.array([scale * math.log1p(-x) for x in u.tolist()], np.float64)
     else:
         values = scale * np.log1p(-u)
-    return values.astype(dtype, copy=False)
+    return from_double(values, dtype)
 
 
 def _check_probabilities(p: np.ndarray) -> None:

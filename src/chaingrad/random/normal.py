@@ -6,7 +6,7 @@ with u = data[j] and v = data[j + 8] (j < 8), radius = sqrt(-2 log(1 - u)), angl
 data[j] = radius cos(angle), data[j + 8] = radius sin(angle), each times std plus mean (fused).
 If the size is not a multiple of 16, 16 fresh uniforms overwrite the last 16 slots and are transformed
 again. float32 uses the float32 polynomials of torch's AVX2 kernel (avx2_math.py); float64 uses the
-C library's log, cos and sin.
+C library's log, cos and sin; float16 computes in float32, block by block, and rounds at the end.
 
 (b) One at a time (``normal_distribution<double>``): fewer than 16 elements, or a non-contiguous tensor.
 Each sample is a double: if the generator holds a cached sample, use it; otherwise draw the angle's
@@ -29,7 +29,7 @@ import numpy as np
 from . import avx2_math
 from .fma import fma64
 from .generator import Generator
-from .uniform import unit, unit_float64
+from .uniform import from_double, unit, unit_float64
 
 TWO_PI = 2.0 * math.pi
 BLOCK = 16
@@ -55,17 +55,21 @@ def _blocks64(u: np.ndarray, mean: float, std: float) -> np.ndarray:
 
 
 def _blocks(u: np.ndarray, mean: float, std: float, out: np.ndarray) -> None:
-    if out.dtype == np.float32:
-        avx2_math.box_muller(u, mean, std, out)
-    else:
+    if u.dtype == np.float64:
         out[...] = _blocks64(u, mean, std)
+    elif out.dtype == np.float32:
+        avx2_math.box_muller(u, mean, std, out)
+    else:  # float16 computes in float32 and rounds once at the end
+        out[...] = avx2_math.box_muller(u, mean, std, np.empty_like(u))
 
 
 def normal_blocks(gen: Generator, n: int, mean: float, std: float, dtype) -> np.ndarray:
     """Path (a): n >= 16 normals for a contiguous tensor."""
     dtype = np.dtype(dtype)
-    data = unit(gen, n, dtype)
     full = n // BLOCK * BLOCK
+    # float32/float64 fill the whole tensor with uniforms first; float16 draws only whole blocks (its
+    # kernel works in a 16-element float32 buffer), so the leftover slots take no draws
+    data = unit(gen, full if dtype == np.float16 else n, dtype)
     out = np.empty(n, dtype)
     _blocks(data[:full].reshape(-1, BLOCK), mean, std, out[:full].reshape(-1, BLOCK))
     if n % BLOCK:
@@ -108,9 +112,9 @@ def normal_scalar(gen: Generator, n: int, mean: float, std: float, dtype) -> np.
         if (n - len(samples)) % 2:
             gen._normal_cache = values.pop()
         samples += values
-    if mean == 0 and std == 1:
+    if mean == 0 and std == 1 and dtype != np.float16:
         return np.array(samples, dtype)
-    return _affine64(np.array(samples), mean, std).astype(dtype, copy=False)
+    return from_double(_affine64(np.array(samples, np.float64), mean, std), dtype)
 
 
 def normal(gen: Generator, n: int, mean: float, std: float, dtype, contiguous: bool = True) -> np.ndarray:

@@ -1,13 +1,15 @@
 """From words to uniform floats: how torch makes ``rand`` and ``uniform_(from, to)``.
 
-torch (``uniform_real`` in ``aten/src/ATen/core/TransformationHelper.h``) keeps the LOW bits of its draws:
+torch (``uniform_kernel`` in ``aten/src/ATen/native/cpu/DistributionTemplates.h``, ``uniform_real`` in
+``aten/src/ATen/core/TransformationHelper.h``) keeps the LOW bits of its draws:
 
-- float32: one 32-bit word per element; its low 24 bits k give ``x = k * 2**-24``, exact in float32;
+- float32 (and float16, which computes in float32): one 32-bit word per element; its low 24 bits k give
+  ``x = k * 2**-24``, exact in float32;
 - float64: one ``random64()`` (two words) per element; its low 53 bits give ``x = k * 2**-53``;
-- float16: one word, its low 11 bits, with float32 arithmetic.
 
-then ``x * (to - from) + from`` in the element type, with ``from``/``to`` rounded to that type first and the
-multiply-add fused into one rounding (fma.py). ``rand()`` is the special case from=0, to=1, which is x.
+then ``x * (to - from) + from`` in that type, with ``from``/``to`` rounded to it first and the multiply-add
+fused into one rounding (fma.py); then the cast to the element type, and a value that rounded up to ``to``
+is replaced by ``from``, so that the result stays in [from, to). ``rand()`` is from=0, to=1: x itself.
 """
 
 from __future__ import annotations
@@ -45,11 +47,8 @@ def unit(gen: Generator, n: int, dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     if dtype == np.float64:
         return unit_float64(gen.random64(n))
-    if dtype == np.float32:
+    if dtype in (np.float32, np.float16):
         return unit_float32(gen.random(n))
-    if dtype == np.float16:
-        k = (gen.random(n) & np.uint64(0x7FF)).astype(np.int32)
-        return np.multiply(k, np.float32(2.0 ** -11), dtype=np.float32)
     raise TypeError(f"uniform: expected a floating point dtype, got {dtype}")
 
 
@@ -75,9 +74,7 @@ def scale(x: np.ndarray, low: float, high: float, dtype) -> np.ndarray:
             return x + lo
         return fma64(x, width, lo)
     if dtype == np.float16:
-        lo, hi = np.float16(low), np.float16(high)
-        width = np.float16(hi - lo)  # Half arithmetic rounds to Half
-        return fma32(x, np.float32(width), np.float32(lo)).astype(np.float16)
+        return scale(x, low, high, np.float32).astype(np.float16)  # float32 arithmetic, then the cast
     lo, hi = np.float32(low), np.float32(high)
     width = hi - lo  # float32 subtraction, as in the kernel
     if lo == 0:
@@ -119,14 +116,34 @@ def _uniform_small(gen: Generator, n: int, low: float, high: float, dtype: np.dt
     return None
 
 
+def _keep_below_to(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """torch's clamp after the cast: an element equal to ``to`` (rounded up) becomes ``from``."""
+    top = values.dtype.type(high)
+    if values.size and values.max() >= top:  # rare: values never exceed to
+        values[values == top] = values.dtype.type(low)
+    return values
+
+
+def from_double(values: np.ndarray, dtype) -> np.ndarray:
+    """Doubles cast to ``dtype`` as C++ casts them: to float16 through float32 (c10::Half is built from a
+    float), so twice rounded, as torch rounds it."""
+    dtype = np.dtype(dtype)
+    if dtype == np.float16:
+        return values.astype(np.float32).astype(np.float16)
+    return values.astype(dtype, copy=False)
+
+
 def uniform(gen: Generator, n: int, low: float, high: float, dtype) -> np.ndarray:
     """n samples of U[low, high) of ``dtype``, in the order torch draws them."""
     dtype = np.dtype(dtype)
+    unit_interval = low == 0 and high == 1
     if n <= SMALL:
-        small = _uniform_small(gen, n, low, high, dtype)
-        if small is not None:
-            return small
-    x = unit(gen, n, dtype)
-    if low == 0 and high == 1:
-        return x.astype(dtype, copy=False)
-    return scale(x, low, high, dtype)
+        values = _uniform_small(gen, n, low, high, dtype)
+    else:
+        values = None
+    if values is None:
+        x = unit(gen, n, dtype)
+        values = x.astype(dtype) if unit_interval else scale(x, low, high, dtype)
+    if unit_interval and dtype != np.float16:
+        return values  # x < 1 always: nothing to clamp
+    return _keep_below_to(values, low, high)
