@@ -400,3 +400,27 @@ def test_a_value_rounded_up_to_to_becomes_from(dtypes):
         top, bottom = np.array(high, a.numpy().dtype), np.array(low, a.numpy().dtype)
         assert (a.numpy() < top).all() or top == bottom  # (in float16 both bounds can be the same number)
     same_state(g, tg)
+
+
+@pytest.mark.parametrize("n", [5, 15, 16, 1000])
+@pytest.mark.parametrize("dtypes", FLOATS, ids=["f32", "f64"])
+def test_geometric_cauchy_and_log_normal(n, dtypes):
+    d, td = dtypes
+    g, tg = gens(3)
+    same(cg.empty(n, dtype=d).geometric_(0.3, generator=g), torch.empty(n, dtype=td).geometric_(0.3, generator=tg))
+    same(cg.empty(n, dtype=cg.int64).geometric_(0.05, generator=g),
+         torch.empty(n, dtype=torch.int64).geometric_(0.05, generator=tg))
+    check = same if d is cg.float32 or n < 16 else (lambda a, b: close_ulp(a, b, max_fraction=0.1, scale=50.0))
+    check(cg.empty(n, dtype=d).cauchy_(0.3, 0.7, generator=g), torch.empty(n, dtype=td).cauchy_(0.3, 0.7,
+                                                                                                generator=tg))
+    a = cg.empty(n, dtype=d).log_normal_(generator=g)
+    b = torch.empty(n, dtype=td).log_normal_(generator=tg)
+    if d is cg.float32 or n < 16:
+        same(a, b)
+    else:
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-14)  # a last-bit change of the normal, through exp
+    same_state(g, tg)
+    with pytest.raises(RuntimeError, match=r"geometric_ expects p to be in \(0, 1\)"):
+        cg.zeros(2).geometric_(1)
+    with pytest.raises(RuntimeError, match="log_normal_ expects std > 0.0"):
+        cg.zeros(2).log_normal_(1, 0)

@@ -382,6 +382,38 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | Non
     return _fill(self, lambda n, _c: discrete.exponential(g, n, lambd, d), "exponential_")
 
 
+def geometric_(self: Tensor, p: float, *, generator: Generator | None = None) -> Tensor:
+    """Fill with the number of Bernoulli(p) trials up to the first success."""
+    g = _gen(generator, "geometric_")
+    p, d = float(p), self._data.dtype
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+    return _fill(self, lambda n, _c: discrete.geometric(g, n, p, d), "geometric_")
+
+
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    """Fill with Cauchy(median, sigma) samples."""
+    d = self._data.dtype
+    if d.kind != "f":
+        raise RuntimeError("Cauchy distribution is a continuous probability distribution. dtype must be a floating "
+                           f"point but you specified {_NP_NAME[d.name]}")
+    median, sigma = float(median), float(sigma)
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+    g = _gen(generator, "cauchy_")
+    return _fill(self, lambda n, _c: discrete.cauchy(g, n, median, sigma, d), "cauchy_")
+
+
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Generator | None = None) -> Tensor:
+    """Fill with exp(N(mean, std**2)) samples (torch draws them one at a time, whatever the size)."""
+    d = _float_self(self, "log_normal_cpu")
+    mean, std = float(mean), float(std)
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+    g = _gen(generator, "log_normal_")
+    return _fill(self, lambda n, _c: discrete.log_normal(g, n, mean, std, d), "log_normal_")
+
+
 def bernoulli_(self: Tensor, p=0.5, *, generator: Generator | None = None) -> Tensor:
     """Fill with 1 (probability p, a number or a tensor broadcast to self) or 0."""
     g = _gen(generator, "bernoulli_")
@@ -411,6 +443,9 @@ def _attach() -> None:
     Tensor.random_ = random_
     Tensor.exponential_ = exponential_
     Tensor.bernoulli_ = bernoulli_
+    Tensor.geometric_ = geometric_
+    Tensor.cauchy_ = cauchy_
+    Tensor.log_normal_ = log_normal_
     Tensor.bernoulli = _tensor_bernoulli
     Tensor.multinomial = _tensor_multinomial
 

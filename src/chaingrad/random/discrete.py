@@ -3,6 +3,8 @@
 - ``bernoulli_(p)`` with a number p: one double uniform (``random64()``) per element, 1 where u < p.
   ``bernoulli(p_tensor)``: a float32 uniform (one word) per element for float32 p, a double for float64 p.
 - ``exponential_(lambd)``: one double uniform per element, ``(-1 / lambd) * log1p(-u)``, then cast.
+- ``geometric_``, ``cauchy_`` and ``log_normal_`` transform one double uniform (or one scalar-path normal)
+  per element with the C library's log, tan or exp.
 - ``multinomial``: without replacement, or for a single sample, torch draws ``q ~ Exponential(1)`` for every
   category (two words each) and takes the largest ``p / q`` (argmax, or the top k): an exponential race,
   equivalent to sampling by the probabilities. With replacement and more than one sample it builds the
@@ -10,7 +12,9 @@
   sample with a binary search.
 
 float64 exponentials of 16 or more elements use NumPy's ``log1p``, which differs from the C library's in
-the last bit on about 7% of inputs (fewer than 16 use Python's math module, which is the C library).
+the last bit on about 7% of inputs (fewer than 16 use Python's math module, which is the C library); the
+same goes for the float64 ``log_normal_`` (NumPy's ``exp``), ``geometric_`` (``log``) and ``cauchy_``
+(``tan``, 0.5% of inputs).
 """
 
 from __future__ import annotations
@@ -68,6 +72,40 @@ def exponential(gen: Generator, n: int, lambd: float, dtype) -> np.ndarray:
         values = np.array([scale * math.log1p(-x) for x in u.tolist()], np.float64)
     else:
         values = scale * np.log1p(-u)
+    return from_double(values, dtype)
+
+
+def geometric(gen: Generator, n: int, p: float, dtype) -> np.ndarray:
+    """``geometric_(p)``: the number of trials to the first success, ``ceil(log(u) / log1p(-p))``."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+    u = unit_float64(gen.random64(n))
+    denominator = math.log1p(-p)
+    if n < BLOCK:
+        values = np.array([math.ceil(math.log(x) / denominator) if x > 0 else math.inf for x in u.tolist()])
+    else:
+        with np.errstate(divide="ignore"):
+            values = np.ceil(np.log(u) / denominator)
+    return from_double(values, dtype)
+
+
+def cauchy(gen: Generator, n: int, median: float, sigma: float, dtype) -> np.ndarray:
+    """``cauchy_(median, sigma)``: ``median + sigma * tan(pi * (u - 0.5))`` (u kept off 0 and 1), fused."""
+    from .fma import fma64
+
+    eps = float(np.finfo(np.float64).eps)
+    u = np.clip(unit_float64(gen.random64(n)), eps, 1 - eps)
+    angle = math.pi * (u - 0.5)
+    t = np.array([math.tan(a) for a in angle.tolist()]) if n < BLOCK else np.tan(angle)
+    return from_double(fma64(np.float64(sigma), t, np.float64(median)), dtype)
+
+
+def log_normal(gen: Generator, n: int, mean: float, std: float, dtype) -> np.ndarray:
+    """``log_normal_(mean, std)``: exp of torch's one-at-a-time normal samples (cache included)."""
+    from .normal import normal_scalar
+
+    z = normal_scalar(gen, n, mean, std, np.float64)
+    values = np.array([math.exp(v) for v in z.tolist()]) if n < BLOCK else np.exp(z)
     return from_double(values, dtype)
 
 
