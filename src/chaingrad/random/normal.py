@@ -81,12 +81,13 @@ def normal_blocks(gen: Generator, n: int, mean: float, std: float, dtype) -> np.
 def _pairs_math(words: list[int]) -> list[float]:
     """Box-Muller with the C library (Python's math: exact) on 4 words per pair: interleaved cos, sin."""
     out = []
+    sqrt, log1p, cos, sin = math.sqrt, math.log1p, math.cos, math.sin
     for i in range(0, len(words), 4):
         u1 = (((words[i] & 0x1FFFFF) << 32) | words[i + 1]) * 2.0 ** -53  # the angle's uniform, drawn first
         u2 = (((words[i + 2] & 0x1FFFFF) << 32) | words[i + 3]) * 2.0 ** -53
-        r = math.sqrt(-2.0 * math.log1p(-u2))
+        r = sqrt(-2.0 * log1p(-u2))
         t = TWO_PI * u1
-        out += (r * math.cos(t), r * math.sin(t))
+        out += (r * cos(t), r * sin(t))
     return out
 
 

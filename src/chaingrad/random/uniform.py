@@ -89,6 +89,7 @@ def scale(x: np.ndarray, low: float, high: float, dtype) -> np.ndarray:
     return fma32(x, width, lo)
 
 
+_EPS = {4: 2.0 ** -23, 8: 2.0 ** -52}  # a float's spacing just below x is at most |x| * eps
 SMALL = 16  # up to this many elements Python floats beat the fixed cost of a dozen NumPy calls
 
 
@@ -105,15 +106,20 @@ def _uniform_small(gen: Generator, n: int, low: float, high: float, dtype: np.dt
         if not _sum_is_exact(width, lo):
             return None
         lo, width = float(lo), float(width)
-        return np.array([(w & 0xFFFFFF) * 2.0 ** -24 * width + lo for w in gen.random(n).tolist()], np.float32)
-    if dtype == np.float64:
+        sums = [(w & 0xFFFFFF) * 2.0 ** -24 * width + lo for w in gen.random(n).tolist()]
+    elif dtype == np.float64:
         lo, width = float(low), float(high) - float(low)
         if not (lo == 0 or width == 1):
             return None
         w = gen.random(2 * n).tolist()
-        xs = [(((w[i] & 0x1FFFFF) << 32) | w[i + 1]) * 2.0 ** -53 for i in range(0, 2 * n, 2)]
-        return np.array([x * width + lo for x in xs], np.float64)  # a product alone, or a sum alone: one rounding
-    return None
+        sums = [(((w[i] & 0x1FFFFF) << 32) | w[i + 1]) * 2.0 ** -53 * width + lo for i in range(0, 2 * n, 2)]
+    else:
+        return None
+    values = np.array(sums, dtype)  # (float64: a product alone, or a sum alone: one rounding)
+    top = float(dtype.type(high))
+    if sums and max(sums) >= top - abs(top) * _EPS[dtype.itemsize]:  # only then can one round up to top
+        _keep_below_to(values, low, high)
+    return values
 
 
 def _keep_below_to(values: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -136,14 +142,11 @@ def from_double(values: np.ndarray, dtype) -> np.ndarray:
 def uniform(gen: Generator, n: int, low: float, high: float, dtype) -> np.ndarray:
     """n samples of U[low, high) of ``dtype``, in the order torch draws them."""
     dtype = np.dtype(dtype)
-    unit_interval = low == 0 and high == 1
     if n <= SMALL:
         values = _uniform_small(gen, n, low, high, dtype)
-    else:
-        values = None
-    if values is None:
-        x = unit(gen, n, dtype)
-        values = x.astype(dtype) if unit_interval else scale(x, low, high, dtype)
-    if unit_interval and dtype != np.float16:
-        return values  # x < 1 always: nothing to clamp
-    return _keep_below_to(values, low, high)
+        if values is not None:
+            return values
+    x = unit(gen, n, dtype)
+    if low == 0 and high == 1:
+        return x if dtype != np.float16 else _keep_below_to(x.astype(dtype), low, high)  # x < 1 in float32/64
+    return _keep_below_to(scale(x, low, high, dtype), low, high)
