@@ -124,9 +124,13 @@ def random_bits(gen: Generator, n: int, dtype) -> np.ndarray:
 # -- randperm ---------------------------------------------------------------------------------------------
 def shuffle_targets(gen: Generator, n: int) -> np.ndarray:
     """The swap partner of each Fisher-Yates step: j_i = i + word_i % (n - i) for i < n - 1."""
-    steps = np.arange(n - 1, dtype=np.int64)
-    left = np.arange(n, 1, -1, dtype=np.uint64)  # n - i
-    return steps + (gen.random(n - 1) % left).view(np.int64)
+    words = gen.random(n - 1)
+    if n <= 1 << 32:  # in 32 bits the division is cheaper
+        left = np.arange(n, 1, -1, dtype=np.uint32)  # n - i
+        offsets = words.astype(np.uint32) % left
+    else:
+        offsets = words % np.arange(n, 1, -1, dtype=np.uint64)
+    return np.arange(n - 1, dtype=np.int64) + offsets
 
 
 def shuffle_plain(words: list[int], n: int) -> np.ndarray:
@@ -171,12 +175,12 @@ def shuffle_vectorized(targets: np.ndarray, n: int) -> np.ndarray:
     while chained.size:
         d[chained] = d[d[chained]]
         chained = chained[before[d[chained]] >= 0]  # still pointing at a position something wrote to
-    final = targets.astype(idx, copy=True)
-    final.resize(n, refcheck=False)
+    final = np.empty(n, np.int64)
+    final[:steps] = targets
     final[steps] = d[steps]
     taken = np.flatnonzero(previous >= 0)
     final[taken] = d[previous[taken]]
-    return final.astype(np.int64)
+    return final
 
 
 SMALL_SHUFFLE = 256  # below this the plain loop is faster than the vectorized construction
