@@ -13,7 +13,8 @@ per step:
 - ``discrete.py``: ``bernoulli``, ``exponential_``, ``multinomial`` (an exponential race);
 - ``layout.py``: the order in which values fill a tensor (memory order).
 
-The tensor functions themselves (``chaingrad.rand`` ...) are in ``chaingrad/ops/random.py``.
+The tensor functions themselves (``chaingrad.rand`` ...) are in ``chaingrad/ops/random.py`` and the
+in-place fills (``Tensor.uniform_`` ...) in ``chaingrad/ops/random_fill.py``.
 
 Where the numbers may differ from torch's: float64 normal and exponential samples computed with NumPy's
 vectorized logarithm (16 or more at once) can differ in the last bit where NumPy's ``log``/``log1p`` round
