@@ -450,7 +450,127 @@ def _lenet_numpy(x, y, params):
     return _LeNetNumpy(x, y, params).step
 
 
+# -- random numbers: torch's CPU streams ----------------------------------------------------------------
+RANDOM_N = 10**6
+
+
+def _numpy_mt():
+    return np.random.Generator(np.random.MT19937(0))
+
+
+def _random_draw(make_step):
+    """A random-number workload: ``make_step(lib_module)`` for chaingrad and torch (seeded alike); the NumPy
+    column is NumPy's own MT19937 generator making the same kind of draw (a reference, not the same numbers)."""
+    def build(lib: str):
+        if lib == "numpy":
+            return make_step(None), 1
+        torch = _import(lib)
+        torch.manual_seed(0)
+        return make_step(torch), 1
+
+    return build
+
+
+def _randn(torch):
+    if torch is None:
+        rng = _numpy_mt()
+        return lambda: rng.standard_normal(RANDOM_N, dtype=np.float32)
+    return lambda: torch.randn(RANDOM_N)
+
+
+def _rand(torch):
+    if torch is None:
+        rng = _numpy_mt()
+        return lambda: rng.random(RANDOM_N, dtype=np.float32)
+    return lambda: torch.rand(RANDOM_N)
+
+
+def _randint(torch):
+    if torch is None:
+        rng = _numpy_mt()
+        return lambda: rng.integers(0, 10, RANDOM_N)
+    return lambda: torch.randint(0, 10, (RANDOM_N,))
+
+
+def _randperm(torch):
+    if torch is None:
+        rng = _numpy_mt()
+        return lambda: rng.permutation(RANDOM_N)
+    return lambda: torch.randperm(RANDOM_N)
+
+
+def _bernoulli(torch):
+    if torch is None:
+        rng = _numpy_mt()
+        p = np.full(RANDOM_N, 0.5, np.float32)
+        return lambda: (rng.random(RANDOM_N, dtype=np.float32) < p).astype(np.float32)
+    p = torch.full((RANDOM_N,), 0.5)
+    return lambda: torch.bernoulli(p)
+
+
+def _dropout(torch):
+    if torch is None:
+        rng = _numpy_mt()
+        x = np.ones(RANDOM_N, np.float32)
+        return lambda: x * ((rng.random(RANDOM_N) >= 0.5) * np.float32(2))
+    x = torch.ones(RANDOM_N)
+    return lambda: torch.nn.functional.dropout(x, 0.5, training=True)
+
+
+SMALL_CALLS = 6
+
+
+def _small_calls(torch):
+    """Six calls on tensors of at most 16 elements (the time is per call)."""
+    if torch is None:
+        rng = _numpy_mt()
+        b, p = np.empty(10, np.float32), np.full(16, 0.5, np.float32)
+
+        def step_np():
+            rng.random(16, dtype=np.float32)
+            rng.standard_normal(15, dtype=np.float32)
+            rng.integers(0, 10, 16)
+            rng.permutation(16)
+            b[...] = rng.uniform(-0.1, 0.1, 10)
+            return rng.random(16, dtype=np.float32) < p
+
+        return step_np
+    b, p = torch.empty(10), torch.full((16,), 0.5)
+
+    def step():
+        torch.rand(16)
+        torch.randn(15)
+        torch.randint(0, 10, (16,))
+        torch.randperm(16)
+        b.uniform_(-0.1, 0.1)
+        return torch.bernoulli(p)
+
+    return step
+
+
+def _small_randn(torch):
+    if torch is None:
+        rng = _numpy_mt()
+        return lambda: rng.standard_normal(16, dtype=np.float32)
+    return lambda: torch.randn(16)
+
+
+def _small(build):
+    def per_call(lib: str):
+        step, _ = build(lib)
+        return step, SMALL_CALLS
+    return per_call
+
+
 WORKLOADS = {
+    "randn": _random_draw(_randn),
+    "rand": _random_draw(_rand),
+    "randint": _random_draw(_randint),
+    "randperm": _random_draw(_randperm),
+    "bernoulli": _random_draw(_bernoulli),
+    "dropout": _random_draw(_dropout),
+    "random_small": _small(_random_draw(_small_calls)),
+    "randn_16": _random_draw(_small_randn),
     "seed": seed_autograd,
     "seed_hand": seed_hand,
     "small": small_graph,

@@ -41,7 +41,9 @@ from ..ops.nn_ops import (  # noqa: F401
     nll_loss,
     softmax,
 )
-from ..ops.random import _rng
+from ..random import discrete as random_discrete
+from ..random import layout as random_layout
+from ..random.generator import default_generator
 from ..tensor import Tensor
 from .functional_image import (  # noqa: F401
     fold,
@@ -235,46 +237,112 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
 
 # -- dropout ------------------------------------------------------------------------------------------------
-def _dropout_mask(shape, p: float, dtype) -> Tensor:
-    keep = _rng(None).random(shape) >= p
-    scale = 0.0 if p >= 1 else 1.0 / (1.0 - p)
-    return Tensor._wrap((keep * scale).astype(dtype))
-
-
 def _check_p(p: float) -> None:
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+def _dropout_noise(input: Tensor, keep: float, feature: bool) -> np.ndarray:
+    """torch's noise: ``bernoulli_(keep)`` on ``empty_like(input)``, or on an (N, C, 1, ...) tensor for
+    feature dropout (whole channels), in input's dtype."""
+    a = input._data
+    if feature:
+        if a.ndim < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        like = np.empty(a.shape[:2] + (1,) * (a.ndim - 2), a.dtype)
+    else:
+        like = a
+    hits = random_discrete.bernoulli_scalar(default_generator, like.size, keep)
+    return random_layout.place(hits.astype(a.dtype), like)
+
+
+ALPHA_DROPOUT_ALPHA = 1.7580993408473766  # SELU's -scale * alpha: where a dropped unit goes
+
+
+def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool, alpha: bool,
+             name: str) -> Tensor:
+    """torch's CPU ``_dropout_impl``: noise = bernoulli_(1 - p) / (1 - p); out = input * noise.
+    Alpha dropout keeps SELU's mean and variance: out = input * noise * a + b, dropped units at -alpha'."""
+    _check_p(p)
+    if p == 0 or not training or input.numel() == 0:
+        return input
+    if p == 1:
+        zero = Tensor._wrap(np.zeros((), input._data.dtype))
+        return _maybe_inplace(input, lambda x: x * zero, inplace, name)
+    noise = _dropout_noise(input, 1 - p, feature)
+    one = np.dtype(noise.dtype).type
+    if not alpha:
+        scaled = Tensor._wrap(noise / one(1 - p))
+        return _maybe_inplace(input, lambda x: x * scaled, inplace, name)
+    a = 1.0 / math.sqrt((ALPHA_DROPOUT_ALPHA * ALPHA_DROPOUT_ALPHA * p + 1) * (1 - p))
+    b = Tensor._wrap((noise + one(-1)) * one(ALPHA_DROPOUT_ALPHA * a) + one(ALPHA_DROPOUT_ALPHA * a * p))
+    scaled = Tensor._wrap(noise * one(a))
+    return _maybe_inplace(input, lambda x: x * scaled + b, inplace, name)
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p), in training only."""
-    _check_p(p)
-    if not training or p == 0:
-        return input
-    mask = _dropout_mask(input.shape, p, input._data.dtype)
-    return _maybe_inplace(input, lambda x: x * mask, inplace, "dropout_")
+    return _dropout(input, p, training, inplace, False, False, "dropout_")
 
 
-def _feature_dropout(input: Tensor, p: float, training: bool, batched_ndim: int) -> Tensor:
-    _check_p(p)
-    if not training or p == 0:
-        return input
-    shape = list(input.shape)
-    lead = 2 if input.ndim == batched_ndim else 1
-    mask_shape = shape[:lead] + [1] * (len(shape) - lead)
-    return input * _dropout_mask(tuple(mask_shape), p, input._data.dtype)
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: dropped units take SELU's negative saturation, then an affine map keeps
+    the mean and variance."""
+    return _dropout(input, p, training, inplace, False, True, "alpha_dropout_")
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels."""
+    return _dropout(input, p, training, inplace, True, True, "feature_alpha_dropout_")
+
+
+def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, unbatched: bool) -> Tensor:
+    """Whole channels (dim 1) dropped; an unbatched input gets a batch dim for the draw, as in torch."""
+    if unbatched:
+        out = _dropout(input.unsqueeze(0), p, training, False, True, False, "feature_dropout_").squeeze(0)
+        if inplace and out is not input:
+            from ..ops.inplace import copy_
+
+            return copy_(input, out)
+        return out
+    return _dropout(input, p, training, inplace, True, False, "feature_dropout_")
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    return _feature_dropout(input, p, training, 3)
+    _check_p(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(input, p, training, inplace, input.ndim == 2)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    return _feature_dropout(input, p, training, 4)
+    _check_p(p)
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence this warning, "
+                      "please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on "
+                      "inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 3D or 4D inputs).", stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
+                      "dim. This behavior will change in a future release to interpret the input as one without "
+                      "a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout "
+                      "behavior, please switch to using dropout1d instead.", stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, False)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    return _feature_dropout(input, p, training, 5)
+    _check_p(p)
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence this warning, "
+                      "please use dropout instead. Note that dropout3d exists to provide channel-wise dropout on "
+                      "inputs with 3 spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 4D or 5D inputs).", stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, input.ndim != 5)
 
 
 # -- normalization --------------------------------------------------------------------------------------------

@@ -196,29 +196,8 @@ def zero_(self: Tensor) -> Tensor:
 
 
 def _random_fill(self: Tensor, values: np.ndarray, op: str) -> Tensor:
+    """Overwrite self with values (drawn by ops/random.py), recorded as a fill."""
     return inplace(self, lambda old: apply(Fill, old, Tensor._wrap(values.astype(self._data.dtype))), op)
-
-
-def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
-    from .random import _rng
-
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _random_fill(self, mean + std * _rng(generator).standard_normal(self._data.shape), "normal_")
-
-
-def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
-    from .random import _rng
-
-    if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    return _random_fill(self, _rng(generator).uniform(a, b, self._data.shape), "uniform_")
-
-
-def bernoulli_(self: Tensor, p: float = 0.5, *, generator=None) -> Tensor:
-    from .random import _rng
-
-    return _random_fill(self, (_rng(generator).random(self._data.shape) < p), "bernoulli_")
 
 
 def _attach() -> None:
@@ -247,9 +226,6 @@ def _attach() -> None:
     T.copy_ = copy_
     T.fill_ = fill_
     T.zero_ = zero_
-    T.normal_ = normal_
-    T.uniform_ = uniform_
-    T.bernoulli_ = bernoulli_
 
 
 _attach()

@@ -1,174 +1,300 @@
-"""Random numbers from chaingrad's own generator: ``manual_seed(n)`` makes runs repeatable."""
+"""The random tensor functions (``rand``, ``randn``, ``randint``, ``normal`` ...), drawing torch's CPU
+stream from a ``chaingrad.Generator``; the in-place fills (``uniform_`` ...) are in random_fill.py.
+
+The algorithms live in ``chaingrad.random`` (one file per distribution); this module parses torch's
+arguments, checks them with torch's messages, and puts the values into tensors in torch's order.
+"""
 
 from __future__ import annotations
 
-import json
+import operator
 
 import numpy as np
 
-from .._dtype import int64, to_dtype
+from .._dtype import get_default_dtype, int64, to_dtype
+from ..autograd.function import Node, apply
+from ..random import discrete, get_rng_state, initial_seed, integers, manual_seed, seed, set_rng_state
+from ..random import layout as memory_layout
+from ..random import normal as normal_alg
+from ..random import uniform as uniform_alg
+from ..random.generator import Generator, default_generator
 from ..tensor import Tensor
-from .creation import _float_or, _new, parse_size
+from .creation import _new, parse_size
 
-DEFAULT_SEED = 67280421310721  # the seed torch's default generator starts from
+__all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
+           "set_rng_state", "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm",
+           "normal", "bernoulli", "multinomial"]
 
-
-class Generator:
-    """A source of random numbers (``chaingrad.Generator().manual_seed(0)``), on NumPy's PCG64."""
-
-    def __init__(self, device: str = "cpu") -> None:
-        self.manual_seed(DEFAULT_SEED)
-
-    def manual_seed(self, seed: int) -> Generator:
-        seed = int(seed)
-        self._seed = seed
-        self._rng = None  # made on first use: importing numpy.random costs ~8 ms of `import chaingrad`
-        return self
-
-    @property
-    def rng(self) -> np.random.Generator:
-        """The NumPy generator that draws the numbers."""
-        if self._rng is None:
-            self._rng = np.random.Generator(np.random.PCG64(self._seed & 0xFFFFFFFFFFFFFFFF))
-        return self._rng
-
-    @rng.setter
-    def rng(self, value: np.random.Generator) -> None:
-        self._rng = value
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def seed(self) -> int:
-        seed = int(np.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
-        self.manual_seed(seed)
-        return seed
-
-    def get_state(self) -> Tensor:
-        """The generator's state as a uint8 tensor (restore it with ``set_state``)."""
-        text = json.dumps({"seed": self._seed, "state": self.rng.bit_generator.state})
-        return Tensor._wrap(np.frombuffer(text.encode(), dtype=np.uint8).copy())
-
-    def set_state(self, new_state: Tensor) -> Generator:
-        info = json.loads(np.asarray(new_state._data, dtype=np.uint8).tobytes().decode())
-        self._seed = info["seed"]
-        self.rng = np.random.Generator(np.random.PCG64())
-        self.rng.bit_generator.state = info["state"]
-        return self
+_NP_NAME = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
-default_generator = Generator()
+def _gen(generator, op: str) -> Generator:
+    if generator is None:
+        return default_generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"{op}(): argument 'generator' must be chaingrad.Generator, not {type(generator).__name__}")
+    return generator
 
 
-def manual_seed(seed: int) -> Generator:
-    """Seed chaingrad's default generator; every random function draws from it."""
-    return default_generator.manual_seed(seed)
+def _float_dtype(dtype, op: str, kernel: str) -> np.dtype:
+    d = (get_default_dtype() if dtype is None else to_dtype(dtype)).np
+    if d.kind != "f":
+        raise NotImplementedError(f'{op}: "{kernel}" not implemented for \'{_NP_NAME[d.name]}\' (give a floating '
+                                  "point dtype)")
+    return d
 
 
-def seed() -> int:
-    return default_generator.seed()
+def _finish(array: np.ndarray, out: Tensor | None, requires_grad: bool, op: str) -> Tensor:
+    """The new tensor, or ``out`` filled with it (resized if its shape differs, as torch does)."""
+    if out is None:
+        return _new(array, requires_grad)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if out.requires_grad:
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    if out._data.shape == array.shape:
+        np.copyto(out._data, array, casting="unsafe")
+    else:
+        out._data = array.astype(out._data.dtype)
+    out._version[0] += 1
+    return out
 
 
-def initial_seed() -> int:
-    return default_generator.initial_seed()
+def _sizes(sizes, size, op: str) -> tuple[int, ...]:
+    return parse_size(sizes, op, size)
 
 
-def get_rng_state() -> Tensor:
-    return default_generator.get_state()
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
-def set_rng_state(new_state: Tensor) -> None:
-    default_generator.set_state(new_state)
-
-
-def _rng(generator: Generator | None) -> np.random.Generator:
-    return (generator or default_generator).rng
-
-
+# -- new tensors ----------------------------------------------------------------------------------------
 def rand(*sizes, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
-         requires_grad: bool = False) -> Tensor:
-    """Uniform on [0, 1)."""
-    d = _float_or(dtype)
-    shape = parse_size(sizes, "rand", size)
-    return _new(_rng(generator).random(shape, dtype=np.float64).astype(d), requires_grad)
+         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """Uniform samples on [0, 1): the low 24 (float32) or 53 (float64) bits of the generator's draws."""
+    shape = _sizes(sizes, size, "rand")
+    d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "rand", "check_uniform_bounds")
+    values = uniform_alg.uniform(_gen(generator, "rand"), _numel(shape), 0.0, 1.0, d)
+    return _finish(values.reshape(shape), out, requires_grad, "rand")
 
 
 def randn(*sizes, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
-          requires_grad: bool = False) -> Tensor:
-    """Standard normal."""
-    d = _float_or(dtype)
-    return _new(_rng(generator).standard_normal(parse_size(sizes, "randn", size)).astype(d), requires_grad)
+          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """Standard normal samples (torch's Box-Muller: blocks of 16, or one at a time below 16 elements)."""
+    shape = _sizes(sizes, size, "randn")
+    d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "randn", "normal_kernel_cpu")
+    values = normal_alg.normal(_gen(generator, "randn"), _numel(shape), 0.0, 1.0, d)
+    return _finish(values.reshape(shape), out, requires_grad, "randn")
 
 
-def randint(low, high=None, size=None, *, generator: Generator | None = None, out=None, dtype=None,
-            layout=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Integers in [low, high); ``randint(high, size)`` or ``randint(low, high, size)``."""
-    if size is None:
-        if isinstance(high, (tuple, list)):
-            low, high, size = 0, low, high
-        else:
-            raise TypeError("randint() missing required argument 'size' (pass a tuple such as (3,))")
+def _like(input: Tensor, dtype, op: str) -> tuple[np.ndarray, np.dtype]:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    d = input._data.dtype if dtype is None else to_dtype(dtype).np
+    return input._data, d
+
+
+def _fill_like(like: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """torch's *_like functions keep the input's memory layout (preserve_format): values go in that order."""
+    return memory_layout.place(values, like) if not like.flags.c_contiguous else values.reshape(like.shape)
+
+
+def rand_like(input: Tensor, *, generator: Generator | None = None, dtype=None, layout=None, device=None,
+              requires_grad: bool = False, memory_format=None) -> Tensor:
+    like, d = _like(input, dtype, "rand_like")
+    d = _float_dtype(d, "rand_like", "check_uniform_bounds")
+    values = uniform_alg.uniform(_gen(generator, "rand_like"), like.size, 0.0, 1.0, d)
+    return _new(_fill_like(like, values), requires_grad)
+
+
+def randn_like(input: Tensor, *, generator: Generator | None = None, dtype=None, layout=None, device=None,
+               requires_grad: bool = False, memory_format=None) -> Tensor:
+    like, d = _like(input, dtype, "randn_like")
+    d = _float_dtype(d, "randn_like", "normal_kernel_cpu")
+    values = normal_alg.normal(_gen(generator, "randn_like"), like.size, 0.0, 1.0, d,
+                               contiguous=memory_layout.is_contiguous(like))
+    return _new(_fill_like(like, values), requires_grad)
+
+
+def _int_arg(value, name: str, op: str) -> int:
+    if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.is_floating_point is False:
+        return int(value.item())
+    if isinstance(value, (bool, float)) or not hasattr(value, "__index__"):
+        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+    return operator.index(value)
+
+
+def randint(low=None, high=None, size=None, *, generator: Generator | None = None, out=None, dtype=None,
+            layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """Integers in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``; each is
+    ``low + word % (high - low)`` (a 64-bit draw once the range reaches 2**28)."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None and low is not None:  # randint(high, size=...)
+        low, high = 0, low
+    if low is None:
+        low = 0
+    if high is None or size is None:
+        raise TypeError("randint() missing required arguments: give randint(high, size) or randint(low, high, "
+                        "size), with size a tuple such as (3,)")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+    low, high = _int_arg(low, "low", "randint"), _int_arg(high, "high", "randint")
+    shape = parse_size((tuple(size),), "randint")
+    d = (int64 if dtype is None else to_dtype(dtype)).np
+    if out is not None and dtype is None:
+        d = out._data.dtype
+    values = integers.random_from_to(_gen(generator, "randint"), _numel(shape), low, high, d)
+    return _finish(values.reshape(shape), out, requires_grad, "randint")
+
+
+def randint_like(input: Tensor, low=0, high=None, *, generator: Generator | None = None, dtype=None,
+                 layout=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
     if high is None:
         low, high = 0, low
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    d = int64.np if dtype is None else to_dtype(dtype).np
-    return _new(_rng(generator).integers(low, high, size=parse_size((size,), "randint")).astype(d), requires_grad)
+    like, d = _like(input, dtype, "randint_like")
+    low, high = _int_arg(low, "low", "randint_like"), _int_arg(high, "high", "randint_like")
+    values = integers.random_from_to(_gen(generator, "randint_like"), like.size, low, high, d)
+    return _new(_fill_like(like, values), requires_grad)
 
 
 def randperm(n: int, *, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
-             requires_grad: bool = False) -> Tensor:
-    d = int64.np if dtype is None else to_dtype(dtype).np
-    return _new(_rng(generator).permutation(int(n)).astype(d), requires_grad)
+             requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A random permutation of 0 .. n-1: torch's forward Fisher-Yates shuffle, one word per swap."""
+    n = _int_arg(n, "n", "randperm")
+    if n < 0:
+        raise RuntimeError(f"randperm(): Trying to create tensor with negative dimension {n}: [{n}]")
+    d = (int64 if dtype is None else to_dtype(dtype)).np
+    if out is not None and dtype is None:
+        d = out._data.dtype
+    if d == np.bool_:
+        raise NotImplementedError('"randperm" not implemented for \'Bool\'')
+    if d.kind == "f":
+        top = {2: 2049, 4: (1 << 24) + 1, 8: (1 << 53) + 1}[d.itemsize]
+        if n > top:
+            raise RuntimeError(f"n cannot be greater than {top} for {_NP_NAME[d.name]} type.")
+    elif n > 0 and n - 1 > np.iinfo(d).max:
+        raise RuntimeError(f"randperm({n}): value cannot be converted to type {d.name}_t without overflow")
+    values = integers.randperm(_gen(generator, "randperm"), n).astype(d, copy=False)
+    return _finish(values, out, requires_grad, "randperm")
+
+
+class Normal(Node):
+    """``torch.normal(mean, std)`` with tensor arguments: a sample, which torch does not differentiate."""
+
+    input_names = ("mean", "std")
+    formulas = ("dL/dmean = 0 (torch.normal's sample is not reparameterized)",
+                "dL/dstd = 0 (torch.normal's sample is not reparameterized)")
+
+    def forward(ctx, mean, std, sample, overload):
+        ctx.overload = overload
+        return sample
+
+    def backward(ctx, g):
+        zero = g * 0
+        return zero, zero
+
+    def name(self) -> str:
+        return f"NormalBackward{self.overload}"
+
+
+def _promoted_inplace(out: np.ndarray, other: np.ndarray, op) -> np.ndarray:
+    """``out.op_(other)`` as torch computes it: in the promoted dtype, cast back to out's."""
+    common = np.promote_types(out.dtype, other.dtype)
+    return op(out.astype(common, copy=False), other.astype(common, copy=False)).astype(out.dtype, copy=False)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, out=None, dtype=None,
-           requires_grad: bool = False, **kw) -> Tensor:
-    """Normal samples; ``mean``/``std`` may be tensors (then the shape comes from them)."""
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
-    if isinstance(s, (int, float)) and s < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {s}")
-    if size is None:
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        base = m if isinstance(m, np.ndarray) else s
-        d = base.dtype if isinstance(base, np.ndarray) else _float_or(dtype)
+           layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """Normal samples. ``normal(mean, std, size)`` with numbers; or tensors for mean and/or std, when the
+    shape comes from them and the sample is ``normal_(0, 1) * std + mean`` (two roundings, as in torch)."""
+    g = _gen(generator, "normal")
+    mean_t, std_t = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not mean_t and not std_t:
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments: with a float mean and std, "
+                            "give the size: normal(mean, std, size)")
+        std = float(std)
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        shape = parse_size((size,), "normal")
+        d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "normal", "normal_kernel_cpu")
+        values = normal_alg.normal(g, _numel(shape), float(mean), std, d)
+        return _finish(values.reshape(shape), out, requires_grad, "normal")
+    if size is not None:
+        raise TypeError("normal() received an invalid combination of arguments: a size goes only with a float "
+                        "mean and std; with tensors the shape comes from them")
+    if std_t:
+        s = std._data
+        if s.dtype.kind != "f":
+            raise NotImplementedError(f'normal: "normal_kernel_cpu" not implemented for \'{_NP_NAME[s.dtype.name]}\'')
+        if s.size and not (s >= 0).all():
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif float(std) < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
+    if mean_t and std_t:
+        shape, d, overload = np.broadcast_shapes(mean._data.shape, std._data.shape), mean._data.dtype, 3
+    elif mean_t:
+        shape, d, overload = mean._data.shape, mean._data.dtype, 1
     else:
-        shape, d = parse_size((size,), "normal"), _float_or(dtype)
-    z = _rng(generator).standard_normal(shape)
-    return _new((m + s * z).astype(d), requires_grad)
+        shape, d, overload = std._data.shape, std._data.dtype, 2
+    if d.kind != "f":
+        raise NotImplementedError(f'normal: "normal_kernel_cpu" not implemented for \'{_NP_NAME[d.name]}\'')
+    n = _numel(shape)
+    if mean_t and not std_t:
+        values = normal_alg.normal(g, n, 0.0, float(std), d).reshape(shape)
+        values = _promoted_inplace(values, mean._data, np.add)
+    else:
+        values = normal_alg.normal(g, n, 0.0, 1.0, d).reshape(shape)
+        values = _promoted_inplace(values, std._data, np.multiply)
+        m = mean._data if mean_t else np.array(mean, d)  # torch adds a 0-dim tensor of the output's dtype
+        values = _promoted_inplace(values, m, np.add)
+    if out is not None:
+        return _finish(values, out, False, "normal")
+    inputs = [t if isinstance(t, Tensor) else Tensor._wrap(np.array(t, d)) for t in (mean, std)]
+    return apply(Normal, *inputs, sample=values, overload=overload)
 
 
-def rand_like(input: Tensor, *, dtype=None, generator=None, **kw) -> Tensor:
-    return rand(input.shape, dtype=dtype or input.dtype, generator=generator,
-                requires_grad=kw.get("requires_grad", False))
-
-
-def randn_like(input: Tensor, *, dtype=None, generator=None, **kw) -> Tensor:
-    return randn(input.shape, dtype=dtype or input.dtype, generator=generator,
-                 requires_grad=kw.get("requires_grad", False))
-
-
-def randint_like(input: Tensor, low, high=None, *, dtype=None, **kw) -> Tensor:
-    if high is None:
-        low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype)
-
-
-def bernoulli(input: Tensor, p=None, *, generator: Generator | None = None) -> Tensor:
-    """1 with probability ``input`` (elementwise), else 0."""
-    probs = input._data if p is None else np.full(input._data.shape, p)
-    draw = _rng(generator).random(input._data.shape)
-    return Tensor._wrap((draw < probs).astype(input._data.dtype))
+def bernoulli(input: Tensor, p=None, *, generator: Generator | None = None, out=None) -> Tensor:
+    """1 with probability ``input`` (or ``p``), elementwise, else 0; in input's dtype."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"bernoulli(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    g = _gen(generator, "bernoulli")
+    a = input._data
+    if p is None:
+        hits = discrete.bernoulli_tensor(g, memory_layout.in_memory_order(a, a))
+    else:
+        hits = discrete.bernoulli_scalar(g, a.size, float(p))
+    values = memory_layout.place(hits.astype(a.dtype), a)
+    return _finish(values, out, False, "bernoulli")
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
-                generator: Generator | None = None) -> Tensor:
-    """Indices drawn with probabilities proportional to the rows of ``input``."""
-    p = np.atleast_2d(input._data.astype(np.float64))
-    if not replacement and num_samples > p.shape[-1]:
-        raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    rng = _rng(generator)
-    rows = [rng.choice(p.shape[-1], size=num_samples, replace=replacement, p=row / row.sum()) for row in p]
-    out = np.array(rows, dtype=np.int64)
-    return Tensor._wrap(out if input._data.ndim == 2 else out[0])
+                generator: Generator | None = None, out=None) -> Tensor:
+    """Indices drawn with probabilities proportional to the rows of ``input`` (1-D or 2-D)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"multinomial(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    a = input._data
+    if not 1 <= a.ndim <= 2:
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {_NP_NAME[a.dtype.name]}")
+    num_samples = _int_arg(num_samples, "num_samples", "multinomial")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > a.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if a.shape[-1] > 1 << 24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    p = np.ascontiguousarray(a.reshape(-1, a.shape[-1]))
+    idx = discrete.multinomial(_gen(generator, "multinomial"), p, num_samples, bool(replacement))
+    return _finish(idx.reshape(a.shape[:-1] + (num_samples,)), out, False, "multinomial")
+
+
+# the in-place fills (Tensor.uniform_, normal_, random_ ...) live in random_fill.py, next to these functions
+from . import random_fill  # noqa: E402, F401

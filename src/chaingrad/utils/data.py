@@ -12,12 +12,15 @@ from __future__ import annotations
 import bisect
 import collections.abc as abc
 import math
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
-from ..ops.random import Generator, default_generator
+from ..ops.random import multinomial, randint, randperm
+from ..random import integers
+from ..random.generator import Generator, default_generator
 from ..tensor import Tensor
 from ._workers import MapFetcher, MultiProcessIterator, StreamFetcher, WorkerInfo, get_worker_info
 
@@ -145,7 +148,7 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
                  generator: Generator | None = default_generator) -> list[Subset]:
     """Split into non-overlapping random subsets of the given lengths, or fractions summing to 1."""
     n = len(dataset)
-    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1 and not all(isinstance(x, int) for x in lengths):
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         sizes = []
         for i, frac in enumerate(lengths):
             if frac < 0 or frac > 1:
@@ -154,9 +157,13 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
         for i in range(n - sum(sizes)):  # hand the remainder out round-robin, as torch does
             sizes[i % len(sizes)] += 1
         lengths = sizes
+        for i, length in enumerate(lengths):
+            if length == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              stacklevel=2)
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    perm = (generator or default_generator).rng.permutation(n).tolist()
+    perm = randperm(sum(lengths), generator=generator).tolist()
     out, offset = [], 0
     for length in lengths:
         out.append(Subset(dataset, perm[offset:offset + length]))
@@ -186,13 +193,9 @@ class SequentialSampler(Sampler[int]):
         return len(self.data_source)
 
 
-def _fresh_generator(generator: Generator | None) -> np.random.Generator:
-    """The generator to shuffle with; without one, a seed is drawn from the default generator (as torch),
-    so ``chaingrad.manual_seed`` makes shuffling repeatable."""
-    if generator is not None:
-        return generator.rng
-    seed = int(default_generator.rng.integers(0, 2 ** 63))
-    return np.random.Generator(np.random.PCG64(seed))
+def _int64_seed(generator: Generator | None) -> int:
+    """``torch.empty((), dtype=torch.int64).random_(generator=generator).item()``: one 64-bit draw."""
+    return int(integers.random_bits(generator or default_generator, 1, np.int64)[0])
 
 
 class RandomSampler(Sampler[int]):
@@ -215,13 +218,18 @@ class RandomSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
-        rng = _fresh_generator(self.generator)
+        if self.generator is None:  # as torch: a fresh generator seeded from the default one, every epoch
+            generator = Generator().manual_seed(_int64_seed(None))
+        else:
+            generator = self.generator
         if self.replacement:
-            yield from rng.integers(0, n, size=self.num_samples).tolist()
+            for _ in range(self.num_samples // 32):
+                yield from randint(high=n, size=(32,), generator=generator).tolist()
+            yield from randint(high=n, size=(self.num_samples % 32,), generator=generator).tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield from rng.permutation(n).tolist()
-            yield from rng.permutation(n).tolist()[:self.num_samples % n]
+                yield from randperm(n, generator=generator).tolist()
+            yield from randperm(n, generator=generator).tolist()[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -235,7 +243,7 @@ class SubsetRandomSampler(Sampler[int]):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        for i in _fresh_generator(self.generator).permutation(len(self.indices)).tolist():
+        for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self) -> int:
@@ -249,15 +257,17 @@ class WeightedRandomSampler(Sampler[int]):
                  generator: Generator | None = None) -> None:
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
         w = np.asarray(weights._data if isinstance(weights, Tensor) else weights, dtype=np.float64)
         if w.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(w.shape)}")
-        self.weights, self.num_samples, self.replacement, self.generator = w, num_samples, replacement, generator
+        self.weights = Tensor._wrap(w)
+        self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
 
     def __iter__(self) -> Iterator[int]:
-        rng = _fresh_generator(self.generator)
-        yield from rng.choice(len(self.weights), size=self.num_samples, replace=self.replacement,
-                              p=self.weights / self.weights.sum()).tolist()
+        drawn = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
+        yield from drawn.tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -419,7 +429,7 @@ class DataLoader(Generic[T_co]):
     def __iter__(self) -> Iterator[Any]:
         # As torch's iterator, first draw the workers' base seed from the loader's generator (also without
         # workers, so that the random stream is the same either way); the sampler draws when it starts.
-        base_seed = _base_seed(self.generator)
+        base_seed = _int64_seed(self.generator)
         if self.num_workers == 0:
             return self._single_process()
         if self.persistent_workers and self._workers is not None:
@@ -461,14 +471,6 @@ class DataLoader(Generic[T_co]):
             return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
         source: Any = self._index_source()  # a sampler: it has a length
         return len(source)
-
-
-def _base_seed(generator: Generator | None) -> int:
-    """torch: ``torch.empty((), dtype=torch.int64).random_(generator=loader.generator).item()``."""
-    from .._dtype import int64
-    from ..ops.random import randint
-
-    return int(randint(0, 2 ** 63 - 1, (), generator=generator, dtype=int64).item())
 
 
 def _check_worker_options(num_workers: int, timeout: float, prefetch_factor: int | None,

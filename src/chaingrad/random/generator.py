@@ -1,0 +1,223 @@
+"""The generator: the 32-bit Mersenne Twister that torch's CPU generator runs, word for word.
+
+torch's engine (``aten/src/ATen/core/MT19937RNGEngine.h``) is the classic mt19937 of Matsumoto and
+Nishimura: 624 words of state, seeded by ``init_genrand`` with the **low 32 bits** of the seed, each
+output word tempered. NumPy's ``MT19937`` bit generator is the same engine in C, so it produces the
+words here (``random_raw``); this class adds what torch keeps beside them: the full 64-bit seed that
+``initial_seed()`` returns, the cached second Box-Muller sample of the scalar normal path, and torch's
+5056-byte state layout, so a state saved by torch loads here and continues identically (and back).
+
+Every distribution asks for one of two things per element, in element order:
+``random()``, one 32-bit word, or ``random64()``, two words joined as ``(first << 32) | second``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+DEFAULT_SEED = 67280421310721  # torch's default_rng_seed_val: what a new Generator() starts from
+_N = 624  # words of Mersenne Twister state
+
+# torch's CPUGeneratorImplState, little-endian (CPUGeneratorImpl.cpp). The 32-bit state words are stored
+# widened to 64 bits; normal_x and normal_rho are legacy fields that torch always writes as 0.
+STATE_LAYOUT = np.dtype([
+    ("initial_seed", "<u8"),           # offset 0
+    ("left", "<i4"),                   # 8: words left before the next twist (1..624)
+    ("seeded", "<i4"),                 # 12: always 1
+    ("next", "<u8"),                   # 16: index of the next state word to temper (0..624)
+    ("state", "<u8", (_N,)),           # 24
+    ("normal_x", "<f8"),               # 5016
+    ("normal_y", "<f8"),               # 5024: the cached double normal sample
+    ("normal_rho", "<f8"),             # 5032
+    ("normal_is_valid", "<i4"),        # 5040
+    ("_pad0", "V4"),
+    ("float_normal", "<f4"),           # 5048: the float cache (CPU kernels never fill it)
+    ("float_normal_is_valid", "u1"),   # 5052
+    ("_pad1", "V3"),
+])
+STATE_SIZE = STATE_LAYOUT.itemsize  # 5056
+
+
+def init_genrand(seed32: int) -> np.ndarray:
+    """Matsumoto and Nishimura's seeding: the 624 state words for a 32-bit seed (torch's ``manual_seed``)."""
+    key = [0] * _N
+    x = key[0] = seed32 & 0xFFFFFFFF
+    for i in range(1, _N):
+        x = (1812433253 * (x ^ (x >> 30)) + i) & 0xFFFFFFFF
+        key[i] = x
+    return np.array(key, dtype=np.uint32)
+
+
+def _seed_value(seed, op: str) -> int:
+    """A seed as torch's C++ accepts it: an integer in [-2**63, 2**64); negative seeds wrap (two's complement)."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise RuntimeError(f"{op} expected a long, but got {type(seed).__name__}")
+    seed = int(seed)
+    if not -(1 << 63) <= seed < (1 << 64):
+        raise ValueError(f"{op}: the seed {seed} is out of range; give an integer in [-2**63, 2**64)")
+    return seed & 0xFFFFFFFFFFFFFFFF
+
+
+def nondeterministic_seed() -> int:
+    """64 bits from the OS, as torch seeds its default generator and ``seed()`` (it reads /dev/urandom)."""
+    return int.from_bytes(os.urandom(8), "little")
+
+
+class Generator:
+    """A source of random numbers with torch's CPU stream: ``chaingrad.Generator().manual_seed(2147483647)``."""
+
+    def __init__(self, device="cpu") -> None:
+        kind = str(getattr(device, "type", device)).split(":")[0]
+        if kind != "cpu":
+            raise RuntimeError(f"Generator(device={device!r}): chaingrad computes on the CPU; make a CPU "
+                               "generator with Generator() or Generator('cpu')")
+        self._bitgen = None  # NumPy's MT19937, made on first draw (numpy.random costs ~8 ms to import)
+        self._set_seed(DEFAULT_SEED)
+
+    # -- seeding ----------------------------------------------------------------------------------------
+    def _set_seed(self, seed: int) -> None:
+        self._seed = seed
+        self._pending_seed = seed  # seeded lazily: the state words are made when the first word is drawn
+        self._next_at_rest = 0  # torch reports next=0, left=1 until the first draw after seeding
+        self._normal_cache = None  # the cached double Box-Muller sample (see normal.py)
+        self._float_cache = None  # torch's float cache: kept only so that states round-trip
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Seed the generator (only the low 32 bits reach the engine) and return it."""
+        self._set_seed(_seed_value(seed, "manual_seed"))
+        return self
+
+    def seed(self) -> int:
+        """Seed from the OS's entropy and return the seed."""
+        seed = nondeterministic_seed()
+        self._set_seed(seed)
+        return seed
+
+    def initial_seed(self) -> int:
+        """The 64-bit seed last given (or drawn)."""
+        return self._seed
+
+    @property
+    def device(self):
+        import chaingrad
+
+        make = getattr(chaingrad, "device", None)
+        return make("cpu") if isinstance(make, type) else "cpu"
+
+    # -- the words --------------------------------------------------------------------------------------
+    def _engine(self):
+        if self._pending_seed is not None:
+            if self._bitgen is None:
+                from numpy.random import MT19937
+
+                self._bitgen = MT19937()
+            seed32 = self._pending_seed & 0xFFFFFFFF
+            if hasattr(self._bitgen, "_legacy_seeding"):  # NumPy's C init_genrand (what RandomState uses)
+                self._bitgen._legacy_seeding(seed32)
+            else:
+                self._bitgen.state = {"bit_generator": "MT19937", "state": {"key": init_genrand(seed32), "pos": _N}}
+            self._pending_seed = None
+        self._next_at_rest = None
+        return self._bitgen
+
+    def random(self, n: int) -> np.ndarray:
+        """n 32-bit words (torch's ``random()``), as uint64 values below 2**32."""
+        if n == 0:
+            return np.empty(0, np.uint64)
+        return self._engine().random_raw(n)
+
+    def random64(self, n: int) -> np.ndarray:
+        """n 64-bit values (torch's ``random64()``): two words each, the first one high."""
+        w = self.random(2 * n)
+        return (w[0::2] << np.uint64(32)) | w[1::2]
+
+    # -- state ------------------------------------------------------------------------------------------
+    def _numpy_state(self) -> tuple[np.ndarray, int]:
+        if self._pending_seed is not None:
+            return init_genrand(self._pending_seed & 0xFFFFFFFF), _N
+        st = self._bitgen.state["state"]
+        return st["key"], int(st["pos"])
+
+    def get_state(self):
+        """The state as a 5056-byte uint8 tensor in torch's layout (``torch.Generator.set_state`` reads it)."""
+        from ..tensor import Tensor
+
+        key, pos = self._numpy_state()
+        rec = np.zeros((), STATE_LAYOUT)
+        rec["initial_seed"] = self._seed
+        rec["left"] = _N + 1 - pos  # NumPy's pos counts words used from the current block; torch counts down
+        rec["seeded"] = 1
+        rec["next"] = pos if self._next_at_rest is None else self._next_at_rest
+        rec["state"] = key
+        if self._normal_cache is not None:
+            rec["normal_y"], rec["normal_is_valid"] = self._normal_cache, 1
+        if self._float_cache is not None:
+            rec["float_normal"], rec["float_normal_is_valid"] = self._float_cache, 1
+        return Tensor._wrap(np.frombuffer(rec.tobytes(), dtype=np.uint8).copy())
+
+    def set_state(self, new_state) -> Generator:
+        """Load a state from ``get_state`` (this generator's or torch's) and return the generator."""
+        from ..tensor import Tensor
+
+        if not isinstance(new_state, Tensor) or new_state._data.dtype != np.uint8:
+            raise TypeError(f"expected a chaingrad.ByteTensor (uint8, from get_state()), but got "
+                            f"{type(new_state).__name__}"
+                            + (f" of dtype {new_state.dtype}" if isinstance(new_state, Tensor) else ""))
+        raw = np.ascontiguousarray(new_state._data).reshape(-1)
+        if raw.size != STATE_SIZE:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {STATE_SIZE} but found the input RNG "
+                               f"state size to be {raw.size}")
+        rec = raw.view(STATE_LAYOUT)[0]
+        left, nxt = int(rec["left"]), int(rec["next"])
+        words = rec["state"]
+        if rec["seeded"] != 1 or not 0 < left <= _N or nxt > _N or words.max() > 0xFFFFFFFF:
+            raise RuntimeError("Invalid mt19937 state")
+        if left != 1 and nxt + left != _N + 1:
+            raise RuntimeError(f"Invalid mt19937 state: next={nxt} with left={left} is not a state torch's "
+                               f"generator reaches (next + left is {_N + 1} after any draw)")
+        if self._bitgen is None:
+            from numpy.random import MT19937
+
+            self._bitgen = MT19937()
+        self._bitgen.state = {"bit_generator": "MT19937",
+                              "state": {"key": words.astype(np.uint32), "pos": _N + 1 - left}}
+        self._pending_seed = None
+        self._seed = int(rec["initial_seed"])
+        self._next_at_rest = nxt if left == 1 else None
+        self._normal_cache = float(rec["normal_y"]) if rec["normal_is_valid"] else None
+        self._float_cache = float(rec["float_normal"]) if rec["float_normal_is_valid"] else None
+        return self
+
+    def clone_state(self) -> Generator:
+        """A new generator in this one's state."""
+        return Generator().set_state(self.get_state())
+
+    def graphsafe_get_state(self):
+        raise NotImplementedError("graphsafe_get_state is not supported in this Generator (it is for CUDA graphs)")
+
+    def graphsafe_set_state(self, state) -> Generator:
+        raise NotImplementedError("graphsafe_set_state is not supported in this Generator (it is for CUDA graphs)")
+
+    def get_offset(self) -> int:
+        raise RuntimeError("CPU Generator does not use offset")
+
+    def set_offset(self, offset: int) -> Generator:
+        raise RuntimeError("CPU Generator does not use offset")
+
+    # pickling and copy.deepcopy go through the state, as torch's do (as bytes: tensors are not pickled)
+    def __reduce__(self):
+        return (Generator, ("cpu",), (self._seed, None, self.get_state()._data.tobytes()))
+
+    def __setstate__(self, state) -> None:
+        from ..tensor import Tensor
+
+        seed, _offset, raw = state
+        self.manual_seed(seed)
+        if raw is not None:
+            self.set_state(Tensor._wrap(np.frombuffer(raw, np.uint8).copy()))
+
+
+default_generator = Generator()
+default_generator._set_seed(nondeterministic_seed())  # torch seeds its default generator afresh in every process
