@@ -7,8 +7,9 @@ where the lectures' data lives): once as written, with `import torch`, and once 
 by the explicit table below (`import torch` -> `import chaingrad as torch`, ...). The two standard outputs must
 be identical, with two normalizations only:
 
-- the honest module name in reprs: `chaingrad.Size([8, 8])`, `dtype=chaingrad.int32`, `chaingrad.FloatTensor`
-  read as their `torch.` spellings (only before Size, a dtype name or a legacy tensor type name);
+- the honest module name in reprs: `chaingrad.Size([8, 8])`, `dtype=chaingrad.int32`, `chaingrad.FloatTensor`,
+  `chaingrad.return_types.max(` read as their `torch.` spellings (only before Size, a dtype name, a legacy tensor
+  type name or return_types);
 - object addresses (`<NllLossBackward0 object at 0x7f...>`), which differ between two PyTorch runs as well.
 
 A program whose float32 results legitimately differ between NumPy's and PyTorch's kernels (BLAS products,
@@ -106,7 +107,7 @@ TORCH_IMPORT = re.compile(r"^\s*(import|from)\s+torch")  # torchvision and the l
 _DTYPES = ("float16|float32|float64|bfloat16|int8|int16|int32|int64|uint8|bool|complex64|complex128|float|double|"
            "half|long|int|short")
 _LEGACY = "FloatTensor|DoubleTensor|HalfTensor|LongTensor|IntTensor|ShortTensor|CharTensor|ByteTensor|BoolTensor"
-REPR_PREFIX = re.compile(rf"\bchaingrad\.(Size|{_LEGACY}|(?:{_DTYPES})\b)")
+REPR_PREFIX = re.compile(rf"\bchaingrad\.(Size|return_types|{_LEGACY}|(?:{_DTYPES})\b)")
 ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+")
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:nan|inf)\b")
 TOLERANCE = re.compile(r"^# tolerance: rtol=(\S+) atol=(\S+) -- \S", re.M)
@@ -257,6 +258,7 @@ def test_normalize_reads_chaingrad_prefixes_only_before_size_dtype_and_legacy_na
     text = "chaingrad.Size([8, 8]) dtype=chaingrad.int32 chaingrad.FloatTensor chaingrad.nn.Linear chaingrad.integer"
     assert normalize(text) == "torch.Size([8, 8]) dtype=torch.int32 torch.FloatTensor chaingrad.nn.Linear " \
                               "chaingrad.integer"
+    assert normalize("chaingrad.return_types.max(") == "torch.return_types.max("
     assert normalize("<AddBackward0 object at 0x7f3a2b>") == "<AddBackward0 object at 0x?>"
 
 
