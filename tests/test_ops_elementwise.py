@@ -233,6 +233,23 @@ def test_where_accepts_scalars_and_promotes():
     compare_with_torch(fn, [np.array([-1.0, 2.0, -3.0])])
 
 
+@pytest.mark.parametrize("pair", [(1.0, 0.0), (1, 0), (1, 0.5), (True, False), (2, True)])
+def test_where_of_two_python_scalars_has_torchs_dtype(pair):
+    """where(cond, 1.0, 0.0) used to come out float64; torch gives the default float dtype (ints: int64)."""
+    cond = [True, False, True]
+    ours = cg.where(cg.tensor(cond), *pair)
+    theirs = torch.where(torch.tensor(cond), *pair)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    cg.set_default_dtype(cg.float64)  # the conftest fixture restores float32
+    torch.set_default_dtype(torch.float64)
+    try:
+        assert (cg.where(cg.tensor(cond), 1.0, 0.0).dtype == cg.float64) == (
+            torch.where(torch.tensor(cond), 1.0, 0.0).dtype == torch.float64)
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
 def test_where_requires_bool_condition():
     x = cg.tensor([1.0, 2.0])
     with pytest.raises(RuntimeError):

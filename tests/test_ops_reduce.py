@@ -134,6 +134,20 @@ def test_dim_out_of_range_raises_index_error(call):
             call(lib, lib.ones(2, 3, 4))
 
 
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_and_min_with_dim_print_as_torchs_return_types(op):
+    """print(x.max(dim=1)) used to show ValuesIndices(values=..., indices=...); torch prints
+    torch.return_types.max( and then one field a line."""
+    data = [[1.0, 5.0], [7.0, 2.0]]
+    ours = repr(getattr(cg.tensor(data), op)(dim=1))
+    theirs = repr(getattr(torch.tensor(data), op)(dim=1))
+    assert ours.replace("chaingrad.return_types.", "torch.return_types.") == theirs
+    assert repr(getattr(cg, op)(cg.tensor(2.0), 0)).replace("chaingrad.", "torch.") == repr(
+        getattr(torch, op)(torch.tensor(2.0), 0))
+    values, indices = getattr(cg.tensor(data), op)(1)
+    assert type(getattr(cg.tensor(data), op)(1)).__name__ == op and indices.dtype == cg.int64
+
+
 def test_max_of_empty_tensor_raises():
     with pytest.raises(RuntimeError):
         cg.zeros(0).max()

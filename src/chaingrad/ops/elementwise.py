@@ -13,7 +13,7 @@ import numpy as np
 from .._dtype import result_type
 from ..autograd.function import Node, apply, apply_scalar
 from ..tensor import Tensor
-from ._dispatch import as_operand, binary_any, operator, promote, to_float
+from ._dispatch import as_operand, binary_any, operator, promote, scalar_array, to_float
 
 # Like torch, log(0) is -inf and 0/0 is nan without a warning.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"chaingrad\.")
@@ -744,8 +744,9 @@ def where(condition: Tensor, input=None, other=None) -> Tensor:
         a, b = promote(input, other)
     elif isinstance(other, Tensor):
         b, a = promote(other, input)
-    else:
-        a, b = promote(as_operand(input), other)
+    else:  # two Python scalars: the dtype torch gives them (a float is the default dtype, not float64)
+        dt = result_type(input, other).np
+        a, b = Tensor._wrap(scalar_array(input, dt)), Tensor._wrap(scalar_array(other, dt))
     return apply(Where, cond, a, b)
 
 

@@ -18,6 +18,20 @@ from ._dispatch import to_float
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
+def _return_type(op: str) -> type:
+    """The (values, indices) tuple ``op`` returns, printed as torch prints it: ``chaingrad.return_types.max(``
+    then one field a line."""
+
+    def __repr__(self) -> str:
+        fields = ",\n".join(f"{name}={value!r}" for name, value in zip(self._fields, self))
+        return f"chaingrad.return_types.{op}(\n{fields})"
+
+    return type(op, (ValuesIndices,), {"__slots__": (), "__repr__": __repr__})
+
+
+_MAX_RESULT, _MIN_RESULT = _return_type("max"), _return_type("min")
+
+
 def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...] | None:
     """``dim`` (int, tuple, list or None) as a sorted tuple of non-negative axes; IndexError when out of range."""
     if dim is None:
@@ -274,13 +288,14 @@ def _extreme(input: Tensor, dim, keepdim: bool, smallest: bool, op: str):
         from .elementwise import maximum, minimum
 
         return minimum(input, dim) if smallest else maximum(input, dim)
+    result = _MIN_RESULT if smallest else _MAX_RESULT
     (axis,) = normalize_dims(dim, input._data.ndim, op) or (None,)
     if axis is None:  # a 0-d tensor: its one element, at index 0
-        return ValuesIndices(apply(Amax, input, axes=None, keepdim=False, smallest=smallest),
-                             Tensor._wrap(np.zeros((), np.int64)))
+        return result(apply(Amax, input, axes=None, keepdim=False, smallest=smallest),
+                      Tensor._wrap(np.zeros((), np.int64)))
     values = apply(MaxDim, input, dim=axis, keepdim=keepdim, smallest=smallest)
     idx = (np.argmin if smallest else np.argmax)(input._data, axis=axis, keepdims=keepdim)
-    return ValuesIndices(values, Tensor._wrap(np.asarray(idx, dtype=np.int64)))
+    return result(values, Tensor._wrap(np.asarray(idx, dtype=np.int64)))
 
 
 def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
