@@ -133,7 +133,7 @@ def _accumulate(t: Tensor, g: Tensor, create_graph: bool) -> None:
     elif create_graph or old.requires_grad:
         t._grad = old + g
     else:
-        t._grad = Tensor._wrap(old._data + g._data)
+        t._grad = Tensor._wrap(_add_arrays(old._data, g._data))
 
 
 def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool, create_graph: bool,
@@ -316,12 +316,12 @@ def _backward_on_arrays(nodes: list, grads: dict, retain_graph: bool) -> None:
                     _accumulate_array(target, gi)
                 elif target.num_outputs == 1:
                     old = grads.get(target)
-                    grads[target] = gi if old is None else old + gi
+                    grads[target] = gi if old is None else _add_arrays(old, gi)
                 else:
                     buf = grads.get(target)
                     if buf is None:
                         buf = grads[target] = [None] * target.num_outputs
-                    buf[nr] = gi if buf[nr] is None else buf[nr] + gi
+                    buf[nr] = gi if buf[nr] is None else _add_arrays(buf[nr], gi)
             if not retain_graph and node._saved is not None:
                 node._saved = _FREED  # node._release(), without a call per node
     finally:
@@ -400,7 +400,13 @@ def _accumulate_array(t: Tensor, a: np.ndarray) -> None:
     elif old.requires_grad:
         t._grad = old + Tensor._wrap(a)
     else:
-        t._grad = Tensor._wrap(old._data + a)
+        t._grad = Tensor._wrap(_add_arrays(old._data, a))
+
+
+def _add_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b as an array: NumPy gives a scalar for two 0-d arrays, and .grad must hold an array."""
+    s = a + b
+    return s if type(s) is np.ndarray else np.asarray(s)
 
 
 def _add_to_buffer(buffers: dict, node, nr: int, g: Tensor) -> None:
