@@ -43,17 +43,9 @@ class Tensor:
     # -- wrapping arrays (the hot path of every op) ---------------------------------------------
     @classmethod
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """A tensor around ``array`` (no copy, no checks): what every op returns."""
         t = object.__new__(cls)
-        t._data = array
-        t.requires_grad = requires_grad
-        t._grad = None
-        t.grad_fn = None
-        t._output_nr = 0
-        t._version = [0]
-        t._base = None
-        t._retains_grad = False
-        t._name = None
-        t._hooks = None
+        _set_fields(t, array, requires_grad)
         return t
 
     # -- metadata ---------------------------------------------------------------------------------
@@ -172,7 +164,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            return self.grad_fn._add_pre_hook(self._output_nr, hook)
+            return self.grad_fn._add_tensor_hook(self._output_nr, hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -181,7 +173,8 @@ class Tensor:
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
         """Compute d(self)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad``."""
-        backward = _engine_backward or _load_engine_backward()
+        from .autograd.engine import backward  # (the engine imports this module)
+
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
@@ -293,23 +286,17 @@ class Tensor:
         return t
 
 
-_engine_backward = None  # chaingrad.autograd.engine.backward, once loaded
-
-
-def _load_engine_backward():
-    """Import the engine on first use (it imports this module); an import statement per call costs ~0.6 µs."""
-    global _engine_backward
-    from .autograd.engine import backward
-
-    _engine_backward = backward
-    return backward
-
-
 def _init(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
+    """Fill in a new tensor (``Tensor(...)``, ``Parameter(...)``), checking that it can require grad."""
     if requires_grad:
         _check_can_require_grad(array.dtype)
+    _set_fields(t, array, bool(requires_grad))
+
+
+def _set_fields(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
+    """Every field of a new tensor: its array, and a fresh place in no graph."""
     t._data = array
-    t.requires_grad = bool(requires_grad)
+    t.requires_grad = requires_grad
     t._grad = None
     t.grad_fn = None
     t._output_nr = 0

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..autograd.engine import _root_grads, run_backward
 from ..tensor import Tensor
-from ._graph import GraphView, caller_frame, fmt_array, fmt_shape, is_scalar_const
+from ._graph import GraphView, caller_frame, fmt_array, fmt_shape, is_scalar_const, observe_backward
 
 # text metrics of the monospace font used in boxes, in inches (DejaVu Sans Mono, 9 pt)
 CHAR_W = 0.075
@@ -170,11 +169,9 @@ def _box_count(pic: GraphPicture) -> int:
 
 def _all_grads(view: GraphView, output: Tensor) -> dict:
     """The gradient of every tensor of the graph, by key, from one engine run that touches no ``.grad``."""
-    grads: dict = {}
+    gradient = None if output._data.size == 1 else Tensor._wrap(np.ones(output._data.shape, output._data.dtype))
     root = view.info_of(output)
-    (g0,) = _root_grads([output], [None] if output._data.size == 1 else [np.ones(output._data.shape)], False)
-    if root is not None:
-        grads[root.key] = g0._data
+    grads: dict = {} if root is None else {root.key: np.ones(output._data.shape, output._data.dtype)}
 
     def observer(node, grads_out, raw, final):
         info = view.op_of.get(node)
@@ -182,27 +179,11 @@ def _all_grads(view: GraphView, output: Tensor) -> dict:
             return
         for ti, g in zip(info.inputs, final):
             if ti is not None and g is not None and ti.kind != "const":
-                grads[ti.key] = g._data if ti.key not in grads else grads[ti.key] + g._data
+                grads[ti.key] = g if ti.key not in grads else grads[ti.key] + g
 
-    leaves = view.leaves()
-    if not leaves or output.grad_fn is None:
-        return grads
-    nodes = [o.node for o in view.ops]
-    retained = [(n, n._retained) for n in nodes if n._retained]
-    for n, _ in retained:
-        n._retained = None
-    try:
-        run_backward([output], [g0], True, False, inputs=[ti.tensor for ti in leaves], accumulate=False,
-                     observer=observer)
-    except RuntimeError as err:
-        if "second time" in str(err):
-            raise RuntimeError("draw(output, grads=True) needs the recorded graph, but backward() already freed it; "
-                               "draw before backward, use backward(retain_graph=True), or draw with grads=None to "
-                               "show the leaves' .grad") from err
-        raise
-    finally:
-        for n, r in retained:
-            n._retained = r
+    observe_backward(view, output, gradient, observer, (
+        "draw(output, grads=True) needs the recorded graph, but backward() already freed it; draw before "
+        "backward, use backward(retain_graph=True), or draw with grads=None to show the leaves' .grad"))
     return grads
 
 

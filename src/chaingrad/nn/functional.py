@@ -14,16 +14,7 @@ import numpy as np
 
 from ..autograd.function import Node, apply
 from ..autograd.grad_mode import no_grad
-from ..ops.conv import (  # noqa: F401
-    adaptive_avg_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    conv1d,
-    conv2d,
-    max_pool1d,
-    max_pool2d,
-    unfold_windows,
-)
+from ..ops.conv import conv1d, conv2d  # noqa: F401
 from ..ops.elementwise import relu, sigmoid, tanh, where  # noqa: F401
 from ..ops.nn_ops import (  # noqa: F401
     BinaryCrossEntropy,
@@ -38,6 +29,14 @@ from ..ops.nn_ops import (  # noqa: F401
     mse_loss,
     nll_loss,
     softmax,
+)
+from ..ops.pool import (  # noqa: F401
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    unfold_windows,
 )
 from ..ops.random import _rng
 from ..tensor import Tensor

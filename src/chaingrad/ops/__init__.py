@@ -1,3 +1,17 @@
 """All operations, one file per family; importing them attaches the Tensor methods and operators."""
 
-from . import convert, creation, elementwise, index, inplace, linalg, nn_ops, random, reduce, shape  # noqa: F401
+from . import (  # noqa: F401
+    arithmetic,
+    compare,
+    convert,
+    creation,
+    elementwise,
+    index,
+    inplace,
+    linalg,
+    nn_ops,
+    random,
+    reduce,
+    shape,
+    unary,
+)

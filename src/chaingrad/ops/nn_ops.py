@@ -7,7 +7,6 @@ import warnings
 import numpy as np
 
 from ..autograd.function import Node, apply
-from ..autograd.grad_mode import state
 from ..tensor import Tensor, _check_dim
 from ._dispatch import to_float
 
@@ -51,26 +50,20 @@ class CrossEntropy(Node):
     def forward(ctx, x, target=None, reduction="mean"):
         shifted = x - np.amax(x, axis=1, keepdims=True)
         lse = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-        logp = shifted - lse
-        rows = np.arange(x.shape[0])
-        losses = -logp[rows, target]
-        ctx.target, ctx.reduction, ctx.rows = target, reduction, rows
-        ctx.save_for_backward(x, np.exp(logp))  # saved (not a ctx attribute) so backward releases it
+        losses = lse[:, 0] - shifted[np.arange(x.shape[0]), target]  # -log softmax(x)[target]
+        ctx.reduction = reduction
+        ctx.save_for_backward(x, target)
         if reduction == "none":
             return losses
         total = np.sum(losses)
         return total / x.shape[0] if reduction == "mean" else total
 
     def backward(ctx, g):
-        x, probs = ctx.saved_tensors
-        if state.enabled:  # create_graph: softmax recorded so that it can be differentiated again
-            probs = softmax(x, 1)
+        x, target = ctx.saved_tensors
         onehot = np.zeros(x._data.shape, dtype=x._data.dtype)
-        onehot[ctx.rows, ctx.target] = 1
-        scale = g if ctx.reduction != "mean" else g / x._data.shape[0]
-        if ctx.reduction == "none":
-            scale = g.unsqueeze(1)
-        return (probs - Tensor._wrap(onehot)) * scale
+        onehot[np.arange(x._data.shape[0]), target._data] = 1
+        scale = g.unsqueeze(1) if ctx.reduction == "none" else g / x._data.shape[0] if ctx.reduction == "mean" else g
+        return (softmax(x, 1) - Tensor._wrap(onehot)) * scale
 
 
 def _softmax_dim(ndim: int, name: str) -> int:
