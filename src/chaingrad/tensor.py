@@ -1,7 +1,8 @@
 """Tensor: a NumPy array plus what backprop needs (requires_grad, grad, and the node that made it).
 
 Operators and methods (``+``, ``@``, ``.sum()``, ``.reshape()`` ...) are attached by the op modules in
-``chaingrad.ops``, each next to its forward and backward rule; this file holds what a tensor *is*.
+``chaingrad.ops``, each next to its forward and backward rule, and ``.backward()`` by the engine
+(``chaingrad.autograd.engine``); this file holds what a tensor *is*.
 """
 
 from __future__ import annotations
@@ -45,7 +46,16 @@ class Tensor:
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
         """A tensor around ``array`` (no copy, no checks): what every op returns."""
         t = object.__new__(cls)
-        _set_fields(t, array, requires_grad)
+        t._data = array
+        t.requires_grad = requires_grad
+        t._grad = None
+        t.grad_fn = None
+        t._output_nr = 0
+        t._version = [0]
+        t._base = None
+        t._retains_grad = False
+        t._name = None
+        t._hooks = None
         return t
 
     # -- metadata ---------------------------------------------------------------------------------
@@ -170,12 +180,7 @@ class Tensor:
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
-        """Compute d(self)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad``."""
-        from .autograd.engine import backward  # (the engine imports this module)
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+    # backward() is defined with the walk it starts, in autograd/engine.py (which imports this module)
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut off from the graph (never requires grad)."""
@@ -287,24 +292,17 @@ class Tensor:
 
 
 def _init(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
-    """Fill in a new tensor (``Tensor(...)``, ``Parameter(...)``), checking that it can require grad."""
+    """Fill in a new tensor (``Tensor(...)``, ``Parameter(...)``): the fields ``_wrap`` gives, once it is
+    checked that it can require grad."""
     if requires_grad:
         _check_can_require_grad(array.dtype)
-    _set_fields(t, array, bool(requires_grad))
+    fresh = Tensor._wrap(array, bool(requires_grad))
+    for name in _FIELDS:
+        setattr(t, name, getattr(fresh, name))
 
 
-def _set_fields(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
-    """Every field of a new tensor: its array, and a fresh place in no graph."""
-    t._data = array
-    t.requires_grad = requires_grad
-    t._grad = None
-    t.grad_fn = None
-    t._output_nr = 0
-    t._version = [0]
-    t._base = None
-    t._retains_grad = False
-    t._name = None
-    t._hooks = None
+_FIELDS = tuple(name for name in Tensor.__slots__ if not name.startswith("__")  # the fields _wrap sets
+                if hasattr(Tensor._wrap(np.empty(0)), name))
 
 
 def _check_can_require_grad(np_dtype) -> None:

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..tensor import Tensor
+from .function import _FREED
 from .grad_mode import state
 
 
@@ -89,6 +90,7 @@ def graph_nodes(roots) -> list:
 
 
 _creation_number = operator.attrgetter("_seq")
+_ndarray, _wrap = np.ndarray, Tensor._wrap  # (read for every node of the walk)
 
 
 def _needed(nodes: list, targets: dict) -> set:
@@ -133,7 +135,13 @@ def _fit_error(node, i: int, shape: tuple, target: tuple) -> RuntimeError:
 
 # -- what the walk does to a gradient, for each way gradients travel -----------------------------------------
 class Arrays:
-    """Gradients as NumPy arrays: backward without ``create_graph`` (no Tensor per intermediate gradient)."""
+    """Gradients as NumPy arrays: backward without ``create_graph`` (no Tensor per intermediate gradient).
+
+    Speed: wrapping every intermediate gradient in a Tensor and running each backward through Tensor
+    operations is most of the cost of backward on small graphs (1.65x on the seed's graph). Ops whose
+    backward is plain arithmetic (``backward_on_arrays``) run on the arrays themselves; the others get
+    Tensors, with recording off. Tested against the Tensor path in tests/test_fast_paths.py.
+    """
 
     create_graph = False
 
@@ -145,7 +153,7 @@ class Arrays:
     @staticmethod
     def tensor(g: np.ndarray) -> Tensor:
         """A gradient as a Tensor, for hooks and ``.grad``."""
-        return Tensor._wrap(g)
+        return _wrap(g)
 
     @staticmethod
     def array(g: np.ndarray) -> np.ndarray:
@@ -155,49 +163,52 @@ class Arrays:
     def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Two gradients that meet (an input used twice), summed; never a NumPy scalar, even for 0-d arrays."""
         s = a + b
-        return s if type(s) is np.ndarray else np.asarray(s)
+        return s if type(s) is _ndarray else np.asarray(s)
 
     @staticmethod
     def zeros(shape: tuple, dtype) -> np.ndarray:
         return np.zeros(shape, dtype)
 
     @staticmethod
-    def run(node, grads: list) -> tuple:
-        """``node.backward`` on these gradients: on arrays when the op allows it, else on Tensors (recording off)."""
-        if type(node).backward_on_arrays:
-            node._arrays = True  # saved_tensors gives arrays
-            try:
-                result = node.backward(*grads)
-            finally:
-                node._arrays = False
-            return _results(node, result, _array_result)
-        result = node.backward(*[None if g is None else Tensor._wrap(g) for g in grads])
-        return tuple(None if g is None else g._data for g in _results(node, result, _tensor_result))
+    def result(node, i: int, g) -> np.ndarray:
+        """A gradient a backward returned, as an array: an array, a Tensor, or a NumPy scalar from 0-d arithmetic."""
+        if isinstance(g, Tensor):
+            return g._data
+        if isinstance(g, (np.ndarray, np.generic)):
+            return np.asarray(g)
+        raise TypeError(f"function {node.name()} returned a gradient that is not an array or Tensor at index {i} "
+                        f"(got {type(g).__name__})")
 
     @staticmethod
     def fit(g: np.ndarray, meta: tuple, node, i: int) -> np.ndarray:
-        """Un-broadcast and cast ``g`` to input ``i``'s shape and dtype."""
+        """``g`` un-broadcast and cast to input ``i``'s shape and dtype."""
         shape, dtype = meta
         if g.shape != shape:
-            if broadcast_axes(g.shape, shape) is None:
-                if g.size != _numel(shape):
-                    raise _fit_error(node, i, g.shape, shape)
+            if broadcast_axes(g.shape, shape) is not None:
+                g = unbroadcast(g, shape)
+            elif g.size == _numel(shape):
                 g = g.reshape(shape)
             else:
-                g = unbroadcast(g, shape)
+                raise _fit_error(node, i, g.shape, shape)
         return g if g.dtype == dtype else g.astype(dtype)
 
     @staticmethod
-    def new_grad(g: np.ndarray, owned: bool) -> Tensor:
-        """A ``.grad`` for a tensor that had none: ``g`` itself when only the walk holds it, else a copy.
+    def accumulate(t: Tensor, g: np.ndarray, owned: bool = False) -> None:
+        """``t.grad += g``, out of place, so that ``.grad`` never shares memory with another gradient.
 
-        Speed: most gradients reaching a leaf are fresh arrays that nothing else holds, and copying every
-        weight's gradient would cost a pass over memory per step; ``owned`` (see ``run_backward``) says so,
-        and views and read-only arrays are copied anyway. Tested in tests/test_fast_paths.py: no ``.grad``
-        shares memory with anything else."""
-        if not owned or g.base is not None or not g.flags.writeable:
-            g = g.copy()
-        return Tensor._wrap(g)
+        Speed: a first gradient becomes ``.grad`` without a copy when ``owned`` (only the walk holds it: see
+        ``run_backward``) and it is a writable array of its own: copying every weight's gradient would cost
+        a pass over memory per step. Tested in tests/test_fast_paths.py: no ``.grad`` shares memory.
+        """
+        old = t._grad
+        if old is None:
+            if not owned or g.base is not None or not g.flags.writeable:
+                g = g.copy()
+            t._grad = _wrap(g)
+        elif old.requires_grad:  # a .grad recorded by an earlier create_graph=True: the sum is recorded too
+            t._grad = old + _wrap(g)
+        else:
+            t._grad = _wrap(Arrays.add(old._data, g))
 
 
 class Tensors:
@@ -226,8 +237,11 @@ class Tensors:
         return Tensor._wrap(np.zeros(shape, dtype))
 
     @staticmethod
-    def run(node, grads: list) -> tuple:
-        return _results(node, node.backward(*grads), _tensor_result)
+    def result(node, i: int, g) -> Tensor:
+        if not isinstance(g, Tensor):
+            raise TypeError(f"function {node.name()} returned a gradient that is not a Tensor at index {i} "
+                            f"(got {type(g).__name__})")
+        return g
 
     @staticmethod
     def fit(g: Tensor, meta: tuple, node, i: int) -> Tensor:
@@ -235,17 +249,18 @@ class Tensors:
 
         shape, dtype = meta
         if g._data.shape != shape:
-            if broadcast_axes(g._data.shape, shape) is None:
-                if g._data.size != _numel(shape):
-                    raise _fit_error(node, i, g._data.shape, shape)
+            if broadcast_axes(g._data.shape, shape) is not None:
+                g = sum_to(g, shape)  # the same sum, recorded (SumTo's forward is ``unbroadcast``)
+            elif g._data.size == _numel(shape):
                 g = g.reshape(shape)
             else:
-                g = sum_to(g, shape)  # the same sum, recorded (SumTo's forward is ``unbroadcast``)
+                raise _fit_error(node, i, g._data.shape, shape)
         return g if g._data.dtype == dtype else g.to(dtype)
 
     @staticmethod
-    def new_grad(g: Tensor, owned: bool) -> Tensor:
-        return g  # with create_graph, .grad is the recorded gradient itself (as torch)
+    def accumulate(t: Tensor, g: Tensor, owned: bool = False) -> None:
+        """``t.grad += g``, recorded: with create_graph, ``.grad`` is the recorded gradient itself (as torch)."""
+        t._grad = g if t._grad is None else t._grad + g
 
 
 def _numel(shape: tuple) -> int:
@@ -255,48 +270,17 @@ def _numel(shape: tuple) -> int:
     return n
 
 
-def _array_result(node, i: int, g):
-    if type(g) is np.ndarray:
-        return g
-    if isinstance(g, Tensor):
-        return g._data
-    if isinstance(g, np.generic):  # 0-d arithmetic on arrays gives NumPy scalars
-        return np.asarray(g)
-    raise TypeError(f"function {node.name()} returned a gradient that is not an array or Tensor at index {i} "
-                    f"(got {type(g).__name__})")
-
-
-def _tensor_result(node, i: int, g):
-    if not isinstance(g, Tensor):
-        raise TypeError(f"function {node.name()} returned a gradient that is not a Tensor at index {i} "
-                        f"(got {type(g).__name__})")
-    return g
-
-
-def _results(node, result, check) -> tuple:
-    """What a backward returned, as one gradient (or None) per input, each checked by ``check``."""
-    if type(result) is not tuple:
-        result = tuple(result) if isinstance(result, list) else (result,)
-    n = len(node.next_edges)
-    if len(result) != n:
-        if len(result) > n and all(g is None for g in result[n:]):
-            result = result[:n]
-        else:
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                               f"(expected {n}, got {len(result)})")
-    return tuple(None if g is None else check(node, i, g) for i, g in enumerate(result))
-
-
 # -- the walk -----------------------------------------------------------------------------------------------
 class _Walk:
     """One backward pass: where gradients go (``.grad``, or returned for ``inputs``) and how they travel."""
+
+    targets = None  # {id(leaf) or (node, output_nr): position in inputs}
+    captured = None  # the gradient of each of ``inputs``, as it arrives
 
     def __init__(self, create_graph: bool, inputs, accumulate: bool, observer) -> None:
         self.carrier = Tensors if create_graph else Arrays
         self.accumulate = accumulate
         self.observer = observer
-        self.targets = None  # {id(leaf) or (node, output_nr): position in inputs}
-        self.captured = None  # the gradient of each of ``inputs``, as it arrives
         if inputs is not None:
             self.targets = {}
             for i, t in enumerate(inputs):
@@ -313,7 +297,8 @@ class _Walk:
     def deliver(self, leaf: Tensor, g, owned: bool = False) -> None:
         """A leaf's gradient: through the leaf's hooks, then returned (``inputs``) and/or added to ``.grad``.
 
-        ``owned``: nothing but the walk holds ``g``, so it may become ``.grad`` without a copy."""
+        ``owned``: nothing but the walk holds ``g``, so it may become ``.grad`` without a copy.
+        """
         j = None
         if self.targets is not None:
             j = self.targets.get(id(leaf))
@@ -325,57 +310,69 @@ class _Walk:
             self.capture(j, g)
             owned = False
         if self.accumulate:
-            accumulate_grad(leaf, g, self.carrier, owned)
+            self.carrier.accumulate(leaf, g, owned)
 
     def arrived(self, node, grads: list) -> list:
         """The gradients that reached ``node``'s outputs, after tensor hooks, retain_grad and node pre-hooks."""
         c = self.carrier
-        if node._tensor_hooks or node._retained or self.targets is not None:
-            for nr, g in enumerate(grads):
-                if g is None:
-                    continue
-                hooks = node._tensor_hooks and node._tensor_hooks.get(nr)
-                if hooks:
-                    g = grads[nr] = _run_tensor_hooks(hooks, g, c)
-                ref = node._retained and node._retained.get(nr)
-                t = ref() if ref is not None else None
-                if t is not None and t.grad_fn is node:
-                    accumulate_grad(t, g, c)
-                if self.targets is not None:
-                    j = self.targets.get((node, nr))
-                    if j is not None:
-                        self.capture(j, g)
-        if node._prehooks:
-            for hook in list(node._prehooks):
-                new = hook(tuple(None if g is None else c.tensor(g) for g in grads))
-                if new is not None:
-                    grads = [None if g is None else c.of(g) for g in new]
-        if len(grads) > 1 and node.materialize_grads and any(g is None for g in grads):
-            meta = node.__dict__.get("_output_meta", ())
-            grads = [c.zeros(*m) if g is None and m is not None else g for g, m in zip(grads, meta)]
+        for nr, g in enumerate(grads):
+            if g is None:
+                continue
+            hooks = node._tensor_hooks and node._tensor_hooks.get(nr)
+            if hooks:
+                g = grads[nr] = _run_tensor_hooks(hooks, g, c)
+            ref = node._retained and node._retained.get(nr)
+            t = ref() if ref is not None else None
+            if t is not None and t.grad_fn is node:
+                c.accumulate(t, g)
+            if self.targets is not None:
+                j = self.targets.get((node, nr))
+                if j is not None:
+                    self.capture(j, g)
+        for hook in list(node._prehooks or ()):
+            new = hook(tuple(None if g is None else c.tensor(g) for g in grads))
+            if new is not None:
+                grads = [None if g is None else c.of(g) for g in new]
         return grads
 
-    def step(self, node, grads_out: list) -> tuple:
-        """Run ``node``'s backward: one gradient per input, fitted to the input, after anomaly checks and hooks."""
+    def after(self, node, grads_out: list, raw: tuple) -> list:
+        """Anomaly checks, node post-hooks and the observer, once ``node``'s backward has run; returns its
+        gradients fitted to the inputs (as a post-hook may have replaced them)."""
         c = self.carrier
-        raw = c.run(node, grads_out)
-        metas = node.input_meta
-        grads_in = tuple(None if g is None or e is None else c.fit(g, metas[i], node, i)
-                         for i, (g, e) in enumerate(zip(raw, node.next_edges)))
+        returned = [None if g is None else c.result(node, i, g) for i, g in enumerate(raw)]
         if state.anomaly:
             from .anomaly import check_gradients
 
-            check_gradients(node, [None if g is None else c.array(g) for g in raw])
-        if node._posthooks:
-            for hook in list(node._posthooks):
-                new = hook(tuple(None if g is None else c.tensor(g) for g in grads_in),
-                           tuple(None if g is None else c.tensor(g) for g in grads_out))
-                if new is not None:
-                    grads_in = tuple(None if g is None else c.of(g) for g in new)
+            check_gradients(node, [None if g is None else c.array(g) for g in returned])
+        grads_in = [None if g is None or e is None else c.fit(g, node.input_meta[i], node, i)
+                    for i, (g, e) in enumerate(zip(returned, node.next_edges))]
+        for hook in list(node._posthooks or ()):
+            new = hook(tuple(None if g is None else c.tensor(g) for g in grads_in),
+                       tuple(None if g is None else c.tensor(g) for g in grads_out))
+            if new is not None:
+                grads_in = [None if g is None else c.of(g) for g in new]
         if self.observer is not None:
-            arrays = [[None if g is None else c.array(g) for g in gs] for gs in (grads_out, raw, grads_in)]
-            self.observer(node, *arrays)
+            self.observer(node, *[[None if g is None else c.array(g) for g in gs] for gs in (grads_out, returned,
+                                                                                             grads_in)])
         return grads_in
+
+
+#: the walk of a plain backward (arrays, into .grad, nothing captured or observed): its settings never change
+_PLAIN_WALK = _Walk(False, None, True, None)
+
+
+def _materialize(node, grads: list, carrier) -> list:
+    """Zeros for the outputs of a multi-output node that received no gradient."""
+    meta = node.__dict__.get("_output_meta", ())
+    return [carrier.zeros(*m) if g is None and m is not None else g for g, m in zip(grads, meta)]
+
+
+def _check_count(node, raw: tuple) -> tuple:
+    n = len(node.next_edges)
+    if len(raw) > n and all(g is None for g in raw[n:]):
+        return raw[:n]
+    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                       f"(expected {n}, got {len(raw)})")
 
 
 def _run_tensor_hooks(hooks: list, g, carrier):
@@ -385,17 +382,6 @@ def _run_tensor_hooks(hooks: list, g, carrier):
         if new is not None:
             g = carrier.of(new)
     return g
-
-
-def accumulate_grad(t: Tensor, g, carrier, owned: bool = False) -> None:
-    """``t.grad += g``, out of place: the new ``.grad`` never shares memory with another gradient."""
-    old = t._grad
-    if old is None:
-        t._grad = carrier.new_grad(g, owned)
-    elif carrier.create_graph or old.requires_grad:
-        t._grad = old + carrier.tensor(g)
-    else:
-        t._grad = Tensor._wrap(Arrays.add(old._data, carrier.array(g)))
 
 
 def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool = False, create_graph: bool = False,
@@ -409,16 +395,22 @@ def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool 
     no gradient): what reached the node's outputs, what its backward returned, and the same un-broadcast and
     cast to each input (``explain`` is built on it).
     """
-    walk = _Walk(create_graph, inputs, accumulate, observer)
+    if inputs is None and observer is None and accumulate and not create_graph:
+        walk = _PLAIN_WALK  # loss.backward(): nothing to set up
+    else:
+        walk = _Walk(create_graph, inputs, accumulate, observer)
     c = walk.carrier
+    on_arrays = c is Arrays
     pending: dict = {}  # node -> the gradient of each of its outputs, summed as consumers send them
     for t, g in zip(outputs, grads):
         if t.grad_fn is None:
             walk.deliver(t, c.of(g))
         else:
             _send(pending, t.grad_fn, t._output_nr, c.of(g), c)
-    nodes = graph_nodes(list(pending))
+    nodes = graph_nodes(pending)
     needed = _needed(nodes, walk.targets) if walk.targets is not None else None
+    plain = walk.targets is None and accumulate  # leaves just get .grad (walk.deliver says the rest)
+    checked = state.anomaly or observer is not None  # every node's gradients are looked at (walk.after)
     prev_mode = state.enabled
     state.enabled = create_graph
     try:
@@ -426,20 +418,59 @@ def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool 
             grads_out = pending.pop(node, None)
             if grads_out is None:
                 continue
-            grads_out = walk.arrived(node, grads_out)
-            if needed is not None and node not in needed:
-                continue
-            grads_in = walk.step(node, grads_out)
-            for i, edge in enumerate(node.next_edges):
-                g = grads_in[i]
-                if g is None:
+            # 1. the gradients that reached the node's outputs: through hooks, retain_grad, inputs=
+            if needed is not None or node._hooked:
+                grads_out = walk.arrived(node, grads_out)
+                if needed is not None and node not in needed:
                     continue
-                if edge[1] < 0:  # owned: no reference to g but grads_in, this name and getrefcount's argument
-                    walk.deliver(edge[0], g, sys.getrefcount(g) <= 3)
+            if len(grads_out) > 1 and node.materialize_grads and any(g is None for g in grads_out):
+                grads_out = _materialize(node, grads_out, c)
+            # 2. the node's own derivative: one gradient per input
+            if on_arrays and node.backward_on_arrays:
+                node._arrays = True  # saved_tensors gives arrays
+                try:
+                    raw = node.backward(grads_out[0]) if len(grads_out) == 1 else node.backward(*grads_out)
+                finally:
+                    node._arrays = False
+            elif on_arrays:
+                raw = node.backward(*[None if g is None else _wrap(g) for g in grads_out])
+            else:
+                raw = node.backward(*grads_out)
+            if type(raw) is not tuple:
+                raw = tuple(raw) if isinstance(raw, list) else (raw,)
+            edges, metas = node.next_edges, node.input_meta
+            if len(raw) != len(edges):
+                raw = _check_count(node, raw)
+            if checked or node._posthooks:
+                raw = walk.after(node, grads_out, raw)
+            # 3. each gradient un-broadcast and cast to its input's shape and dtype, and sent on: to the node
+            # that made the input, or delivered to a leaf
+            for i, edge in enumerate(edges):
+                g = raw[i]
+                if g is None or edge is None:
+                    continue
+                if on_arrays:
+                    if type(g) is not _ndarray:
+                        g = c.result(node, i, g)
+                    meta = metas[i]
+                    if g.shape != meta[0] or g.dtype != meta[1]:  # (checked here: most need neither)
+                        g = c.fit(g, meta, node, i)
                 else:
-                    _send(pending, edge[0], edge[1], g, c)
-            if not retain_graph:
-                node._release()
+                    g = c.fit(c.result(node, i, g), metas[i], node, i)
+                target, nr = edge
+                if nr >= 0:  # (as _send: added to the gradient pending for the node that made the input)
+                    grads = pending.get(target)
+                    if grads is None:
+                        grads = pending[target] = [None] * target.num_outputs
+                    grads[nr] = g if grads[nr] is None else c.add(grads[nr], g)
+                else:  # owned: no reference to g but raw's, this name and getrefcount's argument
+                    owned = on_arrays and sys.getrefcount(g) <= 3
+                    if plain and not target._hooks:
+                        c.accumulate(target, g, owned)
+                    else:
+                        walk.deliver(target, g, owned)
+            if not retain_graph and node._saved is not None:
+                node._saved = _FREED  # its saved values are released
     finally:
         state.enabled = prev_mode
     if walk.captured is not None and not allow_unused:
@@ -452,7 +483,7 @@ def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool 
 
 
 def _send(pending: dict, node, nr: int, g, carrier) -> None:
-    """Add ``g`` to the gradient pending for output ``nr`` of ``node``."""
+    """Add ``g`` to the gradient pending for output ``nr`` of ``node`` (gradients that meet are summed)."""
     grads = pending.get(node)
     if grads is None:
         grads = pending[node] = [None] * node.num_outputs
@@ -463,15 +494,22 @@ def _send(pending: dict, node, nr: int, g, carrier) -> None:
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False,
              grad_variables=None, inputs=None) -> None:
     """Accumulate into ``.grad`` of the leaves the gradient of ``tensors`` (torch.autograd.backward)."""
-    if (grad_tensors is None and grad_variables is None and inputs is None and not create_graph
-            and isinstance(tensors, Tensor) and tensors.grad_fn is not None and tensors._data.size == 1):
-        return backward_of_a_scalar(tensors, bool(retain_graph))
     outputs = _as_list(tensors)
     grads = _as_list(grad_tensors if grad_tensors is not None else grad_variables) or [None] * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
     inputs = _as_list(inputs) or None
     run_backward(outputs, root_grads(outputs, grads, create_graph), retain_graph, create_graph, inputs=inputs)
+
+
+def tensor_backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                    create_graph: bool = False, inputs=None) -> None:
+    """Compute d(self)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad`` (``Tensor.backward``)."""
+    if gradient is None and inputs is None and not create_graph and self.grad_fn is not None \
+            and self._data.size == 1:
+        backward_of_a_scalar(self, bool(retain_graph))
+    else:
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
 def backward_of_a_scalar(loss: Tensor, retain_graph: bool) -> None:
@@ -481,6 +519,9 @@ def backward_of_a_scalar(loss: Tensor, retain_graph: bool) -> None:
     cost a noticeable share of a small graph's backward; tested against the general entry in
     tests/test_fast_paths.py."""
     run_backward([loss], [Tensor._wrap(np.ones(loss._data.shape, loss._data.dtype))], retain_graph)
+
+
+Tensor.backward = tensor_backward
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,

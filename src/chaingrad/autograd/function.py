@@ -20,6 +20,7 @@ from ..tensor import Tensor, _HookHandle
 from .grad_mode import no_grad, state
 
 _seq = itertools.count()
+_ndarray, _generic, _asarray, _wrap = np.ndarray, np.generic, np.asarray, Tensor._wrap  # (read on every op)
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -27,7 +28,10 @@ FREED_MESSAGE = (
     "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
     "or if you need to access saved tensors after calling backward.")
 
-_IN, _OUT, _CONST = 0, 1, 2  # what a saved value is: an input tensor, an output's array, anything else
+# A saved array that is an input's becomes ``(_IN, tensor, its version)``, an output's ``(_OUT, array, version
+# counter, version, output_nr)``; any other saved value (a constant) is kept as it is.
+_IN, _OUT = "saved input", "saved output"
+
 
 
 class _Freed(tuple):
@@ -43,7 +47,8 @@ class Node:
 
     ``next_edges[i]`` is where input i's gradient goes: ``(node, output_nr)`` for an op's output, ``(leaf, -1)``
     for a leaf that requires grad, None for an input that needs no gradient. ``input_meta[i]`` is that input's
-    ``(shape, dtype)``, to which the engine un-broadcasts and casts its gradient (None for a Python number).
+    ``(shape, dtype)``, to which the engine un-broadcasts and casts its gradient; for a Python number (the
+    0.5 of ``x * 0.5``), the number itself (see ``numbers``).
     """
 
     __slots__ = ("next_edges", "input_meta", "needs_input_grad", "_saved", "_seq", "_arrays", "__dict__",
@@ -66,11 +71,10 @@ class Node:
     takes_numbers: bool = False
     #: outputs that received no gradient reach backward as zeros (``set_materialize_grads(False)``: as None)
     materialize_grads: bool = True
-    #: the Python numbers among the inputs, by position (``x * 0.5`` records Mul with {1: 0.5})
-    numbers = types.MappingProxyType({})
 
     # Hooks and names are rare: they live at class level until one is set (a node then gets its own value).
     _output_names = types.MappingProxyType({})  # {output_nr: name} (Tensor.name's setter makes a node's own dict)
+    _hooked = False  # True once any of the three below is set (the walk looks at them only then)
     _retained = None  # {output_nr: weakref to the tensor that called retain_grad()}
     _tensor_hooks = None  # {output_nr: [hooks registered with Tensor.register_hook on that output]}
     _prehooks = None  # [hook(grad_outputs)], Node.register_prehook
@@ -100,30 +104,52 @@ class Node:
             return ()
         arrays = self._arrays
         out = []
-        for kind, value, info in saved:
-            if kind == _IN:
-                if value._version[0] != info:
-                    raise RuntimeError(_modified_message(self, value, info))
-                out.append(value._data if arrays else value)
-            elif kind == _OUT:
-                counter, version, nr = info
+        for value in saved:
+            kind = type(value)
+            if kind is tuple and value and value[0] is _IN:
+                _, t, version = value
+                if t._version[0] != version:
+                    raise RuntimeError(_modified_message(self, t, version))
+                out.append(t._data if arrays else t)
+            elif kind is tuple and value and value[0] is _OUT:
+                _, a, counter, version, nr = value
                 if counter[0] != version:
-                    raise RuntimeError(_modified_message(self, Tensor._wrap(value), version, counter[0]))
+                    raise RuntimeError(_modified_message(self, _wrap(a), version, counter[0]))
                 if arrays:
-                    out.append(value)
+                    out.append(a)
                 else:
-                    t = Tensor._wrap(value, value.dtype.kind == "f")
+                    t = _wrap(a, a.dtype.kind == "f")
                     t.grad_fn, t._output_nr = self, nr
                     out.append(t)
-            elif type(value) is np.ndarray and not arrays:
-                out.append(Tensor._wrap(value))
+            elif kind is _ndarray and not arrays:
+                out.append(_wrap(value))  # an array forward computed: a constant
             else:
-                out.append(value._data if arrays and isinstance(value, Tensor) else value)
+                out.append(value._data if arrays and kind is not _ndarray and isinstance(value, Tensor) else value)
         return tuple(out)
 
-    def _resolve_saved(self, inputs, outputs) -> None:
-        """Turn what forward saved into references: an input tensor, an output, or a constant."""
-        self._saved = tuple(_saved_ref(value, inputs, outputs) for value in self._saved)
+    def _resolve_saved(self, inputs, given, outputs, returned) -> None:
+        """Make the saved arrays that are an input's or an output's references to that tensor (anything else
+        stays as it is: a constant). ``given`` is what forward got for ``inputs`` (their arrays),
+        ``returned`` what it returned for ``outputs`` (a NumPy scalar where the output holds a 0-d array)."""
+        saved = self._saved
+        for k, value in enumerate(saved):
+            if type(value) is not _ndarray and not isinstance(value, _generic):
+                continue
+            for i, a in enumerate(given):
+                if a is value:
+                    t = inputs[i]
+                    ref = (_IN, t, t._version[0])
+                    break
+            else:
+                for nr, o in enumerate(outputs):
+                    if o is not None and returned[nr] is value:
+                        ref = (_OUT, o._data, o._version, o._version[0], nr)
+                        break
+                else:
+                    continue
+            if type(saved) is tuple:
+                saved = self._saved = list(saved)
+            saved[k] = ref
 
     def _release(self) -> None:
         if self._saved is not None:
@@ -152,6 +178,11 @@ class Node:
     def metadata(self) -> dict:
         return self.__dict__
 
+    @property
+    def numbers(self) -> dict:
+        """The Python numbers among the inputs, by position (``x * 0.5`` records Mul with {1: 0.5})."""
+        return {i: m for i, m in enumerate(self.input_meta) if type(m) is float or type(m) is int}
+
     @classmethod
     def formula_for(cls, i: int) -> str:
         return cls.formulas[i] if i < len(cls.formulas) else ""
@@ -168,32 +199,21 @@ class Node:
     def register_prehook(self, hook):
         """``hook(grad_outputs)`` before this node's backward runs; a tuple it returns replaces ``grad_outputs``."""
         if self._prehooks is None:
-            self._prehooks = []
+            self._prehooks, self._hooked = [], True
         self._prehooks.append(hook)
         return _HookHandle(self._prehooks, hook)
 
     def _retain(self, tensor: Tensor) -> None:
         if self._retained is None:
-            self._retained = {}
+            self._retained, self._hooked = {}, True
         self._retained[tensor._output_nr] = weakref.ref(tensor)
 
     def _add_tensor_hook(self, nr: int, hook):
         if self._tensor_hooks is None:
-            self._tensor_hooks = {}
+            self._tensor_hooks, self._hooked = {}, True
         hooks = self._tensor_hooks.setdefault(nr, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)
-
-
-def _saved_ref(value, inputs, outputs) -> tuple:
-    if type(value) is np.ndarray:
-        for t in inputs:
-            if isinstance(t, Tensor) and t._data is value:
-                return (_IN, t, t._version[0])
-        for nr, o in enumerate(outputs):
-            if o is not None and o._data is value:
-                return (_OUT, value, (o._version, o._version[0], nr))
-    return (_CONST, value, None)
 
 
 def _modified_message(node: Node, t: Tensor, saved_version: int, now: int | None = None) -> str:
@@ -226,73 +246,123 @@ class AccumulateGrad:
 def apply(op: type[Node], *inputs, **params):
     """Run ``op``'s forward on the inputs' arrays; record a node when grad mode is on and an input requires grad.
 
-    Inputs are Tensors, or Python numbers where the op takes them (the arithmetic ops: ``x * 0.5``).
+    Inputs are Tensors, or Python numbers where the op takes them (the arithmetic ops: ``x * 0.5``). When
+    nothing is recorded, forward still gets a node of the op as its ctx, dropped afterwards.
+
+    Speed: this and ``_record`` spell out the calls with one or two tensors, nearly every op of a graph,
+    without the loops and lists of the general case (``_arguments``): they are a sixth of a small op's
+    cost. Tested against the general case in tests/test_fast_paths.py.
     """
     if state.enabled:
         for t in inputs:
             if isinstance(t, Tensor) and t.requires_grad:
                 return _record(op, inputs, params)
-    ctx = object.__new__(op)  # a node of the op all the same (forward reads the same ctx), dropped afterwards
+    ctx = object.__new__(op)
     ctx._saved = None
     ctx.needs_input_grad = (False,) * len(inputs)
-    out = op.forward(ctx, *[t._data if isinstance(t, Tensor) else t for t in inputs], **params)
-    outs = (out,) if op.num_outputs == 1 else out
-    results = tuple(None if o is None else Tensor._wrap(o if type(o) is np.ndarray else np.asarray(o)) for o in outs)
+    if len(inputs) == 2 and not params:
+        x, y = inputs
+        out = op.forward(ctx, x._data if isinstance(x, Tensor) else x, y._data if isinstance(y, Tensor) else y)
+    else:
+        out = op.forward(ctx, *[t._data if isinstance(t, Tensor) else t for t in inputs], **params)
+    if op.num_outputs == 1:
+        result = _wrap(out if type(out) is _ndarray else _asarray(out))
+        if op.is_view:
+            _link_view(inputs[0], result, op, params)
+        return result
+    results = tuple(None if o is None else _wrap(o if type(o) is _ndarray else _asarray(o)) for o in out)
     if op.is_view:
         for r in results:
             _link_view(inputs[0], r, op, params)
-    return results[0] if op.num_outputs == 1 else results
+    return results
 
 
 def _record(op: type[Node], inputs, params):
     node = object.__new__(op)
     node._saved = None
     node._arrays = False
-    # What backward needs from each input: is its gradient wanted (as apply saw it, before _edge refreshes a
-    # stale view), the edge to follow (its grad_fn, or the leaf itself), its shape and dtype (to un-broadcast
-    # and cast the gradient). A Python number needs none of these: it is kept in ``numbers``.
-    needs, edges, metas, values = [], [], [], []
-    for i, t in enumerate(inputs):
-        if isinstance(t, Tensor):
-            a = t._data
-            needs.append(t.requires_grad)
-            edges.append(_edge(t))
-            metas.append((a.shape, a.dtype))
-            values.append(a)
-        else:
-            needs.append(False)
-            edges.append(None)
-            metas.append(None)
-            values.append(t)
-            if not node.numbers:
-                node.numbers = {}
-            node.numbers[i] = t
-    node.needs_input_grad, node.next_edges, node.input_meta = tuple(needs), tuple(edges), tuple(metas)
-    out = op.forward(node, *values, **params)
+    n = len(inputs)
+    if n == 2 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor):
+        x, y = inputs
+        xa, ya = x._data, y._data
+        node.needs_input_grad = (x.requires_grad, y.requires_grad)
+        node.next_edges = (_edge(x), _edge(y))
+        node.input_meta = ((xa.shape, xa.dtype), (ya.shape, ya.dtype))
+        given = (xa, ya)
+        out = op.forward(node, xa, ya, **params) if params else op.forward(node, xa, ya)
+    elif n == 1 and isinstance(inputs[0], Tensor):
+        x = inputs[0]
+        xa = x._data
+        node.needs_input_grad = (x.requires_grad,)
+        node.next_edges = (_edge(x),)
+        node.input_meta = ((xa.shape, xa.dtype),)
+        given = (xa,)
+        out = op.forward(node, xa, **params) if params else op.forward(node, xa)
+    elif n == 2 and isinstance(inputs[0], Tensor) and not params:  # a tensor and a number: x * 0.5, x ** 2
+        x, number = inputs
+        xa = x._data
+        node.needs_input_grad = (x.requires_grad, False)
+        node.next_edges = (_edge(x), None)
+        node.input_meta = ((xa.shape, xa.dtype), number)
+        given = (xa, number)
+        out = op.forward(node, xa, number)
+    else:
+        given = _arguments(node, inputs)
+        out = op.forward(node, *given, **params)
     node._seq = next(_seq)
     if state.anomaly:
         from .anomaly import record_trace
 
         record_trace(node)
-    outs = (out,) if op.num_outputs == 1 else tuple(out)
-    results = []
-    for nr, o in enumerate(outs):
+    if op.num_outputs == 1:
+        a = out if type(out) is _ndarray else _asarray(out)  # NumPy gives scalars for 0-d results
+        result = _wrap(a, a.dtype.kind == "f")
+        if result.requires_grad:
+            result.grad_fn = node
+        if op.is_view:
+            _link_view(inputs[0], result, op, params)
+        if node._saved:
+            node._resolve_saved(inputs, given, (result,), (out,))
+        return result
+    results = []  # the same for each of several outputs
+    for nr, o in enumerate(out):
         if o is None:  # an output this call was told not to compute (Conv2dBackward's ``need``)
             results.append(None)
             continue
-        if type(o) is not np.ndarray:  # NumPy gives scalars for 0-d results: keep what forward saved linked
-            o = _as_array(node, o)
-        r = Tensor._wrap(o, o.dtype.kind == "f")
+        o = o if type(o) is _ndarray else _asarray(o)
+        r = _wrap(o, o.dtype.kind == "f")
         if r.requires_grad:
             r.grad_fn, r._output_nr = node, nr
         if op.is_view:
             _link_view(inputs[0], r, op, params)
         results.append(r)
-    if op.num_outputs != 1:
-        node.__dict__["_output_meta"] = tuple(None if r is None else (r._data.shape, r._data.dtype) for r in results)
+    node.__dict__["_output_meta"] = tuple(None if r is None else (r._data.shape, r._data.dtype) for r in results)
     if node._saved:
-        node._resolve_saved(inputs, results)
-    return results[0] if op.num_outputs == 1 else tuple(results)
+        node._resolve_saved(inputs, given, results, out)
+    return tuple(results)
+
+
+def _arguments(node: Node, inputs) -> list:
+    """What backward needs of each input, set on ``node``; returns what forward gets (arrays and numbers).
+
+    For each input: is its gradient wanted (as apply saw it, before ``_edge`` refreshes a stale view), the
+    edge its gradient follows (its grad_fn, or the leaf itself), and its shape and dtype (to un-broadcast
+    and cast that gradient). A Python number needs none of these: its meta is the number itself.
+    """
+    needs, edges, metas, values = [], [], [], []
+    for t in inputs:
+        if isinstance(t, Tensor):
+            needs.append(t.requires_grad)
+            edges.append(_edge(t))
+            metas.append((t._data.shape, t._data.dtype))
+            values.append(t._data)
+        else:
+            needs.append(False)
+            edges.append(None)
+            metas.append(t)
+            values.append(t)
+    node.needs_input_grad, node.next_edges, node.input_meta = tuple(needs), tuple(edges), tuple(metas)
+    return values
 
 
 def _edge(t: Tensor):
@@ -303,14 +373,6 @@ def _edge(t: Tensor):
     if t.requires_grad:
         return (t, -1)
     return None
-
-
-def _as_array(node: Node, value) -> np.ndarray:
-    """``value`` (a NumPy scalar from a 0-d computation) as an array; saved references to it follow."""
-    a = np.asarray(value)
-    if node._saved:
-        node._saved = tuple(a if v is value else v for v in node._saved)
-    return a
 
 
 # -- views: outputs sharing memory with their input share its version counter and know their base ------------
@@ -489,13 +551,13 @@ def _function_output(ctx: FunctionCtx, nr: int, o, non_diff, dirty):
     return r
 
 
-def _function_saved_ref(t, outs, wrapped) -> tuple:
+def _function_saved_ref(t, outs, wrapped):
     if t is None:
-        return (_CONST, None, None)
+        return None
     for nr, o in enumerate(outs):
         if t is o:
             r = wrapped[nr]
-            return (_OUT, r._data, (r._version, r._version[0], nr))
+            return (_OUT, r._data, r._version, r._version[0], nr)
     return (_IN, t, t._version[0])
 
 

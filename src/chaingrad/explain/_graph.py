@@ -301,9 +301,10 @@ class GraphView:
             node = info.node
             info.inputs = [None] * len(node.next_edges)
             saved = _saved_inputs(node)
+            numbers = node.numbers
             for i, edge in enumerate(node.next_edges):
-                if i in node.numbers:  # a Python number (the 0.5 of x * 0.5): a constant named by its value
-                    n = node.numbers[i]
+                if i in numbers:  # a Python number (the 0.5 of x * 0.5): a constant named by its value
+                    n = numbers[i]
                     ti = TensorInfo(("const", node, i), fmt_number(n), (), np.asarray(n).dtype, "const",
                                     value=np.asarray(n))
                     self.tensors[ti.key] = ti
@@ -397,14 +398,10 @@ def _known_tensors(nodes, roots) -> dict:
             known[(r.grad_fn, r._output_nr)] = r
     for node in nodes:
         for entry in node._saved or ():
-            if not isinstance(entry, tuple) or len(entry) != 3:
-                continue
-            kind, value, info = entry
-            if kind == _IN and isinstance(value, Tensor) and value.grad_fn is not None:
-                known.setdefault((value.grad_fn, value._output_nr), value)
-            elif kind == _OUT and isinstance(value, np.ndarray):
-                t = Tensor._wrap(value)
-                known.setdefault((node, info[2]), t)
+            if type(entry) is tuple and entry and entry[0] is _IN and entry[1].grad_fn is not None:
+                known.setdefault((entry[1].grad_fn, entry[1]._output_nr), entry[1])
+            elif type(entry) is tuple and entry and entry[0] is _OUT:
+                known.setdefault((node, entry[4]), Tensor._wrap(entry[1]))
     return known
 
 
@@ -412,11 +409,8 @@ def _saved_inputs(node) -> list[Tensor]:
     """Saved input tensors that are not in the graph (constants), in saving order."""
     out = []
     for entry in node._saved or ():
-        if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == _IN and isinstance(entry[1], Tensor) \
-                and not entry[1].requires_grad:
+        if type(entry) is tuple and entry and entry[0] is _IN and not entry[1].requires_grad:
             out.append(entry[1])
-        elif isinstance(entry, Tensor) and not entry.requires_grad:  # a user Function's saved tensors
-            out.append(entry)
     return out
 
 

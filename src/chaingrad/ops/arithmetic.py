@@ -59,7 +59,7 @@ class Mul(Node):
     backward_on_arrays = True
 
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         return a * b
 
     def backward(ctx, g):
@@ -75,7 +75,7 @@ class Div(Node):
     backward_on_arrays = True
 
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a / b
 
     def backward(ctx, g):
@@ -89,25 +89,27 @@ class Pow(Node):
     formulas = ("dL/dx = dL/dout * n * x^(n-1)", "dL/dn = dL/dout * x^n * ln(x)")
     takes_numbers = True
 
+    @property
+    def backward_on_arrays(self) -> bool:
+        """With a Python number for n (``x ** 2``) the derivative is plain arithmetic: it may run on arrays."""
+        return type(self.input_meta[1]) is not tuple  # (a number input's meta is the number)
+
     def forward(ctx, x, n):
-        out = x ** n
-        ctx.save_for_backward(x, n, out)
-        # with a Python number for n (x ** 2) the derivative is plain arithmetic: it may run on arrays
-        ctx.backward_on_arrays = not isinstance(n, np.ndarray)
-        return out
+        ctx.save_for_backward(x, n)
+        return x ** n
 
     def backward(ctx, g):
-        x, n, out = ctx.saved_tensors
+        x, n = ctx.saved_tensors
         gx = gn = None
         if ctx.needs_input_grad[0]:
-            if not isinstance(n, Tensor):
-                gx = g * 0 if n == 0 else g * n * x ** (n - 1)  # x ** 0 is constant (0 * x^-1 is nan at x = 0)
+            if not isinstance(n, Tensor):  # x ** 0 is constant (0 * x^-1 would be nan at x = 0); x ** 1 is x
+                gx = g * 0 if n == 0 else g * n * (x if n == 2 else x ** (n - 1))
             else:
                 gx = g * n * x ** (n - 1)
                 if (n._data == 0).any():
                     gx = where(n == 0, 0.0, gx)
         if ctx.needs_input_grad[1]:
-            gn = g * out * where((x == 0) & (n >= 0), 1.0, x).log()  # 0 where x == 0 and n >= 0, as torch
+            gn = g * x ** n * where((x == 0) & (n >= 0), 1.0, x).log()  # 0 where x == 0 and n >= 0, as torch
         return gx, gn
 
 
@@ -327,12 +329,10 @@ def where(condition: Tensor, input=None, other=None) -> Tensor:
 
 def _attach() -> None:
     T = Tensor
-    T.__add__ = operator(Add)
-    T.__radd__ = operator(Add, reverse=True)
+    T.__add__ = T.__radd__ = operator(Add)  # n + x is x + n (torch records it so too: the tensor first)
     T.__sub__ = operator(Sub, check=_check_no_bool_sub)  # (no bool tensor on the fast paths)
     T.__rsub__ = lambda self, other: sub(other, self)
-    T.__mul__ = operator(Mul)
-    T.__rmul__ = operator(Mul, reverse=True)
+    T.__mul__ = T.__rmul__ = operator(Mul)
     T.__truediv__ = lambda self, other: div(self, other)
     T.__rtruediv__ = lambda self, other: div(other, self)
     T.__floordiv__ = lambda self, other: floor_divide(self, other)
