@@ -131,6 +131,7 @@ def _nested(x) -> str:
 
 # -- names from the caller's variables ------------------------------------------------------------------
 _INTERNAL = ("chaingrad.explain._graph", "chaingrad.explain.trace", "chaingrad.explain.draw",
+             "chaingrad.explain.layout", "chaingrad.explain.render",
              "chaingrad.explain", "chaingrad.autograd.gradcheck")
 
 
