@@ -218,8 +218,8 @@ class Linear(Node):
     """x @ W^T + b fused: one GEMM forward, one GEMM per gradient, the bias gradient as a sum."""
 
     input_names = ("x", "weight", "bias")
-    formulas = ("dL/dx = dL/dout @ W", "dL/dW = dL/dout^T @ x  (summed over the batch)",
-                "dL/db = sum of dL/dout over the batch")
+    formulas = ("dL/dx = dL/dout @ weight", "dL/dweight = dL/dout^T @ x  (summed over the batch)",
+                "dL/dbias = sum of dL/dout over the batch")
 
     def forward(ctx, x, w, b=None):
         out = np.matmul(x, w.T)
@@ -339,7 +339,7 @@ class Softplus(Node):
 class BinaryCrossEntropy(Node):
     """-(y log x + (1 - y) log(1 - x)) per element, logs clamped at -100 as torch does."""
 
-    input_names = ("x", "target")
+    input_names = ("x", "y")
     formulas = ("dL/dx = dL/dout * (x - y) / max(x (1 - x), 1e-12)", "dL/dy = dL/dout * (log(1 - x) - log(x))")
 
     def forward(ctx, x, y):
@@ -358,7 +358,7 @@ class BinaryCrossEntropy(Node):
         return gx, gy
 
 
-class _SplitOutputs(Node):
+class Split(Node):
     """One node, many outputs: the pieces of ``x`` along ``dim`` (or its slices, with ``squeeze``).
 
     Unlike indexing piece by piece, the backward is a single cat/stack of the pieces' gradients, so
@@ -391,7 +391,7 @@ def split_outputs(x: Tensor, sizes, dim: int = 0, squeeze: bool = False) -> tupl
         return (x.squeeze(dim),) if squeeze else (x,)
     cls = _split_classes.get(n)
     if cls is None:
-        cls = _split_classes[n] = type("Split", (_SplitOutputs,), {"num_outputs": n})
+        cls = _split_classes[n] = type("Split", (Split,), {"num_outputs": n})
     out = apply(cls, x, dim=dim, sizes=tuple(sizes or ()), squeeze=squeeze)
     return out if isinstance(out, tuple) else (out,)
 

@@ -339,6 +339,7 @@ def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
 class StdFromVar(Node):
     """sqrt of a variance, whose gradient is 0 (not nan) where the std is 0, as torch's std."""
 
+    input_names = ("var",)
     formulas = ("dL/dvar = dL/dout / (2 * std), and 0 where std == 0",)
 
     def forward(ctx, v):
