@@ -69,7 +69,8 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "derivatives.md"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chaingrad.explain.derivatives", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m chaingrad.explain.derivatives",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(DOC), help="where to write the table (default: docs/derivatives.md)")
     parser.add_argument("--check", action="store_true", help="only check that the file is current (exit 1 if not)")
     args = parser.parse_args(argv)
