@@ -9,6 +9,9 @@
 - Operators, ``loss.backward()``, ``matmul`` of two matrices and ``x.T`` skip checks that cannot fail in their
   common case; each must equal the general path (and torch), and keep its errors.
 - A gradient that only the walk holds becomes ``.grad`` without a copy; no ``.grad`` shares memory with anything.
+- ``apply`` spells out the calls with one or two inputs; the general case must record the same node.
+- conv2d computes with batch-last NumPy kernels (forward and ``Conv2dBackward``); they must equal im2col
+  (``Unfold``) followed by a matrix product, in value and gradient.
 """
 
 from __future__ import annotations
@@ -723,3 +726,91 @@ def test_view_link_shortcut_agrees_with_numpy_on_empty_and_nested_views():
     assert x.T._base is x and x[0]._base is x and x[0].T._base is x  # a view of a view links to the base
     empty = x[2:]  # shares no memory (NumPy says so): not linked, as before the shortcut
     assert (empty._base is None) == (not np.may_share_memory(empty._data, x._data))
+
+
+# -- apply spells out one and two inputs; the general case (_arguments) must record the same node ----------------
+def _one_two_inputs():
+    x = cg.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+    y = cg.tensor([0.25, 2.0])
+    h = x * 2
+    from chaingrad.ops import arithmetic as ar
+    from chaingrad.ops import unary as un
+    return [(ar.Mul, (x, y)), (ar.Add, (h, x)), (ar.Mul, (x, 0.5)), (ar.Pow, (h, 2)), (un.Tanh, (h,)),
+            (ar.Rsub, (1.0, x)), (ar.Where, (cg.tensor([True, False]), x, h))]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_spelled_out_inputs_record_what_the_general_case_records(case):
+    from chaingrad.autograd import function
+
+    op, inputs = _one_two_inputs()[case]
+    out = function.apply(op, *inputs)
+    node = out.grad_fn
+    plain = object.__new__(op)
+    plain._saved = None
+    given = function._arguments(plain, inputs)
+    assert node.needs_input_grad == plain.needs_input_grad
+    assert node.next_edges == plain.next_edges and node.input_meta == plain.input_meta
+    assert node.numbers == plain.numbers
+    np.testing.assert_array_equal(out.detach().numpy(), op.forward(plain, *given))
+    with cg.no_grad():
+        np.testing.assert_array_equal(function.apply(op, *inputs).numpy(), out.detach().numpy())
+
+
+# -- conv2d's array kernels against the plain path: im2col (Unfold) and one matrix product ------------------------
+@pytest.mark.parametrize("case", _CONV_CASES)
+def test_conv2d_kernels_equal_im2col_and_a_matrix_product(case):
+    from chaingrad.ops.conv import conv_padding
+    from chaingrad.ops.pool import unfold_windows
+
+    arrays, kw = _conv_inputs(case, np.float64)
+    x, w, b = (cg.tensor(a, requires_grad=True) for a in arrays)
+    x2, w2, b2 = (cg.tensor(a, requires_grad=True) for a in arrays)
+    out = cg.nn.functional.conv2d(x, w, b, **kw)
+    k = tuple(w2.shape[2:])
+    s = kw["stride"] if isinstance(kw["stride"], tuple) else (kw["stride"],) * 2
+    d = kw["dilation"] if isinstance(kw["dilation"], tuple) else (kw["dilation"],) * 2
+    pad = conv_padding(kw["padding"], k, d, s)
+    cols = unfold_windows(x2, k, s, pad, d)  # (N, OH, OW, C, KH, KW)
+    n, oh, ow = cols.shape[:3]
+    g, o = kw["groups"], w2.shape[0]
+    cols = cols.reshape(n * oh * ow, g, -1).permute(1, 0, 2)  # (G, N*OH*OW, C/G*KH*KW)
+    plain = (cols @ w2.reshape(g, o // g, -1).permute(0, 2, 1))  # (G, N*OH*OW, O/G)
+    plain = plain.permute(1, 0, 2).reshape(n, oh, ow, o).permute(0, 3, 1, 2) + b2.reshape(1, -1, 1, 1)
+    np.testing.assert_allclose(out.detach().numpy(), plain.detach().numpy(), rtol=1e-12, atol=1e-12)
+    up = cg.tensor(np.random.default_rng(0).standard_normal(out.shape))
+    (out * up).sum().backward()
+    (plain * up).sum().backward()
+    for t, p in ((x, x2), (w, w2), (b, b2)):
+        np.testing.assert_allclose(t.grad.numpy(), p.grad.numpy(), rtol=1e-11, atol=1e-12)
+
+
+# -- a first gradient becomes .grad without a copy only when nothing else holds it --------------------------------
+def test_no_grad_shares_memory_with_anything_else():
+    x = cg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = cg.tensor([[0.5, 0.5], [0.5, 0.5]], requires_grad=True)
+    kept = []
+    z = cg.tensor([1.0, 2.0], requires_grad=True)
+    z.register_hook(lambda g: kept.append(g * 1) or kept[-1])  # the user keeps what the hook returns
+    user = cg.tensor([[1.0, 1.0], [1.0, 1.0]])
+    h = x + y  # Add sends the same array to both inputs
+    h.retain_grad()
+    out = h.reshape(4) * 1.0  # a reshape hands back views
+    out = out.reshape(2, 2) + (z * 1.0).reshape(1, 2) + x.T
+    out.backward(user)
+    arrays = [x.grad.numpy(), y.grad.numpy(), h.grad.numpy(), z.grad.numpy(), user.numpy(), kept[0].numpy()]
+    for i, a in enumerate(arrays):
+        for b in arrays[i + 1:]:
+            assert not np.shares_memory(a, b)
+    for t in (x, y, z, h):
+        assert t.grad.numpy().flags.writeable and t.grad.numpy().base is None
+
+
+def test_the_plain_walk_keeps_no_state_between_calls():
+    x = cg.tensor([1.0, 2.0], requires_grad=True)
+    w = cg.tensor([3.0, 4.0], requires_grad=True)
+    (gx,) = cg.autograd.grad((x * w).sum(), x)  # a walk with inputs=
+    (x * w).sum().backward(inputs=[w])
+    assert x.grad is None and w.grad.tolist() == [1.0, 2.0]
+    (x * w).sum().backward()  # the plain walk: every leaf
+    assert x.grad.tolist() == [3.0, 4.0] and w.grad.tolist() == [2.0, 4.0] and gx.tolist() == [3.0, 4.0]
