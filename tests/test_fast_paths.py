@@ -249,7 +249,7 @@ def test_sum_without_numpys_wrapper_equals_numpy_sum():
     np.testing.assert_array_equal(cg.tensor([1, 2, 3]).sum().numpy(), np.int64(6))
 
 
-# -- a tensor and a Python number: one-input nodes (AddScalar, SubScalar, RsubScalar, MulScalar, DivScalar) ------
+# -- a tensor and a Python number: the ordinary ops record the number itself (Add, Sub, Rsub, Mul, Div) ----------
 _SCALAR_FORMS = {
     "x + n": (lambda t, n: t + n, lambda t, n: t + n),
     "n + x": (lambda t, n: n + t, lambda t, n: n + t),
@@ -569,7 +569,7 @@ def test_lenet_training_steps_match_torch():
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
-# -- operators go straight to apply2 for same-dtype tensors and Python numbers -----------------------------------
+# -- operators go straight to apply for same-dtype tensors and Python numbers ------------------------------------
 @pytest.mark.parametrize("op", ["add", "radd", "sub", "mul", "rmul"])
 @pytest.mark.parametrize("other", ["same", "broadcast", "float", "int", "float64", "int_tensor"])
 @pytest.mark.parametrize("grad", [False, True])
