@@ -127,29 +127,27 @@ class Node:
                 out.append(value._data if arrays and kind is not _ndarray and isinstance(value, Tensor) else value)
         return tuple(out)
 
-    def _resolve_saved(self, inputs, given, outputs, returned) -> None:
+    def _resolve_saved(self, inputs, outputs, returned) -> None:
         """Make the saved arrays that are an input's or an output's references to that tensor (anything else
-        stays as it is: a constant). ``given`` is what forward got for ``inputs`` (their arrays),
-        ``returned`` what it returned for ``outputs`` (a NumPy scalar where the output holds a 0-d array)."""
-        saved = self._saved
-        for k, value in enumerate(saved):
-            if type(value) is not _ndarray and not isinstance(value, _generic):
-                continue
-            for i, a in enumerate(given):
-                if a is value:
-                    t = inputs[i]
-                    ref = (_IN, t, t._version[0])
-                    break
-            else:
-                for nr, o in enumerate(outputs):
-                    if o is not None and returned[nr] is value:
-                        ref = (_OUT, o._data, o._version, o._version[0], nr)
+        stays as it is: a constant). ``returned`` is what forward returned for ``outputs`` (a NumPy scalar
+        where the output holds a 0-d array)."""
+        resolved = []
+        for value in self._saved:
+            if type(value) is _ndarray or isinstance(value, _generic):
+                for t in inputs:
+                    if isinstance(t, Tensor) and t._data is value:
+                        value = (_IN, t, t._version[0])
                         break
                 else:
-                    continue
-            if type(saved) is tuple:
-                saved = self._saved = list(saved)
-            saved[k] = ref
+                    nr = 0
+                    for r in returned:
+                        if r is value and outputs[nr] is not None:
+                            o = outputs[nr]
+                            value = (_OUT, o._data, o._version, o._version[0], nr)
+                            break
+                        nr += 1
+            resolved.append(value)
+        self._saved = resolved
 
     def _release(self) -> None:
         if self._saved is not None:
@@ -288,7 +286,6 @@ def _record(op: type[Node], inputs, params):
         node.needs_input_grad = (x.requires_grad, y.requires_grad)
         node.next_edges = (_edge(x), _edge(y))
         node.input_meta = ((xa.shape, xa.dtype), (ya.shape, ya.dtype))
-        given = (xa, ya)
         out = op.forward(node, xa, ya, **params) if params else op.forward(node, xa, ya)
     elif n == 1 and isinstance(inputs[0], Tensor):
         x = inputs[0]
@@ -296,7 +293,6 @@ def _record(op: type[Node], inputs, params):
         node.needs_input_grad = (x.requires_grad,)
         node.next_edges = (_edge(x),)
         node.input_meta = ((xa.shape, xa.dtype),)
-        given = (xa,)
         out = op.forward(node, xa, **params) if params else op.forward(node, xa)
     elif n == 2 and isinstance(inputs[0], Tensor) and not params:  # a tensor and a number: x * 0.5, x ** 2
         x, number = inputs
@@ -304,11 +300,9 @@ def _record(op: type[Node], inputs, params):
         node.needs_input_grad = (x.requires_grad, False)
         node.next_edges = (_edge(x), None)
         node.input_meta = ((xa.shape, xa.dtype), number)
-        given = (xa, number)
         out = op.forward(node, xa, number)
     else:
-        given = _arguments(node, inputs)
-        out = op.forward(node, *given, **params)
+        out = op.forward(node, *_arguments(node, inputs), **params)
     node._seq = next(_seq)
     if state.anomaly:
         from .anomaly import record_trace
@@ -322,7 +316,7 @@ def _record(op: type[Node], inputs, params):
         if op.is_view:
             _link_view(inputs[0], result, op, params)
         if node._saved:
-            node._resolve_saved(inputs, given, (result,), (out,))
+            node._resolve_saved(inputs, (result,), (out,))
         return result
     results = []  # the same for each of several outputs
     for nr, o in enumerate(out):
@@ -338,7 +332,7 @@ def _record(op: type[Node], inputs, params):
         results.append(r)
     node.__dict__["_output_meta"] = tuple(None if r is None else (r._data.shape, r._data.dtype) for r in results)
     if node._saved:
-        node._resolve_saved(inputs, given, results, out)
+        node._resolve_saved(inputs, results, out)
     return tuple(results)
 
 
