@@ -195,3 +195,30 @@ def test_user_function_steps_show_its_formula():
     step = next(s for s in report.steps if s.op == "Cube")
     assert step.formulas == ["dL/dx = dL/dout * 3 x^2"]
     np.testing.assert_allclose(report.grad("x"), [3.0, 12.0])
+
+
+def test_seed_number_steps_show_the_number_in_the_chain_rule():
+    x, y_true, w, b, y_pred, loss = seed()
+    report = torch.explain(loss)
+    mul = report.steps[0]  # loss = 0.5 * sum(...): the last op, the first backward step
+    assert mul.op == "Mul" and mul.node_name == "MulBackward0"
+    i = mul.inputs.index("sum((y_pred - y_true)^2)")
+    assert mul.formulas_named[i] == "dL/d(sum((y_pred - y_true)^2)) = dL/dloss * 0.5"
+    assert mul.input_is_const[mul.inputs.index("0.5")] and mul.grads_in[mul.inputs.index("0.5")] is None
+    np.testing.assert_allclose(mul.grads_in[i], 0.5)
+    square = next(s for s in report.steps if s.op == "Pow")
+    assert square.node_name == "PowBackward0" and "2" in square.inputs
+    assert square.formulas_named[0] == "dL/d(y_pred - y_true) = dL/d((y_pred - y_true)^2) * 2 * (y_pred - y_true)^(2-1)"
+    np.testing.assert_allclose(square.grads_in[0].reshape(-1), [-1.5, -3.0, -4.5])
+    text = str(report)
+    assert "= dL/dloss * 0.5" in text and "dL/dloss * n" not in text and "MulScalar" not in text
+
+
+def test_draw_folds_numbers_into_the_op_label():
+    x, y_true, w, b, y_pred, loss = seed()
+    pic = torch.draw(loss)
+    ops = [n.lines for n in pic.nodes if n.shape == "oval"]
+    assert ["\u00d7 0.5", "Mul"] in ops and ["x^2", "Pow"] in ops
+    boxes = [n.lines[0] for n in pic.nodes if n.shape == "box"]
+    assert "0.5" not in boxes and "2" not in boxes  # the numbers are not tensor boxes
+    assert "(y_pred - y_true)^2" in boxes

@@ -1,36 +1,51 @@
 """Every fast path gives the same results as the plain path it short-cuts (or as PyTorch).
 
-- ``loss.backward()`` runs ops marked ``backward_on_arrays`` on NumPy arrays; ``engine.ARRAY_MODE = False``
-  forces the Tensor path, and both must give identical gradients.
-- ``x ** <Python number>`` is its own node (PowScalar); it must match the general Pow and torch.
+- Without ``create_graph`` the backward walk carries gradients as NumPy arrays and runs ops marked
+  ``backward_on_arrays`` on them; ``create_graph=True`` carries Tensors through every op. Both must give
+  identical gradients.
+- ``x ** <Python number>`` records Pow with the number itself; it must match Pow with a tensor exponent and torch.
 - ``t -= other`` (+=, *=, /=) with nothing recorded writes straight into the array.
 - A Python number next to a float tensor keeps the tensor's dtype without running the promotion table.
-- Operators, ``loss.backward()``, ``x.sum()``, ``matmul`` of two matrices and ``x.T`` skip checks that cannot fail
-  in their common case; each must equal the general path (and torch), and keep its errors.
+- Operators, ``loss.backward()``, ``matmul`` of two matrices and ``x.T`` skip checks that cannot fail in their
+  common case; each must equal the general path (and torch), and keep its errors.
+- A gradient that only the walk holds becomes ``.grad`` without a copy; no ``.grad`` shares memory with anything.
+- ``apply`` spells out the calls with one or two inputs; the general case must record the same node.
+- conv2d computes with batch-last NumPy kernels (forward and ``Conv2dBackward``); they must equal im2col
+  (``Unfold``) followed by a matrix product, in value and gradient.
 """
 
 from __future__ import annotations
 
+import gc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
 import torch
 
 import chaingrad as cg
-from chaingrad.autograd import engine
+
+_CREATE_GRAPH = [False]  # how the programs below call backward: on arrays (False) or on Tensors (True)
 
 
-def _grads(program, array_mode: bool, monkeypatch):
-    monkeypatch.setattr(engine, "ARRAY_MODE", array_mode)
-    leaves = program()
-    return [None if t.grad is None else t.grad.numpy().copy() for t in leaves]
+def _backward(loss) -> None:
+    loss.backward(create_graph=_CREATE_GRAPH[0])
+
+
+def _grads(program, create_graph: bool):
+    _CREATE_GRAPH[0] = create_graph
+    try:
+        leaves = program()
+    finally:
+        _CREATE_GRAPH[0] = False
+    return [None if t.grad is None else t.grad.detach().numpy().copy() for t in leaves]
 
 
 def _small():
     a = cg.tensor([[0.1], [0.2], [0.3]], requires_grad=True)
     c = cg.tensor([[0.5], [-0.4], [0.3]], requires_grad=True)
-    ((a * c + a).tanh() ** 2 - c).exp().sum().backward()
+    _backward(((a * c + a).tanh() ** 2 - c).exp().sum())
     return [a, c]
 
 
@@ -39,7 +54,7 @@ def _seed():
     w = cg.tensor([[0.5]], requires_grad=True)
     b = cg.tensor([0.0], requires_grad=True)
     loss = 0.5 * cg.sum((cg.matmul(x, w) + b - y) ** 2)
-    loss.backward()
+    _backward(loss)
     return [w, b]
 
 
@@ -52,7 +67,7 @@ def _broadcasting_and_reductions():
     h = (x @ w + b).relu() * s
     out = h.sum((0, 1)).mean() + h.mean(1, keepdim=True).sum() + (h / (s * s + 1)).reshape(-1, 5).sum(0).sum()
     out = out + x.sigmoid().log1p().sum() + (x * x).sqrt().sum() + x.exp().expm1().mean() - (-x).sum()
-    out.backward()
+    _backward(out)
     return [x, w, b, s]
 
 
@@ -63,7 +78,7 @@ def _mlp_with_cross_entropy():
     w1 = cg.tensor(rng.standard_normal((6, 5)).astype(np.float32), requires_grad=True)
     w2 = cg.tensor(rng.standard_normal((5, 3)).astype(np.float32), requires_grad=True)
     loss = cg.nn.functional.cross_entropy((x @ w1).relu() @ w2, target)
-    loss.backward()
+    _backward(loss)
     return [w1, w2]
 
 
@@ -71,7 +86,7 @@ def _multi_output_and_shared():
     x = cg.tensor([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]], requires_grad=True)
     parts = x.split(1, dim=1)  # multi-output node, one output unused
     y = parts[0] * parts[2] + x.sum(1, keepdim=True)
-    (y * y).sum().backward()
+    _backward((y * y).sum())
     return [x]
 
 
@@ -79,9 +94,9 @@ PROGRAMS = [_small, _seed, _broadcasting_and_reductions, _mlp_with_cross_entropy
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.__name__.strip("_"))
-def test_backward_on_arrays_equals_the_tensor_path(program, monkeypatch):
-    fast = _grads(program, True, monkeypatch)
-    plain = _grads(program, False, monkeypatch)
+def test_backward_on_arrays_equals_the_tensor_path(program):
+    fast = _grads(program, False)
+    plain = _grads(program, True)
     assert len(fast) == len(plain)
     for f, p in zip(fast, plain):
         assert f.dtype == p.dtype and f.shape == p.shape
@@ -234,7 +249,7 @@ def test_sum_without_numpys_wrapper_equals_numpy_sum():
     np.testing.assert_array_equal(cg.tensor([1, 2, 3]).sum().numpy(), np.int64(6))
 
 
-# -- a tensor and a Python number: one-input nodes (AddScalar, SubScalar, RsubScalar, MulScalar, DivScalar) ------
+# -- a tensor and a Python number: the ordinary ops record the number itself (Add, Sub, Rsub, Mul, Div) ----------
 _SCALAR_FORMS = {
     "x + n": (lambda t, n: t + n, lambda t, n: t + n),
     "n + x": (lambda t, n: n + t, lambda t, n: n + t),
@@ -265,7 +280,9 @@ def test_scalar_operand_node_equals_the_two_tensor_node_and_torch(form, n, dtype
     yp = _PLAIN[form](plain, cg.tensor(np.array(n, dtype=dtype)))
     yr = t(ref, n)
     assert yf.grad_fn.name() == type(yr.grad_fn).__name__  # torch's node name
-    assert len(yf.grad_fn.next_edges) == 1 and yf.dtype == yp.dtype
+    # the number is no input of the graph: x is the one tensor the gradient flows to
+    assert [f for f, _ in yf.grad_fn.next_functions if f is not None][0].variable is fast
+    assert sum(f is not None for f, _ in yf.grad_fn.next_functions) == 1 and yf.dtype == yp.dtype
     np.testing.assert_array_equal(yf.detach().numpy(), yp.detach().numpy())  # bit for bit
     (yf * yf).sum().backward()
     (yp * yp).sum().backward()
@@ -306,20 +323,25 @@ def test_scalar_chain_matches_torch():
     assert x.grad.item() == pytest.approx(xt.grad.item(), rel=1e-6)
 
 
-# -- no-grad calls share one throw-away ctx (Node.ctx_free_forward) ----------------------------------------------
-def test_unrecorded_ops_with_a_shared_ctx_keep_nothing_and_equal_recorded_ones():
-    from chaingrad.autograd import function
+# -- no-grad calls: the forward's ctx is dropped with the call ---------------------------------------------------
+_BINARY = (lambda p, q: p + q, lambda p, q: p - q, lambda p, q: p * q, lambda p, q: p / q, lambda p, q: p @ q,
+           lambda p, q: p.exp() * q.tanh(), lambda p, q: cg.maximum(p, q).relu().sigmoid())
 
-    a = cg.tensor([[1.0, -2.0], [0.5, 3.0]])
+
+@pytest.mark.parametrize("fn", _BINARY)
+def test_unrecorded_ops_keep_nothing_and_equal_recorded_ones(fn):
+    a0 = np.array([[1.0, -2.0], [0.5, 3.0]], np.float32)
     b = cg.tensor([[0.25, 2.0], [4.0, -1.0]])
-    for fn in (lambda p, q: p + q, lambda p, q: p - q, lambda p, q: p * q, lambda p, q: p / q, lambda p, q: p @ q,
-               lambda p, q: p.exp() * q.tanh(), lambda p, q: cg.maximum(p, q).relu().sigmoid()):
-        with cg.no_grad():
-            out = fn(a, b)
-        rec = fn(a.detach().requires_grad_(), b)
-        np.testing.assert_array_equal(out.numpy(), rec.detach().numpy())
-        assert out.grad_fn is None and not out.requires_grad
-    assert vars(function._SHARED_NO_GRAD_CTX) == {}  # nothing stored on the shared ctx
+    a = cg.tensor(a0.copy())
+    alive = weakref.ref(a.numpy())
+    with cg.no_grad():
+        out = fn(a, b)
+    rec = fn(cg.tensor(a0, requires_grad=True), b)
+    np.testing.assert_array_equal(out.numpy(), rec.detach().numpy())
+    assert out.grad_fn is None and not out.requires_grad
+    del a
+    gc.collect()
+    assert alive() is None  # nothing of the unrecorded call holds its input
 
 
 # -- x.T skips permute()'s checks --------------------------------------------------------------------------------
@@ -343,17 +365,17 @@ def test_dot_T_equals_permute_with_reversed_dims(shape):
 # -- the engine's array loop: un-broadcasting and freeing -----------------------------------------------------------
 @pytest.mark.parametrize("shapes", [((3, 1), (1,)), ((2, 3, 4), (3, 1)), ((2, 3), ()), ((4, 1, 5), (1, 3, 1)),
                                     ((2, 3), (2, 3))])
-def test_unbroadcast_on_arrays_equals_the_tensor_path_and_torch(shapes, monkeypatch):
+def test_unbroadcast_on_arrays_equals_the_tensor_path_and_torch(shapes):
     rng = np.random.default_rng(3)
     a0, b0 = (rng.standard_normal(s) for s in shapes)
 
     def program():
         a, b = cg.tensor(a0, requires_grad=True), cg.tensor(b0, requires_grad=True)
-        ((a + b) * (a - b)).sum().backward()
+        _backward(((a + b) * (a - b)).sum())
         return [a, b]
 
-    fast = _grads(program, True, monkeypatch)
-    plain = _grads(program, False, monkeypatch)
+    fast = _grads(program, False)
+    plain = _grads(program, True)
     at, bt = torch.tensor(a0, requires_grad=True), torch.tensor(b0, requires_grad=True)
     ((at + bt) * (at - bt)).sum().backward()
     for f, p, r in zip(fast, plain, (at.grad, bt.grad)):
@@ -458,7 +480,7 @@ _POOL_CASES = [((2, 3, 8, 8), 2, None, False, None), ((2, 3, 9, 7), (2, 3), None
 
 @pytest.mark.parametrize("case", _POOL_CASES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_avg_pool_blocks_match_torch_both_backward_paths(case, dtype, monkeypatch):
+def test_avg_pool_blocks_match_torch_both_backward_paths(case, dtype):
     shape, k, s, ceil, div = case
     x0 = np.random.default_rng(2).standard_normal(shape).astype(dtype)
     ref = torch.tensor(x0, requires_grad=True)
@@ -466,16 +488,15 @@ def test_avg_pool_blocks_match_torch_both_backward_paths(case, dtype, monkeypatc
     g = np.random.default_rng(3).standard_normal(expected.shape).astype(dtype)
     (expected * torch.tensor(g)).sum().backward()
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
-    for array_mode in (True, False):
-        monkeypatch.setattr(engine, "ARRAY_MODE", array_mode)
+    for create_graph in (False, True):
         x = cg.tensor(x0, requires_grad=True)
         out = cg.nn.functional.avg_pool2d(x, k, s, 0, ceil, True, div)
         node = out.grad_fn if len(shape) == 4 else out.grad_fn.next_functions[0][0]  # 3-D: squeezed after
         assert node.name() == "AvgPoolBlocksBackward0" and out.is_contiguous()
         np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), **tol)
-        (out * cg.tensor(g)).sum().backward()
+        (out * cg.tensor(g)).sum().backward(create_graph=create_graph)
         assert x.grad.dtype == x.dtype
-        np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), **tol)
+        np.testing.assert_allclose(x.grad.detach().numpy(), ref.grad.numpy(), **tol)
     assert out.view(-1).shape[0] == out.numel()  # contiguous like torch's: view works after pooling
 
 
@@ -492,7 +513,7 @@ def test_avg_pool_blocks_second_derivative_matches_torch():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_nn_sigmoid_kernel_equals_tensor_sigmoid_and_torch(dtype, monkeypatch):
+def test_nn_sigmoid_kernel_equals_tensor_sigmoid_and_torch(dtype):
     x0 = np.concatenate([np.random.default_rng(5).standard_normal(50) * 10,
                          [-1000, -100, -40, -20, 0, 20, 40, 100, 1000]]).astype(dtype)
     g = np.random.default_rng(6).standard_normal(x0.shape).astype(dtype)
@@ -501,8 +522,7 @@ def test_nn_sigmoid_kernel_equals_tensor_sigmoid_and_torch(dtype, monkeypatch):
     (expected * torch.tensor(g)).sum().backward()
     # equal up to rounding; where exp(-x) overflows the kernel gives 0 for a subnormal sigmoid (as torch)
     tol = dict(rtol=2e-6, atol=1e-38) if dtype == np.float32 else dict(rtol=1e-14, atol=1e-300)
-    for array_mode in (True, False):
-        monkeypatch.setattr(engine, "ARRAY_MODE", array_mode)
+    for create_graph in (False, True):
         x, x_plain = cg.tensor(x0, requires_grad=True), cg.tensor(x0, requires_grad=True)
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # exp overflow is silent, as in torch
@@ -511,10 +531,10 @@ def test_nn_sigmoid_kernel_equals_tensor_sigmoid_and_torch(dtype, monkeypatch):
         assert out.dtype == x.dtype
         np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), **tol)
         np.testing.assert_allclose(out.detach().numpy(), plain.detach().numpy(), **tol)
-        (out * cg.tensor(g)).sum().backward()
-        (plain * cg.tensor(g)).sum().backward()
-        np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), **tol)
-        np.testing.assert_allclose(x.grad.numpy(), x_plain.grad.numpy(), **tol)
+        (out * cg.tensor(g)).sum().backward(create_graph=create_graph)
+        (plain * cg.tensor(g)).sum().backward(create_graph=create_graph)
+        np.testing.assert_allclose(x.grad.detach().numpy(), ref.grad.numpy(), **tol)
+        np.testing.assert_allclose(x.grad.detach().numpy(), x_plain.grad.detach().numpy(), **tol)
     x = cg.tensor(x0[:50].astype(np.float64), requires_grad=True)
     (gx,) = cg.autograd.grad(cg.nn.Sigmoid()(x).sum(), (x,), create_graph=True)
     (gx2,) = cg.autograd.grad(gx.sum(), (x,))
@@ -549,7 +569,7 @@ def test_lenet_training_steps_match_torch():
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
-# -- operators go straight to apply2 for same-dtype tensors and Python numbers -----------------------------------
+# -- operators go straight to apply for same-dtype tensors and Python numbers ------------------------------------
 @pytest.mark.parametrize("op", ["add", "radd", "sub", "mul", "rmul"])
 @pytest.mark.parametrize("other", ["same", "broadcast", "float", "int", "float64", "int_tensor"])
 @pytest.mark.parametrize("grad", [False, True])
@@ -687,20 +707,18 @@ def test_T_is_a_view_that_sees_in_place_changes():
     assert r._base is None
 
 
-def test_scalar_ops_sum_and_T_unrecorded_leave_only_small_values_on_the_shared_ctx():
-    from chaingrad.autograd import function
-
+@pytest.mark.parametrize("fn", [lambda p: p * 0.5, lambda p: 2 - p, lambda p: p / 4, lambda p: p ** 2,
+                                lambda p: p.sum(), lambda p: p.sum(0)])
+def test_number_ops_and_sum_unrecorded_keep_nothing_and_equal_recorded_ones(fn):
     a = cg.tensor([[1.0, -2.0], [0.5, 3.0]])
-    for fn in (lambda p: p * 0.5, lambda p: 2 - p, lambda p: p / 4, lambda p: p ** 2, lambda p: p.sum(),
-               lambda p: p.sum(0), lambda p: p.T):
-        with cg.no_grad():
-            out = fn(a)
-        rec = fn(a.detach().requires_grad_())
-        np.testing.assert_array_equal(out.numpy(), rec.detach().numpy())
-    assert vars(function._SHARED_NO_GRAD_CTX) == {}
-    for name in ("n", "axes", "dims"):  # numbers and tuples of ints only
-        value = getattr(function._SHARED_NO_GRAD_CTX, name, None)
-        assert value is None or isinstance(value, (int, float, tuple))
+    rec = fn(a.clone().requires_grad_())
+    alive = weakref.ref(a.numpy())
+    with cg.no_grad():
+        out = fn(a)
+    np.testing.assert_array_equal(out.numpy(), rec.detach().numpy())
+    del a
+    gc.collect()
+    assert alive() is None
 
 
 def test_view_link_shortcut_agrees_with_numpy_on_empty_and_nested_views():
@@ -708,3 +726,91 @@ def test_view_link_shortcut_agrees_with_numpy_on_empty_and_nested_views():
     assert x.T._base is x and x[0]._base is x and x[0].T._base is x  # a view of a view links to the base
     empty = x[2:]  # shares no memory (NumPy says so): not linked, as before the shortcut
     assert (empty._base is None) == (not np.may_share_memory(empty._data, x._data))
+
+
+# -- apply spells out one and two inputs; the general case (_arguments) must record the same node ----------------
+def _one_two_inputs():
+    x = cg.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+    y = cg.tensor([0.25, 2.0])
+    h = x * 2
+    from chaingrad.ops import arithmetic as ar
+    from chaingrad.ops import unary as un
+    return [(ar.Mul, (x, y)), (ar.Add, (h, x)), (ar.Mul, (x, 0.5)), (ar.Pow, (h, 2)), (un.Tanh, (h,)),
+            (ar.Rsub, (1.0, x)), (ar.Where, (cg.tensor([True, False]), x, h))]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_spelled_out_inputs_record_what_the_general_case_records(case):
+    from chaingrad.autograd import function
+
+    op, inputs = _one_two_inputs()[case]
+    out = function.apply(op, *inputs)
+    node = out.grad_fn
+    plain = object.__new__(op)
+    plain._saved = None
+    given = function._arguments(plain, inputs)
+    assert node.needs_input_grad == plain.needs_input_grad
+    assert node.next_edges == plain.next_edges and node.input_meta == plain.input_meta
+    assert node.numbers == plain.numbers
+    np.testing.assert_array_equal(out.detach().numpy(), op.forward(plain, *given))
+    with cg.no_grad():
+        np.testing.assert_array_equal(function.apply(op, *inputs).numpy(), out.detach().numpy())
+
+
+# -- conv2d's array kernels against the plain path: im2col (Unfold) and one matrix product ------------------------
+@pytest.mark.parametrize("case", _CONV_CASES)
+def test_conv2d_kernels_equal_im2col_and_a_matrix_product(case):
+    from chaingrad.ops.conv import conv_padding
+    from chaingrad.ops.pool import unfold_windows
+
+    arrays, kw = _conv_inputs(case, np.float64)
+    x, w, b = (cg.tensor(a, requires_grad=True) for a in arrays)
+    x2, w2, b2 = (cg.tensor(a, requires_grad=True) for a in arrays)
+    out = cg.nn.functional.conv2d(x, w, b, **kw)
+    k = tuple(w2.shape[2:])
+    s = kw["stride"] if isinstance(kw["stride"], tuple) else (kw["stride"],) * 2
+    d = kw["dilation"] if isinstance(kw["dilation"], tuple) else (kw["dilation"],) * 2
+    pad = conv_padding(kw["padding"], k, d, s)
+    cols = unfold_windows(x2, k, s, pad, d)  # (N, OH, OW, C, KH, KW)
+    n, oh, ow = cols.shape[:3]
+    g, o = kw["groups"], w2.shape[0]
+    cols = cols.reshape(n * oh * ow, g, -1).permute(1, 0, 2)  # (G, N*OH*OW, C/G*KH*KW)
+    plain = (cols @ w2.reshape(g, o // g, -1).permute(0, 2, 1))  # (G, N*OH*OW, O/G)
+    plain = plain.permute(1, 0, 2).reshape(n, oh, ow, o).permute(0, 3, 1, 2) + b2.reshape(1, -1, 1, 1)
+    np.testing.assert_allclose(out.detach().numpy(), plain.detach().numpy(), rtol=1e-12, atol=1e-12)
+    up = cg.tensor(np.random.default_rng(0).standard_normal(out.shape))
+    (out * up).sum().backward()
+    (plain * up).sum().backward()
+    for t, p in ((x, x2), (w, w2), (b, b2)):
+        np.testing.assert_allclose(t.grad.numpy(), p.grad.numpy(), rtol=1e-11, atol=1e-12)
+
+
+# -- a first gradient becomes .grad without a copy only when nothing else holds it --------------------------------
+def test_no_grad_shares_memory_with_anything_else():
+    x = cg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = cg.tensor([[0.5, 0.5], [0.5, 0.5]], requires_grad=True)
+    kept = []
+    z = cg.tensor([1.0, 2.0], requires_grad=True)
+    z.register_hook(lambda g: kept.append(g * 1) or kept[-1])  # the user keeps what the hook returns
+    user = cg.tensor([[1.0, 1.0], [1.0, 1.0]])
+    h = x + y  # Add sends the same array to both inputs
+    h.retain_grad()
+    out = h.reshape(4) * 1.0  # a reshape hands back views
+    out = out.reshape(2, 2) + (z * 1.0).reshape(1, 2) + x.T
+    out.backward(user)
+    arrays = [x.grad.numpy(), y.grad.numpy(), h.grad.numpy(), z.grad.numpy(), user.numpy(), kept[0].numpy()]
+    for i, a in enumerate(arrays):
+        for b in arrays[i + 1:]:
+            assert not np.shares_memory(a, b)
+    for t in (x, y, z, h):
+        assert t.grad.numpy().flags.writeable and t.grad.numpy().base is None
+
+
+def test_the_plain_walk_keeps_no_state_between_calls():
+    x = cg.tensor([1.0, 2.0], requires_grad=True)
+    w = cg.tensor([3.0, 4.0], requires_grad=True)
+    (gx,) = cg.autograd.grad((x * w).sum(), x)  # a walk with inputs=
+    (x * w).sum().backward(inputs=[w])
+    assert x.grad is None and w.grad.tolist() == [1.0, 2.0]
+    (x * w).sum().backward()  # the plain walk: every leaf
+    assert x.grad.tolist() == [3.0, 4.0] and w.grad.tolist() == [2.0, 4.0] and gx.tolist() == [3.0, 4.0]

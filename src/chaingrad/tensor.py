@@ -1,7 +1,8 @@
 """Tensor: a NumPy array plus what backprop needs (requires_grad, grad, and the node that made it).
 
 Operators and methods (``+``, ``@``, ``.sum()``, ``.reshape()`` ...) are attached by the op modules in
-``chaingrad.ops``, each next to its forward and backward rule; this file holds what a tensor *is*.
+``chaingrad.ops``, each next to its forward and backward rule, and ``.backward()`` by the engine
+(``chaingrad.autograd.engine``); this file holds what a tensor *is*.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Tensor:
     # -- wrapping arrays (the hot path of every op) ---------------------------------------------
     @classmethod
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """A tensor around ``array`` (no copy, no checks): what every op returns."""
         t = object.__new__(cls)
         t._data = array
         t.requires_grad = requires_grad
@@ -176,17 +178,13 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            return self.grad_fn._add_pre_hook(self._output_nr, hook)
+            return self.grad_fn._add_tensor_hook(self._output_nr, hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
-        """Compute d(self)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad``."""
-        backward = _engine_backward or _load_engine_backward()
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+    # backward() is defined with the walk it starts, in autograd/engine.py (which imports this module)
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut off from the graph (never requires grad)."""
@@ -303,31 +301,18 @@ class Tensor:
         return t
 
 
-_engine_backward = None  # chaingrad.autograd.engine.backward, once loaded
-
-
-def _load_engine_backward():
-    """Import the engine on first use (it imports this module); an import statement per call costs ~0.6 µs."""
-    global _engine_backward
-    from .autograd.engine import backward
-
-    _engine_backward = backward
-    return backward
-
-
 def _init(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
+    """Fill in a new tensor (``Tensor(...)``, ``Parameter(...)``): the fields ``_wrap`` gives, once it is
+    checked that it can require grad."""
     if requires_grad:
         _check_can_require_grad(array.dtype)
-    t._data = array
-    t.requires_grad = bool(requires_grad)
-    t._grad = None
-    t.grad_fn = None
-    t._output_nr = 0
-    t._version = [0]
-    t._base = None
-    t._retains_grad = False
-    t._name = None
-    t._hooks = None
+    fresh = Tensor._wrap(array, bool(requires_grad))
+    for name in _FIELDS:
+        setattr(t, name, getattr(fresh, name))
+
+
+_FIELDS = tuple(name for name in Tensor.__slots__ if not name.startswith("__")  # the fields _wrap sets
+                if hasattr(Tensor._wrap(np.empty(0)), name))
 
 
 def _deepcopy_array(a: np.ndarray, memo: dict) -> np.ndarray:

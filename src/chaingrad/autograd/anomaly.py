@@ -39,10 +39,10 @@ def format_trace(node) -> str:
 
 
 def check_gradients(node, grads) -> None:
-    for i, g in enumerate(grads):
-        if g is None:
+    """Raise, naming ``node`` and where it was created, if a gradient its backward returned (arrays) is NaN/Inf."""
+    for i, a in enumerate(grads):
+        if a is None:
             continue
-        a = g._data
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             kind = "nan" if np.isnan(a).any() else "inf"
             raise RuntimeError(

@@ -1,17 +1,27 @@
-"""The backward pass: walk the recorded nodes from the output back to the leaves.
+"""The backward pass: one walk from the outputs back to the leaves, for every caller.
 
-Nodes are numbered as they are created, and an operation's inputs always exist before it does, so
-visiting the nodes of a graph in decreasing creation number is a topological order: every node runs
-after all the nodes that consumed its output. No recursion, so a 100,000-op chain is fine.
+``loss.backward()``, ``backward(inputs=...)``, ``autograd.grad``, ``create_graph=True``, hooks, ``retain_grad``,
+anomaly mode and ``chaingrad.explain`` all run ``run_backward``.
 
-This is also the one place where a gradient is summed back over broadcast dimensions ("un-broadcast")
-and cast to its input's dtype; ops return gradients in the shape of their output's arithmetic.
+Order: nodes are numbered as they are created, and an operation's inputs always exist before it does, so
+visiting the nodes in decreasing creation number is a topological order: every node runs after all the
+nodes that consumed its output. No recursion, so a 100,000-op chain is fine.
+
+At each node: the gradients that reached its outputs go through the hooks, its ``backward`` turns them
+into one gradient per input, and each of those is un-broadcast to its input's shape, cast to its dtype and
+sent on: added to the pending gradient of the node that made the input, or delivered to a leaf. Three
+rules live here once: un-broadcasting (``unbroadcast``), summing gradients that meet (``Arrays.add``), and
+delivering to a leaf (``_Walk.deliver``).
+
+Gradients travel as NumPy arrays, or as Tensors with ``create_graph=True`` so that the backward pass itself
+is recorded (the two ``Carrier`` classes below say what each does to a gradient).
 """
 
 from __future__ import annotations
 
 import operator
 import sys
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,8 +29,6 @@ import numpy as np
 from ..tensor import Tensor
 from .function import _FREED
 from .grad_mode import state
-
-_getrefcount = sys.getrefcount
 
 
 def _as_list(x) -> list:
@@ -31,7 +39,8 @@ def _as_list(x) -> list:
     return list(x)
 
 
-def _root_grads(outputs: list[Tensor], grads: list, create_graph: bool) -> list[Tensor]:
+def root_grads(outputs: list[Tensor], grads: list, create_graph: bool) -> list[Tensor]:
+    """The gradient each output starts with (ones for a one-element output), checked against the output."""
     if len(grads) != len(outputs):
         raise RuntimeError(f"got {len(grads)} gradients for {len(outputs)} outputs; give one gradient per output")
     result = []
@@ -48,9 +57,7 @@ def _root_grads(outputs: list[Tensor], grads: list, create_graph: bool) -> list[
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs, but the output has shape "
                     f"{list(t._data.shape)}; call .sum() first or pass gradient= of that shape")
-            g = np.empty(t._data.shape, t._data.dtype)
-            g.fill(1)  # (np.ones is a Python function around these two calls)
-            g = Tensor._wrap(g)
+            g = Tensor._wrap(np.ones(t._data.shape, t._data.dtype))
         elif not isinstance(g, Tensor):
             g = Tensor._wrap(np.asarray(g, dtype=t._data.dtype))
         else:
@@ -78,11 +85,12 @@ def graph_nodes(roots) -> list:
         for edge in node.next_edges:
             if edge is not None and edge[1] >= 0 and edge[0] not in seen:
                 stack.append(edge[0])
-    nodes.sort(key=_seq_of, reverse=True)
+    nodes.sort(key=_creation_number, reverse=True)
     return nodes
 
 
-_seq_of = operator.attrgetter("_seq")  # a node's creation number (a C-level key: no Python call per node)
+_creation_number = operator.attrgetter("_seq")
+_ndarray, _wrap = np.ndarray, Tensor._wrap  # (read for every node of the walk)
 
 
 def _needed(nodes: list, targets: dict) -> set:
@@ -97,395 +105,451 @@ def _needed(nodes: list, targets: dict) -> set:
     return needed
 
 
-def sum_to_shape(g: Tensor, shape: tuple, node, index: int) -> Tensor:
-    """Un-broadcast: sum a gradient over the dimensions broadcasting added or stretched."""
-    from ..ops.reduce import sum_to
-
-    gshape = g._data.shape
-    lead = len(gshape) - len(shape)
-    if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, gshape[lead:])):
-        if g._data.size == int(np.prod(shape)):
-            return g.reshape(shape)
-        raise RuntimeError(
-            f"Function {node.name()} returned an invalid gradient at index {index} - got {list(gshape)} but "
-            f"expected shape compatible with {list(shape)}")
-    return sum_to(g, shape)
-
-
-def _fresh(g: Tensor) -> Tensor:
-    """A gradient tensor that no one else holds, so it may become ``.grad`` (copy if shared)."""
-    a = g._data
-    # references to `a`: g._data, the local name and getrefcount's argument; more means shared
-    if _getrefcount(a) > 3 or a.base is not None or not a.flags.writeable:
-        a = a.copy()
-    return Tensor._wrap(a)
+# -- un-broadcasting: the one place where a gradient is summed back to its input's shape ------------------
+def broadcast_axes(shape: tuple, target: tuple) -> tuple | None:
+    """The axes of ``shape`` that broadcasting ``target`` up to it added or stretched (None: it cannot have)."""
+    lead = len(shape) - len(target)
+    if lead < 0:
+        return None
+    axes = list(range(lead))
+    for i, s in enumerate(target):
+        if s != shape[lead + i]:
+            if s != 1:
+                return None
+            axes.append(lead + i)
+    return tuple(axes)
 
 
-def _accumulate(t: Tensor, g: Tensor, create_graph: bool) -> None:
-    if t._hooks:
-        for hook in list(t._hooks):
-            new = hook(g)
-            if new is not None:
-                g = new
-    old = t._grad
-    if old is None:
-        t._grad = g if create_graph else _fresh(g)
-    elif create_graph or old.requires_grad:
-        t._grad = old + g
-    else:
-        t._grad = Tensor._wrap(old._data + g._data)
+def unbroadcast(a: np.ndarray, target: tuple) -> np.ndarray:
+    """Sum ``a`` over the axes broadcasting added or stretched, to ``target``'s shape (SumTo's forward too)."""
+    axes = broadcast_axes(a.shape, target)
+    if axes is None:
+        raise ValueError(f"shape {list(a.shape)} is not a broadcast of {list(target)}")
+    return np.add.reduce(a, axis=axes, keepdims=True).reshape(target) if axes else a.reshape(target)
 
 
-def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool, create_graph: bool,
-                 inputs: Sequence[Tensor] | None = None, accumulate: bool = True,
-                 allow_unused: bool = True, observer=None):
-    """Propagate ``grads`` from ``outputs`` to the leaves.
+def _fit_error(node, i: int, shape: tuple, target: tuple) -> RuntimeError:
+    return RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got {list(shape)} but "
+                        f"expected shape compatible with {list(target)}")
 
-    With ``accumulate``, gradients are added to ``.grad`` of leaves (only of ``inputs`` if given).
-    Without it (``autograd.grad``), the gradients of ``inputs`` are returned and no ``.grad`` changes.
-    ``observer(node, grads_out, grads_in)`` sees every step (used by ``explain``).
+
+# -- what the walk does to a gradient, for each way gradients travel -----------------------------------------
+class Arrays:
+    """Gradients as NumPy arrays: backward without ``create_graph`` (no Tensor per intermediate gradient).
+
+    Speed: wrapping every intermediate gradient in a Tensor and running each backward through Tensor
+    operations is most of the cost of backward on small graphs (1.65x on the seed's graph). Ops whose
+    backward is plain arithmetic (``backward_on_arrays``) run on the arrays themselves; the others get
+    Tensors, with recording off. Tested against the Tensor path in tests/test_fast_paths.py.
     """
-    targets = None
-    captured = None
-    if inputs is not None:
-        targets = {}
-        for i, t in enumerate(inputs):
-            if not isinstance(t, Tensor):
-                raise TypeError(f"inputs[{i}] must be a Tensor, got {type(t).__name__}")
-            if not t.requires_grad:
-                raise RuntimeError(f"One of the differentiated Tensors (inputs[{i}]) does not require grad")
-            key = id(t) if t.grad_fn is None else (t.grad_fn, t._output_nr)
-            targets[key] = i
-        captured = [None] * len(inputs)
 
-    roots = []
-    buffers: dict = {}
+    create_graph = False
+
+    @staticmethod
+    def of(t: Tensor) -> np.ndarray:
+        """A Tensor (a root gradient, what a hook returned) as a gradient of this kind."""
+        return t._data
+
+    @staticmethod
+    def tensor(g: np.ndarray) -> Tensor:
+        """A gradient as a Tensor, for hooks and ``.grad``."""
+        return _wrap(g)
+
+    @staticmethod
+    def array(g: np.ndarray) -> np.ndarray:
+        return g
+
+    @staticmethod
+    def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Two gradients that meet (an input used twice), summed; never a NumPy scalar, even for 0-d arrays."""
+        s = a + b
+        return s if type(s) is _ndarray else np.asarray(s)
+
+    @staticmethod
+    def zeros(shape: tuple, dtype) -> np.ndarray:
+        return np.zeros(shape, dtype)
+
+    @staticmethod
+    def result(node, i: int, g) -> np.ndarray:
+        """A gradient a backward returned, as an array: an array, a Tensor, or a NumPy scalar from 0-d arithmetic."""
+        if isinstance(g, Tensor):
+            return g._data
+        if isinstance(g, (np.ndarray, np.generic)):
+            return np.asarray(g)
+        raise TypeError(f"function {node.name()} returned a gradient that is not an array or Tensor at index {i} "
+                        f"(got {type(g).__name__})")
+
+    @staticmethod
+    def fit(g: np.ndarray, meta: tuple, node, i: int) -> np.ndarray:
+        """``g`` un-broadcast and cast to input ``i``'s shape and dtype."""
+        shape, dtype = meta
+        if g.shape != shape:
+            if broadcast_axes(g.shape, shape) is not None:
+                g = unbroadcast(g, shape)
+            elif g.size == _numel(shape):
+                g = g.reshape(shape)
+            else:
+                raise _fit_error(node, i, g.shape, shape)
+        return g if g.dtype == dtype else g.astype(dtype)
+
+    @staticmethod
+    def accumulate(t: Tensor, g: np.ndarray, owned: bool = False) -> None:
+        """``t.grad += g``, out of place, so that ``.grad`` never shares memory with another gradient.
+
+        Speed: a first gradient becomes ``.grad`` without a copy when ``owned`` (only the walk holds it: see
+        ``run_backward``) and it is a writable array of its own: copying every weight's gradient would cost
+        a pass over memory per step. Tested in tests/test_fast_paths.py: no ``.grad`` shares memory.
+        """
+        old = t._grad
+        if old is None:
+            if not owned or g.base is not None or not g.flags.writeable:
+                g = g.copy()
+            t._grad = _wrap(g)
+        elif old.requires_grad:  # a .grad recorded by an earlier create_graph=True: the sum is recorded too
+            t._grad = old + _wrap(g)
+        else:
+            t._grad = _wrap(Arrays.add(old._data, g))
+
+
+class Tensors:
+    """Gradients as Tensors, with recording on: ``create_graph=True`` records the backward pass itself."""
+
+    create_graph = True
+
+    @staticmethod
+    def of(t: Tensor) -> Tensor:
+        return t
+
+    @staticmethod
+    def tensor(g: Tensor) -> Tensor:
+        return g
+
+    @staticmethod
+    def array(g: Tensor) -> np.ndarray:
+        return g._data
+
+    @staticmethod
+    def add(a: Tensor, b: Tensor) -> Tensor:
+        return a + b
+
+    @staticmethod
+    def zeros(shape: tuple, dtype) -> Tensor:
+        return Tensor._wrap(np.zeros(shape, dtype))
+
+    @staticmethod
+    def result(node, i: int, g) -> Tensor:
+        if not isinstance(g, Tensor):
+            raise TypeError(f"function {node.name()} returned a gradient that is not a Tensor at index {i} "
+                            f"(got {type(g).__name__})")
+        return g
+
+    @staticmethod
+    def fit(g: Tensor, meta: tuple, node, i: int) -> Tensor:
+        from ..ops.reduce import sum_to
+
+        shape, dtype = meta
+        if g._data.shape != shape:
+            if broadcast_axes(g._data.shape, shape) is not None:
+                g = sum_to(g, shape)  # the same sum, recorded (SumTo's forward is ``unbroadcast``)
+            elif g._data.size == _numel(shape):
+                g = g.reshape(shape)
+            else:
+                raise _fit_error(node, i, g._data.shape, shape)
+        return g if g._data.dtype == dtype else g.to(dtype)
+
+    @staticmethod
+    def accumulate(t: Tensor, g: Tensor, owned: bool = False) -> None:
+        """``t.grad += g``, recorded: with create_graph, ``.grad`` is the recorded gradient itself (as torch)."""
+        t._grad = g if t._grad is None else t._grad + g
+
+
+def _numel(shape: tuple) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+# -- the walk -----------------------------------------------------------------------------------------------
+class _Walk:
+    """One backward pass: where gradients go (``.grad``, or returned for ``inputs``) and how they travel."""
+
+    targets = None  # {id(leaf) or (node, output_nr): position in inputs}
+    captured = None  # the gradient of each of ``inputs``, as it arrives
+
+    def __init__(self, create_graph: bool, inputs, accumulate: bool, observer) -> None:
+        self.carrier = Tensors if create_graph else Arrays
+        self.accumulate = accumulate
+        self.observer = observer
+        if inputs is not None:
+            self.targets = {}
+            for i, t in enumerate(inputs):
+                if not isinstance(t, Tensor):
+                    raise TypeError(f"inputs[{i}] must be a Tensor, got {type(t).__name__}")
+                if not t.requires_grad:
+                    raise RuntimeError(f"One of the differentiated Tensors (inputs[{i}]) does not require grad")
+                self.targets[id(t) if t.grad_fn is None else (t.grad_fn, t._output_nr)] = i
+            self.captured = [None] * len(inputs)
+
+    def capture(self, j: int, g) -> None:
+        self.captured[j] = g if self.captured[j] is None else self.carrier.add(self.captured[j], g)
+
+    def deliver(self, leaf: Tensor, g, owned: bool = False) -> None:
+        """A leaf's gradient: through the leaf's hooks, then returned (``inputs``) and/or added to ``.grad``.
+
+        ``owned``: nothing but the walk holds ``g``, so it may become ``.grad`` without a copy.
+        """
+        j = None
+        if self.targets is not None:
+            j = self.targets.get(id(leaf))
+            if j is None:
+                return  # backward(inputs=...) and autograd.grad touch only the leaves asked for
+        if leaf._hooks:
+            g, owned = _run_tensor_hooks(leaf._hooks, g, self.carrier), False
+        if j is not None:
+            self.capture(j, g)
+            owned = False
+        if self.accumulate:
+            self.carrier.accumulate(leaf, g, owned)
+
+    def arrived(self, node, grads: list) -> list:
+        """The gradients that reached ``node``'s outputs, after tensor hooks, retain_grad and node pre-hooks."""
+        c = self.carrier
+        for nr, g in enumerate(grads):
+            if g is None:
+                continue
+            hooks = node._tensor_hooks and node._tensor_hooks.get(nr)
+            if hooks:
+                g = grads[nr] = _run_tensor_hooks(hooks, g, c)
+            ref = node._retained and node._retained.get(nr)
+            t = ref() if ref is not None else None
+            if t is not None and t.grad_fn is node:
+                c.accumulate(t, g)
+            if self.targets is not None:
+                j = self.targets.get((node, nr))
+                if j is not None:
+                    self.capture(j, g)
+        for hook in list(node._prehooks or ()):
+            new = hook(tuple(None if g is None else c.tensor(g) for g in grads))
+            if new is not None:
+                grads = [None if g is None else c.of(g) for g in new]
+        return grads
+
+    def after(self, node, grads_out: list, raw: tuple) -> list:
+        """Anomaly checks, node post-hooks and the observer, once ``node``'s backward has run; returns its
+        gradients fitted to the inputs (as a post-hook may have replaced them)."""
+        c = self.carrier
+        returned = [None if g is None else c.result(node, i, g) for i, g in enumerate(raw)]
+        if state.anomaly:
+            from .anomaly import check_gradients
+
+            check_gradients(node, [None if g is None else c.array(g) for g in returned])
+        grads_in = [None if g is None or e is None else c.fit(g, node.input_meta[i], node, i)
+                    for i, (g, e) in enumerate(zip(returned, node.next_edges))]
+        for hook in list(node._posthooks or ()):
+            new = hook(tuple(None if g is None else c.tensor(g) for g in grads_in),
+                       tuple(None if g is None else c.tensor(g) for g in grads_out))
+            if new is not None:
+                grads_in = [None if g is None else c.of(g) for g in new]
+        if self.observer is not None:
+            self.observer(node, *[[None if g is None else c.array(g) for g in gs] for gs in (grads_out, returned,
+                                                                                             grads_in)])
+        return grads_in
+
+
+#: the walk of a plain backward (arrays, into .grad, nothing captured or observed): its settings never change
+_PLAIN_WALK = _Walk(False, None, True, None)
+
+
+def _materialize(node, grads: list, carrier) -> list:
+    """Zeros for the outputs of a multi-output node that received no gradient."""
+    meta = node.__dict__.get("_output_meta", ())
+    return [carrier.zeros(*m) if g is None and m is not None else g for g, m in zip(grads, meta)]
+
+
+def _check_count(node, raw: tuple) -> tuple:
+    n = len(node.next_edges)
+    if len(raw) > n and all(g is None for g in raw[n:]):
+        return raw[:n]
+    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                       f"(expected {n}, got {len(raw)})")
+
+
+def _run_tensor_hooks(hooks: list, g, carrier):
+    """``hook(grad)`` for each hook, in order; a returned tensor replaces the gradient."""
+    for hook in list(hooks):
+        new = hook(carrier.tensor(g))
+        if new is not None:
+            g = carrier.of(new)
+    return g
+
+
+def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool = False, create_graph: bool = False,
+                 inputs: Sequence[Tensor] | None = None, accumulate: bool = True, allow_unused: bool = True,
+                 observer=None):
+    """Propagate ``grads`` (one per output, from ``root_grads``) from ``outputs`` back to the leaves.
+
+    With ``accumulate``, gradients are added to ``.grad`` of the leaves (only of ``inputs`` if given). With
+    ``inputs``, their gradients are also returned, in order (None where unused). ``observer(node, grads_out,
+    grads_in, grads_fitted)`` is called after each node's backward with lists of arrays (None where there is
+    no gradient): what reached the node's outputs, what its backward returned, and the same un-broadcast and
+    cast to each input (``explain`` is built on it).
+    """
+    if inputs is None and observer is None and accumulate and not create_graph:
+        walk = _PLAIN_WALK  # loss.backward(): nothing to set up
+    else:
+        walk = _Walk(create_graph, inputs, accumulate, observer)
+    c = walk.carrier
+    on_arrays = c is Arrays
+    pending: dict = {}  # node -> the gradient of each of its outputs, summed as consumers send them
     for t, g in zip(outputs, grads):
-        if t.grad_fn is None:  # the output is itself a leaf
-            if targets is not None and id(t) in targets:
-                i = targets[id(t)]
-                captured[i] = g if captured[i] is None else captured[i] + g
-            elif accumulate and targets is None:
-                _accumulate(t, g, create_graph)
-            continue
-        _add_to_buffer(buffers, t.grad_fn, t._output_nr, g)
-        roots.append(t.grad_fn)
-
-    nodes = graph_nodes(roots)
-    needed = _needed(nodes, targets) if targets is not None else None
-
-    if targets is None and not create_graph and observer is None and not state.anomaly and ARRAY_MODE:
-        if accumulate:
-            grads = {node: ([None if g is None else g._data for g in buf] if type(buf) is list else buf._data)
-                     for node, buf in buffers.items()}
-            _backward_on_arrays(nodes, grads, retain_graph)
-        return captured
-
+        if t.grad_fn is None:
+            walk.deliver(t, c.of(g))
+        else:
+            _send(pending, t.grad_fn, t._output_nr, c.of(g), c)
+    nodes = graph_nodes(pending)
+    needed = _needed(nodes, walk.targets) if walk.targets is not None else None
+    plain = walk.targets is None and accumulate  # leaves just get .grad (walk.deliver says the rest)
+    checked = state.anomaly or observer is not None  # every node's gradients are looked at (walk.after)
     prev_mode = state.enabled
     state.enabled = create_graph
     try:
         for node in nodes:
-            buf = buffers.pop(node, None)
-            if buf is None:
+            grads_out = pending.pop(node, None)
+            if grads_out is None:
                 continue
-            multi = type(buf) is list
-            if node._pre_hooks or node._retained:
-                buf = _run_tensor_hooks(node, buf, multi, create_graph)
-            if targets is not None:
-                _capture(node, buf, multi, targets, captured)
-                if node not in needed:
+            # 1. the gradients that reached the node's outputs: through hooks, retain_grad, inputs=
+            if needed is not None or node._hooked:
+                grads_out = walk.arrived(node, grads_out)
+                if needed is not None and node not in needed:
                     continue
-            if multi:
-                meta = node.__dict__["_output_meta"]
-                grads_out = [g if g is not None or m is None else Tensor._wrap(np.zeros(m[0], m[1]))
-                             for g, m in zip(buf, meta)]
-                grads_in = node.backward(*grads_out)
+            if len(grads_out) > 1 and node.materialize_grads and any(g is None for g in grads_out):
+                grads_out = _materialize(node, grads_out, c)
+            # 2. the node's own derivative: one gradient per input
+            if on_arrays and node.backward_on_arrays:
+                node._arrays = True  # saved_tensors gives arrays
+                try:
+                    raw = node.backward(grads_out[0]) if len(grads_out) == 1 else node.backward(*grads_out)
+                finally:
+                    node._arrays = False
+            elif on_arrays:
+                raw = node.backward(*[None if g is None else _wrap(g) for g in grads_out])
             else:
-                grads_out = (buf,)
-                grads_in = node.backward(buf)
-            if type(grads_in) is not tuple:
-                grads_in = tuple(grads_in) if isinstance(grads_in, list) else (grads_in,)
-            edges = node.next_edges
-            if len(grads_in) != len(edges):
-                if len(grads_in) > len(edges) and all(g is None for g in grads_in[len(edges):]):
-                    grads_in = grads_in[:len(edges)]
-                else:
-                    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                                       f"(expected {len(edges)}, got {len(grads_in)})")
-            if observer is not None:
-                raw = grads_in
-            final = [] if observer is not None else None
+                raw = node.backward(*grads_out)
+            if type(raw) is not tuple:
+                raw = tuple(raw) if isinstance(raw, list) else (raw,)
+            edges, metas = node.next_edges, node.input_meta
+            if len(raw) != len(edges):
+                raw = _check_count(node, raw)
+            if checked or node._posthooks:
+                raw = walk.after(node, grads_out, raw)
+            # 3. each gradient un-broadcast and cast to its input's shape and dtype, and sent on: to the node
+            # that made the input, or delivered to a leaf
             for i, edge in enumerate(edges):
-                g = grads_in[i]
+                g = raw[i]
                 if g is None or edge is None:
-                    if final is not None:
-                        final.append(None)
                     continue
-                if not isinstance(g, Tensor):
-                    raise TypeError(f"function {node.name()} returned a gradient that is not a Tensor at "
-                                    f"index {i} (got {type(g).__name__})")
-                shape, dt = node.input_meta[i]
-                if g._data.shape != shape:
-                    g = sum_to_shape(g, shape, node, i)
-                if g._data.dtype != dt:
-                    g = g.to(dt)
-                if final is not None:
-                    final.append(g)
-                target, nr = edge
-                if nr < 0:
-                    if targets is not None:
-                        j = targets.get(id(target))
-                        if j is not None:
-                            captured[j] = g if captured[j] is None else captured[j] + g
-                            if accumulate:
-                                _accumulate(target, g, create_graph)
-                    elif accumulate:
-                        _accumulate(target, g, create_graph)
+                if on_arrays:
+                    if type(g) is not _ndarray:
+                        g = c.result(node, i, g)
+                    meta = metas[i]
+                    if g.shape != meta[0] or g.dtype != meta[1]:  # (checked here: most need neither)
+                        g = c.fit(g, meta, node, i)
                 else:
-                    _add_to_buffer(buffers, target, nr, g)
-            if state.anomaly:
-                from .anomaly import check_gradients
-
-                check_gradients(node, grads_in)
-            if observer is not None:
-                observer(node, grads_out, raw, final)
-            if not retain_graph:
-                node._release()
+                    g = c.fit(c.result(node, i, g), metas[i], node, i)
+                target, nr = edge
+                if nr >= 0:  # (as _send: added to the gradient pending for the node that made the input)
+                    grads = pending.get(target)
+                    if grads is None:
+                        grads = pending[target] = [None] * target.num_outputs
+                    grads[nr] = g if grads[nr] is None else c.add(grads[nr], g)
+                else:  # owned: no reference to g but raw's, this name and getrefcount's argument
+                    owned = on_arrays and sys.getrefcount(g) <= 3
+                    if plain and not target._hooks:
+                        c.accumulate(target, g, owned)
+                    else:
+                        walk.deliver(target, g, owned)
+            if not retain_graph and node._saved is not None:
+                node._saved = _FREED  # its saved values are released
     finally:
         state.enabled = prev_mode
-
-    if captured is not None and not allow_unused:
-        for i, g in enumerate(captured):
+    if walk.captured is not None and not allow_unused:
+        for i, g in enumerate(walk.captured):
             if g is None:
                 raise RuntimeError(
                     f"One of the differentiated Tensors (inputs[{i}], shape {list(inputs[i]._data.shape)}) appears "
                     "to not have been used in the graph. Set allow_unused=True if this is the desired behavior.")
-    return captured
+    return walk.captured
 
 
-#: Run ``backward()`` without create_graph on plain arrays (see ``_backward_on_arrays``); False forces the
-#: Tensor path everywhere (tests compare the two).
-ARRAY_MODE = True
+def _send(pending: dict, node, nr: int, g, carrier) -> None:
+    """Add ``g`` to the gradient pending for output ``nr`` of ``node`` (gradients that meet are summed)."""
+    grads = pending.get(node)
+    if grads is None:
+        grads = pending[node] = [None] * node.num_outputs
+    grads[nr] = g if grads[nr] is None else carrier.add(grads[nr], g)
 
 
-def _backward_on_arrays(nodes: list, grads: dict, retain_graph: bool) -> None:
-    """The walk of ``run_backward`` for the common case, ``loss.backward()`` with no graph of the backward.
-
-    Same order, same rules, but gradients travel as NumPy arrays: a node whose class says
-    ``backward_on_arrays`` runs its (unchanged) backward on arrays, any other node gets Tensors and
-    gives arrays back. This skips wrapping every intermediate gradient in a Tensor, which is most of
-    the cost of backward on small graphs. ``grads`` maps the root nodes to their gradient arrays (a list of
-    them for a node with several outputs).
-    """
-    prev_mode = state.enabled
-    state.enabled = False
-    try:
-        for node in nodes:
-            g = grads.pop(node, None)
-            if g is None:
-                continue
-            multi = type(g) is list
-            if node._pre_hooks or node._retained:
-                g = _as_arrays(_run_tensor_hooks(node, _as_tensors(g, multi), multi, False), multi)
-            if type(node).backward_on_arrays:
-                node._arrays = True
-                try:
-                    grads_in = node.backward(*_fill_missing(node, g)) if multi else node.backward(g)
-                finally:
-                    node._arrays = False
-            else:
-                tg = _as_tensors(g, multi)
-                grads_in = node.backward(*_fill_missing(node, tg, tensors=True)) if multi else node.backward(tg)
-            edges = node.next_edges
-            if type(grads_in) is np.ndarray and len(edges) == 1:  # one bare array: the usual return of a unary op
-                grads_in = (grads_in,)
-            elif type(grads_in) is not tuple or len(grads_in) != len(edges):  # another bare value, a wrong count
-                grads_in = _check_count(node, grads_in)
-            for i, (edge, gi, meta) in enumerate(zip(edges, grads_in, node.input_meta)):
-                if gi is None or edge is None:
-                    continue
-                if type(gi) is not np.ndarray:  # a Tensor, or a NumPy scalar from 0-d arithmetic
-                    gi = gi._data if isinstance(gi, Tensor) else np.asarray(gi)
-                shape, dt = meta
-                if gi.shape != shape:
-                    gi = _sum_to_shape_array(gi, shape, node, i)
-                if gi.dtype != dt:
-                    gi = gi.astype(dt)
-                target, nr = edge
-                if nr < 0:
-                    _accumulate_array(target, gi)
-                elif target.num_outputs == 1:
-                    old = grads.get(target)
-                    grads[target] = gi if old is None else old + gi
-                else:
-                    buf = grads.get(target)
-                    if buf is None:
-                        buf = grads[target] = [None] * target.num_outputs
-                    buf[nr] = gi if buf[nr] is None else buf[nr] + gi
-            if not retain_graph and node._saved is not None:
-                node._saved = _FREED  # node._release(), without a call per node
-    finally:
-        state.enabled = prev_mode
-
-
-def _as_tensors(g, multi: bool):
-    return [None if a is None else Tensor._wrap(a) for a in g] if multi else Tensor._wrap(g)
-
-
-def _as_arrays(g, multi: bool):
-    return [None if t is None else t._data for t in g] if multi else g._data
-
-
-def _fill_missing(node, g: list, tensors: bool = False) -> list:
-    """Zeros for the outputs of a multi-output node that received no gradient."""
-    meta = node.__dict__["_output_meta"]
-    out = []
-    for a, m in zip(g, meta):
-        if a is None and m is not None:
-            a = np.zeros(m[0], m[1])
-            a = Tensor._wrap(a) if tensors else a
-        out.append(a)
-    return out
-
-
-def _check_count(node, grads_in) -> tuple:
-    if type(grads_in) is not tuple:
-        grads_in = tuple(grads_in) if isinstance(grads_in, list) else (grads_in,)
-    n = len(node.next_edges)
-    if len(grads_in) != n:
-        if len(grads_in) > n and all(g is None for g in grads_in[n:]):
-            return grads_in[:n]
-        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {n}, got {len(grads_in)})")
-    return grads_in
-
-
-def _sum_to_shape_array(a: np.ndarray, shape: tuple, node, index: int) -> np.ndarray:
-    """``sum_to_shape`` on an array: un-broadcast a gradient to its input's shape."""
-    gshape = a.shape
-    lead = len(gshape) - len(shape)
-    broadcasts = lead >= 0
-    axes = list(range(lead)) if broadcasts else []  # the axes broadcasting added, then those it stretched
-    if broadcasts:
-        for i, s in enumerate(shape):  # a plain loop: this runs for every broadcast gradient
-            if s != gshape[lead + i]:
-                if s != 1:
-                    broadcasts = False
-                    break
-                axes.append(lead + i)
-    if not broadcasts:
-        if a.size == int(np.prod(shape)):
-            return a.reshape(shape)
-        raise RuntimeError(
-            f"Function {node.name()} returned an invalid gradient at index {index} - got {list(a.shape)} but "
-            f"expected shape compatible with {list(shape)}")
-    return np.add.reduce(a, axis=tuple(axes), keepdims=True).reshape(shape) if axes else a.reshape(shape)
-
-
-def _accumulate_array(t: Tensor, a: np.ndarray) -> None:
-    """``_accumulate`` for an array gradient: the new ``.grad`` never shares memory with anything else."""
-    if t._hooks:
-        g = Tensor._wrap(a)
-        for hook in list(t._hooks):
-            new = hook(g)
-            if new is not None:
-                g = new
-        a = g._data
-    old = t._grad
-    if old is None:
-        # references to `a` when unshared: the caller's tuple and local name, our argument, getrefcount's
-        if _getrefcount(a) > 4 or a.base is not None or not a.flags.writeable:
-            a = a.copy()
-        t._grad = Tensor._wrap(a)
-    elif old.requires_grad:
-        t._grad = old + Tensor._wrap(a)
-    else:
-        t._grad = Tensor._wrap(old._data + a)
-
-
-def _add_to_buffer(buffers: dict, node, nr: int, g: Tensor) -> None:
-    if node.num_outputs == 1:
-        old = buffers.get(node)
-        buffers[node] = g if old is None else old + g
-        return
-    buf = buffers.get(node)
-    if buf is None:
-        buf = buffers[node] = [None] * node.num_outputs
-    buf[nr] = g if buf[nr] is None else buf[nr] + g
-
-
-def _run_tensor_hooks(node, buf, multi: bool, create_graph: bool):
-    grads = buf if multi else [buf]
-    for nr, g in enumerate(grads):
-        if g is None:
-            continue
-        for hook in (node._pre_hooks or {}).get(nr, ()):
-            new = hook(g)
-            if new is not None:
-                g = new
-        grads[nr] = g
-        ref = (node._retained or {}).get(nr)
-        t = ref() if ref is not None else None
-        if t is not None and t.grad_fn is node:
-            _accumulate(t, g, create_graph)
-    return grads if multi else grads[0]
-
-
-def _capture(node, buf, multi: bool, targets: dict, captured: list) -> None:
-    grads = buf if multi else [buf]
-    for nr, g in enumerate(grads):
-        j = targets.get((node, nr))
-        if j is not None and g is not None:
-            captured[j] = g if captured[j] is None else captured[j] + g
-
-
+# -- the entry points ---------------------------------------------------------------------------------------
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False,
              grad_variables=None, inputs=None) -> None:
     """Accumulate into ``.grad`` of the leaves the gradient of ``tensors`` (torch.autograd.backward)."""
-    if (grad_tensors is None and grad_variables is None and inputs is None and not create_graph
-            and isinstance(tensors, Tensor) and _backward_of_a_scalar(tensors, retain_graph)):
-        return
     outputs = _as_list(tensors)
-    grads = _as_list(grad_tensors if grad_tensors is not None else grad_variables)
-    if not grads:
-        grads = [None] * len(outputs)
+    grads = _as_list(grad_tensors if grad_tensors is not None else grad_variables) or [None] * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    roots = _root_grads(outputs, grads, create_graph)
     inputs = _as_list(inputs) or None
-    run_backward(outputs, roots, retain_graph, create_graph, inputs=inputs, accumulate=True)
+    run_backward(outputs, root_grads(outputs, grads, create_graph), retain_graph, create_graph, inputs=inputs)
 
 
-def _backward_of_a_scalar(t: Tensor, retain_graph: bool | None) -> bool:
-    """``loss.backward()``, the common call, straight to the array walk; False (nothing done) when any of
-    the checks and options of the general path matter. The same steps as ``_root_grads`` + ``run_backward``."""
-    node = t.grad_fn
-    if node is None or node.num_outputs != 1 or t._data.size != 1 or not ARRAY_MODE or state.anomaly:
-        return False
-    g = np.empty(t._data.shape, t._data.dtype)
-    g.fill(1)
-    _backward_on_arrays(graph_nodes((node,)), {node: g}, bool(retain_graph))
-    return True
+def tensor_backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                    create_graph: bool = False, inputs=None) -> None:
+    """Compute d(self)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad`` (``Tensor.backward``)."""
+    if gradient is None and inputs is None and not create_graph and self.grad_fn is not None \
+            and self._data.size == 1:
+        backward_of_a_scalar(self, bool(retain_graph))
+    else:
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+def backward_of_a_scalar(loss: Tensor, retain_graph: bool) -> None:
+    """``loss.backward()`` of a one-element result: the walk, started with ones, without ``root_grads``' checks.
+
+    Speed: the common call of a training loop, where the checks and list handling of the general entry
+    cost a noticeable share of a small graph's backward; tested against the general entry in
+    tests/test_fast_paths.py."""
+    run_backward([loss], [Tensor._wrap(np.ones(loss._data.shape, loss._data.dtype))], retain_graph)
+
+
+Tensor.backward = tensor_backward
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,
          only_inputs: bool = True, allow_unused: bool | None = None, is_grads_batched: bool = False,
          materialize_grads: bool = False):
     """The gradients of ``outputs`` with respect to ``inputs``, returned (no ``.grad`` changes)."""
-    single_input = isinstance(inputs, Tensor)
-    outs = _as_list(outputs)
-    ins = _as_list(inputs)
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported; call grad once per "
+                                  "row of grad_outputs (or use chaingrad.func.vmap over a function of them)")
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+                      "gradient for other parts of the graph, please use chaingrad.autograd.backward.", stacklevel=2)
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
+    outs, ins = _as_list(outputs), _as_list(inputs)
     grads = _as_list(grad_outputs) or [None] * len(outs)
     if retain_graph is None:
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
-    roots = _root_grads(outs, grads, create_graph)
-    captured = run_backward(outs, roots, retain_graph, create_graph, inputs=ins, accumulate=False,
-                            allow_unused=allow_unused)
-    if materialize_grads:
-        captured = [g if g is not None else Tensor._wrap(np.zeros_like(t._data)) for g, t in zip(captured, ins)]
-    if not create_graph:
-        captured = [g.detach() if g is not None and g.requires_grad else g for g in captured]
-    _ = single_input
-    return tuple(captured)
+    captured = run_backward(outs, root_grads(outs, grads, create_graph), retain_graph, create_graph, inputs=ins,
+                            accumulate=False, allow_unused=allow_unused)
+    result = []
+    for g, t in zip(captured, ins):
+        if g is None and materialize_grads:
+            g = np.zeros_like(t._data)
+        if g is not None:
+            g = Tensor._wrap(g) if isinstance(g, np.ndarray) else g if create_graph else g.detach()
+        result.append(g)
+    return tuple(result)

@@ -1,24 +1,26 @@
-"""Nodes of the recorded graph, the dispatcher that records them, and the user-facing ``Function``.
+"""Nodes of the recorded graph, ``apply`` that runs an op and records its node, and the user-facing ``Function``.
 
-Every differentiable operation is a subclass of ``Node``. Its ``forward(ctx, *arrays)`` computes on
-NumPy arrays; its ``backward(ctx, grad)`` returns one gradient per input, written with Tensor operations
-so that the backward pass can itself be recorded (``create_graph=True`` gives higher derivatives).
-The node *is* the ctx: whatever forward saves on it, backward reads. Each node also carries its
-derivative formulas as text, which ``chaingrad.explain`` prints beside the numbers.
+Every differentiable operation is a subclass of ``Node``. Its ``forward(ctx, *arrays, **params)`` computes on
+NumPy arrays; its ``backward(ctx, *grads)`` returns one gradient per input, written with operations that
+Tensors have (so that ``create_graph=True`` records the backward pass and gives higher derivatives); its
+``formulas`` say the same in words, and ``chaingrad.explain`` prints them beside the numbers. The node *is*
+the ctx: whatever forward saves on it, backward reads.
 """
 
 from __future__ import annotations
 
 import itertools
 import types
+import warnings
 import weakref
 
 import numpy as np
 
-from ..tensor import Tensor
-from .grad_mode import state
+from ..tensor import Tensor, _HookHandle
+from .grad_mode import no_grad, state
 
 _seq = itertools.count()
+_ndarray, _generic, _asarray, _wrap = np.ndarray, np.generic, np.asarray, Tensor._wrap  # (read on every op)
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -26,29 +28,31 @@ FREED_MESSAGE = (
     "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
     "or if you need to access saved tensors after calling backward.")
 
-_IN, _OUT, _CONST = 0, 1, 2
+# A saved array that is an input's becomes ``(_IN, tensor, its version)``, an output's ``(_OUT, array, version
+# counter, version, output_nr)``; any other saved value (a constant) is kept as it is.
+_IN, _OUT = "saved input", "saved output"
+
 
 
 class _Freed(tuple):
     """The type of ``_FREED``: what a node's ``_saved`` becomes once backward has released its saved values."""
 
 
-#: empty like "nothing saved", but tells ``saved_tensors`` to say that backward already freed the values
+#: empty like "nothing saved", but tells ``saved_tensors`` that backward already freed the values
 _FREED = _Freed()
 
 
 class Node:
-    """A recorded operation: the ``grad_fn`` of its outputs, and the ctx its backward reads."""
+    """A recorded operation: the ``grad_fn`` of its outputs, and the ctx its forward and backward share.
+
+    ``next_edges[i]`` is where input i's gradient goes: ``(node, output_nr)`` for an op's output, ``(leaf, -1)``
+    for a leaf that requires grad, None for an input that needs no gradient. ``input_meta[i]`` is that input's
+    ``(shape, dtype)``, to which the engine un-broadcasts and casts its gradient; for a Python number (the
+    0.5 of ``x * 0.5``), the number itself (see ``numbers``).
+    """
 
     __slots__ = ("next_edges", "input_meta", "needs_input_grad", "_saved", "_seq", "_arrays", "__dict__",
                  "__weakref__")
-
-    # Rarely set fields live at class level: recording a node writes none of them (a node gets its own value,
-    # in its __dict__, only when one is set), which keeps the per-op cost down.
-    _retained = None  # {output_nr: weakref to a tensor that called retain_grad()}
-    _pre_hooks = None  # {output_nr: [hooks registered on that output]}
-    _trace = None  # the forward call's stack, recorded in anomaly mode
-    _output_names = types.MappingProxyType({})  # read-only: Tensor.name's setter gives the node its own dict
 
     #: derivative formulas, one per input, shown by ``explain`` (e.g. ``"dL/da = dL/dout * b"``)
     formulas: tuple[str, ...] = ()
@@ -59,14 +63,23 @@ class Node:
     #: True when the output shares memory with the first input (reshape, transpose, slicing ...)
     is_view: bool = False
     #: True when ``backward`` uses only what NumPy arrays and Tensors share (operators, ``.mT``, ``.reshape``,
-    #: ``.shape``), so that ``loss.backward()`` may run it on plain arrays (``saved_tensors`` then gives arrays).
-    #: With ``create_graph=True`` it always gets Tensors. Tested against the Tensor path in test_fast_paths.py.
+    #: ``.shape``), so that the engine may run it on plain arrays (``saved_tensors`` then gives arrays). With
+    #: ``create_graph=True`` it gets Tensors like every other node. See autograd/engine.py.
     backward_on_arrays: bool = False
-    #: True when forward stores nothing on ctx except through ``save_for_backward`` (and the small values that
-    #: _NoGradCtx has slots for): unrecorded calls then share one throw-away ctx instead of allocating one each time.
-    ctx_free_forward: bool = False
-    #: the node for this op with a Python number as the other operand: (for ``x op n``, for ``n op x``)
-    scalar_op: tuple = (None, None)
+    #: True when forward and backward also take a Python number for an input (the arithmetic ops): ``x * 0.5``
+    #: then records the number itself (see ops/_dispatch.py) and ``explain`` shows it in the formula
+    takes_numbers: bool = False
+    #: outputs that received no gradient reach backward as zeros (``set_materialize_grads(False)``: as None)
+    materialize_grads: bool = True
+
+    # Hooks and names are rare: they live at class level until one is set (a node then gets its own value).
+    _output_names = types.MappingProxyType({})  # {output_nr: name} (Tensor.name's setter makes a node's own dict)
+    _hooked = False  # True once any of the three below is set (the walk looks at them only then)
+    _retained = None  # {output_nr: weakref to the tensor that called retain_grad()}
+    _tensor_hooks = None  # {output_nr: [hooks registered with Tensor.register_hook on that output]}
+    _prehooks = None  # [hook(grad_outputs)], Node.register_prehook
+    _posthooks = None  # [hook(grad_inputs, grad_outputs)], Node.register_hook
+    _trace = None  # the forward call's stack, recorded in anomaly mode
 
     def forward(ctx, *arrays, **params):  # noqa: N805 - ctx is the node itself, as in torch
         raise NotImplementedError
@@ -76,67 +89,64 @@ class Node:
 
     # -- saving values for backward -----------------------------------------------------------------
     def save_for_backward(self, *values) -> None:
-        """Keep values (arrays in built-in ops) until backward; read them back as ``saved_tensors``."""
+        """Keep values until backward (arrays in built-in ops; numbers and tuples too); freed after backward."""
         self._saved = values
 
     @property
     def saved_tensors(self) -> tuple:
+        """What forward saved: an input's array as that input tensor, the output's array as the output
+        (so that higher derivatives flow through them), other arrays as constant tensors, anything else
+        as it was. Arrays instead of tensors while backward runs on arrays."""
         saved = self._saved
         if not saved:
             if saved is _FREED:
                 raise RuntimeError(FREED_MESSAGE)
             return ()
-        if self._arrays:
-            return self._saved_arrays(saved)
+        arrays = self._arrays
         out = []
-        for kind, value, info in saved:
-            if kind == _IN:
-                if value._version[0] != info:
-                    raise RuntimeError(_modified_message(self, value, info))
-                out.append(value)
-            elif kind == _OUT:
-                counter, version, nr = info
+        for value in saved:
+            kind = type(value)
+            if kind is tuple and value and value[0] is _IN:
+                _, t, version = value
+                if t._version[0] != version:
+                    raise RuntimeError(_modified_message(self, t, version))
+                out.append(t._data if arrays else t)
+            elif kind is tuple and value and value[0] is _OUT:
+                _, a, counter, version, nr = value
                 if counter[0] != version:
-                    raise RuntimeError(_modified_message(self, Tensor._wrap(value), version, counter[0]))
-                t = Tensor._wrap(value, True)
-                t.grad_fn, t._output_nr = self, nr
-                out.append(t)
+                    raise RuntimeError(_modified_message(self, _wrap(a), version, counter[0]))
+                if arrays:
+                    out.append(a)
+                else:
+                    t = _wrap(a, a.dtype.kind == "f")
+                    t.grad_fn, t._output_nr = self, nr
+                    out.append(t)
+            elif kind is _ndarray and not arrays:
+                out.append(_wrap(value))  # an array forward computed: a constant
             else:
-                out.append(value if isinstance(value, Tensor) or value is None else Tensor._wrap(value))
+                out.append(value._data if arrays and kind is not _ndarray and isinstance(value, Tensor) else value)
         return tuple(out)
 
-    def _saved_arrays(self, saved) -> tuple:
-        """``saved_tensors`` for a backward run on arrays: the same version checks, no Tensors made."""
-        out = []
-        for kind, value, info in saved:
-            if kind == _IN:
-                if value._version[0] != info:
-                    raise RuntimeError(_modified_message(self, value, info))
-                out.append(value._data)
-            elif kind == _OUT:
-                counter, version, _ = info
-                if counter[0] != version:
-                    raise RuntimeError(_modified_message(self, Tensor._wrap(value), version, counter[0]))
-                out.append(value)
-            else:
-                out.append(value._data if isinstance(value, Tensor) else value)
-        return tuple(out)
-
-    def _resolve_saved(self, inputs, outputs) -> None:
-        """Turn the arrays forward saved into references: an input tensor, an output, or a constant."""
+    def _resolve_saved(self, inputs, outputs, returned) -> None:
+        """Make the saved arrays that are an input's or an output's references to that tensor (anything else
+        stays as it is: a constant). ``returned`` is what forward returned for ``outputs`` (a NumPy scalar
+        where the output holds a 0-d array)."""
         resolved = []
-        for a in self._saved:
-            for t in inputs:
-                if t._data is a:
-                    resolved.append((_IN, t, t._version[0]))
-                    break
-            else:
-                for nr, o in enumerate(outputs):
-                    if o._data is a:
-                        resolved.append((_OUT, a, (o._version, o._version[0], nr)))
+        for value in self._saved:
+            if type(value) is _ndarray or isinstance(value, _generic):
+                for t in inputs:
+                    if isinstance(t, Tensor) and t._data is value:
+                        value = (_IN, t, t._version[0])
                         break
                 else:
-                    resolved.append((_CONST, a, None))
+                    nr = 0
+                    for r in returned:
+                        if r is value and outputs[nr] is not None:
+                            o = outputs[nr]
+                            value = (_OUT, o._data, o._version, o._version[0], nr)
+                            break
+                        nr += 1
+            resolved.append(value)
         self._saved = resolved
 
     def _release(self) -> None:
@@ -166,27 +176,42 @@ class Node:
     def metadata(self) -> dict:
         return self.__dict__
 
-    def register_hook(self, hook):
-        """``hook(grad_inputs, grad_outputs)`` after this node ran (kept simple: called, result ignored)."""
-        self.__dict__.setdefault("_post_hooks", []).append(hook)
-
-    def _retain(self, tensor: Tensor) -> None:
-        if self._retained is None:
-            self._retained = {}
-        self._retained[tensor._output_nr] = weakref.ref(tensor)
-
-    def _add_pre_hook(self, nr: int, hook):
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        from ..tensor import _HookHandle
-
-        hooks = self._pre_hooks.setdefault(nr, [])
-        hooks.append(hook)
-        return _HookHandle(hooks, hook)
+    @property
+    def numbers(self) -> dict:
+        """The Python numbers among the inputs, by position (``x * 0.5`` records Mul with {1: 0.5})."""
+        return {i: m for i, m in enumerate(self.input_meta) if type(m) is float or type(m) is int}
 
     @classmethod
     def formula_for(cls, i: int) -> str:
         return cls.formulas[i] if i < len(cls.formulas) else ""
+
+    # -- hooks ----------------------------------------------------------------------------------------
+    def register_hook(self, hook):
+        """``hook(grad_inputs, grad_outputs)`` after this node's backward ran (``grad_inputs`` already in the
+        inputs' shapes); a tuple it returns replaces ``grad_inputs``. Returns a handle with ``.remove()``."""
+        if self._posthooks is None:
+            self._posthooks = []
+        self._posthooks.append(hook)
+        return _HookHandle(self._posthooks, hook)
+
+    def register_prehook(self, hook):
+        """``hook(grad_outputs)`` before this node's backward runs; a tuple it returns replaces ``grad_outputs``."""
+        if self._prehooks is None:
+            self._prehooks, self._hooked = [], True
+        self._prehooks.append(hook)
+        return _HookHandle(self._prehooks, hook)
+
+    def _retain(self, tensor: Tensor) -> None:
+        if self._retained is None:
+            self._retained, self._hooked = {}, True
+        self._retained[tensor._output_nr] = weakref.ref(tensor)
+
+    def _add_tensor_hook(self, nr: int, hook):
+        if self._tensor_hooks is None:
+            self._tensor_hooks, self._hooked = {}, True
+        hooks = self._tensor_hooks.setdefault(nr, [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
 
 
 def _modified_message(node: Node, t: Tensor, saved_version: int, now: int | None = None) -> str:
@@ -215,17 +240,123 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
-class _NoGradCtx:
-    """The ctx a forward gets when nothing needs a gradient: saving is a no-op."""
+# -- running an op --------------------------------------------------------------------------------------
+def apply(op: type[Node], *inputs, **params):
+    """Run ``op``'s forward on the inputs' arrays; record a node when grad mode is on and an input requires grad.
 
-    # Small immutable values that some ops keep for backward: ``n``, the Python number of the scalar ops (AddScalar,
-    # PowScalar ...); ``axes`` of Sum; ``dims`` of Permute. Ops that set nothing else may share one ctx
-    # (ctx_free_forward): what the last call left in these slots is a number or a tuple of ints, no memory held.
-    __slots__ = ("n", "axes", "dims", "__dict__")
-    needs_input_grad = (False,) * 8
+    Inputs are Tensors, or Python numbers where the op takes them (the arithmetic ops: ``x * 0.5``). When
+    nothing is recorded, forward still gets a node of the op as its ctx, dropped afterwards.
 
-    def save_for_backward(self, *values) -> None:
-        pass
+    Speed: this and ``_record`` spell out the calls with one or two tensors, nearly every op of a graph,
+    without the loops and lists of the general case (``_arguments``): they are a sixth of a small op's
+    cost. Tested against the general case in tests/test_fast_paths.py.
+    """
+    if state.enabled:
+        for t in inputs:
+            if isinstance(t, Tensor) and t.requires_grad:
+                return _record(op, inputs, params)
+    ctx = object.__new__(op)
+    ctx._saved = None
+    ctx.needs_input_grad = (False,) * len(inputs)
+    if len(inputs) == 2 and not params:
+        x, y = inputs
+        out = op.forward(ctx, x._data if isinstance(x, Tensor) else x, y._data if isinstance(y, Tensor) else y)
+    else:
+        out = op.forward(ctx, *[t._data if isinstance(t, Tensor) else t for t in inputs], **params)
+    if op.num_outputs == 1:
+        result = _wrap(out if type(out) is _ndarray else _asarray(out))
+        if op.is_view:
+            _link_view(inputs[0], result, op, params)
+        return result
+    results = tuple(None if o is None else _wrap(o if type(o) is _ndarray else _asarray(o)) for o in out)
+    if op.is_view:
+        for r in results:
+            _link_view(inputs[0], r, op, params)
+    return results
+
+
+def _record(op: type[Node], inputs, params):
+    node = object.__new__(op)
+    node._saved = None
+    node._arrays = False
+    n = len(inputs)
+    if n == 2 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor):
+        x, y = inputs
+        xa, ya = x._data, y._data
+        node.needs_input_grad = (x.requires_grad, y.requires_grad)
+        node.next_edges = (_edge(x), _edge(y))
+        node.input_meta = ((xa.shape, xa.dtype), (ya.shape, ya.dtype))
+        out = op.forward(node, xa, ya, **params) if params else op.forward(node, xa, ya)
+    elif n == 1 and isinstance(inputs[0], Tensor):
+        x = inputs[0]
+        xa = x._data
+        node.needs_input_grad = (x.requires_grad,)
+        node.next_edges = (_edge(x),)
+        node.input_meta = ((xa.shape, xa.dtype),)
+        out = op.forward(node, xa, **params) if params else op.forward(node, xa)
+    elif n == 2 and isinstance(inputs[0], Tensor) and not params:  # a tensor and a number: x * 0.5, x ** 2
+        x, number = inputs
+        xa = x._data
+        node.needs_input_grad = (x.requires_grad, False)
+        node.next_edges = (_edge(x), None)
+        node.input_meta = ((xa.shape, xa.dtype), number)
+        out = op.forward(node, xa, number)
+    else:
+        out = op.forward(node, *_arguments(node, inputs), **params)
+    node._seq = next(_seq)
+    if state.anomaly:
+        from .anomaly import record_trace
+
+        record_trace(node)
+    if op.num_outputs == 1:
+        a = out if type(out) is _ndarray else _asarray(out)  # NumPy gives scalars for 0-d results
+        result = _wrap(a, a.dtype.kind == "f")
+        if result.requires_grad:
+            result.grad_fn = node
+        if op.is_view:
+            _link_view(inputs[0], result, op, params)
+        if node._saved:
+            node._resolve_saved(inputs, (result,), (out,))
+        return result
+    results = []  # the same for each of several outputs
+    for nr, o in enumerate(out):
+        if o is None:  # an output this call was told not to compute (Conv2dBackward's ``need``)
+            results.append(None)
+            continue
+        o = o if type(o) is _ndarray else _asarray(o)
+        r = _wrap(o, o.dtype.kind == "f")
+        if r.requires_grad:
+            r.grad_fn, r._output_nr = node, nr
+        if op.is_view:
+            _link_view(inputs[0], r, op, params)
+        results.append(r)
+    node.__dict__["_output_meta"] = tuple(None if r is None else (r._data.shape, r._data.dtype) for r in results)
+    if node._saved:
+        node._resolve_saved(inputs, results, out)
+    return tuple(results)
+
+
+def _arguments(node: Node, inputs) -> list:
+    """What backward needs of each input, set on ``node``; returns what forward gets (arrays and numbers).
+
+    For each input: is its gradient wanted (as apply saw it, before ``_edge`` refreshes a stale view), the
+    edge its gradient follows (its grad_fn, or the leaf itself), and its shape and dtype (to un-broadcast
+    and cast that gradient). A Python number needs none of these: its meta is the number itself.
+    """
+    needs, edges, metas, values = [], [], [], []
+    for t in inputs:
+        if isinstance(t, Tensor):
+            needs.append(t.requires_grad)
+            edges.append(_edge(t))
+            metas.append((t._data.shape, t._data.dtype))
+            values.append(t._data)
+        else:
+            needs.append(False)
+            edges.append(None)
+            metas.append(t)
+            values.append(t)
+    node.needs_input_grad, node.next_edges, node.input_meta = tuple(needs), tuple(edges), tuple(metas)
+    return values
 
 
 def _edge(t: Tensor):
@@ -238,115 +369,10 @@ def _edge(t: Tensor):
     return None
 
 
-#: the ctx of unrecorded calls to ops marked ``ctx_free_forward``: one shared object, nothing allocated per call
-_SHARED_NO_GRAD_CTX = _NoGradCtx()
-_wrap = Tensor._wrap  # bound once: looking up a classmethod builds a new bound method on every call
-_ndarray = np.ndarray  # a module global: one lookup instead of two per op
-
-
-def apply(op: type[Node], *inputs: Tensor, **params):
-    """Run ``op`` on tensors; record a node if grad mode is on and some input requires grad."""
-    if state.enabled:
-        for t in inputs:
-            if t.requires_grad:
-                return _record(op, inputs, params)
-    ctx = _SHARED_NO_GRAD_CTX if op.ctx_free_forward else _NoGradCtx()
-    if len(inputs) == 1:  # one or two inputs without building a list: this is the hottest call in the library
-        out = op.forward(ctx, inputs[0]._data, **params) if params else op.forward(ctx, inputs[0]._data)
-    elif len(inputs) == 2:  # (a call without **params is a plain, faster call)
-        out = op.forward(ctx, inputs[0]._data, inputs[1]._data, **params) if params else \
-            op.forward(ctx, inputs[0]._data, inputs[1]._data)
-    else:
-        out = op.forward(ctx, *[t._data for t in inputs], **params)
-    if op.num_outputs == 1:
-        result = _wrap(out if type(out) is _ndarray else np.asarray(out))
-        if op.is_view:
-            _link_view(inputs[0], result, op, params)
-        return result
-    return tuple(_wrap(o if type(o) is _ndarray else np.asarray(o)) for o in out)
-
-
-def apply2(op: type[Node], x: Tensor, y: Tensor) -> Tensor:
-    """``apply(op, x, y)`` for an op of two inputs, no params, one output and no view (Add, Mul, MatMul ...): the
-    same steps without packing ``*inputs``/``**params``, a noticeable part of a small op's cost (operators)."""
-    if state.enabled and (x.requires_grad or y.requires_grad):
-        return _record(op, (x, y), {})
-    out = op.forward(_SHARED_NO_GRAD_CTX if op.ctx_free_forward else _NoGradCtx(), x._data, y._data)
-    return _wrap(out if type(out) is _ndarray else np.asarray(out))
-
-
-def apply_scalar(op: type[Node], x: Tensor, n) -> Tensor:
-    """``apply(op, x, n=n)`` for the scalar ops (AddScalar, PowScalar ...: one output, no view), as ``apply2``."""
-    if state.enabled and x.requires_grad:
-        return _record(op, (x,), {"n": n})
-    out = op.forward(_SHARED_NO_GRAD_CTX, x._data, n)  # (the scalar ops are all ctx_free_forward)
-    return _wrap(out if type(out) is _ndarray else np.asarray(out))
-
-
-def _record(op: type[Node], inputs, params):
-    node = object.__new__(op)
-    node._saved = None
-    node._arrays = False
-    # What backward needs from each input: is its gradient wanted (as apply saw it, before _edge refreshes a
-    # stale view), the edge to follow (its grad_fn, or the leaf itself), its shape and dtype (to un-broadcast
-    # and cast the gradient). One and two inputs are spelled out: tuples built directly, no lists (hot path).
-    if len(inputs) == 2:
-        x, y = inputs
-        xa, ya = x._data, y._data
-        node.needs_input_grad = (x.requires_grad, y.requires_grad)
-        node.next_edges = (_edge(x), _edge(y))
-        node.input_meta = ((xa.shape, xa.dtype), (ya.shape, ya.dtype))
-        out = op.forward(node, xa, ya, **params) if params else op.forward(node, xa, ya)  # (plain call: faster)
-    elif len(inputs) == 1:
-        (x,) = inputs
-        xa = x._data
-        node.needs_input_grad = (x.requires_grad,)
-        node.next_edges = (_edge(x),)
-        node.input_meta = ((xa.shape, xa.dtype),)
-        out = op.forward(node, xa, **params) if params else op.forward(node, xa)
-    else:
-        node.needs_input_grad = tuple([t.requires_grad for t in inputs])
-        node.next_edges = tuple([_edge(t) for t in inputs])
-        node.input_meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
-        out = op.forward(node, *[t._data for t in inputs], **params)
-    node._seq = next(_seq)
-    if state.anomaly:
-        from .anomaly import record_trace
-
-        record_trace(node)
-    if op.num_outputs == 1:
-        if type(out) is not _ndarray:  # NumPy gives scalars for 0-d results: keep what forward saved linked
-            out = _as_array(node, out)
-        result = _wrap(out, out.dtype.kind == "f")
-        if result.requires_grad:
-            result.grad_fn = node
-        if op.is_view:
-            _link_view(inputs[0], result, op, params)
-        if node._saved:  # (an empty save, as MulScalar's, needs no resolving)
-            node._resolve_saved(inputs, (result,))
-        return result  # (the steps below, for one output without building a tuple of outputs)
-    outputs = []
-    for nr, o in enumerate(out):
-        o = o if type(o) is np.ndarray else _as_array(node, o)
-        r = _wrap(o, o.dtype.kind == "f")
-        if r.requires_grad:
-            r.grad_fn, r._output_nr = node, nr
-        outputs.append(r)
-    outputs = tuple(outputs)
-    node.__dict__["_output_meta"] = tuple((o._data.shape, o._data.dtype) for o in outputs)
-    if op.is_view:
-        for r in outputs:
-            _link_view(inputs[0], r, op, params)
-    if node._saved:
-        node._resolve_saved(inputs, outputs)
-    return outputs
-
-
 # -- views: outputs sharing memory with their input share its version counter and know their base ------------
 def _link_view(src: Tensor, r: Tensor, op, params) -> None:
     """Make ``r`` a view of ``src``'s base, if its array really shares ``src``'s memory (reshape may copy)."""
     a = r._data
-    # (the usual answer first, without NumPy's check: r's array is a non-empty view of src's own array)
     if not (a.base is src._data and a.size) and not np.may_share_memory(a, src._data):
         return
     r._version = src._version
@@ -376,14 +402,6 @@ def _refresh_view(t: Tensor) -> None:
     t._view[1] = t._version[0]
 
 
-def _as_array(node: Node, value) -> np.ndarray:
-    """``value`` (a NumPy scalar from a 0-d computation) as an array; saved references to it follow."""
-    a = np.asarray(value)
-    if node._saved:  # (nothing to relink in an empty save)
-        node._saved = tuple(a if v is value else v for v in node._saved)
-    return a
-
-
 # -- user-defined operations, torch.autograd.Function style ------------------------------------------
 class FunctionCtx(Node):
     """The ctx of a user ``Function``: forward and backward receive and return Tensors."""
@@ -400,13 +418,16 @@ class FunctionCtx(Node):
         self._saved = tensors
 
     def mark_non_differentiable(self, *tensors) -> None:
+        """Outputs that get no gradient (indices, masks): they do not require grad."""
         self.__dict__.setdefault("_non_diff", set()).update(id(t) for t in tensors)
 
     def mark_dirty(self, *tensors) -> None:
+        """Inputs that forward modified in place; each must be returned as an output (torch's rules)."""
         self.__dict__["_dirty"] = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
-        self.__dict__["_materialize"] = bool(value)
+        """With False, backward gets None (not zeros) for outputs that received no gradient."""
+        self.materialize_grads = bool(value)
 
     def backward(self, *grads):
         return self._fn_cls.backward(self, *grads)
@@ -450,57 +471,133 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .grad_mode import no_grad
-
-        tensors = [a for a in args if isinstance(a, Tensor)]
-        record = state.enabled and any(t.requires_grad for t in tensors)
+        record = state.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = object.__new__(cls._backward_cls)
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx._saved = None
         ctx._arrays = False
+        if record:  # the edges before forward runs: an input it modifies in place keeps the history it had
+            ctx.next_edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+            ctx.input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
+        dirty = ctx.__dict__.get("_dirty", ())
+        _check_dirty(cls, dirty, args, outs, record)
         if not record:
             return out
-        ctx.next_edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
-        ctx.input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
         ctx._seq = next(_seq)
         if state.anomaly:
             from .anomaly import record_trace
 
             record_trace(ctx)
         non_diff = ctx.__dict__.get("_non_diff", ())
-        wrapped = []
-        for nr, o in enumerate(outs):
-            if not isinstance(o, Tensor):
-                wrapped.append(o)
-                continue
-            r = Tensor._wrap(o._data)
-            r._version = o._version
-            if id(o) not in non_diff and o._data.dtype.kind == "f":
-                r.requires_grad, r.grad_fn, r._output_nr = True, ctx, nr
-            wrapped.append(r)
+        wrapped = [_function_output(ctx, nr, o, non_diff, dirty) for nr, o in enumerate(outs)]
         ctx.__dict__["_output_meta"] = tuple(
             (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs)
-        type(ctx).num_outputs = len(outs)
+        ctx.num_outputs = len(outs)
         if ctx._saved is not None:
-            resolved = []
-            for t in ctx._saved:
-                if t is None:
-                    resolved.append((_CONST, None, None))
-                    continue
-                for nr, o in enumerate(outs):
-                    if t is o:
-                        resolved.append((_OUT, wrapped[nr]._data, (wrapped[nr]._version, wrapped[nr]._version[0], nr)))
-                        break
-                else:
-                    resolved.append((_IN, t, t._version[0]))
-            ctx._saved = resolved
+            ctx._saved = tuple(_function_saved_ref(t, outs, wrapped) for t in ctx._saved)
         return wrapped[0] if single else tuple(wrapped)
 
 
+def _check_dirty(cls, dirty, args, outs, record: bool) -> None:
+    """``mark_dirty`` as torch checks it; each dirty tensor's version moves on (it was changed in place)."""
+    for t in dirty:
+        if not any(t is a for a in args):
+            warnings.warn("Only input Tensors should be given to ctx.mark_dirty(). If a Tensor is not an input, "
+                          "there is no need to pass it to mark_dirty().", stacklevel=3)
+        if not any(t is o for o in outs):
+            raise RuntimeError("Some elements marked as dirty during the forward method were not returned as output. "
+                               "The inputs that are modified inplace must all be outputs of the Function.")
+        leaf = t if t._base is None else t._base
+        if record and leaf.requires_grad and leaf.grad_fn is None:
+            raise RuntimeError(f"a leaf Variable that requires grad has been used in an in-place operation "
+                               f"({cls.__name__}.forward marked it dirty); clone it before the call")
+        if record and t._base is not None and len(outs) > 1:
+            raise RuntimeError("If your Function modifies inplace an input that is a view of another Tensor, your "
+                               "Function cannot return more than one Tensor. Clone the input before the call.")
+        t._version[0] += 1
+
+
+def _function_output(ctx: FunctionCtx, nr: int, o, non_diff, dirty):
+    """Output ``nr`` of a recorded Function: a tensor whose grad_fn is ``ctx`` (unless non-differentiable)."""
+    if not isinstance(o, Tensor):
+        return o
+    differentiable = id(o) not in non_diff and o._data.dtype.kind == "f"
+    if any(o is t for t in dirty):  # the input itself now holds the result: its history continues here
+        if o._base is not None:
+            from ..ops.inplace import _rebase
+
+            r = Tensor._wrap(o._data, True)
+            r.grad_fn, r._output_nr, r._version = ctx, nr, o._version
+            _rebase(o, o._base, r)
+            o._view[1] = o._version[0]
+            return o
+        o._grad = None
+        o.requires_grad, o.grad_fn, o._output_nr = differentiable, (ctx if differentiable else None), nr
+        return o
+    r = Tensor._wrap(o._data)
+    r._version = o._version
+    if differentiable:
+        r.requires_grad, r.grad_fn, r._output_nr = True, ctx, nr
+    return r
+
+
+def _function_saved_ref(t, outs, wrapped):
+    if t is None:
+        return None
+    for nr, o in enumerate(outs):
+        if t is o:
+            r = wrapped[nr]
+            return (_OUT, r._data, r._version, r._version[0], nr)
+    return (_IN, t, t._version[0])
+
+
+class DelayedError(Node):
+    """Stands after the gradients of a ``once_differentiable`` backward: differentiating them again fails."""
+
+    formulas = ("not differentiable: the backward was marked @once_differentiable",)
+
+    def forward(ctx, *arrays):
+        return arrays if len(arrays) > 1 else arrays[0]
+
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+_delayed_classes: dict[int, type] = {}
+
+
 def once_differentiable(fn):
-    """Accepted for compatibility: chaingrad runs such backward functions as written."""
-    return fn
+    """Mark a Function's backward as not differentiable itself (torch's decorator).
+
+    The backward runs with recording off; with ``create_graph=True`` its results come out of a node whose
+    backward raises, so asking for a higher derivative fails clearly instead of silently giving zeros.
+    """
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            out = fn(ctx, *grads)
+        if not (state.enabled and any(isinstance(g, Tensor) and g.requires_grad for g in grads)):
+            return out
+        outs = out if isinstance(out, tuple) else (out,)
+        present = [i for i, o in enumerate(outs) if isinstance(o, Tensor)]
+        if not present:
+            return out
+        n = len(present)
+        cls = _delayed_classes.get(n)
+        if cls is None:
+            cls = _delayed_classes[n] = type("DelayedError", (DelayedError,), {"num_outputs": n})
+        fakes = [outs[i].detach().requires_grad_(outs[i]._data.dtype.kind == "f") for i in present]
+        errs = apply(cls, *fakes)
+        errs = errs if isinstance(errs, tuple) else (errs,)
+        result = list(outs)
+        for i, e in zip(present, errs):
+            result[i] = e
+        return tuple(result) if isinstance(out, tuple) else result[0]
+
+    return wrapper

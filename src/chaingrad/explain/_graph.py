@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..autograd.engine import graph_nodes
+from ..autograd.engine import broadcast_axes, graph_nodes, root_grads, run_backward
 from ..autograd.function import _IN, _OUT, Node
 from ..tensor import Tensor
 
@@ -61,8 +61,6 @@ class OpInfo:
         consts = [ti for ti in self.inputs if is_scalar_const(ti)]
         if self.op == "Pow" and len(self.inputs) > 1 and is_scalar_const(self.inputs[1]):
             return "x^" + self.inputs[1].name
-        if self.op == "PowScalar":
-            return "x^" + fmt_number(getattr(self.node, "n", "n"))
         sym = OP_SYMBOLS.get(self.op, self.op.lower())
         if len(consts) == 1 and self.op in _INFIX:
             return f"{sym} {consts[0].name}"
@@ -133,6 +131,7 @@ def _nested(x) -> str:
 
 # -- names from the caller's variables ------------------------------------------------------------------
 _INTERNAL = ("chaingrad.explain._graph", "chaingrad.explain.trace", "chaingrad.explain.draw",
+             "chaingrad.explain.layout", "chaingrad.explain.render",
              "chaingrad.explain", "chaingrad.autograd.gradcheck")
 
 
@@ -303,7 +302,15 @@ class GraphView:
             node = info.node
             info.inputs = [None] * len(node.next_edges)
             saved = _saved_inputs(node)
+            numbers = node.numbers
             for i, edge in enumerate(node.next_edges):
+                if i in numbers:  # a Python number (the 0.5 of x * 0.5): a constant named by its value
+                    n = numbers[i]
+                    ti = TensorInfo(("const", node, i), fmt_number(n), (), np.asarray(n).dtype, "const",
+                                    value=np.asarray(n))
+                    self.tensors[ti.key] = ti
+                    info.inputs[i] = ti
+                    continue
                 meta = node.input_meta[i]
                 if edge is not None or meta is None:
                     continue
@@ -361,8 +368,6 @@ class GraphView:
 
         if op in _INFIX and len(args) == 2:
             expr, compound = f"{wrap(args[0])} {_INFIX[op]} {wrap(args[1])}", True
-        elif op == "PowScalar" and len(args) == 1:
-            expr = f"{wrap(args[0])}^{fmt_number(getattr(info.node, 'n', 'n'))}"
         elif op == "Pow" and len(args) == 2:
             expr = f"{wrap(args[0])}^{args[1][0] if args[1][2].kind == 'const' else wrap(args[1])}"
         elif op == "Neg":
@@ -394,14 +399,10 @@ def _known_tensors(nodes, roots) -> dict:
             known[(r.grad_fn, r._output_nr)] = r
     for node in nodes:
         for entry in node._saved or ():
-            if not isinstance(entry, tuple) or len(entry) != 3:
-                continue
-            kind, value, info = entry
-            if kind == _IN and isinstance(value, Tensor) and value.grad_fn is not None:
-                known.setdefault((value.grad_fn, value._output_nr), value)
-            elif kind == _OUT and isinstance(value, np.ndarray):
-                t = Tensor._wrap(value)
-                known.setdefault((node, info[2]), t)
+            if type(entry) is tuple and entry and entry[0] is _IN and entry[1].grad_fn is not None:
+                known.setdefault((entry[1].grad_fn, entry[1]._output_nr), entry[1])
+            elif type(entry) is tuple and entry and entry[0] is _OUT:
+                known.setdefault((node, entry[4]), Tensor._wrap(entry[1]))
     return known
 
 
@@ -409,11 +410,8 @@ def _saved_inputs(node) -> list[Tensor]:
     """Saved input tensors that are not in the graph (constants), in saving order."""
     out = []
     for entry in node._saved or ():
-        if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == _IN and isinstance(entry[1], Tensor) \
-                and not entry[1].requires_grad:
+        if type(entry) is tuple and entry and entry[0] is _IN and not entry[1].requires_grad:
             out.append(entry[1])
-        elif isinstance(entry, Tensor) and not entry.requires_grad:  # a user Function's saved tensors
-            out.append(entry)
     return out
 
 
@@ -422,3 +420,33 @@ def _match_saved_const(saved: list, shape) -> Tensor | None:
         if tuple(t._data.shape) == tuple(shape):
             return saved.pop(j)
     return None
+
+
+# -- running the engine for explain and draw -------------------------------------------------------------
+def summed_dims(from_shape: tuple, to_shape: tuple) -> tuple:
+    """The dims the engine summed to un-broadcast a gradient of ``from_shape`` to ``to_shape``."""
+    return broadcast_axes(tuple(from_shape), tuple(to_shape)) or ()
+
+
+def observe_backward(view: GraphView, output: Tensor, gradient, observer, freed: str) -> list:
+    """Run the engine's backward walk from ``output`` with ``observer`` watching every step, touching no
+    ``.grad`` (retain_grad() tensors included); returns the gradient of each of ``view.leaves()``.
+
+    ``freed`` is the error message for a graph whose saved values backward() already freed."""
+    leaves = view.leaves()
+    if not leaves or output.grad_fn is None:
+        return []
+    (g0,) = root_grads([output], [gradient], False)
+    retained = [(o.node, o.node._retained) for o in view.ops if o.node._retained]
+    for node, _ in retained:  # retain_grad() tensors would get .grad from this run: switch them off meanwhile
+        node._retained = None
+    try:
+        return run_backward([output], [g0], retain_graph=True, inputs=[ti.tensor for ti in leaves],
+                            accumulate=False, observer=observer)
+    except RuntimeError as err:
+        if "second time" in str(err):
+            raise RuntimeError(freed) from err
+        raise
+    finally:
+        for node, r in retained:
+            node._retained = r

@@ -1,10 +1,10 @@
 """``chaingrad.draw(output)``: the computational graph as a picture (PNG/SVG with matplotlib) or DOT text.
 
 One box per tensor (name, shape, value when small, gradient when known) and one oval per op, arrows in
-the direction data flows. The layout is a small layered ("Sugiyama") one written here, so no Graphviz is
-needed: longest-path layers, barycenter ordering, then positions relaxed towards their neighbours.
-Big graphs are summarized: chains of one-input ops become one box, constants are folded away, and if
-that is not enough, ops are grouped into stages that list how many ops of each kind they hold.
+the direction data flows. This file turns the recorded graph into boxes and arrows (and summarizes big
+graphs: chains of one-input ops become one box, constants are folded away, and if that is not enough,
+ops are grouped into stages that list how many ops of each kind they hold); layout.py places them and
+render.py draws them.
 """
 
 from __future__ import annotations
@@ -15,28 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..autograd.engine import _root_grads, run_backward
 from ..tensor import Tensor
-from ._graph import GraphView, caller_frame, fmt_array, fmt_shape, is_scalar_const
-
-# text metrics of the monospace font used in boxes, in inches (DejaVu Sans Mono, 9 pt)
-CHAR_W = 0.075
-LINE_H = 0.165
-PAD = 0.09
-LAYER_GAP = 0.38
-NODE_GAP = 0.22
-
-STYLES = {  # fill, edge
-    "leaf": ("#dcf0d5", "#2e7d32"),      # a leaf that requires grad (a parameter)
-    "const": ("#eeeeee", "#8a8a8a"),     # an input that needs no gradient (data, constants)
-    "inter": ("#e1eefa", "#1f5f99"),     # an intermediate result
-    "output": ("#ffe3c4", "#d35400"),    # the output drawn from
-    "op": ("#fff6cc", "#a67c00"),        # an operation
-    "group": ("#f3e8fb", "#7b3f9e"),     # several ops summarized
-}
-LEGEND = (("leaf", "leaf (requires grad)"), ("const", "constant / data"), ("inter", "intermediate"),
-          ("output", "output"), ("op", "operation"))
-GRAD_COLOR = "#b03000"
+from ._graph import GraphView, caller_frame, fmt_array, fmt_number, fmt_shape, is_scalar_const, observe_backward
+from .layout import layout
+from .render import STYLES, render
 
 
 @dataclass
@@ -88,7 +70,7 @@ class GraphPicture:
     # -- pictures --------------------------------------------------------------------------------------
     def figure(self):
         """A matplotlib Figure of the graph."""
-        return _render(self)
+        return render(self)
 
     def save(self, path: str, format: str | None = None) -> str:
         """Write the picture: ``format`` (or the file's extension) png, svg, pdf or dot."""
@@ -155,10 +137,10 @@ def draw(output: Tensor, path: str | None = None, *, format: str | None = None, 
     pic.title = title if title is not None else f"Computational graph of {root.name if root else 'output'}"
     if _box_count(pic) > max_nodes:
         pic = _summarize(view, pic, max_nodes, computed, grads, max_values)
-    _layout(pic)
+    layout(pic)
     if direction is None and pic.summary and max(n.x + n.w / 2 for n in pic.nodes) > 16:
         pic.direction = "TB"  # a long summarized chain reads better downwards
-        _layout(pic)
+        layout(pic)
     if path is not None:
         pic.save(path, format)
     return pic
@@ -170,11 +152,9 @@ def _box_count(pic: GraphPicture) -> int:
 
 def _all_grads(view: GraphView, output: Tensor) -> dict:
     """The gradient of every tensor of the graph, by key, from one engine run that touches no ``.grad``."""
-    grads: dict = {}
+    gradient = None if output._data.size == 1 else Tensor._wrap(np.ones(output._data.shape, output._data.dtype))
     root = view.info_of(output)
-    (g0,) = _root_grads([output], [None] if output._data.size == 1 else [np.ones(output._data.shape)], False)
-    if root is not None:
-        grads[root.key] = g0._data
+    grads: dict = {} if root is None else {root.key: np.ones(output._data.shape, output._data.dtype)}
 
     def observer(node, grads_out, raw, final):
         info = view.op_of.get(node)
@@ -182,27 +162,11 @@ def _all_grads(view: GraphView, output: Tensor) -> dict:
             return
         for ti, g in zip(info.inputs, final):
             if ti is not None and g is not None and ti.kind != "const":
-                grads[ti.key] = g._data if ti.key not in grads else grads[ti.key] + g._data
+                grads[ti.key] = g if ti.key not in grads else grads[ti.key] + g
 
-    leaves = view.leaves()
-    if not leaves or output.grad_fn is None:
-        return grads
-    nodes = [o.node for o in view.ops]
-    retained = [(n, n._retained) for n in nodes if n._retained]
-    for n, _ in retained:
-        n._retained = None
-    try:
-        run_backward([output], [g0], True, False, inputs=[ti.tensor for ti in leaves], accumulate=False,
-                     observer=observer)
-    except RuntimeError as err:
-        if "second time" in str(err):
-            raise RuntimeError("draw(output, grads=True) needs the recorded graph, but backward() already freed it; "
-                               "draw before backward, use backward(retain_graph=True), or draw with grads=None to "
-                               "show the leaves' .grad") from err
-        raise
-    finally:
-        for n, r in retained:
-            n._retained = r
+    observe_backward(view, output, gradient, observer, (
+        "draw(output, grads=True) needs the recorded graph, but backward() already freed it; draw before "
+        "backward, use backward(retain_graph=True), or draw with grads=None to show the leaves' .grad"))
     return grads
 
 
@@ -229,8 +193,6 @@ def _tensor_lines(ti, computed: dict, grads, max_values: int) -> tuple[list, int
 
 
 def _num(v) -> str:
-    from ._graph import fmt_number
-
     return fmt_number(v)
 
 
@@ -435,259 +397,3 @@ def _stages(view: GraphView, full: GraphPicture, max_nodes: int) -> GraphPicture
 
 def _ident(s: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in s)
-
-
-# -- layout -----------------------------------------------------------------------------------------------
-def _size(n: DrawNode, lr: bool) -> None:
-    width = max(len(line) for line in n.lines) * CHAR_W + 2 * PAD
-    height = len(n.lines) * LINE_H + 2 * PAD
-    if n.shape == "oval":
-        width, height = width * 1.25 + 0.1, height * 1.15 + 0.04
-    n.w, n.h = max(width, 0.45), height
-
-
-def _layout(pic: GraphPicture) -> None:
-    """Place nodes: layers along the flow, order across it, then relax positions (a small Sugiyama)."""
-    lr = pic.direction == "LR"
-    for n in pic.nodes:
-        _size(n, lr)
-    ids = [n.id for n in pic.nodes]
-    byid = {n.id: n for n in pic.nodes}
-    succ = {i: [] for i in ids}
-    pred = {i: [] for i in ids}
-    for a, b, _ in pic.edges:
-        succ[a].append(b)
-        pred[b].append(a)
-    # longest-path layers from the sources, then sources pulled next to their first consumer
-    order = _topo(ids, succ, pred)
-    layer = {}
-    for i in order:
-        layer[i] = max((layer[p] + 1 for p in pred[i]), default=0)
-    for i in reversed(order):
-        if not pred[i] and succ[i]:
-            layer[i] = min(layer[s] for s in succ[i]) - 1
-    # dummy points so long edges are routed between the boxes of the layers they cross
-    chains = {}
-    vnodes = dict(layer)
-    vsucc = {i: [] for i in ids}
-    vpred = {i: [] for i in ids}
-    for k, (a, b, _) in enumerate(pic.edges):
-        path = [a]
-        for step in range(layer[a] + 1, layer[b]):
-            d = f"_d{k}_{step}"
-            vnodes[d] = step
-            vsucc[d], vpred[d] = [], []
-            path.append(d)
-        path.append(b)
-        for u, v in zip(path, path[1:]):
-            vsucc[u].append(v)
-            vpred[v].append(u)
-        chains[k] = path
-    n_layers = max(vnodes.values()) + 1 if vnodes else 0
-    layers = [[] for _ in range(n_layers)]
-    for i in order:
-        layers[layer[i]].append(i)
-    for d, lay in vnodes.items():
-        if d.startswith("_d"):
-            layers[lay].append(d)
-    layers = _order(layers, vsucc, vpred)
-
-    def across(i):  # size across the flow
-        if i.startswith("_d"):
-            return 0.05
-        return byid[i].h if lr else byid[i].w
-
-    def along(i):
-        if i.startswith("_d"):
-            return 0.0
-        return byid[i].w if lr else byid[i].h
-
-    # positions along the flow: one column (or row) per layer
-    pos_along, at = {}, 0.0
-    for lay in layers:
-        size = max((along(i) for i in lay), default=0.0)
-        for i in lay:
-            pos_along[i] = at + size / 2
-        at += size + LAYER_GAP
-    # positions across: stacked, then pulled towards neighbours while keeping order and gaps
-    pos = {}
-    for lay in layers:
-        c = 0.0
-        for i in lay:
-            pos[i] = c + across(i) / 2
-            c += across(i) + NODE_GAP
-    for it in range(24):
-        sweep = layers if it % 2 == 0 else list(reversed(layers))
-        for lay in sweep:
-            want = []
-            for i in lay:
-                nb = vpred[i] + vsucc[i]
-                want.append(sum(pos[j] for j in nb) / len(nb) if nb else pos[i])
-            _pack(lay, want, pos, across)
-    lo = min((pos[i] - across(i) / 2 for i in pos), default=0.0)
-    for n in pic.nodes:
-        a, c = pos_along[n.id], pos[n.id] - lo
-        n.x, n.y = (a, c) if lr else (c, a)
-    pic._routes = {}
-    for k, path in chains.items():
-        pic._routes[k] = [((pos_along[p], pos[p] - lo) if lr else (pos[p] - lo, pos_along[p])) for p in path]
-
-
-def _pack(lay: list, want: list, pos: dict, size) -> None:
-    """Positions as close to ``want`` as the order and the gaps allow (least squares, pool adjacent)."""
-    blocks = []  # [start index, end index, offset sum...] solved with pool-adjacent-violators
-    offs, c = [], 0.0
-    for i in lay:
-        offs.append(c + size(i) / 2)
-        c += size(i) + NODE_GAP
-    for k in range(len(lay)):
-        blocks.append([k, k, want[k] - offs[k], 1])
-        while len(blocks) > 1 and blocks[-2][2] / blocks[-2][3] > blocks[-1][2] / blocks[-1][3]:
-            b = blocks.pop()
-            blocks[-1][1] = b[1]
-            blocks[-1][2] += b[2]
-            blocks[-1][3] += b[3]
-    for s, e, tot, cnt in blocks:
-        base = tot / cnt
-        for k in range(s, e + 1):
-            pos[lay[k]] = base + offs[k]
-
-
-def _topo(ids, succ, pred) -> list:
-    indeg = {i: len(pred[i]) for i in ids}
-    ready = [i for i in ids if indeg[i] == 0]
-    out = []
-    while ready:
-        i = ready.pop(0)
-        out.append(i)
-        for s in succ[i]:
-            indeg[s] -= 1
-            if indeg[s] == 0:
-                ready.append(s)
-    return out
-
-
-def _order(layers: list, succ: dict, pred: dict) -> list:
-    """Barycenter ordering, sweeping down and up; the order with the fewest crossings wins."""
-    best, best_x = [list(lay) for lay in layers], _crossings(layers, succ)
-    cur = [list(lay) for lay in layers]
-    for it in range(16):
-        down = it % 2 == 0
-        rng = range(1, len(cur)) if down else range(len(cur) - 2, -1, -1)
-        for li in rng:
-            ref = cur[li - 1] if down else cur[li + 1]
-            idx = {v: k for k, v in enumerate(ref)}
-            nbrs = pred if down else succ
-
-            def bary(v, idx=idx, nbrs=nbrs, li=li):
-                ks = [idx[u] for u in nbrs[v] if u in idx]
-                return sum(ks) / len(ks) if ks else cur[li].index(v)
-
-            cur[li] = sorted(cur[li], key=bary)
-        x = _crossings(cur, succ)
-        if x < best_x:
-            best, best_x = [list(lay) for lay in cur], x
-    return best
-
-
-def _crossings(layers: list, succ: dict) -> int:
-    total = 0
-    for a, b in zip(layers, layers[1:]):
-        ib = {v: k for k, v in enumerate(b)}
-        pairs = [(ka, ib[s]) for ka, u in enumerate(a) for s in succ[u] if s in ib]
-        for i in range(len(pairs)):
-            for j in range(i + 1, len(pairs)):
-                if (pairs[i][0] - pairs[j][0]) * (pairs[i][1] - pairs[j][1]) < 0:
-                    total += 1
-    return total
-
-
-# -- drawing with matplotlib ---------------------------------------------------------------------------
-def _render(pic: GraphPicture):
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline") \
-            and "inline" not in matplotlib.get_backend():
-        pass  # the figure is created without pyplot's window machinery below
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch, Patch
-    from matplotlib.path import Path
-
-    lr = pic.direction == "LR"
-    if not hasattr(pic, "_routes"):
-        _layout(pic)
-    xs = [n.x - n.w / 2 for n in pic.nodes] + [n.x + n.w / 2 for n in pic.nodes]
-    ys = [n.y - n.h / 2 for n in pic.nodes] + [n.y + n.h / 2 for n in pic.nodes]
-    margin = 0.25
-    top_space = (0.55 if pic.title else 0.2) + (0.25 if pic.summary else 0.0)
-    bottom_space = 0.45
-    width = (max(xs) - min(xs)) + 2 * margin
-    height = (max(ys) - min(ys)) + 2 * margin + top_space + bottom_space
-    width = max(width, 5.5)
-    fig = Figure(figsize=(width, height))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(min(xs) - margin - (width - 2 * margin - (max(xs) - min(xs))) / 2,
-                max(xs) + margin + (width - 2 * margin - (max(xs) - min(xs))) / 2)
-    ax.set_ylim(max(ys) + margin + top_space, min(ys) - margin - bottom_space)  # y grows downwards
-    ax.axis("off")
-    byid = {n.id: n for n in pic.nodes}
-
-    for k, (a, b, label) in enumerate(pic.edges):
-        pts = list(pic._routes[k])
-        na, nb = byid[a], byid[b]
-        if lr:
-            pts[0] = (na.x + na.w / 2, na.y)
-            pts[-1] = (nb.x - nb.w / 2 - 0.02, nb.y)
-        else:
-            pts[0] = (na.x, na.y + na.h / 2)
-            pts[-1] = (nb.x, nb.y - nb.h / 2 - 0.02)
-        verts, codes = [pts[0]], [Path.MOVETO]
-        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
-            if lr:
-                dx = (x1 - x0) / 2
-                verts += [(x0 + dx, y0), (x1 - dx, y1), (x1, y1)]
-            else:
-                dy = (y1 - y0) / 2
-                verts += [(x0, y0 + dy), (x1, y1 - dy), (x1, y1)]
-            codes += [Path.CURVE4] * 3
-        arrow = FancyArrowPatch(path=Path(verts, codes), arrowstyle="-|>", mutation_scale=11, lw=1.1,
-                                color="#555555", zorder=1, shrinkA=0, shrinkB=0)
-        ax.add_patch(arrow)
-        if label:
-            mx, my = pts[len(pts) // 2] if len(pts) > 2 else ((pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2)
-            ax.text(mx, my, label, fontsize=7, color="#555555", ha="center", va="bottom", family="DejaVu Sans")
-
-    for n in pic.nodes:
-        fill, edge = STYLES[n.kind]
-        if n.shape == "oval":
-            ax.add_patch(Ellipse((n.x, n.y), n.w, n.h, facecolor=fill, edgecolor=edge, lw=1.3, zorder=2))
-        else:
-            ax.add_patch(FancyBboxPatch((n.x - n.w / 2, n.y - n.h / 2), n.w, n.h,
-                                        boxstyle="round,pad=0,rounding_size=0.06", facecolor=fill, edgecolor=edge,
-                                        lw=1.3, zorder=2))
-        top = n.y - (len(n.lines) - 1) * LINE_H / 2
-        for j, line in enumerate(n.lines):
-            first = j == 0
-            ax.text(n.x, top + j * LINE_H, line, ha="center", va="center", zorder=3,
-                    family="DejaVu Sans Mono", fontsize=9.5 if first else 8.5,
-                    weight="bold" if first and n.shape == "box" else "normal",
-                    color=GRAD_COLOR if j == n.grad_line else ("#222222" if first else "#333333"))
-    if pic.title:
-        ax.text((ax.get_xlim()[0] + ax.get_xlim()[1]) / 2, min(ys) - margin - top_space / 2 + 0.05, pic.title,
-                ha="center", va="center", fontsize=12, weight="bold", family="DejaVu Sans")
-    kinds = {n.kind for n in pic.nodes}
-    handles = [Patch(facecolor=STYLES[k][0], edgecolor=STYLES[k][1], label=text) for k, text in LEGEND if k in kinds]
-    if "group" in kinds:
-        handles.append(Patch(facecolor=STYLES["group"][0], edgecolor=STYLES["group"][1], label="summarized ops"))
-    has_grad = any(n.grad_line >= 0 for n in pic.nodes)
-    if has_grad:
-        handles.append(Patch(facecolor="white", edgecolor="white", label="red: gradient dL/d(tensor)"))
-    note = pic.summary
-    leg = ax.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7.5, frameon=False,
-                    bbox_to_anchor=(0.5, 0.0), handlelength=1.2, columnspacing=1.2)
-    if has_grad:
-        leg.get_texts()[-1].set_color(GRAD_COLOR)
-    if note:
-        ax.text((ax.get_xlim()[0] + ax.get_xlim()[1]) / 2, min(ys) - margin - 0.02, note, ha="center",
-                va="bottom", fontsize=8.5, color="#7b3f9e", family="DejaVu Sans", style="italic")
-    return fig

@@ -13,7 +13,9 @@ import html
 from dataclasses import dataclass, field
 
 from ._graph import OP_SYMBOLS, GraphView, fmt_number, is_scalar_const
-from .draw import LINE_H, STYLES, DrawNode, GraphPicture
+from .draw import DrawNode, GraphPicture
+from .layout import LINE_H
+from .render import STYLES
 
 #: a view with more boxes than this folds chains of one-input ops, then groups ops into stages
 MAX_BOXES = 80
@@ -30,10 +32,10 @@ SHARED_LEAF_EDGES = 3
 # -- draw's layout: the one place this file reads draw's internals ------------------------------------------
 def place(nodes: list, edges: list, direction: str = "LR") -> GraphPicture:
     """Sizes and positions (inches) for ``nodes`` and a route for each edge, by draw's layered layout."""
-    from .draw import _layout
+    from .layout import layout
 
     pic = GraphPicture(nodes, edges, direction=direction)
-    _layout(pic)
+    layout(pic)
     return pic
 
 

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..autograd.engine import _root_grads, run_backward
 from ..tensor import Tensor
-from ._graph import GraphView, caller_frame, fmt_array, fmt_number, fmt_shape
+from ._graph import GraphView, caller_frame, fmt_array, fmt_shape, observe_backward, summed_dims
 from .numbers import number_formula
 
 
@@ -230,13 +229,6 @@ def _value_text(value, max_values: int) -> str:
     return " = " + fmt_array(value, max_values)
 
 
-def _summed_dims(from_shape: tuple, to_shape: tuple) -> tuple:
-    lead = len(from_shape) - len(to_shape)
-    dims = list(range(lead))
-    dims += [lead + i for i, s in enumerate(to_shape) if s == 1 and from_shape[lead + i] != 1]
-    return tuple(dims)
-
-
 def name_formula(text: str, letters: dict) -> str:
     """Put the tensors' names into a formula: ``dL/dB = A^T @ dL/dout`` -> ``dL/dw = x^T @ dL/d(x @ w)``."""
     if not text or not letters:
@@ -272,11 +264,10 @@ def explain(output: Tensor, gradient: Tensor | None = None, *, max_values: int =
                            "create the leaves with requires_grad=True and compute the output outside no_grad()")
     view = GraphView([output], caller_frame())
     root = view.info_of(output)
-    (g0,) = _root_grads([output], [gradient], False)
     leaves = view.leaves()
     steps: list[Step] = []
 
-    def observer(node, grads_out, raw, final):
+    def observer(node, grads_out, raw, final):  # arrays: what reached the node, what it returned, fitted
         info = view.op_of.get(node)
         if info is None:
             return
@@ -287,61 +278,42 @@ def explain(output: Tensor, gradient: Tensor | None = None, *, max_values: int =
         letters = {info.input_letter(i): ins[i].name for i in idx}
         if out_ti is not None:
             letters["out"] = out_ti.name
-        values = {"dL/dout": fmt_array(gout._data, max_values)} if gout is not None else {}
+        values = {"dL/dout": fmt_array(gout, max_values)} if gout is not None else {}
         for i in idx:
             v = ins[i].value
             if v is not None and v.size <= max_values:
                 values[info.input_letter(i)] = fmt_array(v, max_values)
         if out_ti is not None and out_ti.value is not None and out_ti.value.size <= max_values:
             values["out"] = fmt_array(out_ti.value, max_values)
-        n = getattr(node, "n", None)
-        if "n" not in letters and isinstance(n, (int, float, np.number)):  # a number operand (x * 0.5, x ** 2)
-            letters["n"] = values["n"] = fmt_number(n)
         formulas = [info.formula(i) for i in idx]
         named = [name_formula(f, letters) for f in formulas]
         numeric = []
         for k, i in enumerate(idx):
             nf = number_formula(formulas[k], values) if raw[i] is not None and ins[i].kind != "const" else None
             numeric.append("" if nf is None else
-                           f"{named[k].split('=', 1)[0].strip()} = {nf} = {fmt_array(raw[i]._data, max_values)}")
+                           f"{named[k].split('=', 1)[0].strip()} = {nf} = {fmt_array(raw[i], max_values)}")
         step = Step(len(steps) + 1, "op", info.op, node.name(), out_ti.name if out_ti else "?",
                     out_ti.shape if out_ti else (), [ins[i].name for i in idx], [ins[i].shape for i in idx],
                     [info.input_letter(i) for i in idx], [ins[i].kind == "const" for i in idx], formulas, named,
-                    None if gout is None else gout._data.copy(),
-                    [None if raw[i] is None or ins[i].kind == "const" else raw[i]._data.copy() for i in idx],
+                    None if gout is None else gout.copy(),
+                    [None if raw[i] is None or ins[i].kind == "const" else raw[i].copy() for i in idx],
                     node=node, formulas_numeric=numeric, input_values=[ins[i].value for i in idx],
                     output_value=None if out_ti is None else out_ti.value)
         steps.append(step)
         for i in idx:
             r, f = raw[i], final[i]
-            if r is None or f is None or r._data.shape == f._data.shape:
+            if r is None or f is None or r.shape == f.shape:
                 continue
             name = ins[i].name
             steps.append(Step(len(steps) + 1, "unbroadcast", "sum over broadcast dims", "(engine)", name,
-                              r._data.shape, [name], [f._data.shape], [name], [False],
-                              ["sum over the broadcast dims"], [""], r._data.copy(), [f._data.copy()],
-                              summed_dims=_summed_dims(r._data.shape, f._data.shape), node=node))
+                              r.shape, [name], [f.shape], [name], [False],
+                              ["sum over the broadcast dims"], [""], r.copy(), [f.copy()],
+                              summed_dims=summed_dims(r.shape, f.shape), node=node))
 
-    nodes = [o.node for o in view.ops]
-    retained = [(n, n._retained) for n in nodes if n._retained]
-    for n, _ in retained:  # retain_grad() tensors would get .grad from this run: switch them off meanwhile
-        n._retained = None
-    try:
-        if leaves:
-            captured = run_backward([output], [g0], True, False, inputs=[ti.tensor for ti in leaves],
-                                    accumulate=False, observer=observer)
-        else:
-            captured = []
-    except RuntimeError as err:
-        if "second time" in str(err):
-            raise RuntimeError(
-                "explain(output) needs the recorded graph, but backward() already freed its saved values. Call "
-                "explain before backward, or backward with retain_graph=True.") from err
-        raise
-    finally:
-        for n, r in retained:
-            n._retained = r
-    leaf_grads = [LeafGrad(ti.name, ti.shape, None if g is None else g._data.copy(), ti.tensor)
+    captured = observe_backward(view, output, gradient, observer, (
+        "explain(output) needs the recorded graph, but backward() already freed its saved values. Call "
+        "explain before backward, or backward with retain_graph=True."))
+    leaf_grads = [LeafGrad(ti.name, ti.shape, None if g is None else np.array(g, copy=True), ti.tensor)
                   for ti, g in zip(leaves, captured)]
     name = root.name if root is not None else "output"
     report = Report(name, output._data.copy(), steps, leaf_grads, max_values)

@@ -15,16 +15,7 @@ import numpy as np
 from ..autograd.function import Node, apply
 from ..autograd.grad_mode import no_grad
 from ..ops.adaptive_pool import adaptive_max_pool1d, adaptive_max_pool2d  # noqa: F401
-from ..ops.conv import (  # noqa: F401
-    adaptive_avg_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    conv1d,
-    conv2d,
-    max_pool1d,
-    max_pool2d,
-    unfold_windows,
-)
+from ..ops.conv import conv1d, conv2d  # noqa: F401
 from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
 from ..ops.elementwise import relu, sigmoid, tanh, where  # noqa: F401
 from ..ops.nn_ops import (  # noqa: F401
@@ -40,6 +31,14 @@ from ..ops.nn_ops import (  # noqa: F401
     mse_loss,
     nll_loss,
     softmax,
+)
+from ..ops.pool import (  # noqa: F401
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    unfold_windows,
 )
 from ..random import discrete as random_discrete
 from ..random import layout as random_layout

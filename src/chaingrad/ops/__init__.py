@@ -1,6 +1,20 @@
 """All operations, one file per family; importing them attaches the Tensor methods and operators."""
 
-from . import convert, creation, elementwise, index, inplace, linalg, nn_ops, random, reduce, shape  # noqa: F401
+from . import (  # noqa: F401
+    arithmetic,
+    compare,
+    convert,
+    creation,
+    elementwise,
+    index,
+    inplace,
+    linalg,
+    nn_ops,
+    random,
+    reduce,
+    shape,
+    unary,
+)
 
 # isort: split
 from . import histogram, linalg_decomp, matrix, norms, rearrange, scan, sorting, special  # noqa: F401

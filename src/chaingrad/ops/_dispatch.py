@@ -1,4 +1,9 @@
-"""Turning user arguments into tensors of one dtype before an op runs (torch's type promotion)."""
+"""Turning user arguments into operands of one dtype before an op runs (torch's type promotion).
+
+A Python number next to a float tensor is the common case (``x * 0.5``, ``1 - p``, ``y ** 2``): it keeps
+the tensor's dtype, and the arithmetic ops take it as it is, so the recorded node holds the number itself
+(``explain`` shows ``dL/dx = dL/dout * 0.5``). That rule is ``number_operand``; everything else is promoted.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,14 @@ import numbers
 import numpy as np
 
 from .._dtype import from_numpy_dtype, result_type
-from ..autograd.function import apply, apply2, apply_scalar
+from ..autograd.function import apply
 from ..tensor import Tensor
+
+
+def number_operand(t: Tensor, x) -> bool:
+    """True when the Python number ``x`` keeps the float tensor ``t``'s dtype: torch's rule for "wrapped"
+    numbers (and NumPy 2's for Python scalars), so ``x`` needs no promotion and no tensor of its own."""
+    return (type(x) is float or type(x) is int) and t._data.dtype.kind == "f"
 
 
 def as_operand(x, like: Tensor | None = None) -> Tensor:
@@ -35,29 +46,25 @@ def promote(a: Tensor, b) -> tuple[Tensor, Tensor]:
     """Both operands as tensors of their common (torch-promoted) dtype."""
     if isinstance(b, Tensor):
         da, db = a._data.dtype, b._data.dtype
-        if da is db or da == db:
+        if da == db:
             return a, b
         rt = result_type(a, b).np
         return (a if da == rt else a.to(from_numpy_dtype(rt))), (b if db == rt else b.to(from_numpy_dtype(rt)))
-    if (type(b) is float or type(b) is int) and a._data.dtype.kind == "f":
-        # fast path: a Python number never changes a float tensor's dtype (torch's rule for "wrapped" scalars)
+    if number_operand(a, b):
         return a, Tensor._wrap(np.array(b, a._data.dtype))
-    if isinstance(b, (float, int)):  # the common case: a Python scalar
+    if isinstance(b, (float, int)):  # a Python scalar that changes the dtype (int tensor * 2.5, bool + 1)
         rt = result_type(a, b).np
         if a._data.dtype != rt:
             a = a.to(from_numpy_dtype(rt))
         return a, Tensor._wrap(scalar_array(b, rt))
-    b = as_operand(b)
-    return promote(a, b)
+    return promote(a, as_operand(b))
 
 
 def binary(op, a: Tensor, b, reverse: bool = False):
-    """``op(a, b)`` after promotion, or ``op(b, a)`` with ``reverse`` (for ``2 - x``)."""
-    if type(b) is float or type(b) is int:
-        scalar_op = op.scalar_op[reverse]
-        if scalar_op is not None and a._data.dtype.kind == "f":  # a float tensor keeps its dtype next to a number
-            return apply_scalar(scalar_op, a, b)
-    a, b = promote(a, b)
+    """``op(a, b)`` after promotion, or ``op(b, a)`` with ``reverse`` (for ``2 - x``). A Python number goes in
+    as it is where the op takes numbers and the number keeps ``a``'s dtype."""
+    if not (op.takes_numbers and number_operand(a, b)):
+        a, b = promote(a, b)
     try:
         return apply(op, b, a) if reverse else apply(op, a, b)
     except ValueError:
@@ -65,23 +72,22 @@ def binary(op, a: Tensor, b, reverse: bool = False):
 
 
 def operator(op, reverse: bool = False, check=None):
-    """The method for ``a op b`` (``b op a`` with ``reverse``): ``binary`` with its two common cases tried first.
+    """The method for ``a op b`` (``b op a`` with ``reverse``): ``binary`` with its two common cases first.
 
-    Operators are the hottest calls in the library, so they go straight to ``apply2``/``apply_scalar`` when no
-    promotion is needed: a tensor of the same dtype on the other side, or a Python number next to a float tensor.
-    ``check(self, other)`` runs before the general path (the fast paths never see what it rejects)."""
-    scalar_op = op.scalar_op[reverse]
+    Speed: operators are the most frequent calls of a training step; a tensor of the same dtype on the
+    other side, or a number the op takes as it is, needs no promotion, so these go straight to ``apply``.
+    Tested against ``binary`` in tests/test_fast_paths.py. ``check(self, other)`` runs before the general path
+    (the common cases never meet what it rejects)."""
 
     def method(self, other):
         if isinstance(other, Tensor):
             if self._data.dtype is other._data.dtype and self._data.dtype.kind != "b":  # (bool: sub must raise)
                 try:
-                    return apply2(op, other, self) if reverse else apply2(op, self, other)
+                    return apply(op, other, self) if reverse else apply(op, self, other)
                 except ValueError:
                     raise broadcast_error(self, other) from None
-        elif (type(other) is float or type(other) is int) and scalar_op is not None \
-                and self._data.dtype.kind == "f":
-            return apply_scalar(scalar_op, self, other)
+        elif op.takes_numbers and number_operand(self, other):
+            return apply(op, other, self) if reverse else apply(op, self, other)
         if check is not None:
             check(self, other)
         return binary(op, self, other, reverse)

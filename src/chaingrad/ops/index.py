@@ -58,6 +58,7 @@ class AdvancedIndex(Index):
 class IndexAdd(Node):
     """zeros(shape) with ``g`` added at ``index``: the backward of indexing (and its own derivative)."""
 
+    input_names = ("g",)
     formulas = ("dL/dg = dL/dout[index]",)
 
     def forward(ctx, g, index=None, basic=True, shape=()):

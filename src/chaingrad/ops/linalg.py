@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Node, apply, apply2
+from ..autograd.function import Node, apply
 from ..tensor import Tensor
 
 
 class MatMul(Node):
     input_names = ("A", "B")
     formulas = ("dL/dA = dL/dout @ B^T", "dL/dB = A^T @ dL/dout")
-    ctx_free_forward = True
+    backward_on_arrays = True
 
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -62,7 +62,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/torch rules: 1-D operands are promoted and the extra dim removed."""
     if (isinstance(input, Tensor) and isinstance(other, Tensor) and input._data.ndim == 2 == other._data.ndim
             and input._data.dtype is other._data.dtype and input._data.shape[1] == other._data.shape[0]):
-        return apply2(MatMul, input, other)  # two matrices that fit: the checks below would find nothing
+        return apply(MatMul, input, other)  # two matrices that fit: the checks below would find nothing
     _check(input, other, "matmul")
     a, b = input, other
     if a._data.shape[-1] != b._data.shape[-2 if b._data.ndim > 1 else 0]:
@@ -207,7 +207,5 @@ def _attach() -> None:
     T.__rmatmul__ = lambda self, other: matmul(other, self)
     T.matmul, T.mm, T.bmm, T.mv, T.dot, T.outer, T.inner = matmul, mm, bmm, mv, dot, outer, inner
 
-
-MatMul.backward_on_arrays = True  # see Node.backward_on_arrays
 
 _attach()

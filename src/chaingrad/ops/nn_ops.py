@@ -7,7 +7,6 @@ import warnings
 import numpy as np
 
 from ..autograd.function import Node, apply
-from ..autograd.grad_mode import state
 from ..tensor import Tensor, _check_dim
 from ._dispatch import to_float
 
@@ -51,26 +50,20 @@ class CrossEntropy(Node):
     def forward(ctx, x, target=None, reduction="mean"):
         shifted = x - np.amax(x, axis=1, keepdims=True)
         lse = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-        logp = shifted - lse
-        rows = np.arange(x.shape[0])
-        losses = -logp[rows, target]
-        ctx.target, ctx.reduction, ctx.rows = target, reduction, rows
-        ctx.save_for_backward(x, np.exp(logp))  # saved (not a ctx attribute) so backward releases it
+        losses = lse[:, 0] - shifted[np.arange(x.shape[0]), target]  # -log softmax(x)[target]
+        ctx.reduction = reduction
+        ctx.save_for_backward(x, target)
         if reduction == "none":
             return losses
         total = np.sum(losses)
         return total / x.shape[0] if reduction == "mean" else total
 
     def backward(ctx, g):
-        x, probs = ctx.saved_tensors
-        if state.enabled:  # create_graph: softmax recorded so that it can be differentiated again
-            probs = softmax(x, 1)
+        x, target = ctx.saved_tensors
         onehot = np.zeros(x._data.shape, dtype=x._data.dtype)
-        onehot[ctx.rows, ctx.target] = 1
-        scale = g if ctx.reduction != "mean" else g / x._data.shape[0]
-        if ctx.reduction == "none":
-            scale = g.unsqueeze(1)
-        return (probs - Tensor._wrap(onehot)) * scale
+        onehot[np.arange(x._data.shape[0]), target._data] = 1
+        scale = g.unsqueeze(1) if ctx.reduction == "none" else g / x._data.shape[0] if ctx.reduction == "mean" else g
+        return (softmax(x, 1) - Tensor._wrap(onehot)) * scale
 
 
 def _softmax_dim(ndim: int, name: str) -> int:
@@ -225,8 +218,8 @@ class Linear(Node):
     """x @ W^T + b fused: one GEMM forward, one GEMM per gradient, the bias gradient as a sum."""
 
     input_names = ("x", "weight", "bias")
-    formulas = ("dL/dx = dL/dout @ W", "dL/dW = dL/dout^T @ x  (summed over the batch)",
-                "dL/db = sum of dL/dout over the batch")
+    formulas = ("dL/dx = dL/dout @ weight", "dL/dweight = dL/dout^T @ x  (summed over the batch)",
+                "dL/dbias = sum of dL/dout over the batch")
 
     def forward(ctx, x, w, b=None):
         out = np.matmul(x, w.T)
@@ -346,7 +339,7 @@ class Softplus(Node):
 class BinaryCrossEntropy(Node):
     """-(y log x + (1 - y) log(1 - x)) per element, logs clamped at -100 as torch does."""
 
-    input_names = ("x", "target")
+    input_names = ("x", "y")
     formulas = ("dL/dx = dL/dout * (x - y) / max(x (1 - x), 1e-12)", "dL/dy = dL/dout * (log(1 - x) - log(x))")
 
     def forward(ctx, x, y):
@@ -365,7 +358,7 @@ class BinaryCrossEntropy(Node):
         return gx, gy
 
 
-class _SplitOutputs(Node):
+class Split(Node):
     """One node, many outputs: the pieces of ``x`` along ``dim`` (or its slices, with ``squeeze``).
 
     Unlike indexing piece by piece, the backward is a single cat/stack of the pieces' gradients, so
@@ -398,7 +391,7 @@ def split_outputs(x: Tensor, sizes, dim: int = 0, squeeze: bool = False) -> tupl
         return (x.squeeze(dim),) if squeeze else (x,)
     cls = _split_classes.get(n)
     if cls is None:
-        cls = _split_classes[n] = type("Split", (_SplitOutputs,), {"num_outputs": n})
+        cls = _split_classes[n] = type("Split", (Split,), {"num_outputs": n})
     out = apply(cls, x, dim=dim, sizes=tuple(sizes or ()), squeeze=squeeze)
     return out if isinstance(out, tuple) else (out,)
 

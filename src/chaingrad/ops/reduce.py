@@ -10,8 +10,8 @@ from collections import namedtuple
 import numpy as np
 
 from .._dtype import get_default_dtype, to_dtype
+from ..autograd.engine import unbroadcast
 from ..autograd.function import Node, apply
-from ..autograd.grad_mode import state
 from ..tensor import Tensor
 from ._dispatch import to_float
 
@@ -76,26 +76,25 @@ def _expand(g, shape: tuple):
 
 class Sum(Node):
     formulas = ("dL/dx = dL/dout, copied to every summed element",)
+    backward_on_arrays = True
 
     def forward(ctx, x, axes=None, keepdim=False, dtype=None):
-        ctx.axes = axes  # (x's shape is in input_meta: nothing else set, so Sum is ctx_free_forward)
-        return np.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim)  # np.sum without its Python wrapper
+        ctx.shape, ctx.axes = x.shape, axes
+        return np.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim)  # (np.sum is a wrapper around this)
 
     def backward(ctx, g):
-        return _spread(g, ctx.input_meta[0][0], ctx.axes)
+        return _spread(g, ctx.shape, ctx.axes)
 
 
 class SumTo(Node):
-    """Un-broadcasting: sum over the dims that broadcasting added or stretched."""
+    """Un-broadcasting as an op: the engine's sum over the dims that broadcasting added or stretched."""
 
     formulas = ("dL/dx = dL/dout, copied back over the broadcast dims",)
+    backward_on_arrays = True
 
     def forward(ctx, x, shape=()):
         ctx.shape = x.shape
-        lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
-        out = np.sum(x, axis=axes, keepdims=True) if axes else x
-        return out.reshape(shape)
+        return unbroadcast(x, shape)
 
     def backward(ctx, g):
         return _expand(g, ctx.shape)
@@ -103,6 +102,7 @@ class SumTo(Node):
 
 class Mean(Node):
     formulas = ("dL/dx = dL/dout / N, for each of the N averaged elements",)
+    backward_on_arrays = True
 
     def forward(ctx, x, axes=None, keepdim=False):
         ctx.shape, ctx.axes = x.shape, axes
@@ -119,38 +119,37 @@ class Prod(Node):
 
     def forward(ctx, x, axis=None, keepdim=False):
         ctx.shape, ctx.axes = x.shape, (None if axis is None else (axis,))
-        out = np.prod(x, axis=axis, keepdims=keepdim)
-        ctx.save_for_backward(x, out)
-        return out
+        ctx.save_for_backward(x)
+        return np.prod(x, axis=axis, keepdims=keepdim)
 
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        gk = _spread(g, ctx.shape, ctx.axes)
-        if not (x._data == 0).any():
-            return gk * _spread(out, ctx.shape, ctx.axes) / x
-        if state.enabled:  # create_graph: the products of the others, recorded so they can be differentiated
-            return gk * _prod_of_others(x, ctx.axes)
-        # with zeros, divide-out fails: multiply the products before and after each element instead
-        a = x._data if ctx.axes is not None else x._data.reshape(-1)
-        axis = ctx.axes[0] if ctx.axes is not None else 0
-        ones = np.ones_like(np.take(a, [0], axis=axis))
-        before = np.cumprod(np.concatenate([ones, np.take(a, range(a.shape[axis] - 1), axis=axis)], axis), axis)
-        rev = np.flip(a, axis)
-        after = np.flip(np.cumprod(np.concatenate([ones, np.take(rev, range(a.shape[axis] - 1), axis=axis)], axis),
-                                   axis), axis)
-        others = (before * after).reshape(x._data.shape)
-        return gk * Tensor._wrap(others)
+        (x,) = ctx.saved_tensors
+        return _spread(g, ctx.shape, ctx.axes) * products_of_others(x, ctx.axes)
 
 
-def _prod_of_others(x: Tensor, axes) -> Tensor:
-    """For each element, the product of the other elements along the reduced axis (differentiable)."""
+def products_of_others(x: Tensor, axes) -> Tensor:
+    """For each element, the product of the other elements along the reduced axis: the product of those
+    before it times the product of those after it. No division, so zeros need no special case, and it is
+    made of recorded ops, so it can be differentiated again."""
     v = x.reshape(-1) if axes is None else x.movedim(axes[0], -1)
-    n = v._data.shape[-1]
-    eye = Tensor._wrap(np.eye(n, dtype=bool))
-    from .elementwise import where
-
-    others = where(eye, Tensor._wrap(np.ones((), v._data.dtype)), v.unsqueeze(-2)).prod(-1)
+    others = _exclusive_cumprod(v) * _exclusive_cumprod(v.flip(-1)).flip(-1)
     return others.reshape(x._data.shape) if axes is None else others.movedim(-1, axes[0])
+
+
+def _exclusive_cumprod(v: Tensor) -> Tensor:
+    """p[..., i] = v[..., 0] * ... * v[..., i-1] (1 for i = 0), by ceil(log2 n) shifted products
+    (a Hillis-Steele scan: after the step with shift s, p[i] holds the product of up to 2s elements)."""
+    from .shape import cat
+
+    n = v._data.shape[-1]
+    one = Tensor._wrap(np.ones(v._data.shape[:-1] + (1,), v._data.dtype))
+    p = cat([one, v[..., :n - 1]], -1)
+    shift = 1
+    while shift < n:
+        ones = Tensor._wrap(np.ones(v._data.shape[:-1] + (shift,), v._data.dtype))
+        p = p * cat([ones, p[..., :n - shift]], -1)
+        shift *= 2
+    return p
 
 
 class Amax(Node):
@@ -175,13 +174,14 @@ class MaxDim(Node):
     def forward(ctx, x, dim=0, keepdim=False, smallest=False):
         idx = (np.argmin if smallest else np.argmax)(x, axis=dim, keepdims=True)
         ctx.shape, ctx.dim = x.shape, dim
-        ctx.indices = idx
+        ctx.save_for_backward(idx)
         out = np.take_along_axis(x, idx, axis=dim)
         return out if keepdim else np.squeeze(out, axis=dim)
 
     def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
         onehot = np.zeros(ctx.shape, dtype=g._data.dtype)
-        np.put_along_axis(onehot, ctx.indices, 1, axis=ctx.dim)
+        np.put_along_axis(onehot, idx._data, 1, axis=ctx.dim)
         return _spread(g, ctx.shape, (ctx.dim,)) * Tensor._wrap(onehot)
 
 
@@ -241,9 +241,7 @@ def _float_input(input: Tensor, op: str) -> Tensor:
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:  # noqa: A001
     """Sum of all elements, or over ``dim`` (an int or tuple; ``axis`` is another name for it)."""
-    if dim is None and axis is None and dtype is None and input._data.dtype.kind == "f":
-        return apply(Sum, input, axes=None, keepdim=keepdim)  # x.sum(): nothing to check or convert
-    if axis is not None:  # (sum takes axis= itself, not through _accept_axis: one call fewer for x.sum())
+    if axis is not None:
         if dim is not None:
             raise TypeError("sum() got both 'dim' and its alias 'axis'; pass only one")
         dim = axis
@@ -356,6 +354,7 @@ def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
 class StdFromVar(Node):
     """sqrt of a variance, whose gradient is 0 (not nan) where the std is 0, as torch's std."""
 
+    input_names = ("var",)
     formulas = ("dL/dvar = dL/dout / (2 * std), and 0 where std == 0",)
 
     def forward(ctx, v):
@@ -452,17 +451,12 @@ def _accept_axis(fn):
 
 
 def _attach() -> None:
-    Tensor.sum = sum  # (takes axis= itself)
+    Tensor.sum = sum  # (it takes axis= itself)
     for name in ("mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "norm",
                  "logsumexp", "all", "any", "count_nonzero", "cumsum"):
         globals()[name] = _accept_axis(globals()[name])
         setattr(Tensor, name, globals()[name])
 
-
-# Reductions whose backward runs on NumPy arrays as well as on Tensors (see Node.backward_on_arrays).
-for _op in (Sum, SumTo, Mean):
-    _op.backward_on_arrays = True
-Sum.ctx_free_forward = True  # it sets only ctx.axes (see _NoGradCtx)
 
 _attach()
 _ = (to_dtype, get_default_dtype)

@@ -32,7 +32,7 @@ def _infer_shape(shape: tuple, numel: int, op: str, in_shape: tuple) -> tuple:
 class Reshape(Node):
     formulas = ("dL/dx = dL/dout reshaped to x's shape",)
     is_view = True
-    backward_on_arrays = True  # g.reshape works on arrays too (see Node.backward_on_arrays)
+    backward_on_arrays = True
 
     def forward(ctx, x, shape=()):
         ctx.shape = x.shape
@@ -45,7 +45,6 @@ class Reshape(Node):
 class Permute(Node):
     formulas = ("dL/dx = dL/dout with the dims permuted back",)
     is_view = True
-    ctx_free_forward = True  # it sets only ctx.dims (see _NoGradCtx)
 
     def forward(ctx, x, dims=()):
         ctx.dims = dims

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check_lr, _check_nonneg, bump_version, params_with_grad
 
@@ -41,7 +43,7 @@ class SGD(Optimizer):
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        buf = state["momentum_buffer"] = Tensor._wrap(d.copy())
+                        buf = state["momentum_buffer"] = Tensor._wrap(np.array(d, copy=True))  # never a NumPy scalar
                     else:
                         b = buf._data
                         b *= momentum

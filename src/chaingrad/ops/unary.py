@@ -1,0 +1,342 @@
+"""Math functions and activations of one tensor: exp, log, sqrt, trig, tanh, sigmoid, relu, abs, clamp, rounding.
+
+Each op: forward on NumPy arrays, backward with operations that Tensors have, and its derivative as text.
+Integer inputs of the float functions become the default float dtype first, as in torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._dtype import result_type
+from ..autograd.function import Node, apply
+from ..tensor import Tensor
+from ._dispatch import as_operand, to_float
+from .arithmetic import maximum, minimum
+
+
+class Exp(Node):
+    formulas = ("dL/dx = dL/dout * exp(x)",)
+    backward_on_arrays = True
+
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out
+
+
+class Log(Node):
+    formulas = ("dL/dx = dL/dout / x",)
+    backward_on_arrays = True
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Log1p(Node):
+    formulas = ("dL/dx = dL/dout / (1 + x)",)
+    backward_on_arrays = True
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x + 1)
+
+
+class Expm1(Node):
+    formulas = ("dL/dx = dL/dout * (out + 1)",)
+    backward_on_arrays = True
+
+    def forward(ctx, x):
+        out = np.expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (out + 1)
+
+
+class Sqrt(Node):
+    formulas = ("dL/dx = dL/dout / (2 * sqrt(x))",)
+    backward_on_arrays = True
+
+    def forward(ctx, x):
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g / (out * 2)
+
+
+class Rsqrt(Node):
+    formulas = ("dL/dx = -dL/dout / (2 * x^(3/2))",)
+    backward_on_arrays = True
+
+    def forward(ctx, x):
+        out = 1 / np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out * out * out * -0.5
+
+
+class Sin(Node):
+    formulas = ("dL/dx = dL/dout * cos(x)",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cos()
+
+
+class Cos(Node):
+    formulas = ("dL/dx = -dL/dout * sin(x)",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g * x.sin()
+
+
+class Tanh(Node):
+    formulas = ("dL/dx = dL/dout * (1 - tanh(x)^2)",)
+    backward_on_arrays = True
+
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1 - out * out)
+
+
+_EXP_LIMIT = {"e": 11.0, "f": 88.0, "d": 709.0}  # exp(limit) is finite in float16, float32, float64
+
+
+class Sigmoid(Node):
+    formulas = ("dL/dx = dL/dout * sigmoid(x) * (1 - sigmoid(x))",)
+    backward_on_arrays = True
+
+    def forward(ctx, x):
+        # 1 / (1 + exp(-x)) computed in one buffer (big activations: no temporaries); -x is capped where exp
+        # would overflow (the result there is below the dtype's smallest normal number either way)
+        out = np.negative(x, out=np.empty_like(x))  # out= keeps 0-d results arrays
+        np.minimum(out, _EXP_LIMIT[x.dtype.char], out=out)
+        np.exp(out, out=out)
+        out += 1
+        np.reciprocal(out, out=out)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out * (1 - out)
+
+
+class Relu(Node):
+    formulas = ("dL/dx = dL/dout * (x > 0)",)
+    backward_on_arrays = True
+
+    def forward(ctx, x):
+        out = np.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (out > 0)
+
+
+class Abs(Node):
+    formulas = ("dL/dx = dL/dout * sign(x)",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sign()
+
+
+class Clamp(Node):
+    formulas = ("dL/dx = dL/dout * (min <= x <= max)",)
+
+    def forward(ctx, x, lo=None, hi=None):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return np.clip(x, lo, hi)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        mask = x._data == x._data  # False where x is nan
+        if ctx.lo is not None:
+            mask = mask & (x._data >= ctx.lo)
+        if ctx.hi is not None:
+            mask = mask & (x._data <= ctx.hi)
+        return g * Tensor._wrap(np.asarray(mask))
+
+
+class Step(Node):
+    """A piecewise-constant function (sign, floor, ceil, round, trunc): its derivative is 0 almost everywhere."""
+
+    formulas = ("dL/dx = 0 (piecewise constant)",)
+    backward_on_arrays = True
+
+    def forward(ctx, x, fn=None):
+        return fn(x)
+
+    def backward(ctx, g):
+        return g * 0
+
+
+def _unary(op, x: Tensor) -> Tensor:
+    """``op(x)`` for a float function: integer and bool inputs become the default float dtype first."""
+    return apply(op, x if x._data.dtype.kind == "f" else to_float(x))
+
+
+# -- the public functions --------------------------------------------------------------------------------
+def exp(input: Tensor) -> Tensor:
+    return _unary(Exp, input)
+
+
+def log(input: Tensor) -> Tensor:
+    return _unary(Log, input)
+
+
+def log1p(input: Tensor) -> Tensor:
+    return _unary(Log1p, input)
+
+
+def expm1(input: Tensor) -> Tensor:
+    return _unary(Expm1, input)
+
+
+def log2(input: Tensor) -> Tensor:
+    return log(input) / float(np.log(2.0))
+
+
+def log10(input: Tensor) -> Tensor:
+    return log(input) / float(np.log(10.0))
+
+
+def sqrt(input: Tensor) -> Tensor:
+    return _unary(Sqrt, input)
+
+
+def rsqrt(input: Tensor) -> Tensor:
+    return _unary(Rsqrt, input)
+
+
+def sin(input: Tensor) -> Tensor:
+    return _unary(Sin, input)
+
+
+def cos(input: Tensor) -> Tensor:
+    return _unary(Cos, input)
+
+
+def tan(input: Tensor) -> Tensor:
+    return sin(input) / cos(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return _unary(Tanh, input)
+
+
+def sinh(input: Tensor) -> Tensor:
+    return (exp(input) - exp(-input)) / 2
+
+
+def cosh(input: Tensor) -> Tensor:
+    return (exp(input) + exp(-input)) / 2
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return _unary(Sigmoid, input)
+
+
+def relu(input: Tensor) -> Tensor:
+    return apply(Relu, input)
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001 - torch's name
+    return apply(Abs, input)
+
+
+absolute = abs
+
+
+def sign(input: Tensor) -> Tensor:
+    return apply(Step, input, fn=np.sign)
+
+
+def floor(input: Tensor) -> Tensor:
+    return apply(Step, input, fn=np.floor)
+
+
+def ceil(input: Tensor) -> Tensor:
+    return apply(Step, input, fn=np.ceil)
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - torch's name
+    return apply(Step, input, fn=np.round if decimals == 0 else lambda a: np.round(a, decimals))
+
+
+def trunc(input: Tensor) -> Tensor:
+    return apply(Step, input, fn=np.trunc)
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
+    """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min if isinstance(min, Tensor) else as_operand(min, input))
+        if max is not None:
+            out = minimum(out, max if isinstance(max, Tensor) else as_operand(max, input))
+        return out
+    rt = result_type(input, *[v for v in (min, max) if v is not None])
+    if input.dtype is not rt:  # int tensor with a float bound -> float32, bool with int bounds -> int64
+        input = input.to(rt)
+    return apply(Clamp, input, lo=min, hi=max)
+
+
+clip = clamp
+
+
+def _attach() -> None:
+    Tensor.__abs__ = abs
+    for name in ("exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh",
+                 "sinh", "cosh", "sigmoid", "relu", "abs", "absolute", "sign", "floor", "ceil", "round", "trunc",
+                 "clamp", "clip"):
+        setattr(Tensor, name, globals()[name])
+
+_attach()
