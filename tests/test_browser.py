@@ -71,10 +71,10 @@ def test_seed_page_steps_through_the_backward_pass(browser, pages, tmp_path):
     open_page(browser, path)
     assert step_of(browser) == 1
     # step 1: the op that made the output is highlighted, and the output box receives dL/dloss = 1
-    assert current_ids(browser) == ["o5"]  # MulScalar, the last op of the forward pass
+    assert current_ids(browser) == ["o5"]  # Mul (by 0.5), the last op of the forward pass
     loss_box = browser.find_element(By.CSS_SELECTOR, ".cgp-n.cgp-output")
     assert "arrive" in loss_box.get_attribute("class")
-    assert "Step 1 of 7: MulScalar" in panel(browser) and "dL/dloss * 0.5" in panel(browser)
+    assert "Step 1 of 7: Mul" in panel(browser) and "dL/dloss * 0.5" in panel(browser)
     # right arrow to the MatMul step: the panel shows the seed's dL/dw = x^T @ dL/dy_pred = -21
     n = next(i for i, s in enumerate(report.steps) if s.op == "MatMul")
     press(browser, Keys.ARROW_RIGHT, n)

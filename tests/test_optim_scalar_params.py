@@ -53,6 +53,21 @@ CONFIGS = [
     ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.1)),
     ("RMSprop", dict(lr=0.01, maximize=True, momentum=0.5)),
     ("RMSprop", dict(lr=0.01, foreach=True, momentum=0.5)),
+    ("Adamax", dict(lr=0.05)),
+    ("Adamax", dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)),
+    ("Adamax", dict(lr=0.05, maximize=True, foreach=True)),
+    ("NAdam", dict(lr=0.05)),
+    ("NAdam", dict(lr=0.05, momentum_decay=0.01, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict(lr=0.05)),
+    ("RAdam", dict(lr=0.05, weight_decay=0.1, betas=(0.8, 0.9))),
+    ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("Adadelta", dict(lr=1.0)),
+    ("Adadelta", dict(lr=1.0, rho=0.8, eps=1e-4, weight_decay=0.1)),
+    ("Adadelta", dict(lr=1.0, maximize=True, foreach=True)),
+    ("LBFGS", dict(lr=0.5)),
+    ("LBFGS", dict(lr=0.5, history_size=3, max_iter=4)),
+    ("LBFGS", dict(lr=1.0, line_search_fn="strong_wolfe", max_iter=5)),  # (the linear case runs off to -1e21 in 20)
 ]
 
 
@@ -87,10 +102,18 @@ def _run(lib, name: str, options: dict, start, loss_fn, steps: int):
     w = lib.nn.Parameter(lib.tensor(start))
     opt = getattr(lib.optim, name)([w], **options)
     values = []
-    for _ in range(steps):
+    def closure():
         opt.zero_grad()
-        loss_fn(lib, w).backward()
-        opt.step()
+        loss = loss_fn(lib, w)
+        loss.backward()
+        return loss
+
+    for _ in range(steps):
+        if name == "LBFGS":  # it re-evaluates the loss itself
+            opt.step(closure)
+        else:
+            closure()
+            opt.step()
         values.append(np.array(w.detach().numpy(), copy=True))
     return values, opt, w
 

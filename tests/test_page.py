@@ -98,7 +98,7 @@ def test_number_operands_show_their_numbers():
     assert "= [[1], [2], [3]]^T @ [[-1.5], [-3], [-4.5]] = [[-21]]" in text  # MatMul with the forward values
     assert "out: y_pred = [[0.5], [1], [1.5]]" in text                     # Add's output value
     mul = report.steps[0]
-    assert mul.op == "MulScalar" and mul.formulas_named[0].endswith(" = dL/dloss * 0.5")
+    assert mul.op == "Mul" and mul.formulas_named[0].endswith(" = dL/dloss * 0.5")
     assert mul.formulas_numeric[0].endswith(" = 1 * 0.5 = 0.5")
 
 

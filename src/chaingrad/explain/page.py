@@ -22,10 +22,6 @@ from .page_graph import Numbered, build_views, svg
 #: heat maps of big tensors have at most this many rows and columns (block means)
 HEAT_CELLS = 16
 
-_SCALAR_FORWARD = {"MulScalar": "{x} * {n}", "AddScalar": "{x} + {n}", "SubScalar": "{x} - {n}",
-                   "RsubScalar": "{n} - {x}", "DivScalar": "{x} / {n}", "PowScalar": "{x}^{n}"}
-
-
 # -- values -----------------------------------------------------------------------------------------------
 class Values:
     """Arrays shown on the page, each stored once: small ones as text, big ones as a summary and heat map."""
@@ -82,8 +78,8 @@ def forward_text(g: Numbered, k: int) -> str:
 
     if info.op in _INFIX and len(names) == 2:
         return f"{wrap(names[0])} {_INFIX[info.op]} {wrap(names[1])}"
-    if info.op in _SCALAR_FORWARD and len(names) == 1 and hasattr(info.node, "n"):
-        return _SCALAR_FORWARD[info.op].format(x=wrap(names[0]), n=fmt_number(info.node.n))
+    if info.op == "Pow" and len(names) == 2:
+        return f"{wrap(names[0])}^{wrap(names[1])}"
     if info.op == "Neg" and len(names) == 1:
         return f"-{wrap(names[0])}"
     return f"{info.op.lower()}({', '.join(names)})"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from ._graph import OP_SYMBOLS, GraphView, fmt_number, is_scalar_const
+from ._graph import OP_SYMBOLS, GraphView, is_scalar_const
 from .draw import DrawNode, GraphPicture
 from .layout import LINE_H
 from .render import STYLES
@@ -285,15 +285,8 @@ def _view(g: Numbered, key: str, title: str, collapsed: list, grads: dict, max_v
     return view
 
 
-_SCALAR_SYMBOLS = {"MulScalar": "\u00d7 {n}", "AddScalar": "+ {n}", "SubScalar": "\u2212 {n}",
-                   "RsubScalar": "{n} \u2212", "DivScalar": "\u00f7 {n}"}
-
-
 def op_symbol(info) -> str:
-    """The op's label: draw's symbol, with the number of a number operand (``× 0.5``)."""
-    n = getattr(info.node, "n", None)
-    if info.op in _SCALAR_SYMBOLS and isinstance(n, (int, float)):
-        return _SCALAR_SYMBOLS[info.op].format(n=fmt_number(n))
+    """The op's label: draw's symbol, with a number operand folded in (``× 0.5``, ``x^2``)."""
     return info.symbol
 
 

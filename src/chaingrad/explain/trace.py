@@ -128,7 +128,10 @@ class Report:
             for name, shape, letter, const, f, fn, g, nf, v in zip(s.inputs, s.input_shapes, s.input_letters,
                                                                 s.input_is_const, s.formulas, s.formulas_named,
                                                                 s.grads_in, numeric, values):
-                binding = (f"{letter} = {name}" if letter != name else name) + _value_text(v, max_values)
+                value = _value_text(v, max_values)
+                if value == f" = {name}":  # a number operand is named by its value: say it once
+                    value = ""
+                binding = (f"{letter} = {name}" if letter != name else name) + value
                 if const or g is None:
                     rows.append(("", "", f"in:  {binding}" + (" (constant)" if const else ""), fmt_shape(shape),
                                  "", "no gradient needed"))

@@ -200,6 +200,7 @@ class NormFloor(Node):
     """max(norm, eps) whose gradient is the norm's own: cosine_similarity clamps the norms in place, unrecorded,
     as torch does, so a tiny vector still gets the gradient of x / ||x||."""
 
+    input_names = ("norm",)
     formulas = ("dL/dnorm = dL/dout (the clamp to eps is not differentiated)",)
 
     def forward(ctx, x, eps=0.0):

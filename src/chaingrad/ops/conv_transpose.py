@@ -13,7 +13,9 @@ import numpy as np
 
 from ..autograd.function import Node, apply
 from ..tensor import Tensor
-from .conv import Unfold, _col2im, _pair
+from .conv import _pair
+from .conv_kernels import col2im
+from .pool import Unfold
 
 
 def _output_size(size: int, k: int, s: int, p: int, d: int, op: int) -> int:
@@ -21,12 +23,12 @@ def _output_size(size: int, k: int, s: int, p: int, d: int, op: int) -> int:
 
 
 class ConvTranspose2d(Node):
-    """out = col2im(x^T W): every input pixel's weighted C_out x KH x KW patch added into the output."""
+    """out = col2im(x^T weight): every input pixel's weighted C_out x KH x KW patch added into the output."""
 
     input_names = ("x", "weight", "bias")
-    formulas = ("dL/dx = im2col(dL/dout) @ W^T  (an ordinary convolution of dL/dout)",
-                "dL/dW = x^T @ im2col(dL/dout)  (summed over the batch and positions)",
-                "dL/db = sum of dL/dout over batch and positions")
+    formulas = ("dL/dx = im2col(dL/dout) @ weight^T  (an ordinary convolution of dL/dout)",
+                "dL/dweight = x^T @ im2col(dL/dout)  (summed over the batch and positions)",
+                "dL/dbias = sum of dL/dout over batch and positions")
 
     def forward(ctx, x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), dilation=(1, 1), groups=1):
         n, c_in, h, wd = x.shape
@@ -39,7 +41,7 @@ class ConvTranspose2d(Node):
         cols = np.matmul(xg, wg)  # (groups, N*H*W, C_out/groups * KH * KW)
         cols = cols.transpose(1, 0, 2).reshape(n, h, wd, c_out, kh, kw)
         pad = (padding[0], padding[0], padding[1], padding[1])
-        out = _col2im(cols, (n, c_out, oh, ow), (kh, kw), stride, pad, dilation)
+        out = col2im(cols, (n, c_out, oh, ow), (kh, kw), stride, pad, dilation)
         if b is not None:
             out = out + b.reshape(1, c_out, 1, 1).astype(out.dtype, copy=False)
         ctx.args = (stride, pad, dilation, groups, (h, wd))
