@@ -120,11 +120,13 @@ def broadcast_axes(shape: tuple, target: tuple) -> tuple | None:
     return tuple(axes)
 
 
-def unbroadcast(a: np.ndarray, target: tuple) -> np.ndarray:
-    """Sum ``a`` over the axes broadcasting added or stretched, to ``target``'s shape (SumTo's forward too)."""
-    axes = broadcast_axes(a.shape, target)
+def unbroadcast(a: np.ndarray, target: tuple, axes: tuple | None = None) -> np.ndarray:
+    """Sum ``a`` over the axes broadcasting added or stretched (``axes``, if known), to ``target``'s shape
+    (SumTo's forward too)."""
     if axes is None:
-        raise ValueError(f"shape {list(a.shape)} is not a broadcast of {list(target)}")
+        axes = broadcast_axes(a.shape, target)
+        if axes is None:
+            raise ValueError(f"shape {list(a.shape)} is not a broadcast of {list(target)}")
     return np.add.reduce(a, axis=axes, keepdims=True).reshape(target) if axes else a.reshape(target)
 
 
@@ -184,8 +186,9 @@ class Arrays:
         """``g`` un-broadcast and cast to input ``i``'s shape and dtype."""
         shape, dtype = meta
         if g.shape != shape:
-            if broadcast_axes(g.shape, shape) is not None:
-                g = unbroadcast(g, shape)
+            axes = broadcast_axes(g.shape, shape)
+            if axes is not None:
+                g = unbroadcast(g, shape, axes)
             elif g.size == _numel(shape):
                 g = g.reshape(shape)
             else:
@@ -518,7 +521,8 @@ def backward_of_a_scalar(loss: Tensor, retain_graph: bool) -> None:
     Speed: the common call of a training loop, where the checks and list handling of the general entry
     cost a noticeable share of a small graph's backward; tested against the general entry in
     tests/test_fast_paths.py."""
-    run_backward([loss], [Tensor._wrap(np.ones(loss._data.shape, loss._data.dtype))], retain_graph)
+    one = np.array(1, loss._data.dtype).reshape(loss._data.shape)  # dL/dL
+    run_backward([loss], [_wrap(one)], retain_graph)
 
 
 Tensor.backward = tensor_backward

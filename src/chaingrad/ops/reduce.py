@@ -231,7 +231,7 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None
         if dim is not None:
             raise TypeError("sum() got both 'dim' and its alias 'axis'; pass only one")
         dim = axis
-    axes = normalize_dims(dim, input._data.ndim, "sum")
+    axes = None if dim is None else normalize_dims(dim, input._data.ndim, "sum")
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
