@@ -12,8 +12,8 @@ import warnings
 
 import numpy as np
 
-from ..autograd.function import Node, apply
 from ..autograd.grad_mode import no_grad
+from ..autograd.node import Node, apply
 from ..ops.conv import conv1d, conv2d  # noqa: F401
 from ..ops.elementwise import relu, sigmoid, tanh, where  # noqa: F401
 from ..ops.nn_ops import (  # noqa: F401

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from .._dtype import from_numpy_dtype, result_type
-from ..autograd.function import apply
+from ..autograd.node import apply
 from ..tensor import Tensor
 
 

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._dispatch import as_operand, binary_any, number_operand, operator, promote, to_float
 

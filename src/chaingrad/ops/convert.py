@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._dtype import bool_, float16, float32, float64, int8, int16, int32, int64, to_dtype, uint8
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
 
 

@@ -10,8 +10,8 @@ from collections import namedtuple
 import numpy as np
 
 from .._dtype import get_default_dtype, to_dtype
-from ..autograd.engine import unbroadcast
-from ..autograd.function import Node, apply
+from ..autograd.gradients import unbroadcast
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._dispatch import to_float
 
