@@ -12,7 +12,7 @@ import operator
 import numpy as np
 
 from .._dtype import get_default_dtype, int64, to_dtype
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..random import discrete, get_rng_state, initial_seed, integers, manual_seed, seed, set_rng_state
 from ..random import layout as memory_layout
 from ..random import normal as normal_alg

@@ -10,8 +10,8 @@ from collections import namedtuple
 import numpy as np
 
 from .._dtype import get_default_dtype, to_dtype
-from ..autograd.engine import unbroadcast
-from ..autograd.function import Node, apply
+from ..autograd.gradients import unbroadcast
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._dispatch import to_float
 
@@ -245,7 +245,7 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None
         if dim is not None:
             raise TypeError("sum() got both 'dim' and its alias 'axis'; pass only one")
         dim = axis
-    axes = normalize_dims(dim, input._data.ndim, "sum")
+    axes = None if dim is None else normalize_dims(dim, input._data.ndim, "sum")
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
 
 

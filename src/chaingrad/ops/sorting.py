@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import return_types
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
 from ._checks import require_tensor
 from .index import IndexAdd
