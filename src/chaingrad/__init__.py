@@ -293,12 +293,12 @@ def get_num_threads() -> _builtins.int:
 _deterministic = [False]
 
 
-def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:  # noqa: F811 - torch's name
+def use_deterministic_algorithms(mode: _builtins.bool, *, warn_only: _builtins.bool = False) -> None:  # noqa: F811 - torch's name
     """Recorded for ``are_deterministic_algorithms_enabled``; chaingrad's CPU algorithms are deterministic."""
     _deterministic[0] = mode is True or mode == 1  # `bool` is chaingrad.bool in this module
 
 
-def are_deterministic_algorithms_enabled() -> bool:
+def are_deterministic_algorithms_enabled() -> _builtins.bool:
     return _deterministic[0]
 
 

@@ -22,6 +22,8 @@ class device:  # noqa: N801 - torch's name
     """
 
     __slots__ = ("_type", "_index")
+    _type: str
+    _index: int | None
 
     def __init__(self, type: str | device | bytes, index: int | None = None) -> None:  # noqa: A002
         if isinstance(type, device):

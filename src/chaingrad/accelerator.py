@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 
 def is_available() -> bool:
     return False
@@ -16,7 +18,7 @@ def current_accelerator(check_available: bool = False):
     return None
 
 
-def _none(what: str):
+def _none(what: str) -> NoReturn:
     raise RuntimeError(f"chaingrad.accelerator.{what}: Cannot access accelerator device when none is available "
                        "(chaingrad computes on the CPU; check chaingrad.accelerator.is_available() first)")
 

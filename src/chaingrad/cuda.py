@@ -7,11 +7,13 @@ memory queries report 0, and the calls that need a GPU raise torch's AssertionEr
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from ._device import device as _device
 from ._device import no_device_message
 
 
-def _no_cuda(what: str):
+def _no_cuda(what: str) -> NoReturn:
     raise AssertionError(no_device_message(f"chaingrad.cuda.{what}", _device("cuda"), "cuda"))
 
 

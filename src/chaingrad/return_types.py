@@ -9,7 +9,7 @@ from collections import namedtuple
 
 
 def _make(name: str, fields: tuple[str, ...]) -> type:
-    base = namedtuple(name, fields)
+    base = namedtuple(name, fields)  # type: ignore[misc]  # (made at run time: one per op, names as torch)
 
     def __repr__(self) -> str:
         body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))

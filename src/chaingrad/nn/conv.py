@@ -41,7 +41,7 @@ class _ConvNd(Module):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of ['valid', 'same']")
             if padding == "same" and any(s != 1 for s in self.stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
-            self.padding = padding
+            self.padding: str | tuple[int, ...] = padding
         else:
             self.padding = tup(padding)
         self.output_padding = tup(output_padding)

@@ -410,7 +410,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
                      use_input_stats, momentum, eps).reshape(input.shape)
     if use_input_stats:
         for running, rep in zip((running_mean, running_var), repeated):
-            if running is not None:
+            if running is not None and rep is not None:
                 np.copyto(running._data, rep._data.reshape(b, c).mean(0), casting="unsafe")
                 running._version[0] += 1
     shape = _channel_shape(input)

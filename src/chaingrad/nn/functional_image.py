@@ -160,7 +160,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         raise ValueError("either size or scale_factor should be defined")
     if size is not None:
         out = tuple(int(s) for s in _tuple(size, n, "size", spatial))
-        scales = (None,) * n
+        scales: tuple[float | None, ...] = (None,) * n
     else:
         factors = tuple(float(s) for s in _tuple(scale_factor, n, "scale_factor", spatial))
         out = tuple(int(math.floor(float(s) * f)) for s, f in zip(spatial, factors))

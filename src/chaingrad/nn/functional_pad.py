@@ -104,7 +104,7 @@ def _non_constant(input: Tensor, pad: tuple, mode: str) -> Tensor:
     if mode != "circular" and 0 in shape[first:]:
         raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
                            f"non-zero dimensions for input, but got: {list(shape)}")
-    sources = []
+    sources: list[np.ndarray] = []
     for i in range(k):  # pad[0:2] is the last dim
         dim = nd - 1 - i
         lo, hi, n = pad[2 * i], pad[2 * i + 1], shape[dim]

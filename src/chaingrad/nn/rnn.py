@@ -125,7 +125,7 @@ class RNNBase(Module):
                                f"{input.shape[-1]}")
         return input.dim() == 3
 
-    def _run(self, input: Tensor, states: list[Tensor]) -> tuple[Tensor, list[list[Tensor]]]:
+    def _run(self, input: Tensor, states: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
         """input (T, B, F); states: per kind (h, or h and c) a (layers*dirs, B, H) tensor."""
         dirs = 2 if self.bidirectional else 1
         layer_input = input

@@ -159,6 +159,7 @@ class TransformerEncoder(Module):
             output = layer(output, src_mask=mask, is_causal=bool(is_causal),
                            src_key_padding_mask=src_key_padding_mask)
         if packed:  # what torch's nested tensors give back: zeros where the (batch-first) sequences were padded
+            assert src_key_padding_mask is not None  # (packing needs a padding mask)
             keep = np.asarray(src_key_padding_mask._data) == 0
             output = output * Tensor._wrap(keep[..., None].astype(output._data.dtype))
         if self.norm is not None:

@@ -63,7 +63,7 @@ class Lanes:
     def f32(self) -> np.ndarray:
         return np.empty(self.n, np.float32)
 
-    def fma(self, a, b, c, out32: np.ndarray, keep64: bool = True, repair: bool = False) -> np.ndarray:
+    def fma(self, a, b, c, out32: np.ndarray, keep64: bool = True, repair: bool = False) -> np.ndarray | None:
         """round_to_float32(a * b + c): into ``out32``, and returned as a new float64 array if ``keep64``.
 
         a, b, c hold float32 values (float64 arrays or Python floats), so the product is exact in float64.

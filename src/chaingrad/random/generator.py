@@ -14,8 +14,12 @@ Every distribution asks for one of two things per element, in element order:
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.random import MT19937
 
 DEFAULT_SEED = 67280421310721  # torch's default_rng_seed_val: what a new Generator() starts from
 _N = 624  # words of Mersenne Twister state
@@ -67,6 +71,13 @@ def nondeterministic_seed() -> int:
 
 class Generator:
     """A source of random numbers with torch's CPU stream: ``chaingrad.Generator().manual_seed(2147483647)``."""
+
+    _bitgen: MT19937 | None
+    _seed: int
+    _pending_seed: int | None
+    _next_at_rest: int | None
+    _normal_cache: float | None
+    _float_cache: float | None
 
     def __init__(self, device="cpu") -> None:
         kind = str(getattr(device, "type", device)).split(":")[0]
@@ -137,6 +148,7 @@ class Generator:
     def _numpy_state(self) -> tuple[np.ndarray, int]:
         if self._pending_seed is not None:
             return init_genrand(self._pending_seed & 0xFFFFFFFF), _N
+        assert self._bitgen is not None  # (no seed pending: _engine or set_state made it)
         st = self._bitgen.state["state"]
         return st["key"], int(st["pos"])
 

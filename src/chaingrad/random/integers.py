@@ -24,7 +24,7 @@ _CPP_NAME = {"int8": "signed char", "uint8": "unsigned char", "int16": "short in
 _FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
 
 
-_BOUNDS = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+_BOUNDS: dict[np.dtype, tuple[int, int]] = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
            for t in (np.int8, np.uint8, np.int16, np.int32, np.int64)}
 _BOUNDS[np.dtype(np.bool_)] = (0, 1)
 

@@ -80,7 +80,7 @@ def normal_blocks(gen: Generator, n: int, mean: float, std: float, dtype) -> np.
 
 def _pairs_math(words: list[int]) -> list[float]:
     """Box-Muller with the C library (Python's math: exact) on 4 words per pair: interleaved cos, sin."""
-    out = []
+    out: list[float] = []
     sqrt, log1p, cos, sin = math.sqrt, math.log1p, math.cos, math.sin
     for i in range(0, len(words), 4):
         u1 = (((words[i] & 0x1FFFFF) << 32) | words[i + 1]) * 2.0 ** -53  # the angle's uniform, drawn first
@@ -102,7 +102,7 @@ def _pairs_numpy(words: np.ndarray) -> np.ndarray:
 
 def normal_scalar(gen: Generator, n: int, mean: float, std: float, dtype) -> np.ndarray:
     """Path (b): n normals one at a time, with the generator's cached sample carried in and out."""
-    samples = []
+    samples: list[float] = []
     if n and gen._normal_cache is not None:
         samples.append(gen._normal_cache)
         gen._normal_cache = None
