@@ -11,7 +11,7 @@ import numpy as np
 from .._device import check_device, check_pin_memory
 from .._dtype import dtype as DType
 from .._dtype import from_numpy_dtype, get_default_dtype, int64, scalar_dtype, to_dtype
-from ..tensor import Size, Tensor, _init
+from ..tensor import Size, Tensor, _check_can_require_grad
 
 
 def _plain(data):
@@ -58,9 +58,7 @@ def tensor(data: Any, *, dtype: DType | None = None, device=None, requires_grad:
            pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors)."""
     _on_cpu(device, pin_memory, "tensor")
-    t = object.__new__(Tensor)
-    _init(t, to_array(data, dtype), requires_grad)
-    return t
+    return _new(to_array(data, dtype), requires_grad)
 
 
 def as_tensor(data: Any, dtype: DType | None = None, device=None) -> Tensor:
@@ -68,9 +66,7 @@ def as_tensor(data: Any, dtype: DType | None = None, device=None) -> Tensor:
     check_device(device, "as_tensor")
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype is to_dtype(dtype) else data.to(dtype)
-    t = object.__new__(Tensor)
-    _init(t, to_array(data, dtype, copy=False), False)
-    return t
+    return Tensor._wrap(to_array(data, dtype, copy=False))
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:
@@ -111,9 +107,10 @@ def _on_cpu(device, pin_memory: bool, op: str) -> None:
 
 
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
-    t = object.__new__(Tensor)
-    _init(t, array, requires_grad)
-    return t
+    """A new tensor around ``array`` (checked that it can require grad, if asked to)."""
+    if requires_grad:
+        _check_can_require_grad(array.dtype)
+    return Tensor._wrap(array, bool(requires_grad))
 
 
 def _float_or(dtype) -> np.dtype:
