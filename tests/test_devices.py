@@ -210,3 +210,22 @@ def test_default_device_context_and_setter():
     assert chaingrad.get_default_device() == chaingrad.device("cpu")
     with pytest.raises(AssertionError, match="set_default_device"):
         chaingrad.set_default_device("cuda")
+
+
+def test_set_num_threads_limits_numpys_blas_as_torch_checks_it():
+    from threadpoolctl import threadpool_info
+
+    before = chaingrad.get_num_threads()
+    try:
+        chaingrad.set_num_threads(1)
+        assert chaingrad.get_num_threads() == 1
+        assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+    finally:
+        chaingrad.set_num_threads(before)
+    assert chaingrad.get_num_threads() == before
+    for bad in (0, -1, 2.5, "2"):
+        with pytest.raises(RuntimeError) as theirs:
+            torch.set_num_threads(bad)
+        with pytest.raises(RuntimeError) as ours:
+            chaingrad.set_num_threads(bad)
+        assert str(ours.value) == str(theirs.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins as _builtins
 
 from . import ops as _ops  # noqa: F401  (attaches the Tensor methods)
+from ._arguments import checked_namespace as _checked_namespace
 from ._dtype import (
     bool_ as bool,  # noqa: A004
 )
@@ -281,10 +282,23 @@ def numel(input: Tensor) -> _builtins.int:
 
 
 def set_num_threads(n: _builtins.int) -> None:
-    """Accepted for compatibility; NumPy's BLAS decides its own threads."""
+    """The number of threads NumPy's BLAS (matrix products, the convolutions' im2col products) may use."""
+    if not isinstance(n, _builtins.int) or isinstance(n, _builtins.bool):
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n, user_api="blas")  # (kept until changed again)
 
 
 def get_num_threads() -> _builtins.int:
+    """The threads NumPy's BLAS uses (torch: its intra-op threads)."""
+    from threadpoolctl import threadpool_info
+
+    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    if counts:
+        return _builtins.max(counts)
     import os
 
     return os.cpu_count() or 1
@@ -300,6 +314,9 @@ def use_deterministic_algorithms(mode: _builtins.bool, *, warn_only: _builtins.b
 
 def are_deterministic_algorithms_enabled() -> _builtins.bool:
     return _deterministic[0]
+
+
+_checked_namespace(globals())  # chaingrad.sum([1, 2]) is torch's TypeError, not an AttributeError from inside
 
 
 def __getattr__(name: str):

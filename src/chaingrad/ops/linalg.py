@@ -173,6 +173,11 @@ def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation, e.g. ``einsum("ij,jk->ik", a, b)``."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if isinstance(equation, Tensor):
+        raise NotImplementedError("einsum(): torch's sublist format (einsum(a, [0, 1], b, [1, 2])) is not "
+                                  "supported; write the equation as a string such as 'ij,jk->ik'")
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum(): argument 'equation' (position 1) must be str, not {type(equation).__name__}")
     eq = equation.replace(" ", "")
     ins = eq.split("->")[0].split(",")
     if len(ins) != len(operands):

@@ -1,0 +1,66 @@
+"""A function that takes a tensor rejects anything else with torch's TypeError (chaingrad/_arguments.py)."""
+
+import inspect
+import warnings
+
+import pytest
+import torch
+
+import chaingrad as cg
+
+CHECKED = [name for name in sorted(dir(cg)) if getattr(getattr(cg, name), "checks_arguments", False)]
+OURS = ("must be Tensor", "must be Number", "expected Tensor as element")
+
+
+def test_the_namespace_is_checked():
+    assert len(CHECKED) > 150  # every function with a tensor first
+    for name in ("sum", "zeros_like", "add", "cat", "stack", "where", "einsum", "exp", "matmul"):
+        assert name in CHECKED
+
+
+def _outcome(f, args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            f(*args)
+        except Exception as e:  # noqa: BLE001 - the class is what is compared
+            return type(e), str(e)
+    return None, ""
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_non_tensors_are_refused_as_torch_refuses_them(name):
+    ours, theirs = getattr(cg, name), getattr(torch, name)
+    for make in (lambda lib: ([1.0, 2.0],), lambda lib: ([1.0, 2.0], lib.ones(2)), lambda lib: (2.0, lib.ones(2)),
+                 lambda lib: ("i,i->", [1.0], lib.ones(1)) if name == "einsum" else ([[1.0]],)):
+        (t_cls, t_msg), (c_cls, c_msg) = _outcome(theirs, make(torch)), _outcome(ours, make(cg))
+        if t_cls is TypeError:
+            assert c_cls is TypeError, (name, make(torch), t_msg, c_cls, c_msg)
+        if c_cls is TypeError and any(s in c_msg for s in OURS):  # never refused where torch computes
+            assert t_cls is not None, (name, make(torch), c_msg)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: cg.sum([1.0, 2.0]), "sum(): argument 'input' (position 1) must be Tensor, not list"),
+    (lambda: cg.zeros_like(input=[1, 2]), "zeros_like(): argument 'input' must be Tensor, not list"),
+    (lambda: cg.add([1.0], [2.0]), "add(): argument 'input' (position 1) must be Tensor, not list"),
+    (lambda: cg.cat([cg.ones(1), [1.0]]), "expected Tensor as element 1 in argument 0, but got list"),
+    (lambda: cg.exp(2.0), "exp(): argument 'input' (position 1) must be Tensor, not float"),
+])
+def test_messages_are_torchs(call, message):
+    with pytest.raises(TypeError) as ours:
+        call()
+    assert str(ours.value) == message
+
+
+def test_numbers_where_torch_takes_them():
+    t = cg.tensor([1.0, 2.0])
+    assert cg.add(2, t).tolist() == [3.0, 4.0]
+    assert cg.pow(2, t).tolist() == [2.0, 4.0]
+    assert cg.where(t > 1, 0.0, t).tolist() == [1.0, 0.0]
+    assert cg.sum(input=t).item() == 3.0  # by name too
+
+
+def test_the_wrapped_function_keeps_its_name_doc_and_signature():
+    assert cg.sum.__name__ == "sum" and cg.sum.__doc__ == cg.sum.__wrapped__.__doc__
+    assert inspect.signature(cg.sum) == inspect.signature(cg.sum.__wrapped__)
