@@ -60,7 +60,7 @@ def _positional(f: Callable, name: str, spec: tuple) -> Callable:
                 raise TypeError(f"{name}(): argument '{param}'{where} must be {expected}, not {type(x).__name__}")
         return f(*args, **kwargs)
 
-    checked.checks_arguments = True
+    checked.checks_arguments = True  # type: ignore[attr-defined]  # (what tests look for)
     return checked
 
 
@@ -80,7 +80,7 @@ def _sequence(f: Callable, start: int, varargs: bool) -> Callable:
                 raise TypeError(f"expected Tensor as element {i} in argument {start}, but got {type(t).__name__}")
         return f(*args, **kwargs)
 
-    checked.checks_arguments = True
+    checked.checks_arguments = True  # type: ignore[attr-defined]  # (what tests look for)
     return checked
 
 
