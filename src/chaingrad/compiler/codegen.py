@@ -1,0 +1,113 @@
+"""From a trace to Python source: one line per operation, named after the program's variables.
+
+The source is a module: its imports, a comment listing the objects the caller provides (the tensors and
+optimizers the function reached, bound by name), and ``def replay(...)`` taking the function's tensor
+arguments. ``.code`` is this text, and the replay is this text compiled: what a reader sees is what runs.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+
+from ..tensor import Tensor
+from .tracer import Trace
+
+_BUILTINS = set(dir(builtins))
+_TOKEN = re.compile(r"@(\d+)@|\$([A-Za-z_][A-Za-z0-9_]*)\$")
+_SECTIONS = {"input": "", "forward": "forward", "backward": "backward: the chain rule, node by node, newest first",
+             "update": "updates"}
+
+
+def choose_names(trace: Trace, reserved: set) -> dict[int, str]:
+    """A variable name for every array: the program's own where known, dL_d<name> for a gradient, else the
+    op that made it (``mul_3``)."""
+    taken = set(reserved)
+    names: dict[int, str] = {}
+
+    def take(n: int, base: str) -> None:
+        if n in names:
+            return
+        base = base or "t"
+        name, k = base, 1
+        while name in taken:
+            k += 1
+            name = f"{base}_{k}"
+        taken.add(name)
+        names[n] = name
+
+    for n, name in trace.names.items():
+        take(n, name)
+    for line in trace.lines:
+        for n in line.defines:
+            if n in names:
+                continue
+            if n in trace.grad_names:
+                continue
+            if line.section == "forward" and line.comment:
+                base = line.comment.lower()
+                take(n, base + "_" if base in _BUILTINS else base)
+    for line in trace.lines:  # gradients, named after what they are the gradient of
+        for n in line.defines:
+            if n not in names and n in trace.grad_names:
+                src, suffix = trace.grad_names[n]
+                take(n, "dL_d" + names.get(src, "x") + suffix)
+    for line in trace.lines:
+        for n in line.defines:
+            take(n, "t")
+    for line in trace.lines:  # numbers that no line defines (sums of gradients)
+        for m in _TOKEN.finditer(line.text):
+            if m.group(1) is not None:
+                take(int(m.group(1)), "t")
+    return names
+
+
+def object_code(name: str, obj) -> str:
+    return f"{name}_t" if isinstance(obj, Tensor) else name
+
+
+def render(trace: Trace, title: str) -> str:
+    """The module's source text."""
+    objects = {name: object_code(name, o) for name, o in trace.objects.items()}
+    reserved = set(objects.values()) | set(trace.imports) | {"np", "replay", "UNRECORDED", "ctx", "grads",
+                                                             "grads_of_tensors", "accumulate", "unbroadcast",
+                                                             "wrap", "output"}
+    names = choose_names(trace, reserved)
+
+    def sub(text: str) -> str:
+        return _TOKEN.sub(lambda m: names[int(m.group(1))] if m.group(1) is not None else objects[m.group(2)], text)
+
+    out = [f'"""{title}: the replay chaingrad.compile generated (forward, backward and updates)."""', "",
+           "import numpy as np", "",
+           "from chaingrad.autograd.node import _UNRECORDED as UNRECORDED",
+           "from chaingrad.compiler.runtime import accumulate, ctx, grads, grads_of_tensors, output, unbroadcast, "
+           "wrap"]
+    by_module: dict[str, list] = {}
+    for name, module in sorted(trace.imports.items()):
+        by_module.setdefault(module, []).append(name)
+    for module, items in sorted(by_module.items()):
+        out.append(f"from {module} import {', '.join(sorted(items))}")
+    provided = [f"{objects[n]} ({type(o).__name__})" for n, o in trace.objects.items() if n not in trace.args]
+    out.append("")
+    if provided:
+        out.append("# provided by the caller: " + ", ".join(provided))
+    params = ", ".join(objects[a] for a in trace.args)
+    out.append("")
+    out.append(f"def replay({params}):")
+    section = None
+    body = []
+    for line in trace.lines:
+        if not line.text:
+            continue
+        if line.section != section and line.section != "input":
+            section = line.section
+            body.append(f"    # -- {_SECTIONS[section]}")
+        text = "    " + sub(line.text)
+        if line.comment and not (line.section == "forward" and line.text.endswith(f"{line.comment}.forward")):
+            comment = sub(line.comment)
+            text = text + " " * max(2, 60 - len(text)) + "# " + comment if line.section != "forward" else \
+                text + "  # " + comment
+        body.append(text)
+    body.append(f"    return {sub(trace.output)}")
+    out.extend(body)
+    return "\n".join(out) + "\n"
