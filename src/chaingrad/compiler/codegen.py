@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import re
 
+from ..explain.trace import name_formula
 from ..tensor import Tensor
 from .tracer import Trace
 
@@ -44,7 +45,7 @@ def choose_names(trace: Trace, reserved: set) -> dict[int, str]:
                 continue
             if n in trace.grad_names:
                 continue
-            if line.section == "forward" and line.comment:
+            if line.section in ("forward", "update") and line.comment.isidentifier():
                 base = line.comment.lower()
                 take(n, base + "_" if base in _BUILTINS else base)
     for line in trace.lines:  # gradients, named after what they are the gradient of
@@ -103,6 +104,10 @@ def render(trace: Trace, title: str) -> str:
             section = line.section
             body.append(f"    # -- {_SECTIONS[section]}")
         text = "    " + sub(line.text)
+        if line.letters and line.comment:
+            letters = {k: sub(v) for k, v in line.letters.items()}
+            line.comment = name_formula(line.comment, letters)
+            line.letters = None
         if line.comment and not (line.section == "forward" and line.text.endswith(f"{line.comment}.forward")):
             comment = sub(line.comment)
             text = text + " " * max(2, 60 - len(text)) + "# " + comment if line.section != "forward" else \

@@ -139,16 +139,24 @@ def _steps(tr, patches) -> None:
 def _factories(tr, patches) -> None:
     import chaingrad
 
+    wrappers = {}
     for name in FACTORIES:
         orig = getattr(chaingrad, name, None)
         if orig is None:
             continue
 
         def factory(*args, _orig=orig, _name=name, **kwargs):
-            fn = tr.import_(_name, "chaingrad")
-            return tr.opaque(_orig, _name, f"chaingrad.{fn}" if False else fn, args, kwargs)
+            return tr.opaque(_orig, _name, tr.import_(_name, "chaingrad"), args, kwargs)
 
-        _set(patches, chaingrad, name, factory)
+        wrappers[id(orig)] = (orig, factory)
+    for mod in list(sys.modules.values()):  # wherever chaingrad's modules refer to them (rnn.py: zeros)
+        mname = getattr(mod, "__name__", "") or ""
+        if not mname.startswith("chaingrad") or mname.startswith("chaingrad.compiler"):
+            continue
+        for attr, value in list(vars(mod).items()):
+            hit = wrappers.get(id(value))
+            if hit is not None and hit[0] is value:
+                _set(patches, mod, attr, hit[1])
 
 
 def _kernel(tr, patches, fn) -> None:

@@ -54,10 +54,11 @@ NOT_WRITING = {"requires_grad_", "share_memory_", "retain_grad_", "register_hook
 class Line:
     """One line of the replay: ``text`` with ``@n@`` for array n and ``$name$`` for an outside object."""
 
-    __slots__ = ("section", "text", "comment", "defines")
+    __slots__ = ("section", "text", "comment", "defines", "letters")
 
-    def __init__(self, section: str, text: str, comment: str = "", defines: tuple = ()) -> None:
+    def __init__(self, section: str, text: str, comment: str = "", defines: tuple = (), letters=None) -> None:
         self.section, self.text, self.comment, self.defines = section, text, comment, defines
+        self.letters = letters  # a formula's names -> codes, to write the program's names into the comment
 
 
 class Trace:
@@ -95,6 +96,7 @@ class Tracer:
         self._patches: list = []
         self.explained: set[int] = set()        # id of tensors whose changes a line accounts for
         self._made: set[str] = set()
+        self._walked = False
 
     # -- numbering arrays and naming objects ------------------------------------------------------------------
     def new(self, a) -> int:
@@ -227,10 +229,9 @@ class Tracer:
                 return f"np.array({v.tolist()!r}, dtype=np.dtype({v.dtype.str!r}))"
             self.break_("a NumPy array made outside the trace", "it reached an operation as a constant")
             return None
-        if isinstance(v, types.FunctionType) or isinstance(v, type) or callable(v) or hasattr(v, "__dict__"):
-            return f"${self.obj(v, getattr(v, '__name__', type(v).__name__.lower()))}$"
-        self.break_(f"a {type(v).__name__} argument", "the code generator cannot write it down")
-        return None
+        # anything else (a chaingrad dtype, a generator, a function): that very object, by name
+        hint = getattr(v, "__name__", None) or getattr(v, "name", None)
+        return f"${self.obj(v, hint if isinstance(hint, str) else type(v).__name__.lower())}$"
 
     # -- the forward: one line per op -------------------------------------------------------------------------
     def apply(self, orig, op, inputs, params):
@@ -275,7 +276,7 @@ class Tracer:
         if expr is not None:
             ndims = tuple(x._data.ndim if isinstance(x, Tensor) else 0 for x in inputs)
             text = f"@{nums[0]}@ = " + (f"np.asarray({expr})" if outs[0]._data.ndim == 0 else expr)
-            line = self.emit("forward", text, name, defines=(nums[0],))
+            line = self.emit(self._section(), text, name, defines=(nums[0],))
             if node is not None:
                 self._ctx[node] = ("inline", entry, codes, pcodes, ndims, line)
             return out
@@ -293,9 +294,12 @@ class Tracer:
                                node.input_meta, in_nums)
             line.text = _forward_text(None, cls, call_args, targets, scalar_out, op)
         else:
-            self.emit("forward", _forward_text(None, cls, call_args, targets, scalar_out, op), _forward_comment(op),
-                      defines=tuple(n for n in nums if n))
+            self.emit(self._section(), _forward_text(None, cls, call_args, targets, scalar_out, op),
+                      _forward_comment(op), defines=tuple(n for n in nums if n))
         return out
+
+    def _section(self) -> str:
+        return "update" if self._walked and not state.enabled else "forward"
 
     # -- the backward walk, as its observer sees it --------------------------------------------------------------
     def run_backward(self, orig, outputs, grads, retain_graph=False, create_graph=False, inputs=None,
@@ -342,6 +346,7 @@ class Tracer:
         if self.broken is not None:
             return orig(outputs, grads, retain_graph, create_graph, inputs, accumulate, allow_unused, observer)
         self._leaf_lines = []
+        self._walked = True
         self.depth += 1
         try:
             result = orig(outputs, grads, retain_graph, False, None, True, True, self._observe)
@@ -404,12 +409,14 @@ class Tracer:
         fn = "grads" if on_arrays else "grads_of_tensors"
         call = (f"grads({cls}.backward({cname}, {gcodes}), {len(edges)})" if fn == "grads"
                 else f"grads_of_tensors({cname}, ({gcodes},), {len(edges)})")
-        self.emit("backward", f"{targets} = {call}", _formulas(op, node, outs),
-                  defines=tuple(n for n in outs if n))
+        bl = self.emit("backward", f"{targets} = {call}", _formulas(op, node, outs),
+                       defines=tuple(n for n in outs if n))
+        bl.letters = _letters(node, [f"@{n}@" if n else "" for n in in_nums], line.defines[0] if line.defines else None)
         self._send(node, outs, returned, fitted, in_nums)
 
     def _observe_inline(self, node, entry, grads_out, returned, fitted) -> None:
         _, table, codes, pcodes, ndims, line = entry
+        line_out = line.defines[0] if line.defines else None
         self._pending.setdefault(node, [None])
         slots = self._pending.pop(node)
         g = grads_out[0]
@@ -434,7 +441,8 @@ class Tracer:
                 continue
             n = self.new(r)
             text = f"np.asarray({expr})" if r.ndim == 0 else expr
-            self.emit("backward", f"@{n}@ = {text}", type(node).formula_for(i), (n,))
+            line = self.emit("backward", f"@{n}@ = {text}", type(node).formula_for(i), (n,))
+            line.letters = _letters(node, codes, line_out)
             outs.append(n)
         in_nums = [int(c[1:-1]) if c.startswith("@") and c.count("@") == 2 else None for c in codes]
         self._send(node, outs, returned, fitted, in_nums)
@@ -631,6 +639,14 @@ def _bool_index(params) -> bool:
             if isinstance(k, _ndarray) and k.dtype == bool:
                 return True
     return False
+
+
+def _letters(node, codes, out) -> dict:
+    names = type(node).input_names
+    letters = {nm: c for nm, c in zip(names, codes) if c}
+    if out is not None:
+        letters["out"] = f"@{out}@"
+    return letters
 
 
 def _op_label(op) -> str:

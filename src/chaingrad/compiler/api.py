@@ -1,0 +1,469 @@
+"""``chaingrad.compile``: trace a function once, replay it as straight-line NumPy code you can read (``.code``).
+
+The first call of a compiled function runs it eagerly while ``Tracer`` writes down every op's forward, the
+backward walk's steps and the in-place updates (tracer.py); codegen.py turns that into the source of a
+Python function, which is compiled and called from then on. The replay calls each op's own ``forward`` and
+``backward`` on arrays, in eager's order: its results are eager's, bit for bit.
+
+Each variant of the trace is kept under a key (``guard_key``): the arguments' shapes, dtypes and
+requires_grad, the grad mode, the objects the function reaches by name (its globals and closure) and the
+Python numbers among them, each module's training flag, hyper-parameters and parameters. A call with
+another key traces again (up to ``CACHE_LIMIT`` variants, then eager, with a warning).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..autograd.grad_mode import state
+from ..tensor import Tensor
+from . import hooks
+from .breaks import CompileError, GraphBreak
+from .codegen import render
+from .tracer import Tracer
+
+__all__ = ["CACHE_LIMIT", "CompileError", "CompiledFunction", "OptimizedModule", "compile", "is_compiling"]
+
+#: variants kept per compiled function (torch's ``cache_size_limit``)
+CACHE_LIMIT = 8
+_MODES = (None, "default")
+
+
+def is_compiling() -> bool:
+    """True while chaingrad.compile traces a function (``torch.compiler.is_compiling``)."""
+    return hooks.TRACER is not None
+
+
+def compile(model_or_fn: Callable | None = None, *, fullgraph: bool = False, dynamic: bool | None = None,
+            backend: str | Callable | None = None, mode: str | None = None, options: dict | None = None,
+            disable: bool = False):
+    """Compile a function or an ``nn.Module`` (torch.compile's signature); usable as ``@compile`` and
+    ``@compile(...)``. See docs/compile.md."""
+    if model_or_fn is None:
+        return lambda f: compile(f, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                                 options=options, disable=disable)
+    if backend not in (None, "inductor", "chaingrad", "numpy"):
+        raise NotImplementedError(f"chaingrad.compile: backend={backend!r} is not available; the one backend "
+                                  "replays NumPy code (backend=None)")
+    if mode not in _MODES:
+        raise NotImplementedError(f"chaingrad.compile: mode={mode!r} is not supported (only the default mode: the "
+                                  "replay is the same NumPy code whatever the mode)")
+    if options:
+        raise NotImplementedError(f"chaingrad.compile: options={options!r} are not supported")
+    if dynamic:
+        raise NotImplementedError("chaingrad.compile(dynamic=True) is not supported: each input shape gets its "
+                                  "own trace (dynamic=None or False)")
+    from ..nn.module import Module
+
+    if isinstance(model_or_fn, Module):
+        return OptimizedModule(model_or_fn, fullgraph=fullgraph, disable=disable)
+    if not callable(model_or_fn):
+        raise TypeError(f"chaingrad.compile expects a function or an nn.Module, got {type(model_or_fn).__name__}")
+    return CompiledFunction(model_or_fn, fullgraph=fullgraph, disable=disable)
+
+
+def _disabled_by_env() -> bool:
+    return os.environ.get("CHAINGRAD_COMPILE", "1").strip().lower() in ("0", "false", "no", "off")
+
+
+class Variant:
+    """One trace, generated and compiled: ``run`` replays it for a call with the same guard key."""
+
+    def __init__(self, source: str, namespace: dict, arg_paths: list, label: str) -> None:
+        self.code = source
+        self.namespace = dict(namespace)
+        exec(builtins_compile(source, f"<chaingrad.compile {label}>", "exec"), self.namespace)
+        self.fn = self.namespace["replay"]
+        self.arg_paths = arg_paths
+
+    def run(self, leaves: dict):
+        return self.fn(*[leaves[p] for p in self.arg_paths])
+
+
+builtins_compile = __builtins__["compile"] if isinstance(__builtins__, dict) else __builtins__.compile
+
+
+class _Eager:
+    """A cache entry that runs the function eagerly (its trace could not be replayed), with the reason."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class CompiledFunction:
+    """What ``chaingrad.compile(fn)`` returns: call it as ``fn``; ``.code`` is the source of its last trace."""
+
+    def __init__(self, fn: Callable, *, fullgraph: bool = False, disable: bool = False, label: str = "") -> None:
+        self._fn = fn
+        self.fullgraph, self.disable = fullgraph, disable
+        self.label = label or getattr(fn, "__qualname__", type(fn).__name__)
+        self._cache: dict = {}
+        self._last: Variant | None = None
+        self._eager_reason: str | None = None
+        self._warned: set = set()
+        self.__wrapped__ = fn
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__name__ = getattr(fn, "__name__", self.label)
+
+    # -- what a reader gets ------------------------------------------------------------------------------
+    @property
+    def code(self) -> str:
+        """The generated Python source of the last trace (call the function once first)."""
+        if self._last is None:
+            reason = self._eager_reason or "it has not been called yet (the first call traces it)"
+            raise RuntimeError(f"{self.label}: no compiled code: {reason}")
+        return self._last.code
+
+    @property
+    def variants(self) -> int:
+        return len(self._cache)
+
+    # -- calling ---------------------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if self.disable or _disabled_by_env() or hooks.TRACER is not None or self._eager_reason is not None:
+            return self._fn(*args, **kwargs)  # (a compiled function called while tracing another is traced inline)
+        leaves: dict = {}
+        _flatten(args, ("args",), leaves)
+        _flatten(kwargs, ("kwargs",), leaves)
+        key = guard_key(self._fn, leaves)
+        entry = self._cache.get(key)
+        if entry is None:
+            if len(self._cache) >= CACHE_LIMIT:
+                self._eager(f"{CACHE_LIMIT} variants were traced (the cache limit, as torch's cache_size_limit): "
+                            "something the guards check changes on every call (an input's shape, a Python "
+                            "number the function reads)")
+                return self._fn(*args, **kwargs)
+            return self._trace(key, args, kwargs, leaves)
+        if type(entry) is _Eager:
+            return self._fn(*args, **kwargs)
+        return entry.run(leaves)
+
+    def _eager(self, reason: str, forever: bool = True) -> None:
+        if forever:
+            self._eager_reason = reason
+        if reason not in self._warned:
+            self._warned.add(reason)
+            warnings.warn(f"chaingrad.compile: {self.label} runs eagerly from now on: {reason}", stacklevel=4)
+
+    def _trace(self, key, args, kwargs, leaves):
+        tr = Tracer(self.label, self.fullgraph)
+        roots = _roots(self._fn)
+        for name, value in roots:
+            _bind(tr, value, name)
+        arg_paths = []
+        for path, v in leaves.items():
+            if isinstance(v, Tensor) and id(v) not in tr._bound:
+                tr.bind(v, _arg_name(self._fn, path))
+            if isinstance(v, Tensor):
+                arg_paths.append(path)
+                tr.trace.args.append(tr._obj_name[id(v)])
+        before = {id(t): (t, _state(t)) for t in tr._bound.values()}
+        names = _NameCollector(tr)
+        prev = sys.getprofile()
+        sys.setprofile(names)
+        try:
+            result = tr.run(self._fn, args, kwargs)
+        finally:
+            sys.setprofile(prev)
+        if tr.broken is not None:
+            self._eager(f"{tr.broken.message()}. (Python side effects of the function, such as print, ran "
+                        "while it was traced; from now on they run on every call)")
+            return result
+        reason = _unexplained(tr, before)
+        if reason is None:
+            reason = _output(tr, result)
+        if reason is not None:
+            self._cache[key] = _Eager(reason)
+            self._eager(reason, forever=False)
+            return result
+        tr.add_version_lines()
+        source = render(tr.trace, self.label)
+        namespace = {name: o for name, o in tr.trace.objects.items() if name not in tr.trace.args}
+        namespace = {("%s_t" % n if isinstance(o, Tensor) else n): o for n, o in namespace.items()}
+        variant = Variant(source, namespace, arg_paths, self.label)
+        self._cache[key] = variant
+        self._last = variant
+        return result
+
+
+class OptimizedModule:
+    """What ``chaingrad.compile(module)`` returns (torch's name): calls go to the compiled module; attributes,
+    ``state_dict`` and ``train``/``eval`` to ``_orig_mod``; its ``state_dict`` keys start with ``_orig_mod.``
+    as torch's do."""
+
+    def __init__(self, mod, *, fullgraph: bool = False, disable: bool = False) -> None:
+        object.__setattr__(self, "_orig_mod", mod)
+        object.__setattr__(self, "_compiled", CompiledFunction(mod, fullgraph=fullgraph, disable=disable,
+                                                                label=type(mod).__name__))
+
+    def __call__(self, *args, **kwargs):
+        return self._compiled(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        return self._compiled(*args, **kwargs)
+
+    @property
+    def code(self) -> str:
+        return self._compiled.code
+
+    def __getattr__(self, name: str):
+        return getattr(object.__getattribute__(self, "_orig_mod"), name)
+
+    def __setattr__(self, name: str, value) -> None:
+        setattr(self._orig_mod, name, value)
+
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False) -> dict:
+        return self._orig_mod.state_dict(destination=destination, prefix=prefix + "_orig_mod.", keep_vars=keep_vars)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        fixed = {(k[len("_orig_mod."):] if k.startswith("_orig_mod.") else k): v for k, v in state_dict.items()}
+        return self._orig_mod.load_state_dict(fixed, strict=strict, assign=assign)
+
+    def train(self, mode: bool = True):
+        self._orig_mod.train(mode)
+        return self
+
+    def eval(self):
+        self._orig_mod.eval()
+        return self
+
+    def __repr__(self) -> str:
+        return f"OptimizedModule(\n  (_orig_mod): {self._orig_mod!r}\n)"
+
+
+# -- guards --------------------------------------------------------------------------------------------------
+def _flatten(x, path: tuple, out: dict) -> None:
+    if type(x) in (tuple, list):
+        out[path + ("len",)] = len(x)
+        for i, v in enumerate(x):
+            _flatten(v, path + (i,), out)
+    elif type(x) is dict:
+        out[path + ("keys",)] = tuple(x)
+        for k, v in x.items():
+            _flatten(v, path + (k,), out)
+    else:
+        out[path] = x
+
+
+def _value_key(v):
+    """What a guard compares for a value: a tensor's shape, dtype, requires_grad and whether it has a .grad; a
+    Python number, string or None itself; any other object its identity (the replay refers to that object)."""
+    if isinstance(v, Tensor):
+        a = v._data
+        return ("T", id(v), a.shape, a.dtype.str, v.requires_grad, v._grad is None, v.grad_fn is None)
+    if v is None or type(v) in (bool, int, float, str, complex):
+        return (type(v), v)
+    return ("O", id(v))
+
+
+def _arg_key(v):
+    if isinstance(v, Tensor):
+        a = v._data
+        return ("T", a.shape, a.dtype.str, v.requires_grad, v._grad is None, v.grad_fn is None)
+    return _value_key(v)
+
+
+def _roots(fn) -> list:
+    """The objects a function reaches by name: ``(name, value)`` for its globals, closure cells and, for a
+    module or bound method, the module/object itself."""
+    from ..nn.module import Module
+
+    out = []
+    if isinstance(fn, Module):
+        out.append(("self", fn))
+        fn = type(fn).forward
+    elif isinstance(fn, types.MethodType):
+        out.append(("self", fn.__self__))
+        fn = fn.__func__
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return out
+    g = getattr(fn, "__globals__", {})
+    for name in _code_names(code):
+        if name in g:
+            v = g[name]
+            if not isinstance(v, (types.ModuleType, types.FunctionType, type, types.BuiltinFunctionType)):
+                out.append((name, v))
+    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+        try:
+            out.append((name, cell.cell_contents))
+        except ValueError:  # an empty cell
+            pass
+    return out
+
+
+def _code_names(code) -> list:
+    names = list(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names.extend(_code_names(c))
+    return names
+
+
+def _reach(value, name: str, out: list, depth: int = 0) -> None:
+    """The tensors, modules and optimizers reachable from ``value``, with names (``model.fc1.weight``)."""
+    from ..nn.module import Module
+    from ..optim.optimizer import Optimizer
+
+    if isinstance(value, Tensor):
+        out.append((name, value))
+    elif isinstance(value, Module):
+        out.append((name, value))
+        for pname, p in value.named_parameters():
+            out.append((f"{name}.{pname}" if name != "self" else pname, p))
+        for bname, b in value.named_buffers():
+            out.append((f"{name}.{bname}" if name != "self" else bname, b))
+    elif isinstance(value, Optimizer):
+        out.append((name, value))
+        for gi, group in enumerate(value.param_groups):
+            for pi, p in enumerate(group["params"]):
+                out.append((f"{name}_param{gi}_{pi}", p))
+    elif isinstance(value, (list, tuple)) and depth < 2 and len(value) <= 256:
+        for i, v in enumerate(value):
+            _reach(v, f"{name}_{i}", out, depth + 1)
+    elif isinstance(value, dict) and depth < 2 and len(value) <= 256:
+        for k, v in value.items():
+            _reach(v, f"{name}_{k}", out, depth + 1)
+    elif hasattr(value, "optimizer") and hasattr(value, "last_epoch"):  # an LR scheduler
+        out.append((name, value))
+
+
+def guard_key(fn, leaves: dict) -> tuple:
+    """Everything a trace depends on, as one hashable value (see the module docstring)."""
+    from ..nn.module import Module
+
+    parts: list = [state.enabled, state.anomaly]
+    for path, v in leaves.items():
+        parts.append((path, _arg_key(v)))
+    for name, value in _roots(fn):
+        parts.append((name, _value_key(value)))
+        reached: list = []
+        _reach(value, name, reached)
+        for rname, obj in reached:
+            if isinstance(obj, Tensor):
+                parts.append(_value_key(obj))
+            elif isinstance(obj, Module):
+                for m in obj.modules():
+                    d = m.__dict__
+                    parts.append((id(m), tuple((k, v) for k, v in d.items() if v is None or type(v) in
+                                               (bool, int, float, str))))
+                    if d.get("_forward_hooks") or d.get("_forward_pre_hooks"):
+                        parts.append(("hooks", id(m), tuple(d["_forward_hooks"]), tuple(d["_forward_pre_hooks"])))
+            elif hasattr(obj, "optimizer") and hasattr(obj, "last_epoch"):
+                parts.append((id(obj), id(obj.optimizer)))
+    return tuple(parts)
+
+
+def _bind(tr: Tracer, value, name: str) -> None:
+    reached: list = []
+    _reach(value, name, reached)
+    for rname, obj in reached:
+        if isinstance(obj, Tensor):
+            tr.bind(obj, rname)
+        else:
+            tr.obj(obj, rname)
+
+
+def _arg_name(fn, path: tuple) -> str:
+    import inspect
+
+    try:
+        params = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        params = []
+    head = path[1]
+    if path[0] == "args" and isinstance(head, int) and head < len(params):
+        base = params[head]
+    elif path[0] == "kwargs":
+        base = str(head)
+    else:
+        base = f"arg{head}"
+    rest = "_".join(str(p) for p in path[2:])
+    return base + ("_" + rest if rest else "")
+
+
+def _state(t: Tensor) -> tuple:
+    return (id(t._data), t._version[0], id(t._grad), t.requires_grad)
+
+
+def _unexplained(tr: Tracer, before: dict) -> str | None:
+    """A tensor from outside that the function changed in a way no line of the trace accounts for."""
+    for key, (t, old) in before.items():
+        if key in tr.explained:
+            continue
+        now = _state(t)
+        if now != old:
+            return (f"a tensor of shape {list(t._data.shape)} ({tr._obj_name.get(key, '?')}) was changed by code "
+                    "that chaingrad.compile does not follow (its array, version, .grad or requires_grad), so a "
+                    "replay would not change it")
+    return None
+
+
+def _output(tr: Tracer, result) -> str | None:
+    """Write the generated function's return expression for ``result``; a reason if it cannot be replayed."""
+    walked = any(line.section == "backward" for line in tr.trace.lines)
+
+    def code(v):
+        if isinstance(v, Tensor):
+            if id(v) in tr._bound:
+                return f"${tr._obj_name[id(v)]}$"
+            n = tr.known(v._data)
+            if n is None:
+                raise _NoReplay("it returns a tensor the trace did not see being made")
+            if v.requires_grad and not walked:
+                raise _NoReplay("its outputs require grad and it does not call backward itself: a compiled "
+                                "backward for them is not implemented, so it runs eagerly (call loss.backward() "
+                                "inside the compiled function to compile a whole training step)")
+            return f"output(@{n}@, {v.requires_grad})"
+        if type(v) is tuple:
+            items = [code(x) for x in v]
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+        if type(v) is list:
+            return "[" + ", ".join(code(x) for x in v) + "]"
+        if type(v) is dict:
+            return "{" + ", ".join(f"{k!r}: {code(x)}" for k, x in v.items()) + "}"
+        if v is None or type(v) in (bool, int, float, str):
+            return repr(v)
+        if isinstance(v, np.ndarray):
+            raise _NoReplay("it returns a NumPy array")
+        return f"${tr.obj(v, type(v).__name__.lower())}$"
+
+    try:
+        tr.trace.output = code(result)
+    except _NoReplay as e:
+        return str(e)
+    return None
+
+
+class _NoReplay(Exception):
+    pass
+
+
+class _NameCollector:
+    """A profile function: at each return from the user's code, the names its locals give to traced arrays."""
+
+    def __init__(self, tr: Tracer) -> None:
+        self.tr = tr
+
+    def __call__(self, frame, event: str, arg: Any) -> None:
+        if event != "return":
+            return
+        mod = frame.f_globals.get("__name__", "") or ""
+        if mod.startswith(("chaingrad", "numpy")):
+            return
+        tr = self.tr
+        for name, v in list(frame.f_locals.items()):
+            if isinstance(v, Tensor) and not name.startswith("_") and id(v) not in tr._bound:
+                n = tr.known(v._data)
+                if n is not None:
+                    tr.trace.names.setdefault(n, name)
+
+
+_ = GraphBreak
