@@ -29,7 +29,7 @@ from .breaks import CompileError, GraphBreak
 from .codegen import render
 from .tracer import Tracer
 
-__all__ = ["CACHE_LIMIT", "CompileError", "CompiledFunction", "OptimizedModule", "compile", "is_compiling"]
+__all__ = ["CACHE_LIMIT", "CompileError", "CompiledFunction", "compile", "is_compiling"]  # (and OptimizedModule)
 
 #: variants kept per compiled function (torch's ``cache_size_limit``)
 CACHE_LIMIT = 8
@@ -63,10 +63,25 @@ def compile(model_or_fn: Callable | None = None, *, fullgraph: bool = False, dyn
     from ..nn.module import Module
 
     if isinstance(model_or_fn, Module):
-        return OptimizedModule(model_or_fn, fullgraph=fullgraph, disable=disable)
+        return _optimized_module()(model_or_fn, fullgraph=fullgraph, disable=disable)
     if not callable(model_or_fn):
         raise TypeError(f"chaingrad.compile expects a function or an nn.Module, got {type(model_or_fn).__name__}")
     return CompiledFunction(model_or_fn, fullgraph=fullgraph, disable=disable)
+
+
+_OPTIMIZED: list = []
+
+
+def _optimized_module():
+    if not _OPTIMIZED:
+        _OPTIMIZED.append(_optimized_module_class())
+    return _OPTIMIZED[0]
+
+
+def __getattr__(name: str):
+    if name == "OptimizedModule":
+        return _optimized_module()
+    raise AttributeError(name)
 
 
 def _disabled_by_env() -> bool:
@@ -186,56 +201,42 @@ class CompiledFunction:
         tr.add_version_lines()
         source = render(tr.trace, self.label)
         namespace = {name: o for name, o in tr.trace.objects.items() if name not in tr.trace.args}
-        namespace = {("%s_t" % n if isinstance(o, Tensor) else n): o for n, o in namespace.items()}
+        namespace = {(f"{n}_t" if isinstance(o, Tensor) else n): o for n, o in namespace.items()}
         variant = Variant(source, namespace, arg_paths, self.label)
         self._cache[key] = variant
         self._last = variant
         return result
 
 
-class OptimizedModule:
-    """What ``chaingrad.compile(module)`` returns (torch's name): calls go to the compiled module; attributes,
-    ``state_dict`` and ``train``/``eval`` to ``_orig_mod``; its ``state_dict`` keys start with ``_orig_mod.``
-    as torch's do."""
+def _optimized_module_class():
+    from ..nn.module import Module
 
-    def __init__(self, mod, *, fullgraph: bool = False, disable: bool = False) -> None:
-        object.__setattr__(self, "_orig_mod", mod)
-        object.__setattr__(self, "_compiled", CompiledFunction(mod, fullgraph=fullgraph, disable=disable,
-                                                                label=type(mod).__name__))
+    class OptimizedModule(Module):
+        """What ``chaingrad.compile(module)`` returns (torch's name): a module holding the original as
+        ``_orig_mod`` (so its ``state_dict`` keys start with ``_orig_mod.``, as torch's do), whose calls go to
+        the compiled module; other attributes come from ``_orig_mod``."""
 
-    def __call__(self, *args, **kwargs):
-        return self._compiled(*args, **kwargs)
+        def __init__(self, mod, *, fullgraph: bool = False, disable: bool = False) -> None:
+            super().__init__()
+            self._orig_mod = mod
+            self.__dict__["_compiled"] = CompiledFunction(mod, fullgraph=fullgraph, disable=disable,
+                                                          label=type(mod).__name__)
 
-    def forward(self, *args, **kwargs):
-        return self._compiled(*args, **kwargs)
+        def forward(self, *args, **kwargs):
+            return self.__dict__["_compiled"](*args, **kwargs)
 
-    @property
-    def code(self) -> str:
-        return self._compiled.code
+        @property
+        def code(self) -> str:
+            """The generated source of the module's last trace."""
+            return self.__dict__["_compiled"].code
 
-    def __getattr__(self, name: str):
-        return getattr(object.__getattribute__(self, "_orig_mod"), name)
+        def __getattr__(self, name: str):
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                return getattr(self.__dict__["_modules"]["_orig_mod"], name)
 
-    def __setattr__(self, name: str, value) -> None:
-        setattr(self._orig_mod, name, value)
-
-    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False) -> dict:
-        return self._orig_mod.state_dict(destination=destination, prefix=prefix + "_orig_mod.", keep_vars=keep_vars)
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        fixed = {(k[len("_orig_mod."):] if k.startswith("_orig_mod.") else k): v for k, v in state_dict.items()}
-        return self._orig_mod.load_state_dict(fixed, strict=strict, assign=assign)
-
-    def train(self, mode: bool = True):
-        self._orig_mod.train(mode)
-        return self
-
-    def eval(self):
-        self._orig_mod.eval()
-        return self
-
-    def __repr__(self) -> str:
-        return f"OptimizedModule(\n  (_orig_mod): {self._orig_mod!r}\n)"
+    return OptimizedModule
 
 
 # -- guards --------------------------------------------------------------------------------------------------
@@ -291,6 +292,14 @@ def _roots(fn) -> list:
             v = g[name]
             if not isinstance(v, (types.ModuleType, types.FunctionType, type, types.BuiltinFunctionType)):
                 out.append((name, v))
+    import inspect
+
+    try:
+        for name, p in inspect.signature(fn).parameters.items():
+            if p.default is not inspect.Parameter.empty:
+                out.append((name, p.default))  # (a default argument not given in the call)
+    except (TypeError, ValueError):
+        pass
     for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
         try:
             out.append((name, cell.cell_contents))
@@ -344,9 +353,11 @@ def guard_key(fn, leaves: dict) -> tuple:
         parts.append((path, _arg_key(v)))
     for name, value in _roots(fn):
         parts.append((name, _value_key(value)))
+        if isinstance(value, (list, tuple, dict)):
+            parts.append(_numbers_in(value))
         reached: list = []
         _reach(value, name, reached)
-        for rname, obj in reached:
+        for _, obj in reached:
             if isinstance(obj, Tensor):
                 parts.append(_value_key(obj))
             elif isinstance(obj, Module):
@@ -359,6 +370,21 @@ def guard_key(fn, leaves: dict) -> tuple:
             elif hasattr(obj, "optimizer") and hasattr(obj, "last_epoch"):
                 parts.append((id(obj), id(obj.optimizer)))
     return tuple(parts)
+
+
+def _numbers_in(value, depth: int = 0) -> tuple:
+    """The Python numbers (and strings, None) held in a list, tuple or dict the function reaches: a trace may
+    have read them (``lr = config["lr"]``)."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    out = []
+    for k, v in items:
+        if v is None or type(v) in (bool, int, float, str):
+            out.append((k, type(v), v))
+        elif isinstance(v, (list, tuple, dict)) and depth < 2 and len(v) <= 256:
+            out.append((k, _numbers_in(v, depth + 1)))
+        else:
+            out.append((k, id(v)))
+    return tuple(out)
 
 
 def _bind(tr: Tracer, value, name: str) -> None:

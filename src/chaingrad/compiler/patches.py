@@ -14,7 +14,7 @@ from ..autograd import engine
 from ..autograd import node as node_mod
 from ..tensor import Tensor
 from . import hooks
-from .tracer import NOT_WRITING, VALUE_METHODS
+from .tracer import NOT_WRITING, VALUE_METHODS, VALUE_SHAPED_FUNCTIONS
 
 #: factories of the chaingrad namespace replayed as they are (random ones draw from the generator again)
 FACTORIES = ("randn", "rand", "randint", "randn_like", "rand_like", "randint_like", "normal", "bernoulli",
@@ -59,6 +59,7 @@ def install(tr) -> None:
     _tensor_methods(tr, patches)
     _steps(tr, patches)
     _factories(tr, patches)
+    _value_shaped(tr, patches)
     for spec in hooks.KERNELS.values():
         _kernel(tr, patches, spec.fn)
 
@@ -157,6 +158,21 @@ def _factories(tr, patches) -> None:
             hit = wrappers.get(id(value))
             if hit is not None and hit[0] is value:
                 _set(patches, mod, attr, hit[1])
+
+
+def _value_shaped(tr, patches) -> None:
+    import chaingrad
+
+    for name in VALUE_SHAPED_FUNCTIONS:
+        for owner in (chaingrad, Tensor):
+            orig = (vars(owner) if owner is Tensor else owner.__dict__).get(name)
+            if orig is None:
+                continue
+
+            def fn(*args, _orig=orig, _name=name, **kwargs):
+                return tr.value_shaped(_orig, _name, args, kwargs)
+
+            _set(patches, owner, name, fn)
 
 
 def _kernel(tr, patches, fn) -> None:

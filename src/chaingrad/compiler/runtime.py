@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.gradients import Arrays, unbroadcast
 from ..autograd.grad_mode import state
+from ..autograd.gradients import Arrays, unbroadcast
 from ..autograd.node import Node
 from ..tensor import Tensor
 
@@ -53,22 +53,30 @@ def grads_of_tensors(c: Node, grads_out: tuple, n: int) -> tuple:
     return grads(raw, n)
 
 
-class CompiledOutput(Node):
-    """The ``grad_fn`` of a replay's output that requires grad: backpropagating through it is not captured."""
+def _compiled_output_class() -> type[Node]:
+    class CompiledOutput(Node):
+        """The ``grad_fn`` of a replay's output that requires grad: backpropagating through it is not captured.
+        (Made here, not at module level: it is no op of the derivatives table.)"""
 
-    formulas = ("not captured",)
+        input_names = ("the compiled function's inputs",)
+        formulas = ("not captured: call backward inside the compiled function",)
 
-    def backward(ctx, *grads):  # noqa: N805
-        raise NotImplementedError(
-            "backward through the output of a function compiled with chaingrad.compile is not supported: call "
-            "loss.backward() inside the compiled function (a whole training step), or do not compile it")
+        def backward(ctx, *grads):  # noqa: N805
+            raise NotImplementedError(
+                "backward through the output of a function compiled with chaingrad.compile is not supported: "
+                "call loss.backward() inside the compiled function (a whole training step), or do not compile it")
+
+    return CompiledOutput
+
+
+COMPILED_OUTPUT = _compiled_output_class()
 
 
 def output(a: np.ndarray, requires_grad: bool) -> Tensor:
-    """A returned tensor around ``a``; one that requires grad gets a ``CompiledOutput`` as its grad_fn."""
+    """A returned tensor around ``a``; one that requires grad gets a ``CompiledOutput`` node as its grad_fn."""
     t = wrap(a if type(a) is _ndarray else np.asarray(a), requires_grad)
     if requires_grad:
-        node = object.__new__(CompiledOutput)
+        node = object.__new__(COMPILED_OUTPUT)
         node._saved, node._arrays, node.next_edges, node.input_meta = None, False, (), ()
         node.needs_input_grad, node._seq = (), -1
         t.grad_fn = node

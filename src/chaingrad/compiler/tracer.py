@@ -26,8 +26,8 @@ import numpy as np
 
 from ..autograd import engine
 from ..autograd import node as node_mod
-from ..autograd.gradients import broadcast_axes
 from ..autograd.grad_mode import state
+from ..autograd.gradients import broadcast_axes
 from ..tensor import Tensor
 from . import hooks
 from .breaks import CompileError, GraphBreak, user_line
@@ -36,7 +36,9 @@ from .inline import TABLE as INLINE
 _ndarray = np.ndarray
 
 #: ops whose output's shape depends on the values of their input
-VALUE_SHAPED = {"Nonzero", "MaskedSelect", "Unique", "UniqueConsecutive", "ArgWhere"}
+VALUE_SHAPED = {"Nonzero", "MaskedSelect", "Unique", "Unique2", "UniqueConsecutive", "ArgWhere"}
+#: functions (and Tensor methods) whose result's shape depends on the values
+VALUE_SHAPED_FUNCTIONS = ("nonzero", "argwhere", "unique", "unique_consecutive", "masked_select")
 #: Tensor methods that hand a tensor's value to Python
 VALUE_METHODS = {"item": "Tensor.item()", "tolist": "Tensor.tolist()", "numpy": "Tensor.numpy()",
                  "__float__": "float() of a tensor", "__int__": "int() of a tensor",
@@ -126,6 +128,19 @@ class Tracer:
         line = Line(section, text, comment, defines)
         self.trace.lines.append(line)
         return line
+
+    def class_code(self, op) -> str:
+        """An op class by name: imported where it is defined, or bound as an object (a class made by a factory)."""
+        mod = sys.modules.get(op.__module__)
+        if mod is not None and getattr(mod, op.__name__, None) is op:
+            return self.import_(op.__name__, op.__module__)
+        return f"${self.obj(op, op.__name__)}$"
+
+    def value_shaped(self, orig, name: str, args, kwargs):
+        if not self.off:
+            self.break_(f"{name}()", "its result's shape depends on the values in the tensor, which a replay cannot "
+                        "know in advance", "Use masks of a fixed shape (torch.where) instead of selecting elements")
+        return orig(*args, **kwargs)
 
     def import_(self, name: str, module: str) -> str:
         self.trace.imports[name] = module
@@ -238,7 +253,8 @@ class Tracer:
         if self.off:
             return orig(op, *inputs, **params)
         name = op.__name__
-        if name in VALUE_SHAPED or (name in ("Index", "IndexBool") and _bool_index(params)):
+        if name in VALUE_SHAPED or _bool_index(params) or any(isinstance(x, Tensor) and x._data.dtype == bool
+                                                                and "Index" in name for x in inputs[1:]):
             self.break_(f"{name} ({_op_label(op)})", "its result's shape depends on the values in the tensor, "
                         "which a replay cannot know in advance",
                         "Use masks of a fixed shape (torch.where) instead of selecting elements")
@@ -280,7 +296,7 @@ class Tracer:
             if node is not None:
                 self._ctx[node] = ("inline", entry, codes, pcodes, ndims, line)
             return out
-        cls = self.import_(name, op.__module__)
+        cls = self.class_code(op)
         call_args = ", ".join(codes + [f"{k}={v}" for k, v in pcodes.items()])
         targets = ", ".join("_" if n is None else f"@{n}@" for n in nums) + ("," if len(nums) == 1 and
                                                                             op.num_outputs > 1 else "")
@@ -633,11 +649,16 @@ def _plain(ref: str) -> str:
 
 
 def _bool_index(params) -> bool:
-    for v in params.values():
-        items = v if isinstance(v, tuple) else (v,)
-        for k in items:
-            if isinstance(k, _ndarray) and k.dtype == bool:
-                return True
+    """A boolean mask among an op's parameters (``x[x > 0]``): a result of as many elements as are True."""
+    stack = list(params.values())
+    while stack:
+        k = stack.pop()
+        if isinstance(k, (tuple, list)):
+            stack.extend(k)
+        elif isinstance(k, Tensor):
+            stack.append(k._data)
+        elif isinstance(k, _ndarray) and k.dtype == bool and k.ndim > 0:
+            return True
     return False
 
 
