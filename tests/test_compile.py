@@ -193,11 +193,11 @@ def test_inline_ops_are_their_ops():
     c = rng.standard_normal((3, 4)).astype(np.float32) + 3
     g = rng.standard_normal((3, 4)).astype(np.float32)
     from chaingrad.compiler.runtime import ctx
-    from chaingrad.ops import arithmetic, linalg, unary
+    from chaingrad.ops import arithmetic, linalg, reduce, unary
 
     ops = {"Add": (arithmetic.Add, (a, c)), "Sub": (arithmetic.Sub, (a, c)), "Mul": (arithmetic.Mul, (a, c)),
            "Div": (arithmetic.Div, (a, c)), "Neg": (getattr(arithmetic, "Neg", None) or unary.Neg, (a,)),
-           "MatMul": (linalg.MatMul, (a, b)), "Pow": (arithmetic.Pow, (c, 2))}
+           "MatMul": (linalg.MatMul, (a, b)), "Pow": (arithmetic.Pow, (c, 2)), "Sum": (reduce.Sum, (a,))}
     assert set(ops) == set(TABLE)
     for name, (op, args) in ops.items():
         env = {"np": np}
@@ -212,6 +212,7 @@ def test_inline_ops_are_their_ops():
         needs = tuple(isinstance(v, np.ndarray) for v in args)
         c_ = ctx(op, needs, meta, True)
         out = op.forward(c_, *args)
+        env["spread"] = __import__("chaingrad.compiler.runtime", fromlist=["spread"]).spread
         assert np.array_equal(eval(TABLE[name].forward(codes, {}), env), out)
         gout = g if out.shape == g.shape else rng.standard_normal(out.shape).astype(np.float32)
         env["g"] = gout
@@ -219,7 +220,7 @@ def test_inline_ops_are_their_ops():
         for i, e in enumerate(expected):
             if e is None or not needs[i]:
                 continue
-            expr = TABLE[name].backward(codes, {}, i, "g", tuple(np.ndim(v) for v in args))
+            expr = TABLE[name].backward(codes, {}, i, "g", tuple(np.shape(v) for v in args))
             got = gout if expr == "=g" else eval(expr, env)
             assert np.array_equal(got, e), (name, i)
 

@@ -180,7 +180,7 @@ class CompiledFunction:
                 arg_paths.append(path)
                 tr.trace.args.append(tr._obj_name[id(v)])
         before = {id(t): (t, _state(t)) for t in tr._bound.values()}
-        names = _NameCollector(tr)
+        names = _NameCollector(tr, _code_of(self._fn))
         prev = sys.getprofile()
         sys.setprofile(names)
         try:
@@ -306,6 +306,14 @@ def _roots(fn) -> list:
         except ValueError:  # an empty cell
             pass
     return out
+
+
+def _code_of(fn):
+    from ..nn.module import Module
+
+    if isinstance(fn, Module):
+        fn = type(fn).forward
+    return getattr(getattr(fn, "__func__", fn), "__code__", None)
 
 
 def _code_names(code) -> list:
@@ -475,14 +483,14 @@ class _NoReplay(Exception):
 class _NameCollector:
     """A profile function: at each return from the user's code, the names its locals give to traced arrays."""
 
-    def __init__(self, tr: Tracer) -> None:
-        self.tr = tr
+    def __init__(self, tr: Tracer, code) -> None:
+        self.tr, self.code = tr, code
 
     def __call__(self, frame, event: str, arg: Any) -> None:
         if event != "return":
             return
         mod = frame.f_globals.get("__name__", "") or ""
-        if mod.startswith(("chaingrad", "numpy")):
+        if mod.startswith(("chaingrad", "numpy")) and frame.f_code is not self.code:
             return
         tr = self.tr
         for name, v in list(frame.f_locals.items()):

@@ -71,7 +71,7 @@ def render(trace: Trace, title: str) -> str:
     """The module's source text."""
     objects = {name: object_code(name, o) for name, o in trace.objects.items()}
     reserved = set(objects.values()) | set(trace.imports) | {"np", "replay", "UNRECORDED", "ctx", "grads",
-                                                             "grads_of_tensors", "accumulate", "unbroadcast",
+                                                             "grads_of_tensors", "accumulate", "unbroadcast", "spread",
                                                              "wrap", "output"}
     names = choose_names(trace, reserved)
 
@@ -81,8 +81,8 @@ def render(trace: Trace, title: str) -> str:
     out = [f'"""{title}: the replay chaingrad.compile generated (forward, backward and updates)."""', "",
            "import numpy as np", "",
            "from chaingrad.autograd.node import _UNRECORDED as UNRECORDED",
-           "from chaingrad.compiler.runtime import accumulate, ctx, grads, grads_of_tensors, output, unbroadcast, "
-           "wrap"]
+           "from chaingrad.compiler.runtime import accumulate, ctx, grads, grads_of_tensors, output, spread, "
+           "unbroadcast, wrap"]
     by_module: dict[str, list] = {}
     for name, module in sorted(trace.imports.items()):
         by_module.setdefault(module, []).append(name)

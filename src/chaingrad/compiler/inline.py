@@ -5,8 +5,8 @@ call: each entry below repeats its op's forward and backward exactly (same opera
 tests/test_compile.py checks every one against the op itself, bit for bit. Any other op, or a case an entry
 does not cover, is called through its own ``forward``/``backward``.
 
-``forward(args, params)`` gives the expression or None; ``backward(args, params, i, g)`` the expression of the
-gradient of input i (``"=g"``: the gradient itself, no new array), or None for "call the op's backward".
+``forward(args, params)`` gives the expression or None; ``backward(args, params, i, g, shapes)`` the expression
+of the gradient of input i (``"=g"``: the gradient itself, no new array), or None for "call the op's backward".
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ class Entry:
         self.forward, self.backward = forward, backward
 
 
-def _matmul_bwd(args, params, i, g, ndims):
+def _matmul_bwd(args, params, i, g, shapes):
     a, b = args
+    ndims = [len(s) for s in shapes]
     if i == 0:
         return f"{g} @ {_t(b, ndims[1])}"
     if ndims[0] > 2 and ndims[1] == 2:
@@ -34,7 +35,7 @@ def _matmul_bwd(args, params, i, g, ndims):
     return f"{_t(a, ndims[0])} @ {g}"
 
 
-def _pow_bwd(args, params, i, g, ndims):
+def _pow_bwd(args, params, i, g, shapes):
     x, n = args
     if i != 0 or not _num(n):
         return None
@@ -54,5 +55,8 @@ TABLE = {
                  lambda a, p, i, g, d: f"{g} / {a[1]}" if i == 0 else f"-{g} * {a[0]} / ({a[1]} * {a[1]})"),
     "Neg": Entry(lambda a, p: f"-{a[0]}" if not p else None, lambda a, p, i, g, d: f"-{g}"),
     "MatMul": Entry(lambda a, p: f"{a[0]} @ {a[1]}" if not p else None, _matmul_bwd),
+    "Sum": Entry(lambda a, p: f"np.add.reduce({a[0]}, axis={p.get('axes', 'None')}, keepdims={p.get('keepdim', 'False')})"
+                 if set(p) <= {"axes", "keepdim"} else None,
+                 lambda a, p, i, g, s: f"spread({g}, {s[0]!r}, {p.get('axes', 'None')})"),
     "Pow": Entry(lambda a, p: f"{a[0]} ** {a[1]}" if not p and _num(a[1]) else None, _pow_bwd),
 }

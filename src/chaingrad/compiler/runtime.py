@@ -11,12 +11,13 @@ import numpy as np
 from ..autograd.grad_mode import state
 from ..autograd.gradients import Arrays, unbroadcast
 from ..autograd.node import Node
+from ..ops.reduce import _spread as spread  # (Sum's backward, written inline)
 from ..tensor import Tensor
 
 _ndarray = np.ndarray
 wrap = Tensor._wrap
 accumulate = Arrays.accumulate  # leaf.grad += g (out of place), as the walk does
-__all__ = ["accumulate", "ctx", "grads", "grads_of_tensors", "output", "unbroadcast", "wrap"]
+__all__ = ["accumulate", "ctx", "grads", "grads_of_tensors", "output", "spread", "unbroadcast", "wrap"]
 
 
 def ctx(op: type[Node], needs: tuple, meta: tuple, arrays: bool) -> Node:

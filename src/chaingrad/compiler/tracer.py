@@ -290,7 +290,7 @@ class Tracer:
         entry = INLINE.get(name) if op.num_outputs == 1 and nums[0] is not None else None
         expr = entry.forward(codes, pcodes) if entry is not None else None
         if expr is not None:
-            ndims = tuple(x._data.ndim if isinstance(x, Tensor) else 0 for x in inputs)
+            ndims = tuple(x._data.shape if isinstance(x, Tensor) else () for x in inputs)
             text = f"@{nums[0]}@ = " + (f"np.asarray({expr})" if outs[0]._data.ndim == 0 else expr)
             line = self.emit(self._section(), text, name, defines=(nums[0],))
             if node is not None:
