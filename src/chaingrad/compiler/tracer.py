@@ -90,6 +90,7 @@ class Tracer:
         self._arrays: dict[int, object] = {}    # array number -> the array (kept alive)
         self._obj_name: dict[int, str] = {}     # id(object) -> its name in the code
         self._bound: dict[int, object] = {}     # id(tensor) -> tensor, for tensors from outside
+        self._bound_data: dict[int, Tensor] = {}  # id(t._data) -> t, for the tensors from outside
         self._grad_of: dict[int, Tensor] = {}   # id(p.grad) -> p, for the .grad of outside tensors
         self._ctx: dict = {}                    # node -> (its Line, its ctx name, op)
         self._pending: dict = {}                # node -> [array number per output], as the walk sums them
@@ -203,6 +204,7 @@ class Tracer:
         if id(t) in self._bound:
             return
         self._bound[id(t)] = t
+        self._bound_data[id(t._data)] = t
         self.obj(t, name)
         g = t._grad
         if g is not None:
@@ -240,6 +242,9 @@ class Tracer:
             n = self._sym.get(id(v))
             if n is not None:
                 return f"@{n}@"
+            owner = self._bound_data.get(id(v))
+            if owner is not None and owner._data is v:  # the array of a tensor from outside (a target)
+                return self.array_of(owner)
             if v.size <= 64:
                 return f"np.array({v.tolist()!r}, dtype=np.dtype({v.dtype.str!r}))"
             self.break_("a NumPy array made outside the trace", "it reached an operation as a constant")
