@@ -16,7 +16,7 @@ __all__ = ["CACHE_LIMIT", "CompileError", "CompiledFunction", "OptimizedModule",
 
 
 def __getattr__(name: str):
-    if name in ("compile", "CompiledFunction", "OptimizedModule", "CACHE_LIMIT", "is_compiling", "guard_key"):
+    if name in ("compile", "CompiledFunction", "OptimizedModule", "CACHE_LIMIT", "is_compiling"):
         from . import api
 
         return getattr(api, name)

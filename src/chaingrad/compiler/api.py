@@ -5,26 +5,24 @@ backward walk's steps and the in-place updates (tracer.py); codegen.py turns tha
 Python function, which is compiled and called from then on. The replay calls each op's own ``forward`` and
 ``backward`` on arrays, in eager's order: its results are eager's, bit for bit.
 
-Each variant of the trace is kept under a key (``guard_key``): the arguments' shapes, dtypes and
+Each variant of the trace is kept with its guards (guards.py): the arguments' shapes, dtypes and
 requires_grad, the grad mode, the objects the function reaches by name (its globals and closure) and the
-Python numbers among them, each module's training flag, hyper-parameters and parameters. A call with
-another key traces again (up to ``CACHE_LIMIT`` variants, then eager, with a warning).
+Python numbers among them, each module's training flag, hyper-parameters and parameters. A call that
+passes no variant's guards traces again (up to ``CACHE_LIMIT`` variants, then eager, with a warning).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import types
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..autograd.grad_mode import state
 from ..tensor import Tensor
-from . import hooks
+from . import guards, hooks
 from .breaks import CompileError, GraphBreak
 from .codegen import render
 from .tracer import Tracer
@@ -119,7 +117,7 @@ class CompiledFunction:
         self._fn = fn
         self.fullgraph, self.disable = fullgraph, disable
         self.label = label or getattr(fn, "__qualname__", type(fn).__name__)
-        self._cache: dict = {}
+        self._cache: list = []  # (guard check, Variant or _Eager), tried in order
         self._last: Variant | None = None
         self._eager_reason: str | None = None
         self._warned: set = set()
@@ -144,21 +142,19 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if self.disable or _disabled_by_env() or hooks.TRACER is not None or self._eager_reason is not None:
             return self._fn(*args, **kwargs)  # (a compiled function called while tracing another is traced inline)
-        leaves: dict = {}
-        _flatten(args, ("args",), leaves)
-        _flatten(kwargs, ("kwargs",), leaves)
-        key = guard_key(self._fn, leaves)
-        entry = self._cache.get(key)
-        if entry is None:
-            if len(self._cache) >= CACHE_LIMIT:
-                self._eager(f"{CACHE_LIMIT} variants were traced (the cache limit, as torch's cache_size_limit): "
-                            "something the guards check changes on every call (an input's shape, a Python "
-                            "number the function reads)")
-                return self._fn(*args, **kwargs)
-            return self._trace(key, args, kwargs, leaves)
-        if type(entry) is _Eager:
+        for check, entry in self._cache:
+            tensors = check(args, kwargs)
+            if tensors is not None:
+                if type(entry) is _Eager:
+                    return self._fn(*args, **kwargs)
+                return entry.fn(*tensors)
+        if len(self._cache) >= CACHE_LIMIT:
+            self._eager(f"{CACHE_LIMIT} variants were traced (the cache limit, as torch's cache_size_limit): "
+                        "something the guards check changes on every call (an input's shape, a Python "
+                        "number the function reads)")
             return self._fn(*args, **kwargs)
-        return entry.run(leaves)
+        check, _ = guards.build(self._fn, args, kwargs)  # (the state before the call)
+        return self._trace(check, args, kwargs)
 
     def _eager(self, reason: str, forever: bool = True) -> None:
         if forever:
@@ -167,18 +163,22 @@ class CompiledFunction:
             self._warned.add(reason)
             warnings.warn(f"chaingrad.compile: {self.label} runs eagerly from now on: {reason}", stacklevel=4)
 
-    def _trace(self, key, args, kwargs, leaves):
+    def _trace(self, key, args, kwargs):
         tr = Tracer(self.label, self.fullgraph)
-        roots = _roots(self._fn)
-        for name, value in roots:
+        for name, _, value in guards.roots(self._fn):
             _bind(tr, value, name)
-        arg_paths = []
+        leaves: dict = {}
+        _flatten(args, ("args",), leaves)
+        _flatten(kwargs, ("kwargs",), leaves)
+        arg_paths, taken = [], set()
         for path, v in leaves.items():
-            if isinstance(v, Tensor) and id(v) not in tr._bound:
+            if not isinstance(v, Tensor) or id(v) in taken:
+                continue
+            taken.add(id(v))
+            if id(v) not in tr._bound:
                 tr.bind(v, _arg_name(self._fn, path))
-            if isinstance(v, Tensor):
-                arg_paths.append(path)
-                tr.trace.args.append(tr._obj_name[id(v)])
+            arg_paths.append(path)
+            tr.trace.args.append(tr._obj_name[id(v)])
         before = {id(t): (t, _state(t)) for t in tr._bound.values()}
         names = _NameCollector(tr, _code_of(self._fn))
         prev = sys.getprofile()
@@ -195,7 +195,7 @@ class CompiledFunction:
         if reason is None:
             reason = _output(tr, result)
         if reason is not None:
-            self._cache[key] = _Eager(reason)
+            self._cache.append((key, _Eager(reason)))
             self._eager(reason, forever=False)
             return result
         tr.add_version_lines()
@@ -203,7 +203,7 @@ class CompiledFunction:
         namespace = {name: o for name, o in tr.trace.objects.items() if name not in tr.trace.args}
         namespace = {(f"{n}_t" if isinstance(o, Tensor) else n): o for n, o in namespace.items()}
         variant = Variant(source, namespace, arg_paths, self.label)
-        self._cache[key] = variant
+        self._cache.append((key, variant))
         self._last = variant
         return result
 
@@ -253,75 +253,12 @@ def _flatten(x, path: tuple, out: dict) -> None:
         out[path] = x
 
 
-def _value_key(v):
-    """What a guard compares for a value: a tensor's shape, dtype, requires_grad and whether it has a .grad; a
-    Python number, string or None itself; any other object its identity (the replay refers to that object)."""
-    if isinstance(v, Tensor):
-        a = v._data
-        return ("T", id(v), a.shape, a.dtype.str, v.requires_grad, v._grad is None, v.grad_fn is None)
-    if v is None or type(v) in (bool, int, float, str, complex):
-        return (type(v), v)
-    return ("O", id(v))
-
-
-def _arg_key(v):
-    if isinstance(v, Tensor):
-        a = v._data
-        return ("T", a.shape, a.dtype.str, v.requires_grad, v._grad is None, v.grad_fn is None)
-    return _value_key(v)
-
-
-def _roots(fn) -> list:
-    """The objects a function reaches by name: ``(name, value)`` for its globals, closure cells and, for a
-    module or bound method, the module/object itself."""
-    from ..nn.module import Module
-
-    out = []
-    if isinstance(fn, Module):
-        out.append(("self", fn))
-        fn = type(fn).forward
-    elif isinstance(fn, types.MethodType):
-        out.append(("self", fn.__self__))
-        fn = fn.__func__
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return out
-    g = getattr(fn, "__globals__", {})
-    for name in _code_names(code):
-        if name in g:
-            v = g[name]
-            if not isinstance(v, (types.ModuleType, types.FunctionType, type, types.BuiltinFunctionType)):
-                out.append((name, v))
-    import inspect
-
-    try:
-        for name, p in inspect.signature(fn).parameters.items():
-            if p.default is not inspect.Parameter.empty:
-                out.append((name, p.default))  # (a default argument not given in the call)
-    except (TypeError, ValueError):
-        pass
-    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
-        try:
-            out.append((name, cell.cell_contents))
-        except ValueError:  # an empty cell
-            pass
-    return out
-
-
 def _code_of(fn):
     from ..nn.module import Module
 
     if isinstance(fn, Module):
         fn = type(fn).forward
     return getattr(getattr(fn, "__func__", fn), "__code__", None)
-
-
-def _code_names(code) -> list:
-    names = list(code.co_names)
-    for c in code.co_consts:
-        if isinstance(c, types.CodeType):
-            names.extend(_code_names(c))
-    return names
 
 
 def _reach(value, name: str, out: list, depth: int = 0) -> None:
@@ -350,49 +287,6 @@ def _reach(value, name: str, out: list, depth: int = 0) -> None:
             _reach(v, f"{name}_{k}", out, depth + 1)
     elif hasattr(value, "optimizer") and hasattr(value, "last_epoch"):  # an LR scheduler
         out.append((name, value))
-
-
-def guard_key(fn, leaves: dict) -> tuple:
-    """Everything a trace depends on, as one hashable value (see the module docstring)."""
-    from ..nn.module import Module
-
-    parts: list = [state.enabled, state.anomaly]
-    for path, v in leaves.items():
-        parts.append((path, _arg_key(v)))
-    for name, value in _roots(fn):
-        parts.append((name, _value_key(value)))
-        if isinstance(value, (list, tuple, dict)):
-            parts.append(_numbers_in(value))
-        reached: list = []
-        _reach(value, name, reached)
-        for _, obj in reached:
-            if isinstance(obj, Tensor):
-                parts.append(_value_key(obj))
-            elif isinstance(obj, Module):
-                for m in obj.modules():
-                    d = m.__dict__
-                    parts.append((id(m), tuple((k, v) for k, v in d.items() if v is None or type(v) in
-                                               (bool, int, float, str))))
-                    if d.get("_forward_hooks") or d.get("_forward_pre_hooks"):
-                        parts.append(("hooks", id(m), tuple(d["_forward_hooks"]), tuple(d["_forward_pre_hooks"])))
-            elif hasattr(obj, "optimizer") and hasattr(obj, "last_epoch"):
-                parts.append((id(obj), id(obj.optimizer)))
-    return tuple(parts)
-
-
-def _numbers_in(value, depth: int = 0) -> tuple:
-    """The Python numbers (and strings, None) held in a list, tuple or dict the function reaches: a trace may
-    have read them (``lr = config["lr"]``)."""
-    items = value.items() if isinstance(value, dict) else enumerate(value)
-    out = []
-    for k, v in items:
-        if v is None or type(v) in (bool, int, float, str):
-            out.append((k, type(v), v))
-        elif isinstance(v, (list, tuple, dict)) and depth < 2 and len(v) <= 256:
-            out.append((k, _numbers_in(v, depth + 1)))
-        else:
-            out.append((k, id(v)))
-    return tuple(out)
 
 
 def _bind(tr: Tracer, value, name: str) -> None:

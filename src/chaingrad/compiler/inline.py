@@ -55,8 +55,8 @@ TABLE = {
                  lambda a, p, i, g, d: f"{g} / {a[1]}" if i == 0 else f"-{g} * {a[0]} / ({a[1]} * {a[1]})"),
     "Neg": Entry(lambda a, p: f"-{a[0]}" if not p else None, lambda a, p, i, g, d: f"-{g}"),
     "MatMul": Entry(lambda a, p: f"{a[0]} @ {a[1]}" if not p else None, _matmul_bwd),
-    "Sum": Entry(lambda a, p: f"np.add.reduce({a[0]}, axis={p.get('axes', 'None')}, keepdims={p.get('keepdim', 'False')})"
-                 if set(p) <= {"axes", "keepdim"} else None,
+    "Sum": Entry(lambda a, p: (f"np.add.reduce({a[0]}, axis={p.get('axes', 'None')}, "
+                               f"keepdims={p.get('keepdim', 'False')})") if set(p) <= {"axes", "keepdim"} else None,
                  lambda a, p, i, g, s: f"spread({g}, {s[0]!r}, {p.get('axes', 'None')})"),
     "Pow": Entry(lambda a, p: f"{a[0]} ** {a[1]}" if not p and _num(a[1]) else None, _pow_bwd),
 }

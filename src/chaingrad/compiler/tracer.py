@@ -558,7 +558,7 @@ class Tracer:
             return out
         all_args = ", ".join(codes + [f"{k}={v}" for k, v in kcodes.items()])
         self.emit("update", f"{ref}.{name}({all_args})", "in place")
-        self._bump(t)
+        self.explained.add(id(t))  # (the method moves the version counter itself when replayed)
         return out
 
     def _bump(self, t: Tensor) -> None:
