@@ -511,3 +511,16 @@ def test_untraced_change_of_an_outside_tensor_falls_back():
     before = w._data.copy()
     fn(x)
     assert np.array_equal(w._data, before + 1)
+
+
+def test_freeing_arrays_after_their_last_use_changes_no_bit(monkeypatch):
+    """The replay frees big arrays after their last use (codegen.FREE_BYTES); freeing every one of them gives
+    eager's results too."""
+    from chaingrad.compiler import codegen, tracer
+
+    monkeypatch.setattr(codegen, "FREE_BYTES", 0)
+    monkeypatch.setattr(tracer, "FREE_BYTES", 0)
+    fn = _assert_same_as_eager(_mlp_adam)
+    assert "    del " in fn.code
+    fn = _assert_same_as_eager(_lenet)
+    assert "    del " in fn.code

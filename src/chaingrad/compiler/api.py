@@ -198,6 +198,7 @@ class CompiledFunction:
             self._cache.append((key, _Eager(reason)))
             self._eager(reason, forever=False)
             return result
+        tr.decide_ownership()
         tr.add_version_lines()
         source = render(tr.trace, self.label)
         namespace = {name: o for name, o in tr.trace.objects.items() if name not in tr.trace.args}

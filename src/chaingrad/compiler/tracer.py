@@ -19,6 +19,7 @@ Anything else (a value read into Python, an array made by code that is not follo
 
 from __future__ import annotations
 
+import re
 import sys
 import types
 
@@ -32,6 +33,8 @@ from ..tensor import Tensor
 from . import hooks
 from .breaks import CompileError, GraphBreak, user_line
 from .inline import TABLE as INLINE
+
+FREE_BYTES = 1 << 16  # (codegen.FREE_BYTES: arrays this big are freed after their last use)
 
 _ndarray = np.ndarray
 
@@ -74,6 +77,7 @@ class Trace:
         self.output = ""                        # the expression the generated function returns
         self.grad_names: dict[int, str] = {}    # array number -> "dL_d<name>" for gradients
         self.imports: dict[str, str] = {}       # name -> "module" (what the code imports)
+        self.big: set[str] = set()              # the arrays and ctxs worth freeing after their last use
 
 
 class Tracer:
@@ -99,6 +103,7 @@ class Tracer:
         self._patches: list = []
         self.explained: set[int] = set()        # id of tensors whose changes a line accounts for
         self._made: set[str] = set()
+        self._deliveries: list = []             # (line, gradient's number, not held by its node)
         self._walked = False
 
     # -- numbering arrays and naming objects ------------------------------------------------------------------
@@ -106,6 +111,8 @@ class Tracer:
         self._n += 1
         self._sym[id(a)] = self._n
         self._arrays[self._n] = a
+        if getattr(a, "nbytes", 0) >= FREE_BYTES:
+            self.trace.big.add(f"@{self._n}@")
         return self._n
 
     def known(self, a) -> int | None:
@@ -375,11 +382,8 @@ class Tracer:
             self.depth -= 1
         for line, leaf, g in self._leaf_lines:  # .grad became g itself, or a copy (as in eager)
             self.explained.add(id(leaf))
-            if self.broken is None:
-                owned = leaf._grad is not None and leaf._grad._data is g
-                line.text = line.text.replace("OWNED", "True" if owned else "False")
-                if not owned and leaf._grad is not None:
-                    self._sym.pop(id(leaf._grad._data), None)
+            if self.broken is None and leaf._grad is not None and leaf._grad._data is not g:
+                self._sym.pop(id(leaf._grad._data), None)  # a copy: read from .grad where it is used
         for leaf in {id(x[1]): x[1] for x in self._leaf_lines}.values():
             if leaf._grad is not None:
                 self._grad_of[id(leaf._grad)] = leaf
@@ -509,6 +513,8 @@ class Tracer:
                 line = self.emit("backward", f"accumulate({ref}, @{n}@, OWNED)", f"{_plain(ref)}.grad += dL/d"
                                  f"{_plain(ref)}")
                 self._leaf_lines.append((line, target, g))
+                held = list(node.__dict__.values()) + list(node._saved or ())
+                self._deliveries.append((line, n, not any(h is g for h in held)))
 
     def emit_ctx(self, fwd_line: Line, cname: str, cls: str, needs, meta, on_arrays: bool) -> None:
         """The ctx of a forward whose backward runs: made on the line before the forward."""
@@ -516,6 +522,8 @@ class Tracer:
             return
         self._made.add(cname)
         text = f"{cname} = ctx({cls}, {needs!r}, {_meta_code(meta)}, {on_arrays})"
+        if any(type(m) is tuple and np.prod(m[0]) * np.dtype(m[1]).itemsize >= FREE_BYTES for m in meta):
+            self.trace.big.add(cname)
         i = self.trace.lines.index(fwd_line)
         self.trace.lines.insert(i, Line("forward", text, ""))
 
@@ -633,6 +641,18 @@ class Tracer:
         finally:
             patches.uninstall(self)
             hooks.TRACER = None
+
+    def decide_ownership(self) -> None:
+        """A gradient becomes ``.grad`` without a copy (as eager's walk does when nothing else holds it) when no
+        other line of the replay uses it and its node does not keep it; ``accumulate`` still copies views and
+        read-only arrays."""
+        uses: dict[int, int] = {}
+        for line in self.trace.lines:
+            for m in re.finditer(r"@(\d+)@", line.text):
+                uses[int(m.group(1))] = uses.get(int(m.group(1)), 0) + 1
+        for line, n, free in self._deliveries:
+            owned = free and uses.get(n, 0) == 2  # (where it is made, and here)
+            line.text = line.text.replace("OWNED", "True" if owned else "False")
 
     def add_version_lines(self) -> None:
         for name, k in self._version_bumps.items():
