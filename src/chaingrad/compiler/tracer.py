@@ -380,7 +380,7 @@ class Tracer:
             result = orig(outputs, grads, retain_graph, False, None, True, True, self._observe)
         finally:
             self.depth -= 1
-        for line, leaf, g in self._leaf_lines:  # .grad became g itself, or a copy (as in eager)
+        for _, leaf, g in self._leaf_lines:  # .grad became g itself, or a copy (as in eager)
             self.explained.add(id(leaf))
             if self.broken is None and leaf._grad is not None and leaf._grad._data is not g:
                 self._sym.pop(id(leaf._grad._data), None)  # a copy: read from .grad where it is used
