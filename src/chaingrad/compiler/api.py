@@ -192,6 +192,14 @@ class CompiledFunction:
                         "while it was traced; from now on they run on every call)")
             return result
         reason = _unexplained(tr, before)
+        if reason is None and not any(line.section == "backward" for line in tr.trace.lines):
+            outs = [t for t in _tensors_of(result) if t.requires_grad and t.grad_fn is not None
+                    and id(t) not in tr._bound]
+            if outs:  # a forward whose outputs require grad: their grad_fn will run a compiled backward
+                why = tr.probe_backward(list({id(t): t for t in outs}.values()))
+                if why is not None:
+                    reason = (f"its outputs require grad, and their backward cannot be compiled ({why}), so it runs "
+                              "eagerly")
         if reason is None:
             reason = _output(tr, result)
         if reason is not None:
@@ -272,9 +280,9 @@ def _reach(value, name: str, out: list, depth: int = 0) -> None:
     elif isinstance(value, Module):
         out.append((name, value))
         for pname, p in value.named_parameters():
-            out.append((f"{name}.{pname}" if name != "self" else pname, p))
+            out.append((f"{name}.{pname}" if name != "self" else f"model.{pname}", p))
         for bname, b in value.named_buffers():
-            out.append((f"{name}.{bname}" if name != "self" else bname, b))
+            out.append((f"{name}.{bname}" if name != "self" else f"model.{bname}", b))
     elif isinstance(value, Optimizer):
         out.append((name, value))
         for gi, group in enumerate(value.param_groups):
@@ -346,10 +354,10 @@ def _output(tr: Tracer, result) -> str | None:
             n = tr.known(v._data)
             if n is None:
                 raise _NoReplay("it returns a tensor the trace did not see being made")
+            if v.requires_grad and n in tr.trace.grad_outputs:
+                return f"outs[{tr.trace.grad_outputs.index(n)}]"
             if v.requires_grad and not walked:
-                raise _NoReplay("its outputs require grad and it does not call backward itself: a compiled "
-                                "backward for them is not implemented, so it runs eagerly (call loss.backward() "
-                                "inside the compiled function to compile a whole training step)")
+                raise _NoReplay("it returns a tensor that requires grad but whose backward was not compiled")
             return f"output(@{n}@, {v.requires_grad})"
         if type(v) is tuple:
             items = [code(x) for x in v]
@@ -369,6 +377,16 @@ def _output(tr: Tracer, result) -> str | None:
     except _NoReplay as e:
         return str(e)
     return None
+
+
+def _tensors_of(r) -> list:
+    if isinstance(r, Tensor):
+        return [r]
+    if type(r) in (tuple, list):
+        return [t for v in r for t in _tensors_of(v)]
+    if type(r) is dict:
+        return [t for v in r.values() for t in _tensors_of(v)]
+    return []
 
 
 class _NoReplay(Exception):

@@ -30,6 +30,8 @@ def choose_names(trace: Trace, reserved: set) -> dict[int, str]:
         if n in names:
             return
         base = base or "t"
+        if base in _BUILTINS:
+            base += "_"
         name, k = base, 1
         while name in taken:
             k += 1
@@ -37,26 +39,29 @@ def choose_names(trace: Trace, reserved: set) -> dict[int, str]:
         taken.add(name)
         names[n] = name
 
+    all_lines = trace.lines + (trace.backward or [])
     for n, name in trace.names.items():
         take(n, name)
-    for line in trace.lines:
+    for line in all_lines:
         for n in line.defines:
             if n in names:
                 continue
             if n in trace.grad_names:
                 continue
             if line.section in ("forward", "update") and line.comment.isidentifier():
-                base = line.comment.lower()
-                take(n, base + "_" if base in _BUILTINS else base)
-    for line in trace.lines:  # gradients, named after what they are the gradient of
+                take(n, line.comment.lower())
+    for n in trace.backward_args:
+        src, suffix = trace.grad_names[n]
+        take(n, "dL_d" + names.get(src, "out"))
+    for line in all_lines:  # gradients, named after what they are the gradient of
         for n in line.defines:
             if n not in names and n in trace.grad_names:
                 src, suffix = trace.grad_names[n]
                 take(n, "dL_d" + names.get(src, "x") + suffix)
-    for line in trace.lines:
+    for line in all_lines:
         for n in line.defines:
             take(n, "t")
-    for line in trace.lines:  # numbers that no line defines (sums of gradients)
+    for line in all_lines:  # numbers that no line defines (sums of gradients)
         for m in _TOKEN.finditer(line.text):
             if m.group(1) is not None:
                 take(int(m.group(1)), "t")
@@ -89,6 +94,29 @@ def _last_uses(lines: list, output: str, big: set) -> dict:
     return frees
 
 
+def _block(lines: list, indent: str, sub, keep_text: str, big: set, sections: bool = True) -> list:
+    """The lines of one function body, with section headers, formula comments and the frees."""
+    frees = _last_uses(lines, keep_text, big)
+    body, section = [], None
+    for k, line in enumerate(lines):
+        if sections and line.section != section and line.section != "input":
+            section = line.section
+            body.append(f"{indent}# -- {_SECTIONS[section]}")
+        text = indent + sub(line.text)
+        if line.letters and line.comment:
+            letters = {key: sub(v) for key, v in line.letters.items()}
+            line.comment = name_formula(line.comment, letters)
+            line.letters = None
+        if line.comment and not (line.section == "forward" and line.text.endswith(f"{line.comment}.forward")):
+            comment = sub(line.comment)
+            text = text + " " * max(2, 60 - len(text)) + "# " + comment if line.section != "forward" else \
+                text + "  # " + comment
+        body.append(text)
+        if frees.get(k):
+            body.append(f"{indent}del " + ", ".join(sub(t) for t in frees[k]) + "  # (freed as the walk frees them)")
+    return body
+
+
 def object_code(name: str, obj) -> str:
     return f"{name}_t" if isinstance(obj, Tensor) else name
 
@@ -98,7 +126,7 @@ def render(trace: Trace, title: str) -> str:
     objects = {name: object_code(name, o) for name, o in trace.objects.items()}
     reserved = set(objects.values()) | set(trace.imports) | {"np", "replay", "UNRECORDED", "ctx", "grads",
                                                              "grads_of_tensors", "accumulate", "unbroadcast", "spread",
-                                                             "wrap", "output"}
+                                                             "wrap", "output", "attach", "outs", "backward"}
     names = choose_names(trace, reserved)
 
     def sub(text: str) -> str:
@@ -107,8 +135,8 @@ def render(trace: Trace, title: str) -> str:
     out = [f'"""{title}: the replay chaingrad.compile generated (forward, backward and updates)."""', "",
            "import numpy as np", "",
            "from chaingrad.autograd.node import _UNRECORDED as UNRECORDED",
-           "from chaingrad.compiler.runtime import accumulate, ctx, grads, grads_of_tensors, output, spread, "
-           "unbroadcast, wrap"]
+           "from chaingrad.compiler.runtime import accumulate, attach, ctx, grads, grads_of_tensors, output, "
+           "spread, unbroadcast, wrap"]
     by_module: dict[str, list] = {}
     for name, module in sorted(trace.imports.items()):
         by_module.setdefault(module, []).append(name)
@@ -121,26 +149,19 @@ def render(trace: Trace, title: str) -> str:
     params = ", ".join(objects[a] for a in trace.args)
     out.append("")
     out.append(f"def replay({params}):")
-    section = None
-    body = []
-    lines = [line for line in trace.lines if line.text]
-    frees = _last_uses(lines, trace.output, trace.big)
-    for k, line in enumerate(lines):
-        if line.section != section and line.section != "input":
-            section = line.section
-            body.append(f"    # -- {_SECTIONS[section]}")
-        text = "    " + sub(line.text)
-        if line.letters and line.comment:
-            letters = {k: sub(v) for k, v in line.letters.items()}
-            line.comment = name_formula(line.comment, letters)
-            line.letters = None
-        if line.comment and not (line.section == "forward" and line.text.endswith(f"{line.comment}.forward")):
-            comment = sub(line.comment)
-            text = text + " " * max(2, 60 - len(text)) + "# " + comment if line.section != "forward" else \
-                text + "  # " + comment
-        body.append(text)
-        if frees.get(k):
-            body.append("    del " + ", ".join(sub(t) for t in frees[k]) + "  # (freed as the walk frees them)")
+    backward = [line for line in trace.backward or () if line.text]
+    held = " ".join(line.text for line in backward) + " " + " ".join(f"@{n}@" for n in trace.grad_outputs)
+    body = _block([line for line in trace.lines if line.text], "    ", sub, trace.output + " " + held, trace.big)
+    if trace.backward is not None:
+        params = ", ".join(f"@{n}@" for n in trace.backward_args)
+        body.append("    # -- backward, run by the outputs' grad_fn (the gradient of each delivery to a leaf)")
+        body.append(sub(f"    def backward({params}):"))
+        body.extend(_block(backward, "        ", sub, "", set(), sections=False))
+        results = ", ".join(f"@{n}@" for _, n in trace.deliveries)
+        body.append(sub(f"        return ({results}{',' if len(trace.deliveries) == 1 else ''})"))
+        leaves = ", ".join(f"${trace.leaf_names[id(t)]}$" for t, _ in trace.deliveries)
+        arrays = ", ".join(f"@{n}@" for n in trace.grad_outputs)
+        body.append(sub(f"    outs = attach(backward, ({arrays},), ({leaves},))"))
     body.append(f"    return {sub(trace.output)}")
     out.extend(body)
     return "\n".join(out) + "\n"

@@ -10,14 +10,15 @@ import numpy as np
 
 from ..autograd.grad_mode import state
 from ..autograd.gradients import Arrays, unbroadcast
-from ..autograd.node import Node
+from ..autograd.node import _FREED, FREED_MESSAGE, Node
+from ..autograd.node import _seq as _node_seq
 from ..ops.reduce import _spread as spread  # (Sum's backward, written inline)
 from ..tensor import Tensor
 
 _ndarray = np.ndarray
 wrap = Tensor._wrap
 accumulate = Arrays.accumulate  # leaf.grad += g (out of place), as the walk does
-__all__ = ["accumulate", "ctx", "grads", "grads_of_tensors", "output", "spread", "unbroadcast", "wrap"]
+__all__ = ["accumulate", "attach", "ctx", "grads", "grads_of_tensors", "output", "spread", "unbroadcast", "wrap"]
 
 
 def ctx(op: type[Node], needs: tuple, meta: tuple, arrays: bool) -> Node:
@@ -71,6 +72,47 @@ def _compiled_output_class() -> type[Node]:
 
 
 COMPILED_OUTPUT = _compiled_output_class()
+
+
+def _compiled_backward_class() -> type[Node]:
+    class CompiledBackward(Node):
+        """The ``grad_fn`` of a compiled forward's outputs: its backward is the generated backward code, which
+        returns one gradient per delivery to a leaf (``next_edges``), in the order eager's walk delivers them."""
+
+        input_names = ("the leaves",)
+        formulas = ("the compiled function's backward (see its .code)",)
+        backward_on_arrays = True
+
+        def backward(ctx, *grads):  # noqa: N805
+            if ctx._saved is _FREED:
+                raise RuntimeError(FREED_MESSAGE)
+            if any(isinstance(g, Tensor) for g in grads):
+                raise NotImplementedError("backward(create_graph=True) through a function compiled with "
+                                          "chaingrad.compile is not supported: call it without compiling")
+            return ctx.fn(*grads)
+
+    return CompiledBackward
+
+
+COMPILED_BACKWARD = _compiled_backward_class()
+
+
+def attach(fn, arrays: tuple, leaves: tuple) -> list:
+    """Tensors for the outputs of a compiled forward, whose grad_fn runs ``fn`` (the generated backward)."""
+    node = object.__new__(COMPILED_BACKWARD)
+    node._saved, node._arrays, node.fn = (), False, fn  # (the walk frees _saved after backward)
+    node.next_edges = tuple((t, -1) for t in leaves)
+    node.input_meta = tuple((t._data.shape, t._data.dtype) for t in leaves)
+    node.needs_input_grad = (True,) * len(leaves)
+    node.num_outputs = len(arrays)
+    node._seq = next(_node_seq)
+    outs = []
+    for i, a in enumerate(arrays):
+        t = wrap(a if type(a) is _ndarray else np.asarray(a), True)
+        t.grad_fn, t._output_nr = node, i
+        outs.append(t)
+    node.__dict__["_output_meta"] = tuple((t._data.shape, t._data.dtype) for t in outs)
+    return outs
 
 
 def output(a: np.ndarray, requires_grad: bool) -> Tensor:

@@ -78,6 +78,11 @@ class Trace:
         self.grad_names: dict[int, str] = {}    # array number -> "dL_d<name>" for gradients
         self.imports: dict[str, str] = {}       # name -> "module" (what the code imports)
         self.big: set[str] = set()              # the arrays and ctxs worth freeing after their last use
+        self.backward: list | None = None       # a compiled backward's lines (a forward-only function)
+        self.backward_args: list = []           # its parameters: the numbers of the outputs' gradients
+        self.deliveries: list = []              # its results: (leaf, gradient's number), one per delivery
+        self.grad_outputs: list = []            # the numbers of the outputs that get its node
+        self.leaf_names: dict = {}              # id(leaf) -> its name
 
 
 class Tracer:
@@ -103,6 +108,8 @@ class Tracer:
         self._patches: list = []
         self.explained: set[int] = set()        # id of tensors whose changes a line accounts for
         self._made: set[str] = set()
+        self._sink: list | None = None           # where lines go while probing a compiled backward
+        self._leaf_slot: dict | None = None      # probing: id(leaf) -> position among the node's edges
         self._deliveries: list = []             # (line, gradient's number, not held by its node)
         self._walked = False
 
@@ -134,7 +141,7 @@ class Tracer:
 
     def emit(self, section: str, text: str, comment: str = "", defines: tuple = ()) -> Line:
         line = Line(section, text, comment, defines)
-        self.trace.lines.append(line)
+        (self.trace.lines if self._sink is None else self._sink).append(line)
         return line
 
     def class_code(self, op) -> str:
@@ -506,6 +513,10 @@ class Tracer:
             if nr >= 0:
                 slot = self._pending.setdefault(target, [None] * target.num_outputs)
                 slot[nr] = self._add(slot[nr], n)
+            elif self._leaf_slot is not None:  # probing: the gradient is returned, one edge per delivery
+                if self.tensor_ref(target) is None:
+                    return
+                self.trace.deliveries.append((target, n))
             else:
                 ref = self.tensor_ref(target)
                 if ref is None:
@@ -641,6 +652,48 @@ class Tracer:
         finally:
             patches.uninstall(self)
             hooks.TRACER = None
+
+    def probe_backward(self, outs: list) -> str | None:
+        """For a function that returns tensors requiring grad without calling backward: run the backward once
+        (retain_graph, into no .grad) to write the code of one compiled node for them. A reason if it cannot."""
+        roots = [t.grad_fn for t in outs]
+        nodes = engine.graph_nodes(roots)
+        leaves: dict = {}
+        for n in nodes:
+            if n not in self._ctx:
+                return "its outputs' graph reaches operations recorded before the call"
+            if n._hooked or n._posthooks:
+                return "a hook on its graph"
+            for e in n.next_edges:
+                if e is not None and e[1] < 0:
+                    if e[0]._hooks:
+                        return "a hook on a leaf"
+                    if id(e[0]) not in self._bound:
+                        return "a leaf tensor made inside the function requires grad"
+                    leaves.setdefault(id(e[0]), e[0])
+        if not leaves:
+            return "no leaf to send gradients to"
+        grads = []
+        for t in outs:
+            g = np.ones(t._data.shape, t._data.dtype)
+            gn = self.new(g)
+            self.trace.backward_args.append(gn)
+            self.trace.grad_names[gn] = (self._sym[id(t._data)], "")
+            slot = self._pending.setdefault(t.grad_fn, [None] * t.grad_fn.num_outputs)
+            slot[t._output_nr] = self._add(slot[t._output_nr], gn)
+            grads.append(Tensor._wrap(g))
+        self._sink, self._leaf_slot = [], {}
+        self.depth += 1
+        try:
+            engine.run_backward(outs, grads, True, False, list(leaves.values()), False, True, self._observe)
+        finally:
+            self.depth -= 1
+            self.trace.backward, self._sink = self._sink, None
+        if self.broken is not None:
+            return self.broken.message()
+        self.trace.grad_outputs = [self._sym[id(t._data)] for t in outs]
+        self.trace.leaf_names = {key: self._obj_name[key] for key in leaves}
+        return None
 
     def decide_ownership(self) -> None:
         """A gradient becomes ``.grad`` without a copy (as eager's walk does when nothing else holds it) when no
