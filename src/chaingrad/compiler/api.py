@@ -394,7 +394,8 @@ class _NoReplay(Exception):
 
 
 class _NameCollector:
-    """A profile function: at each return from the user's code, the names its locals give to traced arrays."""
+    """A profile function: at each return from the user's code (and from the compiled function itself), the
+    names its variables give to traced arrays, found as ``chaingrad.explain`` finds them."""
 
     def __init__(self, tr: Tracer, code) -> None:
         self.tr, self.code = tr, code
@@ -405,12 +406,14 @@ class _NameCollector:
         mod = frame.f_globals.get("__name__", "") or ""
         if mod.startswith(("chaingrad", "numpy")) and frame.f_code is not self.code:
             return
+        from ..explain._graph import names_from_frames  # (explain's naming of a program's tensors)
+
         tr = self.tr
-        for name, v in list(frame.f_locals.items()):
-            if isinstance(v, Tensor) and not name.startswith("_") and id(v) not in tr._bound:
-                n = tr.known(v._data)
-                if n is not None:
-                    tr.trace.names.setdefault(n, name)
+        _, outs = names_from_frames(frame, depth=1)
+        for name, t in outs.values():
+            n = tr.known(t._data)
+            if n is not None and name.isidentifier():
+                tr.trace.names.setdefault(n, name)
 
 
 _ = GraphBreak
