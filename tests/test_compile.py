@@ -559,3 +559,31 @@ def test_freeing_arrays_after_their_last_use_changes_no_bit(monkeypatch):
     assert "    del " in fn.code
     fn = _assert_same_as_eager(_lenet)
     assert "    del " in fn.code
+
+
+def test_guard_learning_rate_read_from_param_groups():
+    """A step that reads lr from the optimizer itself (not through optimizer.step) traces again when it changes."""
+    def run(compiled):
+        torch.manual_seed(0)
+        w = torch.randn(3, requires_grad=True)
+        opt = torch.optim.SGD([w], lr=0.1)
+        sched = torch.optim.lr_scheduler.StepLR(opt, 2, gamma=0.5)
+        x = torch.randn(3)
+
+        def step(x):
+            loss = (w * x).sum() ** 2
+            loss.backward()
+            with torch.no_grad():
+                w.sub_(opt.param_groups[0]["lr"] * w.grad)
+            w.grad = None
+            return loss
+
+        fn = torch.compile(step) if compiled else step
+        outs = []
+        for _ in range(6):
+            outs.append(fn(x)._data.copy())
+            sched.step()
+        return outs + [w._data.copy()]
+
+    for a, b in zip(run(False), run(True)):
+        assert np.array_equal(a, b)

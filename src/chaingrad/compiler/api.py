@@ -153,8 +153,7 @@ class CompiledFunction:
                         "something the guards check changes on every call (an input's shape, a Python "
                         "number the function reads)")
             return self._fn(*args, **kwargs)
-        check, _ = guards.build(self._fn, args, kwargs)  # (the state before the call)
-        return self._trace(check, args, kwargs)
+        return self._trace(guards.build(self._fn, args, kwargs), args, kwargs)  # (guards: the state before)
 
     def _eager(self, reason: str, forever: bool = True) -> None:
         if forever:
@@ -163,8 +162,9 @@ class CompiledFunction:
             self._warned.add(reason)
             warnings.warn(f"chaingrad.compile: {self.label} runs eagerly from now on: {reason}", stacklevel=4)
 
-    def _trace(self, key, args, kwargs):
+    def _trace(self, written, args, kwargs):
         tr = Tracer(self.label, self.fullgraph)
+        watched = _watch_groups(written.groups)
         for name, _, value in guards.roots(self._fn):
             _bind(tr, value, name)
         leaves: dict = {}
@@ -187,6 +187,8 @@ class CompiledFunction:
             result = tr.run(self._fn, args, kwargs)
         finally:
             sys.setprofile(prev)
+            reads = _unwatch_groups(watched)
+        key = guards.finish(written, reads)
         if tr.broken is not None:
             self._eager(f"{tr.broken.message()}. (Python side effects of the function, such as print, ran "
                         "while it was traced; from now on they run on every call)")
@@ -260,6 +262,46 @@ def _flatten(x, path: tuple, out: dict) -> None:
             _flatten(v, path + (k,), out)
     else:
         out[path] = x
+
+
+class _WatchedGroup(dict):
+    """An optimizer's param_group while a trace runs: notes which numbers the function itself reads."""
+
+    def __getitem__(self, key):
+        self.note(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        self.note(key)
+        return dict.get(self, key, default)
+
+    def note(self, key) -> None:
+        if hooks.TRACER is not None and hooks.TRACER.depth == 0:  # (not the optimizer's own step)
+            self.reads.add((self.opt_id, self.index, key))
+
+
+def _watch_groups(groups: list) -> list:
+    watched = []
+    for opt, i, _ in groups:
+        original = opt.param_groups[i]
+        if type(original) is not dict:
+            continue
+        w = _WatchedGroup(original)
+        w.reads, w.opt_id, w.index = set(), id(opt), i
+        opt.param_groups[i] = w
+        watched.append((opt, i, original, w))
+    return watched
+
+
+def _unwatch_groups(watched: list) -> set:
+    """Put the original dicts back (with what the call wrote into them); the numbers the function read."""
+    reads: set = set()
+    for opt, i, original, w in watched:
+        original.clear()
+        original.update(dict.items(w))
+        opt.param_groups[i] = original
+        reads |= w.reads
+    return reads
 
 
 def _code_of(fn):

@@ -121,8 +121,7 @@ def roots(fn) -> list:
         return out
     g = fn.__globals__
     for name in dict.fromkeys(_code_names(code)):
-        if name in g and not isinstance(g[name], (types.ModuleType, types.FunctionType, type,
-                                                  types.BuiltinFunctionType)):
+        if name in g and not isinstance(g[name], types.ModuleType):  # (a function too: by identity)
             out.append((name, f"G[{name!r}]", g[name]))
     try:
         for name, p in inspect.signature(fn).parameters.items():
@@ -147,8 +146,8 @@ def _code_names(code) -> list:
 
 
 def build(fn, args: tuple, kwargs: dict):
-    """``(check, tensor_paths)``: ``check(args, kwargs)`` gives the tensor arguments in ``tensor_paths``' order,
-    or None when the call does not satisfy the guards."""
+    """The guards of a call, written before it runs; ``finish`` makes them a function ``check(args, kwargs)``
+    that gives the call's tensor arguments (in the replay's order), or None when a guard fails."""
     w = _Writer()
     w.conds.append(f"state.enabled is {state.enabled} and state.anomaly is {state.anomaly}")
     tensors: list = []
@@ -195,13 +194,39 @@ def build(fn, args: tuple, kwargs: dict):
             name = code[3:-2]
             w.conds.append(f"{name!r} in G")
         w.value(code, value)
+    w.tensors = tensors
+    w.groups = _param_groups(fn)
+    return w
+
+
+def _param_groups(fn) -> list:
+    """``(optimizer, group index, a copy of the group's numbers)`` for the optimizers the function reaches, as
+    they are before the call: the numbers the function itself reads from them are guarded (``finish``)."""
+    from ..optim.optimizer import Optimizer
+
+    out = []
+    for _, _, value in roots(fn):
+        for opt in (value, getattr(value, "optimizer", None)):
+            if isinstance(opt, Optimizer):
+                for i, g in enumerate(opt.param_groups):
+                    out.append((opt, i, {k: v for k, v in g.items() if type(v) in _PLAIN or type(v) is tuple}))
+    return out
+
+
+def finish(w: _Writer, group_reads: set):
+    """The check function of ``build``'s conditions, plus: each number the traced function read from an
+    optimizer's param_groups (``group_reads``: (id(optimizer), group index, key)) is still what it was."""
+    for opt, i, numbers in w.groups:
+        for key, v in numbers.items():
+            if (id(opt), i, key) in group_reads:
+                w.conds.append(f"{w.const(opt, 'o')}.param_groups[{i}].get({key!r}) == {v!r}")
     body = "\n        and ".join(f"({c})" for c in w.conds) or "True"
-    ret = "(" + ", ".join(c for c, _ in tensors) + ("," if len(tensors) == 1 else "") + ")"
+    ret = "(" + ", ".join(c for c, _ in w.tensors) + ("," if len(w.tensors) == 1 else "") + ")"
     source = f"def check(args, kwargs):\n    if ({body}):\n        return {ret}\n    return None\n"
     exec(compile(source, "<chaingrad.compile guards>", "exec"), w.ns)
     check = w.ns["check"]
     check.source = source
-    return check, [p for _, p in tensors]
+    return check
 
 
 _ = np
