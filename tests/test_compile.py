@@ -587,3 +587,23 @@ def test_guard_learning_rate_read_from_param_groups():
 
     for a, b in zip(run(False), run(True)):
         assert np.array_equal(a, b)
+
+
+class _Config:
+    def __init__(self) -> None:
+        self.scale = 2.0
+
+
+CONFIG = _Config()
+
+
+def test_guard_number_held_by_a_config_object():
+    def f(x):
+        return (x * CONFIG.scale).sum()
+
+    fn = torch.compile(f)
+    x = torch.randn(3)
+    for k in range(4):
+        CONFIG.scale = 1.0 + k
+        assert np.array_equal(fn(x)._data, f(x)._data)
+    assert fn.variants == 4

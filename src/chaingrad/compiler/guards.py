@@ -12,7 +12,8 @@ still the same (else None):
 - for a module: every submodule's parameters, buffers and children (identity), training flag and plain
   attributes (a dropout's p, a momentum), and that it has no forward hooks; for every tensor reached, as for
   a tensor argument;
-- an optimizer's parameters, as tensors reached.
+- an optimizer's parameters, as tensors reached; the numbers the function reads from its param_groups;
+- for any other object reached (a config, argparse's Namespace), the Python numbers in its ``__dict__``.
 
 Checking is a few attribute reads per condition: a replay of the seed's step spends a few microseconds here.
 """
@@ -87,6 +88,13 @@ class _Writer:
         elif hasattr(v, "optimizer") and hasattr(v, "last_epoch"):  # an LR scheduler: its optimizer
             self.conds.append(f"{code}.optimizer is {self.const(v.optimizer, 'o')}")
             self.reached(f"{code}.optimizer", v.optimizer, depth + 1)
+        elif isinstance(getattr(v, "__dict__", None), dict) and not isinstance(v, (type, types.FunctionType,
+                                                                                   types.MethodType)):
+            d = vars(v)  # any other object (a config, argparse's Namespace): the numbers it holds
+            dn = self.const(d, "D")
+            for k, x in d.items():
+                if type(x) in _PLAIN:
+                    self.conds.append(f"{dn}.get({k!r}) == {x!r}")
 
     def module(self, name: str, m) -> None:
         d = m.__dict__
