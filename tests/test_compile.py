@@ -607,3 +607,23 @@ def test_guard_number_held_by_a_config_object():
         CONFIG.scale = 1.0 + k
         assert np.array_equal(fn(x)._data, f(x)._data)
     assert fn.variants == 4
+
+
+TABLE_OF_WEIGHTS = np.array([1.0, 2.0, 3.0], np.float32)
+
+
+def test_numpy_arrays_reached_by_name_are_read_as_they_are_and_made_ones_break():
+    def f(x):
+        return (x * torch.from_numpy(TABLE_OF_WEIGHTS)).sum()
+
+    fn = torch.compile(f, fullgraph=True)
+    x = torch.randn(3)
+    for k in range(3):
+        TABLE_OF_WEIGHTS[0] = k  # changed in place: the replay reads the array itself
+        assert np.array_equal(fn(x)._data, f(x)._data)
+
+    def g(x):
+        return (x * torch.from_numpy(x._data * 2)).sum()  # NumPy on a tensor's array
+
+    with pytest.raises(CompileError, match="did not see being made"):
+        torch.compile(g, fullgraph=True)(x)

@@ -341,6 +341,9 @@ def _reach(value, name: str, out: list, depth: int = 0) -> None:
 
 
 def _bind(tr: Tracer, value, name: str) -> None:
+    if isinstance(value, np.ndarray):  # (guarded by identity: the replay reads the array as it is then)
+        tr._named_arrays[id(value)] = (value, tr.obj(value, name))
+        return
     reached: list = []
     _reach(value, name, reached)
     for rname, obj in reached:

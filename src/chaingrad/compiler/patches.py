@@ -19,7 +19,7 @@ from .tracer import NOT_WRITING, VALUE_METHODS, VALUE_SHAPED_FUNCTIONS
 #: factories of the chaingrad namespace replayed as they are (random ones draw from the generator again)
 FACTORIES = ("randn", "rand", "randint", "randn_like", "rand_like", "randint_like", "normal", "bernoulli",
              "multinomial", "randperm", "zeros", "ones", "full", "empty", "tensor", "as_tensor", "arange",
-             "linspace", "logspace", "eye", "zeros_like", "ones_like", "full_like", "empty_like")
+             "linspace", "logspace", "eye", "zeros_like", "ones_like", "full_like", "empty_like", "from_numpy")
 _INPLACE_DUNDERS = ("__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__", "__ipow__",
                     "__imatmul__", "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__", "__setitem__")
 

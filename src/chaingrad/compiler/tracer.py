@@ -99,6 +99,7 @@ class Tracer:
         self._arrays: dict[int, object] = {}    # array number -> the array (kept alive)
         self._obj_name: dict[int, str] = {}     # id(object) -> its name in the code
         self._bound: dict[int, object] = {}     # id(tensor) -> tensor, for tensors from outside
+        self._named_arrays: dict[int, tuple] = {}  # id(array) -> (array, name): NumPy arrays reached by name
         self._bound_data: dict[int, Tensor] = {}  # id(t._data) -> t, for the tensors from outside
         self._grad_of: dict[int, Tensor] = {}   # id(p.grad) -> p, for the .grad of outside tensors
         self._ctx: dict = {}                    # node -> (its Line, its ctx name, op)
@@ -259,9 +260,12 @@ class Tracer:
             owner = self._bound_data.get(id(v))
             if owner is not None and owner._data is v:  # the array of a tensor from outside (a target)
                 return self.array_of(owner)
-            if v.size <= 64:
-                return f"np.array({v.tolist()!r}, dtype=np.dtype({v.dtype.str!r}))"
-            self.break_("a NumPy array made outside the trace", "it reached an operation as a constant")
+            named = self._named_arrays.get(id(v))
+            if named is not None and named[0] is v:  # a NumPy array the function reaches by name: that array
+                return f"${named[1]}$"
+            self.break_("a NumPy array chaingrad.compile did not see being made",
+                        "it reached an operation, and a replay would use its value from the first call (made by "
+                        "NumPy code on a tensor's array?)", "Compute it with chaingrad's operations")
             return None
         # anything else (a chaingrad dtype, a generator, a function): that very object, by name
         hint = getattr(v, "__name__", None) or getattr(v, "name", None)
