@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBS = ("chaingrad", "torch", "numpy")
-HEAVY = {"mlp", "lenet"}  # BLAS-bound: pause before each block
+HEAVY = {"mlp", "lenet", "mlp_compiled", "lenet_compiled", "mlp_first_call"}  # BLAS-bound: pause before each block
 PAUSE_S = 0.3
 # This machine pins OpenBLAS to a Haswell kernel with a tiny L2 size; the benchmark's own processes
 # let OpenBLAS pick its kernel for the CPU (reported in BENCHMARKS.md).
@@ -278,6 +278,15 @@ IN_PROCESS = {
     "mlp": ("MLP 784-512-512-10 step, batch 256, float32", "<= 0.90, <= 1.15x NumPy",
             (("chaingrad", "torch", 0.90), ("chaingrad", "numpy", 1.15))),
     "lenet": ("LeNet-5 train step, batch 128", "<= 1.5", (("chaingrad", "torch", 1.5),)),
+    "seed_compiled": ("seed step (fwd, bwd, SGD update), chaingrad.compile'd", "<= 1.3x NumPy, <= 0.2",
+                      (("chaingrad", "numpy", 1.3), ("chaingrad", "torch", 0.2))),
+    "small_compiled": ("small graph fwd+bwd, chaingrad.compile'd", "<= 1.5x NumPy", (("chaingrad", "numpy", 1.5),)),
+    "mlp_compiled": ("MLP 784-512-512-10 step, batch 256, chaingrad.compile'd", "<= 1.03x NumPy",
+                     (("chaingrad", "numpy", 1.03),)),
+    "lenet_compiled": ("LeNet-5 step, batch 128, chaingrad.compile'd", "<= 1.05x NumPy",
+                       (("chaingrad", "numpy", 1.05),)),
+    "mlp_first_call": ("first call of the compiled MLP step (trace + generate); NumPy column: one eager "
+                       "chaingrad step", "<= 5x eager", (("chaingrad", "numpy", 5.0),)),
     "chain": ("20,000-op scalar chain, fwd+bwd", "<= 1.0", (("chaingrad", "torch", 1.0),)),
     "randn": ("randn(10^6) float32, torch's stream", "<= 5", (("chaingrad", "torch", 5.0),)),
     "rand": ("rand(10^6) float32", "<= 2", (("chaingrad", "torch", 2.0),)),
@@ -290,7 +299,8 @@ IN_PROCESS = {
     "randn_16": ("randn(16) float32: one block of torch's AVX2 normal kernel", "<= 5 µs",
                  (("chaingrad", None, 5e-6),)),
 }
-ALL_ROWS = ("seed", "seed_hand", "small", "mlp", "lenet", "rss", "chain", "seed_program", "import",
+ALL_ROWS = ("seed", "seed_hand", "small", "mlp", "lenet", "seed_compiled", "small_compiled", "mlp_compiled",
+            "lenet_compiled", "mlp_first_call", "rss", "chain", "seed_program", "import",
             "randn", "rand", "randint", "bernoulli", "dropout", "randperm", "random_small", "randn_16")  # table order
 
 

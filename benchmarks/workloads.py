@@ -578,3 +578,7 @@ WORKLOADS = {
     "lenet": lenet,
     "chain": scalar_chain,
 }
+
+from .compiled import WORKLOADS as _COMPILED  # noqa: E402 - the compiled rows use the workloads above
+
+WORKLOADS.update(_COMPILED)

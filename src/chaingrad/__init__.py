@@ -332,4 +332,7 @@ def __getattr__(name: str):
     if name in ("save", "load"):
         module = importlib.import_module(".serialization", __name__)
         return getattr(module, name)
+    if name in ("compile", "compiler"):
+        module = importlib.import_module(".compiler", __name__)
+        return module if name == "compiler" else module.compile
     raise AttributeError(f"module 'chaingrad' has no attribute '{name}'")

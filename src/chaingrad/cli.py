@@ -1,4 +1,4 @@
-"""The ``chaingrad`` command: demo, explain, train, bench."""
+"""The ``chaingrad`` command: demo, explain, train, compile-demo, bench."""
 
 from __future__ import annotations
 
@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     explain.add_argument("--html", default=None, metavar="PATH",
                          help="write the backward pass as one self-contained HTML page that steps through it")
 
+    cdemo = sub.add_parser("compile-demo", help="compile the seed's training step and print the NumPy code the "
+                           "compiler wrote (its hand-derived gradients)")
+    cdemo.add_argument("--epochs", type=int, default=100)
+
     bench = sub.add_parser("bench", help="time chaingrad against PyTorch and hand-written NumPy (writes BENCHMARKS.md)",
                            add_help=False)
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="options of benchmarks/run.py (try --help)")
@@ -55,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         from .explain.cli import main as explain_main
 
         return explain_main(args.example, args.out, html=args.html)
+    if args.command == "compile-demo":
+        from .compiler.demo import main as compile_demo_main
+
+        return compile_demo_main(args.epochs)
     if args.command == "train":
         from .train import main as train_main
 

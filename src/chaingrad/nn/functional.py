@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.node import Node, apply
+from ..compiler.hooks import kernel
 from ..ops.adaptive_pool import adaptive_max_pool1d, adaptive_max_pool2d  # noqa: F401
 from ..ops.conv import conv1d, conv2d  # noqa: F401
 from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
@@ -259,6 +260,14 @@ def _dropout_noise(input: Tensor, keep: float, feature: bool) -> np.ndarray:
 ALPHA_DROPOUT_ALPHA = 1.7580993408473766  # SELU's -scale * alpha: where a dropped unit goes
 
 
+@kernel(effects=True)
+def _dropout_scale(input: Tensor, p: float, feature: bool) -> np.ndarray:
+    """Dropout's mask, already scaled: ``bernoulli_(1 - p) / (1 - p)`` (one call for chaingrad.compile: it
+    draws from the generator)."""
+    noise = _dropout_noise(input, 1 - p, feature)
+    return noise / np.dtype(noise.dtype).type(1 - p)
+
+
 def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool, alpha: bool,
              name: str) -> Tensor:
     """torch's CPU ``_dropout_impl``: noise = bernoulli_(1 - p) / (1 - p); out = input * noise.
@@ -269,11 +278,11 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bo
     if p == 1:
         zero = Tensor._wrap(np.zeros((), input._data.dtype))
         return _maybe_inplace(input, lambda x: x * zero, inplace, name)
+    if not alpha:
+        scaled = Tensor._wrap(_dropout_scale(input, p, feature))
+        return _maybe_inplace(input, lambda x: x * scaled, inplace, name)
     noise = _dropout_noise(input, 1 - p, feature)
     one = np.dtype(noise.dtype).type
-    if not alpha:
-        scaled = Tensor._wrap(noise / one(1 - p))
-        return _maybe_inplace(input, lambda x: x * scaled, inplace, name)
     a = 1.0 / math.sqrt((ALPHA_DROPOUT_ALPHA * ALPHA_DROPOUT_ALPHA * p + 1) * (1 - p))
     b = Tensor._wrap((noise + one(-1)) * one(ALPHA_DROPOUT_ALPHA * a) + one(ALPHA_DROPOUT_ALPHA * a * p))
     scaled = Tensor._wrap(noise * one(a))
@@ -350,6 +359,21 @@ def _channel_shape(x: Tensor) -> list[int]:
     return [1, -1] + [1] * (x.ndim - 2)
 
 
+@kernel(effects=True)
+def _update_running_stats(running_mean: Tensor | None, running_var: Tensor | None, mean: Tensor, var: Tensor,
+                          m: float, count: int) -> None:
+    """Move the running statistics towards the batch's: mean, and variance made unbiased (in place)."""
+    with no_grad():
+        if running_mean is not None:
+            new = (1 - m) * running_mean._data + m * mean._data.reshape(-1)
+            np.copyto(running_mean._data, new, casting="unsafe")
+            running_mean._version[0] += 1
+        if running_var is not None:
+            unbiased = var._data.reshape(-1) * (count / (count - 1))
+            np.copyto(running_var._data, (1 - m) * running_var._data + m * unbiased, casting="unsafe")
+            running_var._version[0] += 1
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
                bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
@@ -369,16 +393,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         centered = input - mean
         var = (centered * centered).mean(dims, keepdim=True)
         if running_mean is not None or running_var is not None:
-            with no_grad():
-                m = momentum
-                if running_mean is not None:
-                    new = (1 - m) * running_mean._data + m * mean._data.reshape(-1)
-                    np.copyto(running_mean._data, new, casting="unsafe")
-                    running_mean._version[0] += 1
-                if running_var is not None:
-                    unbiased = var._data.reshape(-1) * (count / (count - 1))
-                    np.copyto(running_var._data, (1 - m) * running_var._data + m * unbiased, casting="unsafe")
-                    running_var._version[0] += 1
+            _update_running_stats(running_mean, running_var, mean, var, momentum, count)
         out = centered * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:

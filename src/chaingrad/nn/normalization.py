@@ -8,12 +8,20 @@ import warnings
 import numpy as np
 
 from .._device import check_device
+from ..compiler.hooks import is_tracing, kernel
 from ..ops.creation import empty, ones, tensor, zeros
 from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
+
+
+@kernel(effects=True)
+def _count_batch(num_batches_tracked: Tensor) -> None:
+    """One more batch seen (in place; one call for chaingrad.compile)."""
+    num_batches_tracked._data += np.int64(1)
+    num_batches_tracked._version[0] += 1
 
 
 class _BatchNorm(Module):
@@ -66,9 +74,14 @@ class _BatchNorm(Module):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked._data += np.int64(1)
-            self.num_batches_tracked._version[0] += 1
-            factor = 1.0 / float(self.num_batches_tracked._data) if self.momentum is None else self.momentum
+            _count_batch(self.num_batches_tracked)
+            if self.momentum is None:
+                if is_tracing():  # the factor below is a Python number read from a tensor
+                    from ..compiler.hooks import TRACER
+
+                    TRACER.break_(f"{type(self).__name__}(momentum=None)", "its averaging factor is read from "
+                                  "num_batches_tracked into Python", "Give the layer a momentum")
+                factor = 1.0 / float(self.num_batches_tracked._data)
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         use_stats = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if use_stats else None,
