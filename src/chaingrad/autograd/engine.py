@@ -9,12 +9,11 @@ nodes that consumed its output. No recursion, so a 100,000-op chain is fine.
 
 At each node: the gradients that reached its outputs go through the hooks, its ``backward`` turns them
 into one gradient per input, and each of those is un-broadcast to its input's shape, cast to its dtype and
-sent on: added to the pending gradient of the node that made the input, or delivered to a leaf. Three
-rules live here once: un-broadcasting (``unbroadcast``), summing gradients that meet (``Arrays.add``), and
-delivering to a leaf (``_Walk.deliver``).
+sent on: added to the pending gradient of the node that made the input, or delivered to a leaf
+(``_Walk.deliver``: its hooks, then ``.grad`` or the gradients ``autograd.grad`` returns).
 
 Gradients travel as NumPy arrays, or as Tensors with ``create_graph=True`` so that the backward pass itself
-is recorded (the two ``Carrier`` classes below say what each does to a gradient).
+is recorded; gradients.py says what each way does to a gradient (un-broadcasting, summing, ``.grad``).
 """
 
 from __future__ import annotations
@@ -27,8 +26,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..tensor import Tensor
-from .function import _FREED
 from .grad_mode import state
+from .gradients import Arrays, Tensors
+from .node import _FREED
 
 
 def _as_list(x) -> list:
@@ -103,171 +103,6 @@ def _needed(nodes: list, targets: dict) -> set:
                 needed.add(node)
                 break
     return needed
-
-
-# -- un-broadcasting: the one place where a gradient is summed back to its input's shape ------------------
-def broadcast_axes(shape: tuple, target: tuple) -> tuple | None:
-    """The axes of ``shape`` that broadcasting ``target`` up to it added or stretched (None: it cannot have)."""
-    lead = len(shape) - len(target)
-    if lead < 0:
-        return None
-    axes = list(range(lead))
-    for i, s in enumerate(target):
-        if s != shape[lead + i]:
-            if s != 1:
-                return None
-            axes.append(lead + i)
-    return tuple(axes)
-
-
-def unbroadcast(a: np.ndarray, target: tuple) -> np.ndarray:
-    """Sum ``a`` over the axes broadcasting added or stretched, to ``target``'s shape (SumTo's forward too)."""
-    axes = broadcast_axes(a.shape, target)
-    if axes is None:
-        raise ValueError(f"shape {list(a.shape)} is not a broadcast of {list(target)}")
-    return np.add.reduce(a, axis=axes, keepdims=True).reshape(target) if axes else a.reshape(target)
-
-
-def _fit_error(node, i: int, shape: tuple, target: tuple) -> RuntimeError:
-    return RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got {list(shape)} but "
-                        f"expected shape compatible with {list(target)}")
-
-
-# -- what the walk does to a gradient, for each way gradients travel -----------------------------------------
-class Arrays:
-    """Gradients as NumPy arrays: backward without ``create_graph`` (no Tensor per intermediate gradient).
-
-    Speed: wrapping every intermediate gradient in a Tensor and running each backward through Tensor
-    operations is most of the cost of backward on small graphs (1.65x on the seed's graph). Ops whose
-    backward is plain arithmetic (``backward_on_arrays``) run on the arrays themselves; the others get
-    Tensors, with recording off. Tested against the Tensor path in tests/test_fast_paths.py.
-    """
-
-    create_graph = False
-
-    @staticmethod
-    def of(t: Tensor) -> np.ndarray:
-        """A Tensor (a root gradient, what a hook returned) as a gradient of this kind."""
-        return t._data
-
-    @staticmethod
-    def tensor(g: np.ndarray) -> Tensor:
-        """A gradient as a Tensor, for hooks and ``.grad``."""
-        return _wrap(g)
-
-    @staticmethod
-    def array(g: np.ndarray) -> np.ndarray:
-        return g
-
-    @staticmethod
-    def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Two gradients that meet (an input used twice), summed; never a NumPy scalar, even for 0-d arrays."""
-        s = a + b
-        return s if type(s) is _ndarray else np.asarray(s)
-
-    @staticmethod
-    def zeros(shape: tuple, dtype) -> np.ndarray:
-        return np.zeros(shape, dtype)
-
-    @staticmethod
-    def result(node, i: int, g) -> np.ndarray:
-        """A gradient a backward returned, as an array: an array, a Tensor, or a NumPy scalar from 0-d arithmetic."""
-        if isinstance(g, Tensor):
-            return g._data
-        if isinstance(g, (np.ndarray, np.generic)):
-            return np.asarray(g)
-        raise TypeError(f"function {node.name()} returned a gradient that is not an array or Tensor at index {i} "
-                        f"(got {type(g).__name__})")
-
-    @staticmethod
-    def fit(g: np.ndarray, meta: tuple, node, i: int) -> np.ndarray:
-        """``g`` un-broadcast and cast to input ``i``'s shape and dtype."""
-        shape, dtype = meta
-        if g.shape != shape:
-            if broadcast_axes(g.shape, shape) is not None:
-                g = unbroadcast(g, shape)
-            elif g.size == _numel(shape):
-                g = g.reshape(shape)
-            else:
-                raise _fit_error(node, i, g.shape, shape)
-        return g if g.dtype == dtype else g.astype(dtype)
-
-    @staticmethod
-    def accumulate(t: Tensor, g: np.ndarray, owned: bool = False) -> None:
-        """``t.grad += g``, out of place, so that ``.grad`` never shares memory with another gradient.
-
-        Speed: a first gradient becomes ``.grad`` without a copy when ``owned`` (only the walk holds it: see
-        ``run_backward``) and it is a writable array of its own: copying every weight's gradient would cost
-        a pass over memory per step. Tested in tests/test_fast_paths.py: no ``.grad`` shares memory.
-        """
-        old = t._grad
-        if old is None:
-            if not owned or g.base is not None or not g.flags.writeable:
-                g = g.copy()
-            t._grad = _wrap(g)
-        elif old.requires_grad:  # a .grad recorded by an earlier create_graph=True: the sum is recorded too
-            t._grad = old + _wrap(g)
-        else:
-            t._grad = _wrap(Arrays.add(old._data, g))
-
-
-class Tensors:
-    """Gradients as Tensors, with recording on: ``create_graph=True`` records the backward pass itself."""
-
-    create_graph = True
-
-    @staticmethod
-    def of(t: Tensor) -> Tensor:
-        return t
-
-    @staticmethod
-    def tensor(g: Tensor) -> Tensor:
-        return g
-
-    @staticmethod
-    def array(g: Tensor) -> np.ndarray:
-        return g._data
-
-    @staticmethod
-    def add(a: Tensor, b: Tensor) -> Tensor:
-        return a + b
-
-    @staticmethod
-    def zeros(shape: tuple, dtype) -> Tensor:
-        return Tensor._wrap(np.zeros(shape, dtype))
-
-    @staticmethod
-    def result(node, i: int, g) -> Tensor:
-        if not isinstance(g, Tensor):
-            raise TypeError(f"function {node.name()} returned a gradient that is not a Tensor at index {i} "
-                            f"(got {type(g).__name__})")
-        return g
-
-    @staticmethod
-    def fit(g: Tensor, meta: tuple, node, i: int) -> Tensor:
-        from ..ops.reduce import sum_to
-
-        shape, dtype = meta
-        if g._data.shape != shape:
-            if broadcast_axes(g._data.shape, shape) is not None:
-                g = sum_to(g, shape)  # the same sum, recorded (SumTo's forward is ``unbroadcast``)
-            elif g._data.size == _numel(shape):
-                g = g.reshape(shape)
-            else:
-                raise _fit_error(node, i, g._data.shape, shape)
-        return g if g._data.dtype == dtype else g.to(dtype)
-
-    @staticmethod
-    def accumulate(t: Tensor, g: Tensor, owned: bool = False) -> None:
-        """``t.grad += g``, recorded: with create_graph, ``.grad`` is the recorded gradient itself (as torch)."""
-        t._grad = g if t._grad is None else t._grad + g
-
-
-def _numel(shape: tuple) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 # -- the walk -----------------------------------------------------------------------------------------------
@@ -518,7 +353,8 @@ def backward_of_a_scalar(loss: Tensor, retain_graph: bool) -> None:
     Speed: the common call of a training loop, where the checks and list handling of the general entry
     cost a noticeable share of a small graph's backward; tested against the general entry in
     tests/test_fast_paths.py."""
-    run_backward([loss], [Tensor._wrap(np.ones(loss._data.shape, loss._data.dtype))], retain_graph)
+    one = np.array(1, loss._data.dtype).reshape(loss._data.shape)  # dL/dL
+    run_backward([loss], [_wrap(one)], retain_graph)
 
 
 Tensor.backward = tensor_backward

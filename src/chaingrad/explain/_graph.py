@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..autograd.engine import broadcast_axes, graph_nodes, root_grads, run_backward
-from ..autograd.function import _IN, _OUT, Node
+from ..autograd.engine import graph_nodes, root_grads, run_backward
+from ..autograd.gradients import broadcast_axes
+from ..autograd.node import _IN, _OUT, Node
 from ..tensor import Tensor
 
 #: expression names longer than this fall back to op-and-position names

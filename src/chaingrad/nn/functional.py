@@ -12,8 +12,8 @@ import warnings
 
 import numpy as np
 
-from ..autograd.function import Node, apply
 from ..autograd.grad_mode import no_grad
+from ..autograd.node import Node, apply
 from ..ops.adaptive_pool import adaptive_max_pool1d, adaptive_max_pool2d  # noqa: F401
 from ..ops.conv import conv1d, conv2d  # noqa: F401
 from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401

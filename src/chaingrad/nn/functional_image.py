@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..ops._checks import require_tensor, scalar_type
 from ..tensor import Tensor
 

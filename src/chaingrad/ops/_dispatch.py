@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from .._dtype import from_numpy_dtype, result_type
-from ..autograd.function import apply
+from ..autograd.node import apply
 from ..tensor import Tensor
 
 
@@ -71,26 +71,27 @@ def binary(op, a: Tensor, b, reverse: bool = False):
         raise broadcast_error(a, b) from None
 
 
-def operator(op, reverse: bool = False, check=None):
-    """The method for ``a op b`` (``b op a`` with ``reverse``): ``binary`` with its two common cases first.
+def operator(op, check=None):
+    """The method for ``a op b``: ``binary`` with its two common cases first.
 
     Speed: operators are the most frequent calls of a training step; a tensor of the same dtype on the
     other side, or a number the op takes as it is, needs no promotion, so these go straight to ``apply``.
-    Tested against ``binary`` in tests/test_fast_paths.py. ``check(self, other)`` runs before the general path
-    (the common cases never meet what it rejects)."""
+    Tested against ``binary`` in tests/test_fast_paths.py. ``check(self, other)`` runs before the general
+    path (the common cases never meet what it rejects)."""
+    takes_numbers = op.takes_numbers
 
     def method(self, other):
         if isinstance(other, Tensor):
             if self._data.dtype is other._data.dtype and self._data.dtype.kind != "b":  # (bool: sub must raise)
                 try:
-                    return apply(op, other, self) if reverse else apply(op, self, other)
+                    return apply(op, self, other)
                 except ValueError:
                     raise broadcast_error(self, other) from None
-        elif op.takes_numbers and number_operand(self, other):
-            return apply(op, other, self) if reverse else apply(op, self, other)
+        elif takes_numbers and number_operand(self, other):
+            return apply(op, self, other)
         if check is not None:
             check(self, other)
-        return binary(op, self, other, reverse)
+        return binary(op, self, other)
 
     return method
 

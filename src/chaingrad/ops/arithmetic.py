@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from .._dtype import result_type
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._dispatch import as_operand, binary_any, number_operand, operator, promote, scalar_array, to_float
 
@@ -158,11 +158,11 @@ class Maximum(Node):
     input_names = ("a", "b")
     formulas = ("dL/da = dL/dout * (a > b) + dL/dout / 2 * (a == b)",
                 "dL/db = dL/dout * (b > a) + dL/dout / 2 * (a == b)")
-    pick, wins = staticmethod(np.maximum), staticmethod(np.greater)  # Minimum: np.minimum, np.less
+    wins = staticmethod(np.greater)  # where a wins (Minimum: np.less)
 
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return ctx.pick(a, b)
+        return np.maximum(a, b)
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
@@ -174,7 +174,11 @@ class Maximum(Node):
 class Minimum(Maximum):
     formulas = ("dL/da = dL/dout * (a < b) + dL/dout / 2 * (a == b)",
                 "dL/db = dL/dout * (b < a) + dL/dout / 2 * (a == b)")
-    pick, wins = staticmethod(np.minimum), staticmethod(np.less)
+    wins = staticmethod(np.less)
+
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
 
 
 class Where(Node):

@@ -8,7 +8,7 @@ backward, written with these two ops again (as Unfold and Fold are each other's 
 
 from __future__ import annotations
 
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from .conv_kernels import conv_backward, conv_forward, out_size
 

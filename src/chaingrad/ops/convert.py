@@ -9,7 +9,7 @@ import numpy as np
 from .._device import check_device, device
 from .._dtype import bool_, float16, float32, float64, int8, int16, int32, int64, to_dtype, uint8
 from .._dtype import dtype as DType
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
 
 

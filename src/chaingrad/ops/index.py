@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
 from ._dispatch import as_operand, promote
+from ._out import SCALAR_TYPE
 
 
 def _index_part(i):
@@ -74,6 +75,29 @@ class IndexAdd(Node):
         return apply(Index if ctx.basic else AdvancedIndex, gg, index=ctx.index, basic=ctx.basic)
 
 
+class IndexAddAlong(Node):
+    """``x.index_add(dim, index, source, alpha=)``: x with ``alpha * source[i]`` added at ``index[i]`` along
+    ``dim`` (repeated indices accumulate)."""
+
+    input_names = ("x", "source")
+    formulas = ("dL/dx = dL/dout", "dL/dsource = alpha * dL/dout[index] along dim")
+    torch_name = "IndexAddBackward0"
+
+    def forward(ctx, x, source, where=(), alpha=1):
+        ctx.where, ctx.alpha = where, alpha
+        out = x.copy()
+        np.add.at(out, where, source * alpha if alpha != 1 else source)
+        return out
+
+    def backward(ctx, g):
+        gs = None
+        if ctx.needs_input_grad[1]:
+            gs = apply(AdvancedIndex, g, index=ctx.where, basic=False)
+            if ctx.alpha != 1:
+                gs = gs * ctx.alpha
+        return g, gs
+
+
 class IndexPut(Node):
     """``x[index] = v`` as a value: x with ``v`` written at ``index`` (used by ``__setitem__``)."""
 
@@ -124,6 +148,43 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     return apply(AdvancedIndex, input, index=(slice(None),) * d + (idx.reshape(-1),), basic=False)
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """``input`` with ``alpha * source`` added along ``dim`` at the positions ``index`` names (``out[index[i]] +=
+    alpha * source[i]`` for dim 0; repeated indices accumulate)."""
+    nd = input._data.ndim
+    d = _check_dim(dim, max(nd, 1), "index_add_")
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{SCALAR_TYPE.get(idx.dtype.name, idx.dtype.name)}")
+    if idx.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
+                         f"{SCALAR_TYPE.get(idx.dtype.name)} and size: {list(idx.shape)}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_add_(): self ({SCALAR_TYPE.get(input._data.dtype.name)}) and source "
+                           f"({SCALAR_TYPE.get(source._data.dtype.name)}) must have the same scalar type")
+    shape, sshape = input._data.shape, source._data.shape
+    if len(sshape) != nd or any(a != b for k, (a, b) in enumerate(zip(shape, sshape)) if k != d):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(shape)} source.shape = {list(sshape)}")
+    idx = idx.reshape(-1)
+    if nd and idx.size != sshape[d]:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+                           f"({sshape[d]}), for dim: {d}")
+    size = shape[d] if nd else 1
+    bad = idx[(idx < 0) | (idx >= size)]
+    if bad.size:
+        raise RuntimeError(f"index {int(bad[0])} is out of bounds for dimension {d} with size {size}")
+    where = (slice(None),) * d + (idx,) if nd else (Ellipsis,)
+    return apply(IndexAddAlong, input, source, where=where, alpha=alpha)
+
+
+def index_add_(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    from .inplace import inplace
+
+    return inplace(input, lambda old: index_add(old, dim, index, source, alpha=alpha), "index_add_", (source,))
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
@@ -181,6 +242,7 @@ def _attach() -> None:
     T.__getitem__ = index
     T.__setitem__ = setitem
     T.index_select = index_select
+    T.index_add, T.index_add_ = index_add, index_add_
     T.gather = gather
     T.take_along_dim = take_along_dim
     T.masked_fill = masked_fill

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Node, _refresh_view, apply, replay_view
 from ..autograd.grad_mode import state
+from ..autograd.node import Node, _refresh_view, apply, replay_view
 from ..tensor import Tensor
 from ._dispatch import number_operand
 

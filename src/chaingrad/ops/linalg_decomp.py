@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import return_types
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._checks import require_tensor, scalar_type
 from .matrix import tril

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
 from ._dispatch import to_float
 
@@ -370,9 +370,10 @@ class Split(Node):
     def forward(ctx, x, dim=0, sizes=(), squeeze=False):
         ctx.dim, ctx.squeeze = dim, squeeze
         if squeeze:
-            return tuple(np.take(x, i, axis=dim) for i in range(x.shape[dim]))
-        bounds = np.cumsum(sizes)[:-1]
-        return tuple(np.split(x, bounds, axis=dim))
+            pieces = tuple(np.take(x, i, axis=dim) for i in range(x.shape[dim]))
+        else:
+            pieces = tuple(np.split(x, np.cumsum(sizes)[:-1], axis=dim))
+        return pieces if len(pieces) != 1 else pieces[0]
 
     def backward(ctx, *grads):
         from .shape import cat, stack
@@ -380,19 +381,14 @@ class Split(Node):
         return stack(list(grads), ctx.dim) if ctx.squeeze else cat(list(grads), ctx.dim)
 
 
-_split_classes: dict[int, type] = {}
-
-
-def split_outputs(x: Tensor, sizes, dim: int = 0, squeeze: bool = False) -> tuple[Tensor, ...]:
-    """``x.split(sizes, dim)`` (or ``x.unbind(dim)`` with ``squeeze``) as one multi-output node."""
+def split_outputs(x: Tensor, sizes, dim: int = 0, squeeze: bool = False, with_sizes: bool = False
+                  ) -> tuple[Tensor, ...]:
+    """``x.split(sizes, dim)`` (or ``x.unbind(dim)`` with ``squeeze``) as one multi-output node, named as torch
+    names it: SplitBackward0, SplitWithSizesBackward0 (split by a list of sizes) or UnbindBackward0."""
     dim = _check_dim(dim, x._data.ndim, "split")
     n = x._data.shape[dim] if squeeze else len(sizes)
-    if n == 1:
-        return (x.squeeze(dim),) if squeeze else (x,)
-    cls = _split_classes.get(n)
-    if cls is None:
-        cls = _split_classes[n] = type("Split", (Split,), {"num_outputs": n})
-    out = apply(cls, x, dim=dim, sizes=tuple(sizes or ()), squeeze=squeeze)
+    name = "UnbindBackward0" if squeeze else "SplitWithSizesBackward0" if with_sizes else "SplitBackward0"
+    out = apply(Split.named(name, num_outputs=n), x, dim=dim, sizes=tuple(sizes or ()), squeeze=squeeze)
     return out if isinstance(out, tuple) else (out,)
 
 

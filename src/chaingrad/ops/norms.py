@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._checks import require_tensor, scalar_type
 from .reduce import normalize_dims

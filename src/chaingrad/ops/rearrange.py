@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
 from ._checks import require_tensor
 

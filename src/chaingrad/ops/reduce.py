@@ -10,9 +10,10 @@ from collections import namedtuple
 import numpy as np
 
 from .._dtype import get_default_dtype, to_dtype
-from ..autograd.engine import unbroadcast
-from ..autograd.function import Node, apply
+from ..autograd.gradients import unbroadcast
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
+from ._aliases import numpy_names
 from ._dispatch import to_float
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -239,13 +240,9 @@ def _float_input(input: Tensor, op: str) -> Tensor:
     return input
 
 
-def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:  # noqa: A001
-    """Sum of all elements, or over ``dim`` (an int or tuple; ``axis`` is another name for it)."""
-    if axis is not None:
-        if dim is not None:
-            raise TypeError("sum() got both 'dim' and its alias 'axis'; pass only one")
-        dim = axis
-    axes = normalize_dims(dim, input._data.ndim, "sum")
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+    """Sum of all elements, or over ``dim`` (an int or tuple)."""
+    axes = None if dim is None else normalize_dims(dim, input._data.ndim, "sum")
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
@@ -433,29 +430,14 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     return apply(CumSum, input, axis=axis)
 
 
-def _accept_axis(fn):
-    """torch takes NumPy's ``axis=`` as another name for ``dim=`` (textbooks write ``y.argmax(axis=1)``)."""
-    import functools
-
-    @functools.wraps(fn)
-    def with_axis(*args, axis=None, **kwargs):
-        if axis is None and not kwargs:
-            return fn(*args)  # the common call, without re-packing keyword arguments
-        if axis is not None:
-            if "dim" in kwargs:
-                raise TypeError(f"{fn.__name__}() got both 'dim' and its alias 'axis'; pass only one")
-            kwargs["dim"] = axis
-        return fn(*args, **kwargs)
-
-    return with_axis
-
-
 def _attach() -> None:
-    Tensor.sum = sum  # (it takes axis= itself)
-    for name in ("mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "norm",
-                 "logsumexp", "all", "any", "count_nonzero", "cumsum"):
-        globals()[name] = _accept_axis(globals()[name])
-        setattr(Tensor, name, globals()[name])
+    for name in ("sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "var_mean",
+                 "std_mean", "logsumexp", "all", "any", "count_nonzero", "cumsum"):
+        fn = numpy_names(globals()[name], keepdim_needs_dim=name in ("sum", "mean", "prod", "max", "min"))
+        globals()[name] = fn
+        if name not in ("var_mean", "std_mean"):
+            setattr(Tensor, name, fn)
+    Tensor.norm = norm  # (torch.norm takes neither axis= nor keepdims=)
 
 
 _attach()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import return_types
-from ..autograd.function import Node, apply
 from ..autograd.grad_mode import state
+from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
 from ._checks import require_float, require_tensor
 from .index import IndexAdd

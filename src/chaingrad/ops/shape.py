@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
 
 
@@ -340,7 +340,7 @@ def _check_same(tensors, op: str):
     return [t if t.dtype is rt else t.to(rt) for t in tensors]
 
 
-def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
+def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; all other dims must match."""
     tensors = _check_same(tensors, "cat")
     # torch skips legacy empty 1-D tensors
@@ -363,7 +363,7 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
 concat = concatenate = cat
 
 
-def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
+def stack(tensors, dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dim."""
     tensors = _check_same(tensors, "stack")
     ref = tensors[0]._data.shape

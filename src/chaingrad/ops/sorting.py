@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import return_types
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
 from ._checks import require_tensor
 from .index import IndexAdd
@@ -236,28 +236,18 @@ class NotDifferentiable(Node):
 
     formulas = ("not differentiable: backward raises NotImplementedError, as torch's",)
 
-    def forward(ctx, x, results=(), op_name=""):
-        ctx.op_name = op_name
+    def forward(ctx, x, results=(), op_called=""):
+        ctx.op_called = op_called
         return results[0] if len(results) == 1 else results
 
     def backward(ctx, *grads):
-        raise NotImplementedError(f"the derivative for '{ctx.op_name}' is not implemented.")
-
-    def name(self) -> str:
-        return self.node_name
-
-
-_not_differentiable: dict = {}
+        raise NotImplementedError(f"the derivative for '{ctx.op_called}' is not implemented.")
 
 
 def not_differentiable(input: Tensor, results: tuple, op: str, node_name: str = "NotImplemented") -> tuple:
     """``results`` (arrays) as tensors; recorded, when ``input`` requires grad, by a node whose backward raises."""
-    key = (node_name, len(results))
-    cls = _not_differentiable.get(key)
-    if cls is None:
-        cls = _not_differentiable[key] = type(node_name, (NotDifferentiable,),
-                                              {"num_outputs": len(results), "node_name": node_name})
-    out = apply(cls, input, results=results, op_name=op)
+    cls = NotDifferentiable.named(node_name, num_outputs=len(results))
+    out = apply(cls, input, results=results, op_called=op)
     return out if isinstance(out, tuple) else (out,)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import special as _sp
 
 from .._dtype import get_default_dtype
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._checks import require_float
 from ._checks import require_tensor as _tensor

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._dtype import result_type
-from ..autograd.function import Node, apply
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._dispatch import as_operand, to_float
 from .arithmetic import maximum, minimum
