@@ -121,14 +121,60 @@ class IndexPut(Node):
         return gx, gv
 
 
+# torch's names for the steps of basic indexing (one derivative: Index's)
+SELECT, SLICE, ALIAS = Index.named("SelectBackward0"), Index.named("SliceBackward0"), Index.named("AliasBackward0")
+_INDEX = AdvancedIndex.named("IndexBackward0")
+
+
+def _is_int(p) -> bool:
+    return isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) or (
+        isinstance(p, np.ndarray) and p.ndim == 0 and p.dtype.kind in "iu")
+
+
 def index(x: Tensor, key) -> Tensor:
-    idx, basic = to_index(key)
-    if x._data.ndim == 0 and not basic:
+    """``x[key]`` recorded as torch records it: one step per part of the key, left to right (an int is a
+    select, a slice a slice, None an unsqueeze; full slices among several parts are no step), then one
+    advanced index with all the tensors and lists; a key of no steps (``x[...]``) is an alias."""
+    parts = tuple(_index_part(p) for p in (key if isinstance(key, tuple) else (key,)))  # a list: one index
+    if x._data.ndim == 0 and any(isinstance(p, np.ndarray) and not _is_int(p) for p in parts):
         raise IndexError("too many indices for tensor of dimension 0")
+    used = sum(1 if _is_int(p) or isinstance(p, slice) else p.ndim if isinstance(p, np.ndarray) and p.dtype == bool
+               else 1 for p in parts if p is not None and p is not Ellipsis)
+    if used > x._data.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x._data.ndim} (indexing a tensor of shape "
+                         f"{list(x._data.shape)})")
+    out, dim, rest, stepped = x, 0, [], False
     try:
-        return apply(Index if basic else AdvancedIndex, x, index=idx, basic=basic)
+        for p in parts:
+            if p is Ellipsis:
+                skip = x._data.ndim - used
+                rest += [slice(None)] * skip
+                dim += skip
+                used = x._data.ndim  # a second ... is NumPy's error
+            elif p is None:
+                from .shape import unsqueeze
+
+                out, stepped = unsqueeze(out, dim), True
+                rest.append(slice(None))
+                dim += 1
+            elif _is_int(p):
+                out, stepped = apply(SELECT, out, index=(slice(None),) * dim + (int(p),), basic=True), True
+            elif isinstance(p, slice):
+                full = p.indices(out._data.shape[dim]) == (0, out._data.shape[dim], 1)
+                if len(parts) == 1 or not full:
+                    out, stepped = apply(SLICE, out, index=(slice(None),) * dim + (p,), basic=True), True
+                rest.append(slice(None))
+                dim += 1
+            else:  # a tensor or list: part of the advanced index, after the basic steps
+                rest.append(p)
+                dim += p.ndim if p.dtype == bool else 1
+        if any(isinstance(p, np.ndarray) for p in rest):
+            while rest and isinstance(rest[-1], slice):
+                rest.pop()
+            return apply(_INDEX, out, index=rest[0] if len(rest) == 1 else tuple(rest), basic=False)
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {list(x._data.shape)})") from None
+    return out if stepped else apply(ALIAS, x, index=(Ellipsis,), basic=True)
 
 
 def setitem(x: Tensor, key, value) -> None:

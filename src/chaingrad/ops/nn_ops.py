@@ -214,35 +214,6 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
 
 
 # -- layers and activations used by chaingrad.nn (forward on arrays, backward with Tensor ops) --------------
-class Linear(Node):
-    """x @ W^T + b fused: one GEMM forward, one GEMM per gradient, the bias gradient as a sum."""
-
-    input_names = ("x", "weight", "bias")
-    formulas = ("dL/dx = dL/dout @ weight", "dL/dweight = dL/dout^T @ x  (summed over the batch)",
-                "dL/dbias = sum of dL/dout over the batch")
-
-    def forward(ctx, x, w, b=None):
-        out = np.matmul(x, w.T)
-        if b is not None:
-            out += b
-        ctx.save_for_backward(x, w)
-        return out
-
-    def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        gx = g @ w if need[0] else None
-        gw = gb = None
-        if need[1] or (len(need) > 2 and need[2]):
-            g2 = g.reshape(-1, g._data.shape[-1]) if g._data.ndim != 2 else g
-            if need[1]:
-                x2 = x.reshape(-1, x._data.shape[-1]) if x._data.ndim != 2 else x
-                gw = g2.mT @ x2
-            if len(need) > 2 and need[2]:
-                gb = g2.sum(0)
-        return (gx, gw, gb) if len(need) > 2 else (gx, gw)
-
-
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight^T + bias, for input of shape (*, in_features) and weight (out_features, in_features)."""
     if input._data.dtype != weight._data.dtype or (bias is not None and bias._data.dtype != input._data.dtype):
@@ -255,9 +226,17 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} "
                            f"and {weight._data.shape[-1]}x{weight._data.shape[0]}): linear expects the input's last "
                            f"dim to be in_features={weight._data.shape[-1]}")
+    # recorded as torch records it: addmm(bias, x, weight.t()) (mm without a bias), a batch folded into rows
+    from .linalg import MM, matmul
+    from .matrix import ADDMM
+
+    wt = weight.t()
+    if input._data.ndim == 2:
+        return apply(MM, input, wt) if bias is None else apply(ADDMM, bias, input, wt)
     if bias is None:
-        return apply(Linear, input, weight)
-    return apply(Linear, input, weight, bias)
+        return matmul(input, wt)
+    rows = apply(ADDMM, bias, input.reshape(-1, input._data.shape[-1]), wt)
+    return rows.view(*input._data.shape[:-1], weight._data.shape[0])
 
 
 class LeakyRelu(Node):

@@ -390,8 +390,9 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
         start += size
     if not 0 <= start <= size or start + length > size or length < 0:
         raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    index = (slice(None),) * d + (slice(start, start + length),)
-    return input[index]
+    from .index import SLICE
+
+    return apply(SLICE, input, index=(slice(None),) * d + (slice(start, start + length),), basic=True)
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
@@ -400,7 +401,9 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input._data.shape)} at "
                          f"dimension {d}")
-    return input[(slice(None),) * d + (index,)]
+    from .index import SELECT
+
+    return apply(SELECT, input, index=(slice(None),) * d + (int(index),), basic=True)
 
 
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
