@@ -20,6 +20,7 @@ from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F40
 from ..ops.elementwise import relu, sigmoid, tanh, where  # noqa: F401
 from ..ops.nn_ops import (  # noqa: F401
     BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
     Gelu,
     LeakyRelu,
     Softplus,
@@ -604,10 +605,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                            "probabilities; for logits use binary_cross_entropy_with_logits)")
     if target._data.dtype != input._data.dtype:
         target = target.to(input.dtype)
-    losses = apply(BinaryCrossEntropy, input, target)
-    if weight is not None:
-        losses = losses * weight
-    return _reduce(losses, reduction)
+    if weight is not None and weight.requires_grad:  # a weight that learns: the composite, whose graph has it
+        return _reduce(apply(BinaryCrossEntropy, input, target, reduction="none") * weight, reduction)
+    w = None if weight is None else np.broadcast_to(weight._data, input._data.shape).astype(input._data.dtype)
+    return apply(BinaryCrossEntropy, input, target, weight=w, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -618,15 +619,15 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     _check_same_size(input, target, "binary_cross_entropy_with_logits")
     if target._data.dtype != input._data.dtype:
         target = target.to(input.dtype)
-    sp = apply(Softplus, -input, beta=1.0, threshold=None)  # log(1 + exp(-x)) = -log sigmoid(x)
-    if pos_weight is not None:
-        log_weight = (pos_weight - 1) * target + 1
-        losses = (1 - target) * input + log_weight * sp
-    else:
-        losses = (1 - target) * input + sp
-    if weight is not None:
-        losses = losses * weight
-    return _reduce(losses, reduction)
+    consts = [t for t in (weight, pos_weight) if t is not None]
+    if any(t.requires_grad for t in consts):  # a weight that learns: the composite, whose graph has it
+        sp = apply(Softplus, -input, beta=1.0, threshold=None)  # log(1 + exp(-x)) = -log sigmoid(x)
+        losses = (1 - target) * input + (sp if pos_weight is None else ((pos_weight - 1) * target + 1) * sp)
+        return _reduce(losses if weight is None else losses * weight, reduction)
+    dt = input._data.dtype
+    w = None if weight is None else np.broadcast_to(weight._data, input._data.shape).astype(dt)
+    pw = None if pos_weight is None else np.broadcast_to(pos_weight._data, input._data.shape).astype(dt)
+    return apply(BinaryCrossEntropyWithLogits, input, target, weight=w, pos_weight=pw, reduction=reduction)
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",

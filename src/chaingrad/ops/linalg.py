@@ -20,6 +20,12 @@ class MatMul(Node):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         ga = gb = None
+        if b.ndim == 1:  # matrix @ vector (mv) or vector @ vector (dot)
+            if ctx.needs_input_grad[0]:
+                ga = g.reshape(-1, 1) * b.reshape(1, -1) if a.ndim == 2 else g * b
+            if ctx.needs_input_grad[1]:
+                gb = a.mT @ g if a.ndim == 2 else g * a
+            return ga, gb
         if ctx.needs_input_grad[0]:
             ga = g @ b.mT
         if ctx.needs_input_grad[1]:  # (only .ndim/.shape/.mT/.reshape/@: it runs on arrays too)
@@ -33,6 +39,7 @@ class MatMul(Node):
 
 # torch's names for the products of two matrices and of two batches of them (one derivative)
 MM, BMM = MatMul.named("MmBackward0"), MatMul.named("BmmBackward0")
+MV, DOT = MatMul.named("MvBackward0"), MatMul.named("DotBackward0")
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -91,6 +98,12 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
             rows = apply(MM, a.reshape(-1, a._data.shape[-1]), b)
             return apply(_UNSAFE_VIEW, rows, shape=a._data.shape[:-1] + b._data.shape[-1:])
         return _matmul(a, b)
+    if b._data.ndim == 1 and a._data.ndim <= 2:
+        return apply(MV if a._data.ndim == 2 else DOT, a, b)
+    if a._data.ndim == 1 and b._data.ndim == 2:  # a row times a matrix, its row dim removed again
+        from .shape import _SQUEEZE_ROW
+
+        return apply(_SQUEEZE_ROW, apply(MM, a.unsqueeze(0), b), shape=b._data.shape[1:])
     squeeze = []
     if a._data.ndim == 1:
         a = a.unsqueeze(0)
@@ -144,7 +157,7 @@ vdot = dot
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
-    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+    return input.reshape(-1, 1) * vec2.reshape(-1)
 
 
 ger = outer

@@ -52,6 +52,7 @@ _UNSQUEEZE = Reshape.named("UnsqueezeBackward0")
 _SQUEEZE = {"all": Reshape.named("SqueezeBackward0"), "dim": Reshape.named("SqueezeBackward1"),
             "dims": Reshape.named("SqueezeBackward2")}
 _ALIAS = Reshape.named("AliasBackward0")  # x[...]: the same tensor, as a new view
+_SQUEEZE_ROW = Reshape.named("SqueezeBackward4")  # the row dim that matmul of a vector added, removed in place
 
 
 class Permute(Node):
