@@ -307,6 +307,37 @@ MODULES = {
 }
 
 
+# where chaingrad records another graph than torch (its own decomposition, one derivative per op): each is a
+# strict xfail, so that matching torch's graph makes the test pass and this list must shrink
+DIFFERENT = {
+    "reciprocal": "recorded as 1 / x (DivBackward0), torch has ReciprocalBackward0",
+    "number_div": "2 / x is DivBackward0 of a constant; torch: MulBackward0(ReciprocalBackward0)",
+    "log2": "log(x) / ln 2 (two nodes); torch has Log2Backward0",
+    "log10": "log(x) / ln 10 (two nodes); torch has Log10Backward0",
+    "tan": "sin / cos; torch has TanBackward0",
+    "sinh": "(exp(x) - exp(-x)) / 2; torch has SinhBackward0",
+    "cosh": "(exp(x) + exp(-x)) / 2; torch has CoshBackward0",
+    "clamp_tensor": "clamp by tensors is maximum/minimum; torch has ClampBackward0(x, min, max)",
+    "clamp_tensors": "clamp by tensors is maximum/minimum; torch has ClampBackward0(x, min, max)",
+    "sum_dtype": "the cast is its own ToCopyBackward0 before the sum; torch sums in the dtype in one node",
+    "var_mean": "var and mean are two nodes; torch has one VarMeanBackward0 with two outputs",
+    "std_mean": "std and mean are two nodes; torch has one StdMeanBackward0 with two outputs",
+    "masked_fill": "recorded as where(mask, value, x); torch has MaskedFillBackward0",
+    "take_along_dim": "the indices are expanded, not the input; torch: GatherBackward0(ExpandBackward0(x))",
+    "smooth_l1_loss": "a composite of where/abs/mul; torch has SmoothL1LossBackward0",
+    "huber_loss": "a composite of where/abs/mul; torch has HuberLossBackward0",
+    "setitem_number": "x[i] = v records IndexPutBackward0; torch records CopySlices",
+    "setitem_tensor": "x[i] = v records IndexPutBackward0; torch records CopySlices",
+    "nn_Conv2d_no_bias": "a conv without bias has two edges; torch lists (None, 0) for the missing bias",
+    "nn_LayerNorm": "layer_norm is a composite; torch has NativeLayerNormBackward0",
+}
+
+
+def _params(names):
+    return [pytest.param(n, marks=pytest.mark.xfail(reason=DIFFERENT[n], strict=True)) if n in DIFFERENT else n
+            for n in names]
+
+
 def _leaves(lib):
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.standard_normal(4),
@@ -320,7 +351,7 @@ def _graphs(out, leaves):
             if isinstance(o, (cg.Tensor, torch.Tensor))]
 
 
-@pytest.mark.parametrize("name", list(EXPRESSIONS))
+@pytest.mark.parametrize("name", _params(EXPRESSIONS))
 def test_graph_of_an_expression_is_torchs(name):
     results = []
     for lib, nn, F in ((torch, torch.nn, torch.nn.functional), (cg, cg.nn, cg.nn.functional)):
@@ -332,7 +363,7 @@ def test_graph_of_an_expression_is_torchs(name):
                                      for (t, tn), (o, on) in zip(theirs, ours))
 
 
-@pytest.mark.parametrize("name", list(MODULES))
+@pytest.mark.parametrize("name", _params(MODULES))
 def test_graph_of_a_module_is_torchs(name):
     results = []
     for lib, nn, F in ((torch, torch.nn, torch.nn.functional), (cg, cg.nn, cg.nn.functional)):
@@ -346,3 +377,23 @@ def test_graph_of_a_module_is_torchs(name):
     theirs, ours = results
     assert ours == theirs, "\n".join(f"torch:     {show(t)}#{tn}\nchaingrad: {show(o)}#{on}"
                                      for (t, tn), (o, on) in zip(theirs, ours))
+
+
+def test_every_known_difference_names_a_compared_graph():
+    assert set(DIFFERENT) <= set(EXPRESSIONS) | set(MODULES)
+
+
+def test_the_printed_names_of_a_classifier_step_are_torchs():
+    """What the tutorials print: loss.grad_fn, its name() and type name, and the names walking next_functions."""
+    out = []
+    for lib in (torch, cg):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(4, 5), lib.nn.Tanh(), lib.nn.Linear(5, 3))
+        loss = lib.nn.functional.cross_entropy(model(lib.randn(6, 4)), lib.tensor([0, 2, 1, 1, 0, 2]))
+        fn, names = loss.grad_fn, []
+        while fn is not None and fn.next_functions:
+            names.append((type(fn).__name__, fn.name(), repr(fn).split(" object")[0]))
+            fn = next((f for f, _ in fn.next_functions if f is not None and f.next_functions), None)
+        out.append(names)
+    assert out[1] == out[0]
+    assert out[0][0] == ("NllLossBackward0", "NllLossBackward0", "<NllLossBackward0")

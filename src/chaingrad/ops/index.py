@@ -124,6 +124,7 @@ class IndexPut(Node):
 # torch's names for the steps of basic indexing (one derivative: Index's)
 SELECT, SLICE, ALIAS = Index.named("SelectBackward0"), Index.named("SliceBackward0"), Index.named("AliasBackward0")
 _INDEX = AdvancedIndex.named("IndexBackward0")
+_INDEX_SELECT, _GATHER = AdvancedIndex.named("IndexSelectBackward0"), AdvancedIndex.named("GatherBackward0")
 
 
 def _is_int(p) -> bool:
@@ -193,7 +194,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    return apply(AdvancedIndex, input, index=(slice(None),) * d + (idx.reshape(-1),), basic=False)
+    return apply(_INDEX_SELECT, input, index=(slice(None),) * d + (idx.reshape(-1),), basic=False)
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
@@ -244,7 +245,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
                            f"(gather: input {list(input._data.shape)}, index {list(idx.shape)})")
     grids = list(np.ix_(*[np.arange(s) for s in idx.shape]))
     grids[d] = idx
-    return apply(AdvancedIndex, input, index=tuple(grids), basic=False)
+    return apply(_GATHER, input, index=tuple(grids), basic=False)
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int) -> Tensor:

@@ -157,7 +157,7 @@ vdot = dot
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
-    return input.reshape(-1, 1) * vec2.reshape(-1)
+    return input.reshape(-1, 1) * (vec2 if vec2.ndim == 1 else vec2.reshape(-1))
 
 
 ger = outer

@@ -48,8 +48,7 @@ class DiagCopy(Diagonal):
     def forward(ctx, x, offset=0, dim1=0, dim2=1):
         return Diagonal.forward(ctx, x, offset, dim1, dim2).copy()
 
-    def name(self) -> str:
-        return "DiagonalBackward0_copy"
+    torch_name = "DiagonalBackward0_copy"
 
 
 class DiagonalScatter(Node):
@@ -156,10 +155,10 @@ class Tril(Node):
         return (np.triu if upper else np.tril)(x, diagonal)
 
     def backward(ctx, g):
-        return apply(Tril, g, diagonal=ctx.diagonal, upper=ctx.upper)
+        return apply(_TRIU if ctx.upper else Tril, g, diagonal=ctx.diagonal, upper=ctx.upper)
 
-    def name(self) -> str:
-        return "TriuBackward0" if self.upper else "TrilBackward0"
+
+_TRIU = Tril.named("TriuBackward0")
 
 
 def _triangle(input: Tensor, diagonal: int, upper: bool) -> Tensor:
@@ -167,7 +166,7 @@ def _triangle(input: Tensor, diagonal: int, upper: bool) -> Tensor:
     require_tensor(input, op)
     if input._data.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions")
-    return apply(Tril, input, diagonal=int(diagonal), upper=upper)
+    return apply(_TRIU if upper else Tril, input, diagonal=int(diagonal), upper=upper)
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
@@ -311,8 +310,7 @@ class Cross(Node):
         return (apply(Cross, b, g, dim=ctx.dim) if ctx.needs_input_grad[0] else None,
                 apply(Cross, g, a, dim=ctx.dim) if ctx.needs_input_grad[1] else None)
 
-    def name(self) -> str:
-        return "LinalgCrossBackward0"
+    torch_name = "LinalgCrossBackward0"
 
 
 def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:

@@ -43,6 +43,7 @@ class Log(Node):
 
 
 class Log1p(Node):
+    torch_name = "Log1PBackward0"
     formulas = ("dL/dx = dL/dout / (1 + x)",)
     backward_on_arrays = True
 
@@ -185,6 +186,7 @@ class Abs(Node):
 
 
 class Clamp(Node):
+    torch_name = "ClampBackward1"  # (torch's clamp by numbers; by tensors it is ClampBackward0)
     formulas = ("dL/dx = dL/dout * (min <= x <= max)",)
 
     def forward(ctx, x, lo=None, hi=None):
@@ -213,6 +215,10 @@ class Step(Node):
 
     def backward(ctx, g):
         return g * 0
+
+
+#: torch's node for each of them (one derivative)
+_STEPS = {name: Step.named(name.capitalize() + "Backward0") for name in ("sign", "floor", "ceil", "round", "trunc")}
 
 
 def _unary(op, x: Tensor) -> Tensor:
@@ -293,23 +299,23 @@ absolute = abs
 
 
 def sign(input: Tensor) -> Tensor:
-    return apply(Step, input, fn=np.sign)
+    return apply(_STEPS["sign"], input, fn=np.sign)
 
 
 def floor(input: Tensor) -> Tensor:
-    return apply(Step, input, fn=np.floor)
+    return apply(_STEPS["floor"], input, fn=np.floor)
 
 
 def ceil(input: Tensor) -> Tensor:
-    return apply(Step, input, fn=np.ceil)
+    return apply(_STEPS["ceil"], input, fn=np.ceil)
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - torch's name
-    return apply(Step, input, fn=np.round if decimals == 0 else lambda a: np.round(a, decimals))
+    return apply(_STEPS["round"], input, fn=np.round if decimals == 0 else lambda a: np.round(a, decimals))
 
 
 def trunc(input: Tensor) -> Tensor:
-    return apply(Step, input, fn=np.trunc)
+    return apply(_STEPS["trunc"], input, fn=np.trunc)
 
 
 def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
