@@ -310,13 +310,7 @@ MODULES = {
 # where chaingrad records another graph than torch (its own decomposition, one derivative per op): each is a
 # strict xfail, so that matching torch's graph makes the test pass and this list must shrink
 DIFFERENT = {
-    "reciprocal": "recorded as 1 / x (DivBackward0), torch has ReciprocalBackward0",
     "number_div": "2 / x is DivBackward0 of a constant; torch: MulBackward0(ReciprocalBackward0)",
-    "log2": "log(x) / ln 2 (two nodes); torch has Log2Backward0",
-    "log10": "log(x) / ln 10 (two nodes); torch has Log10Backward0",
-    "tan": "sin / cos; torch has TanBackward0",
-    "sinh": "(exp(x) - exp(-x)) / 2; torch has SinhBackward0",
-    "cosh": "(exp(x) + exp(-x)) / 2; torch has CoshBackward0",
     "clamp_tensor": "clamp by tensors is maximum/minimum; torch has ClampBackward0(x, min, max)",
     "clamp_tensors": "clamp by tensors is maximum/minimum; torch has ClampBackward0(x, min, max)",
     "sum_dtype": "the cast is its own ToCopyBackward0 before the sum; torch sums in the dtype in one node",

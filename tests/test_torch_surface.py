@@ -279,3 +279,12 @@ def test_batch_norm_updates_running_statistics_as_torch():
         stats.append((m.running_mean.numpy().copy(), m.running_var.numpy().copy()))
     np.testing.assert_allclose(stats[1][0], stats[0][0], rtol=1e-12)
     np.testing.assert_allclose(stats[1][1], stats[0][1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["tan", "sinh", "cosh", "log2", "log10", "reciprocal"])
+def test_one_input_nodes_as_torch_to_the_second_derivative(name):
+    x = np.random.default_rng(7).uniform(0.3, 1.2, (2, 3))
+    compare_with_torch(lambda L, a: getattr(L, name)(a), [x])
+    assert gradgradcheck(lambda a: getattr(cg, name)(a), [cg.tensor(x, requires_grad=True)])
+    assert type(getattr(cg, name)(cg.tensor(x, requires_grad=True)).grad_fn).__name__ == \
+        type(getattr(torch, name)(torch.tensor(x, requires_grad=True)).grad_fn).__name__

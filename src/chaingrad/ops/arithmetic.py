@@ -310,8 +310,21 @@ def square(input: Tensor) -> Tensor:
     return pow(input, 2)
 
 
+class Reciprocal(Node):
+    formulas = ("dL/dx = -dL/dout / x^2",)
+
+    def forward(ctx, x):
+        out = np.reciprocal(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return -g * out * out
+
+
 def reciprocal(input: Tensor) -> Tensor:
-    return 1 / to_float(input)
+    return apply(Reciprocal, to_float(input))
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:

@@ -122,6 +122,67 @@ class Cos(Node):
         return -g * x.sin()
 
 
+class Tan(Node):
+    formulas = ("dL/dx = dL/dout * (1 + tan(x)^2)",)
+
+    def forward(ctx, x):
+        out = np.tan(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1 + out * out)
+
+
+class Sinh(Node):
+    formulas = ("dL/dx = dL/dout * cosh(x)",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sinh(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cosh()
+
+
+class Cosh(Node):
+    formulas = ("dL/dx = dL/dout * sinh(x)",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cosh(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sinh()
+
+
+class Log2(Node):
+    formulas = ("dL/dx = dL/dout / (x ln 2)",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log2(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * float(np.log(2.0)))
+
+
+class Log10(Node):
+    formulas = ("dL/dx = dL/dout / (x ln 10)",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log10(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * float(np.log(10.0)))
+
+
 class Tanh(Node):
     formulas = ("dL/dx = dL/dout * (1 - tanh(x)^2)",)
     backward_on_arrays = True
@@ -244,11 +305,11 @@ def expm1(input: Tensor) -> Tensor:
 
 
 def log2(input: Tensor) -> Tensor:
-    return log(input) / float(np.log(2.0))
+    return _unary(Log2, input)
 
 
 def log10(input: Tensor) -> Tensor:
-    return log(input) / float(np.log(10.0))
+    return _unary(Log10, input)
 
 
 def sqrt(input: Tensor) -> Tensor:
@@ -268,7 +329,7 @@ def cos(input: Tensor) -> Tensor:
 
 
 def tan(input: Tensor) -> Tensor:
-    return sin(input) / cos(input)
+    return _unary(Tan, input)
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -276,11 +337,11 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def sinh(input: Tensor) -> Tensor:
-    return (exp(input) - exp(-input)) / 2
+    return _unary(Sinh, input)
 
 
 def cosh(input: Tensor) -> Tensor:
-    return (exp(input) + exp(-input)) / 2
+    return _unary(Cosh, input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
