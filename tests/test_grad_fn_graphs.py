@@ -316,7 +316,6 @@ DIFFERENT = {
     "sum_dtype": "the cast is its own ToCopyBackward0 before the sum; torch sums in the dtype in one node",
     "var_mean": "var and mean are two nodes; torch has one VarMeanBackward0 with two outputs",
     "std_mean": "std and mean are two nodes; torch has one StdMeanBackward0 with two outputs",
-    "masked_fill": "recorded as where(mask, value, x); torch has MaskedFillBackward0",
     "take_along_dim": "the indices are expanded, not the input; torch: GatherBackward0(ExpandBackward0(x))",
     "smooth_l1_loss": "a composite of where/abs/mul; torch has SmoothL1LossBackward0",
     "huber_loss": "a composite of where/abs/mul; torch has HuberLossBackward0",

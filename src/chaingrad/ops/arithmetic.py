@@ -335,6 +335,10 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
     return binary_any(Minimum, input, other)
 
 
+#: x.masked_fill(mask, value) is where(mask, value, x); torch's node for it lists x only
+MASKED_FILL = Where.named("MaskedFillBackward0", unlisted_inputs=(0, 1))
+
+
 def where(condition: Tensor, input=None, other=None) -> Tensor:
     """Elements of ``input`` where ``condition`` holds, else of ``other``."""
     if input is None and other is None:

@@ -260,7 +260,15 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
     v = value if isinstance(value, Tensor) else Tensor._wrap(np.array(value, dtype=input._data.dtype))
     a, v = promote(input, v)
-    return where(mask, v.to(input.dtype), input)
+    v = v.to(input.dtype)
+    if v.requires_grad:  # a value that learns (torch: MaskedFillBackward1, with an edge for it)
+        return where(mask, v, input)
+    from .arithmetic import MASKED_FILL
+
+    try:
+        return apply(MASKED_FILL, mask, v, input)
+    except ValueError:
+        return where(mask, v, input)  # where's error for shapes that do not broadcast
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
