@@ -288,3 +288,9 @@ def test_one_input_nodes_as_torch_to_the_second_derivative(name):
     assert gradgradcheck(lambda a: getattr(cg, name)(a), [cg.tensor(x, requires_grad=True)])
     assert type(getattr(cg, name)(cg.tensor(x, requires_grad=True)).grad_fn).__name__ == \
         type(getattr(torch, name)(torch.tensor(x, requires_grad=True)).grad_fn).__name__
+
+
+@pytest.mark.parametrize("kw", [{}, {"p": "fro"}, {"p": 1, "dim": 1}, {"p": float("inf")}, {"p": 3, "dim": 0},
+                                {"p": "nuc"}, {"dim": 1, "keepdim": True}])
+def test_norm_as_torch(kw):
+    compare_with_torch(lambda L, a: a.norm(**kw), [A])

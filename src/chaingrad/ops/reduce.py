@@ -411,9 +411,12 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
         p = 2
     if p in ("inf", "-inf"):
         p = float(p)
+    from .norms import matrix_norm, vector_norm
+
+    if p == "nuc":
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
     if isinstance(p, str):
-        raise RuntimeError(f"norm(): p={p!r} is a matrix norm; use chaingrad.linalg.matrix_norm")
-    from .norms import vector_norm
+        raise RuntimeError(f"norm(): p={p!r} is not a norm (give a number, 'fro' or 'nuc')")
 
     return vector_norm(input, p, dim, keepdim)
 
