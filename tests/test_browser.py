@@ -170,7 +170,7 @@ def test_mlp_page_loads_and_steps(browser, pages, tmp_path):
 
 def test_lenet_modules_open_on_click(browser, pages, tmp_path):
     report, path = pages["lenet"]
-    open_page(browser, path, "#step=10")
+    open_page(browser, path, "#step=17")
     assert current_ids(browser)[0].startswith("g_")  # the Conv2d of net.3 is inside a collapsed box
     box = browser.find_element(By.CSS_SELECTOR, f".cgp-n[data-id='{current_ids(browser)[0]}']")
     box.click()

@@ -19,8 +19,8 @@ def test_the_committed_table_is_current():
 
 def test_the_table_lists_every_op_with_a_row_per_input():
     text = table()
-    names = [op.__name__ for op in ops()]
-    for name in ("Add", "Mul", "Pow", "MatMul", "Conv2d", "Conv2dBackward", "Sum", "Prod", "CrossEntropy", "Sigmoid",
+    names = [op.op_name for op in ops()]
+    for name in ("Add", "Mul", "Pow", "MatMul", "Conv2d", "Conv2dBackward", "Sum", "Prod", "NllLoss", "Sigmoid",
                  "Unfold", "Fold", "Index", "IndexAdd", "ConstantPadNd"):
         assert name in names and f"| {name} |" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| op")]

@@ -178,7 +178,8 @@ def test_grad_fn_names_and_next_functions():
     (mul, _), = y.grad_fn.next_functions
     assert mul.name() == "MulBackward0"
     acc = mul.next_functions[0][0]
-    assert acc.name() == "AccumulateGrad" and acc.variable is x
+    assert acc.name() == "torch::autograd::AccumulateGrad" and type(acc).__name__ == "AccumulateGrad"
+    assert acc.variable is x
 
 
 def test_autograd_grad_returns_gradients_without_touching_dot_grad():

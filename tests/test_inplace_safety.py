@@ -8,6 +8,8 @@ torch, which must behave the same way (raise, or agree on the gradient).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -77,7 +79,7 @@ def test_modifying_a_saved_input_makes_backward_raise(name):
     msg = str(err)
     assert "modified by an inplace operation" in msg
     assert "version 1" in msg and "expected version 0" in msg
-    assert "Backward0" in msg  # names the op that saved the tensor
+    assert re.search(r"saved by \w+Backward\d", msg)  # names the op that saved the tensor
 
 
 @pytest.mark.parametrize("name", sorted(SAVES_OUTPUT))

@@ -9,7 +9,8 @@ be identical, with two normalizations only:
 
 - the honest module name in reprs: `chaingrad.Size([8, 8])`, `dtype=chaingrad.int32`, `chaingrad.FloatTensor`,
   `chaingrad.return_types.max(` read as their `torch.` spellings (only before Size, a dtype name, a legacy tensor
-  type name or return_types);
+  type name or return_types), and a class's module in `<class 'chaingrad.nn.parameter.Parameter'>` read as
+  `<class 'torch.nn.parameter.Parameter'>` (only the first name of the module);
 - object addresses (`<NllLossBackward0 object at 0x7f...>`), which differ between two PyTorch runs as well.
 
 A program whose float32 results legitimately differ between NumPy's and PyTorch's kernels (BLAS products,
@@ -108,6 +109,7 @@ _DTYPES = ("float16|float32|float64|bfloat16|int8|int16|int32|int64|uint8|bool|c
            "half|long|int|short")
 _LEGACY = "FloatTensor|DoubleTensor|HalfTensor|LongTensor|IntTensor|ShortTensor|CharTensor|ByteTensor|BoolTensor"
 REPR_PREFIX = re.compile(rf"\bchaingrad\.(Size|return_types|{_LEGACY}|(?:{_DTYPES})\b)")
+CLASS_PREFIX = re.compile(r"<class 'chaingrad\.")
 ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+")
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:nan|inf)\b")
 TOLERANCE = re.compile(r"^# tolerance: rtol=(\S+) atol=(\S+) -- \S", re.M)
@@ -127,7 +129,8 @@ def as_chaingrad_program(source: str, name: str) -> str:
 
 
 def normalize(text: str) -> str:
-    return ADDRESS.sub(" object at 0x?", REPR_PREFIX.sub(r"torch.\1", text))
+    text = CLASS_PREFIX.sub("<class 'torch.", REPR_PREFIX.sub(r"torch.\1", text))
+    return ADDRESS.sub(" object at 0x?", text)
 
 
 def _run(path: Path) -> subprocess.CompletedProcess:
@@ -260,6 +263,8 @@ def test_normalize_reads_chaingrad_prefixes_only_before_size_dtype_and_legacy_na
                               "chaingrad.integer"
     assert normalize("chaingrad.return_types.max(") == "torch.return_types.max("
     assert normalize("<AddBackward0 object at 0x7f3a2b>") == "<AddBackward0 object at 0x?>"
+    assert normalize("<class 'chaingrad.nn.parameter.Parameter'>") == "<class 'torch.nn.parameter.Parameter'>"
+    assert normalize("<class 'mychaingrad.Tensor'> chaingrad.nn") == "<class 'mychaingrad.Tensor'> chaingrad.nn"
 
 
 def test_exact_comparison_finds_the_first_differing_line():

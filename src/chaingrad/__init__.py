@@ -29,6 +29,7 @@ from ._dtype import (
     uint8,
 )
 from ._device import device, get_default_device, set_default_device
+from ._finfo import finfo, iinfo
 from ._printing import set_printoptions
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .ops.convert import clone
@@ -120,7 +121,7 @@ from .ops.elementwise import (
     trunc,
     where,
 )
-from .ops.index import gather, index_select, masked_fill, masked_select, nonzero, scatter_add, take_along_dim
+from .ops.index import gather, index_add, index_select, masked_fill, masked_select, nonzero, scatter_add, take_along_dim
 from .ops.legacy import (
     BoolTensor,
     ByteTensor,
@@ -135,6 +136,7 @@ from .ops.legacy import (
 from .ops.linalg import bmm, dot, einsum, ger, inner, matmul, mm, mv, outer
 from .ops.nn_ops import log_softmax, softmax
 from .ops import random as _random
+from .ops._out import with_out as _with_out
 from .ops.creation import cpu_only as _cpu_only
 from .ops.random import (
     Generator,
@@ -262,6 +264,27 @@ randint_like = _cpu_only(_random.randint_like)
 randn = _cpu_only(_random.randn)
 randn_like = _cpu_only(_random.randn_like)
 randperm = _cpu_only(_random.randperm)
+
+# the functions torch documents with an out= argument (ops/_out.py); the random ones take it themselves
+_OUT_FUNCTIONS = (
+    "abs", "absolute", "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+    "remainder", "pow", "square", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos",
+    "tan", "sinh", "cosh", "tanh", "sigmoid", "sign", "neg", "negative", "reciprocal", "ceil", "floor", "round",
+    "trunc", "clamp", "clip", "maximum", "minimum", "where", "eq", "ne", "not_equal", "lt", "less", "le",
+    "less_equal", "gt", "greater", "ge", "greater_equal", "logical_and", "logical_or", "logical_xor",
+    "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "erf", "erfc", "erfinv", "atan2",
+    "arctan2", "hypot", "lerp", "logit", "xlogy", "nan_to_num",
+    "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addbmm", "addmv", "baddbmm", "cross",
+    "cat", "concat", "concatenate", "stack", "hstack", "vstack", "gather", "index_select", "masked_select",
+    "take_along_dim", "tril", "triu", "diag",
+    "sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "std", "var", "logsumexp", "cumsum", "cumprod",
+    "logcumsumexp", "all", "any", "norm", "searchsorted", "bucketize", "histc", "msort",
+)
+for _name in _OUT_FUNCTIONS:
+    globals()[_name] = _with_out(globals()[_name])
+for _name in ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "eye"):
+    globals()[_name] = _with_out(globals()[_name], makes_new=True)
+del _name
 
 float = float32  # noqa: A001 - torch.float is float32
 double = float64

@@ -16,9 +16,6 @@ class FunctionCtx(Node):
 
     _fn_cls: type = None  # set per subclass
 
-    def name(self) -> str:
-        return self._fn_cls.__name__ + "Backward"
-
     def save_for_backward(self, *tensors) -> None:
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
@@ -52,7 +49,9 @@ class FunctionCtx(Node):
 class _FunctionMeta(type):
     def __init__(cls, name, bases, namespace):
         super().__init__(name, bases, namespace)
-        cls._backward_cls = type(name + "Backward", (FunctionCtx,), {"_fn_cls": cls})
+        # torch's name for a Function's node: the Function's name + "Backward" (``LegendrePolynomial3Backward``)
+        cls._backward_cls = type(name + "Backward", (FunctionCtx,),
+                                 {"_fn_cls": cls, "op_name": name, "torch_name": name + "Backward"})
 
 
 class Function(metaclass=_FunctionMeta):

@@ -80,6 +80,44 @@ class Node:
     _posthooks = None  # [hook(grad_inputs, grad_outputs)], Node.register_hook
     _trace = None  # the forward call's stack, recorded in anomaly mode
 
+    # -- names: an op is written as ``class Mul(Node)`` and known by two names ---------------------------
+    #: the readable name the class was written with (``Mul``, ``MatMul``): what explain, draw and the
+    #: derivatives table show
+    op_name: str = "Node"
+    #: torch's name for the node (``MulBackward0``, ``MmBackward0``): the class's ``__name__``, so that
+    #: ``type(t.grad_fn).__name__`` and ``t.grad_fn.name()`` print what they print under torch. Given in the
+    #: class body, or the op name + "Backward0"
+    torch_name: str = ""
+    #: inputs that ``next_functions`` leaves out, as torch has no edge for them (``where``'s condition)
+    unlisted_inputs: tuple[int, ...] = ()
+    #: False where torch keeps no edge for a Python-number input (the 2 of ``x ** 2``); ``x * 0.5`` keeps one
+    lists_numbers: bool = True
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "op_name" not in cls.__dict__:
+            cls.op_name = cls.__name__
+        if not cls.__dict__.get("torch_name"):
+            cls.torch_name = cls.op_name + "Backward0"
+        cls.__name__ = cls.torch_name  # (``__qualname__`` keeps the written name: inspect finds the source by it)
+
+    @classmethod
+    def named(cls, torch_name: str, **attributes) -> type[Node]:
+        """The same op under another of torch's node names (torch calls ``sum()``'s node SumBackward0 and
+        ``sum(dim)``'s SumBackward1; one derivative): a subclass that differs only in its name (and the given
+        class attributes, such as ``unlisted_inputs``), made once."""
+        key = (torch_name, tuple(sorted(attributes.items())))
+        variants = cls.__dict__.get("_variants")
+        if variants is None:
+            variants = {}
+            cls._variants = variants
+        variant = variants.get(key)
+        if variant is None:
+            namespace = {"torch_name": torch_name, "op_name": cls.op_name, "__module__": cls.__module__,
+                         "__slots__": (), **attributes}
+            variant = variants[key] = type(cls)(torch_name, (cls,), namespace)
+        return variant
+
     def forward(ctx, *arrays, **params):  # noqa: N805 - ctx is the node itself, as in torch
         raise NotImplementedError
 
@@ -154,19 +192,24 @@ class Node:
 
     # -- introspection (torch's names) ----------------------------------------------------------------
     def name(self) -> str:
-        return type(self).__name__ + "Backward0"
+        return type(self).__name__
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
 
     @property
     def next_functions(self) -> tuple:
+        """Where each input's gradient goes, as torch lists it: ``(node, output_nr)``, ``(AccumulateGrad, 0)``
+        for a leaf, ``(None, 0)`` for an input that needs no gradient (inputs torch has no edge for left out)."""
         out = []
-        for edge in self.next_edges:
+        metas = self.input_meta
+        for i, edge in enumerate(self.next_edges):
+            if i in self.unlisted_inputs or (not self.lists_numbers and type(metas[i]) is not tuple):
+                continue
             if edge is None:
                 out.append((None, 0))
             elif edge[1] < 0:
-                out.append((AccumulateGrad(edge[0]), 0))
+                out.append((AccumulateGrad.of(edge[0]), 0))
             else:
                 out.append(edge)
         return tuple(out)
@@ -225,13 +268,22 @@ def _modified_message(node: Node, t: Tensor, saved_version: int, now: int | None
 class AccumulateGrad:
     """Shown in ``next_functions`` for a leaf: the place its gradient is added to ``.grad``."""
 
-    __slots__ = ("variable",)
+    __slots__ = ("variable", "__weakref__")
+    # one per leaf while someone holds it, as torch (keyed by the leaf's id: a node keeps its leaf alive)
+    _of: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
     def __init__(self, variable: Tensor) -> None:
         self.variable = variable
 
+    @classmethod
+    def of(cls, leaf: Tensor) -> AccumulateGrad:
+        node = cls._of.get(id(leaf))
+        if node is None or node.variable is not leaf:
+            node = cls._of[id(leaf)] = cls(leaf)
+        return node
+
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"
 
     next_functions = ()
 

@@ -89,8 +89,8 @@ def is_scalar_const(ti) -> bool:
 
 
 def op_name(node) -> str:
-    fn_cls = getattr(node, "_fn_cls", None)
-    return fn_cls.__name__ if fn_cls is not None else type(node).__name__
+    """The readable name the op was written with (``Mul``, ``MatMul``; a user Function's own name)."""
+    return node.op_name
 
 
 def fmt_number(v) -> str:

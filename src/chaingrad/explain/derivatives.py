@@ -35,7 +35,7 @@ def ops() -> list[type[Node]]:
         stack.extend(cls.__subclasses__())
         if issubclass(cls, FunctionCtx) or not cls.__module__.startswith("chaingrad."):
             continue
-        if getattr(sys.modules[cls.__module__], cls.__name__, None) is not cls:  # made at run time (Split of n)
+        if getattr(sys.modules[cls.__module__], cls.op_name, None) is not cls:  # a variant (Node.named)
             continue
         found.append(cls)
     return sorted(set(found), key=lambda c: (c.__module__, inspect.getsourcelines(c)[1]))
@@ -60,7 +60,7 @@ def table() -> str:
             if op.takes_numbers:
                 name += " *(or a number)*"
             text = texts[i] if i < len(texts) else ""
-            lines.append(f"| {op.__name__ if i == 0 else ''} | {file if i == 0 else ''} | {_cell(name)} | "
+            lines.append(f"| {op.op_name if i == 0 else ''} | {file if i == 0 else ''} | {_cell(name)} | "
                          f"{_cell(text)} |")
     return "\n".join(lines) + "\n"
 

@@ -21,6 +21,7 @@ from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F40
 from ..ops.elementwise import relu, sigmoid, tanh, where  # noqa: F401
 from ..ops.nn_ops import (  # noqa: F401
     BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
     Gelu,
     LeakyRelu,
     Softplus,
@@ -360,18 +361,75 @@ def _channel_shape(x: Tensor) -> list[int]:
 
 
 @kernel(effects=True)
-def _update_running_stats(running_mean: Tensor | None, running_var: Tensor | None, mean: Tensor, var: Tensor,
-                          m: float, count: int) -> None:
-    """Move the running statistics towards the batch's: mean, and variance made unbiased (in place)."""
-    with no_grad():
-        if running_mean is not None:
-            new = (1 - m) * running_mean._data + m * mean._data.reshape(-1)
-            np.copyto(running_mean._data, new, casting="unsafe")
-            running_mean._version[0] += 1
-        if running_var is not None:
-            unbiased = var._data.reshape(-1) * (count / (count - 1))
-            np.copyto(running_var._data, (1 - m) * running_var._data + m * unbiased, casting="unsafe")
-            running_var._version[0] += 1
+def _update_running_stats(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, m: float,
+                          count: int) -> None:
+    """Move the running statistics towards the batch's: mean, and variance made unbiased (in place; one call
+    for chaingrad.compile)."""
+    a = input._data
+    dims = (0, *range(2, a.ndim))
+    mean = np.mean(a, axis=dims)
+    var = np.mean((a - mean.reshape(_channel_shape(input))) ** 2, axis=dims)
+    if running_mean is not None:
+        np.copyto(running_mean._data, (1 - m) * running_mean._data + m * mean, casting="unsafe")
+        running_mean._version[0] += 1
+    if running_var is not None:
+        unbiased = var * (count / (count - 1))
+        np.copyto(running_var._data, (1 - m) * running_var._data + m * unbiased, casting="unsafe")
+        running_var._version[0] += 1
+
+
+@kernel
+def _running_stat(running: Tensor, shape: list[int], dtype) -> np.ndarray:
+    """A running statistic in the input's channel shape and dtype, read when the call runs (for chaingrad.compile:
+    each replay reads it afresh)."""
+    return running._data.reshape(shape).astype(dtype)
+
+
+class BatchNorm(Node):
+    """(x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1), the statistics over every other dim:
+    the batch's own in training, the given running ones (``stats``) otherwise."""
+
+    input_names = ("x", "weight", "bias")
+    formulas = ("dL/dx = weight / sqrt(var + eps) * (dL/dout - mean(dL/dout) - xhat * mean(dL/dout * xhat))"
+                "  (in eval: weight / sqrt(var + eps) * dL/dout)",
+                "dL/dweight = sum of dL/dout * xhat over all but dim 1", "dL/dbias = sum of dL/dout over all but dim 1")
+    torch_name = "NativeBatchNormBackward0"
+
+    def forward(ctx, x, w, b, stats=None, eps=1e-5):
+        dims = (0, *range(2, x.ndim))
+        ctx.dims, ctx.eps, ctx.stats = dims, eps, stats
+        if stats is None:
+            mean = np.mean(x, axis=dims, keepdims=True)
+            var = np.mean((x - mean) ** 2, axis=dims, keepdims=True)
+        else:
+            mean, var = stats
+        ctx.save_for_backward(x, w)
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        return ((x - mean) / np.sqrt(var + eps)) * w.reshape(shape) + b.reshape(shape)
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        dims, shape = ctx.dims, [1, -1] + [1] * (x.ndim - 2)
+        if ctx.stats is None:  # the statistics depend on x: recomputed as tensors, so create_graph sees them
+            mean = x.mean(dims, keepdim=True)
+            centered = x - mean
+            rstd = ((centered * centered).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+        else:
+            mean, var = (Tensor._wrap(a) for a in ctx.stats)
+            centered, rstd = x - mean, (var + ctx.eps).rsqrt()
+        xhat = centered * rstd
+        need = ctx.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            gxhat = g * w.reshape(shape)
+            if ctx.stats is None:
+                gxhat = gxhat - gxhat.mean(dims, keepdim=True) - xhat * (gxhat * xhat).mean(dims, keepdim=True)
+            gx = gxhat * rstd
+        if need[1]:
+            gw = (g * xhat).sum(dims)
+        if need[2]:
+            gb = g.sum(dims)
+        return gx, gw, gb
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
@@ -383,29 +441,21 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """
     if input.ndim < 2:
         raise ValueError(f"expected 2D or more input (got {input.ndim}D input)")
-    dims = (0, *range(2, input.ndim))
-    shape = _channel_shape(input)
+    channels, dt = input.shape[1], input._data.dtype
+    w = weight if weight is not None else Tensor._wrap(np.ones(channels, dt))
+    b = bias if bias is not None else Tensor._wrap(np.zeros(channels, dt))
     if training:
-        count = input.numel() // input.shape[1]
+        count = input.numel() // channels
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
-        mean = input.mean(dims, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(dims, keepdim=True)
         if running_mean is not None or running_var is not None:
-            _update_running_stats(running_mean, running_var, mean, var, momentum, count)
-        out = centered * (var + eps).rsqrt()
-    else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
-        rm = running_mean.detach().reshape(shape)
-        rv = running_var.detach().reshape(shape)
-        out = (input - rm) * (rv + eps).rsqrt()
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+            _update_running_stats(input, running_mean, running_var, momentum, count)
+        return apply(BatchNorm, input, w, b, stats=None, eps=eps)
+    if running_mean is None or running_var is None:
+        raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
+    shape = _channel_shape(input)
+    stats = (_running_stat(running_mean, shape, dt), _running_stat(running_var, shape, dt))
+    return apply(BatchNorm, input, w, b, stats=stats, eps=eps)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
@@ -619,10 +669,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                            "probabilities; for logits use binary_cross_entropy_with_logits)")
     if target._data.dtype != input._data.dtype:
         target = target.to(input.dtype)
-    losses = apply(BinaryCrossEntropy, input, target)
-    if weight is not None:
-        losses = losses * weight
-    return _reduce(losses, reduction)
+    if weight is not None and weight.requires_grad:  # a weight that learns: the composite, whose graph has it
+        return _reduce(apply(BinaryCrossEntropy, input, target, reduction="none") * weight, reduction)
+    w = None if weight is None else np.broadcast_to(weight._data, input._data.shape).astype(input._data.dtype)
+    return apply(BinaryCrossEntropy, input, target, weight=w, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -633,15 +683,15 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     _check_same_size(input, target, "binary_cross_entropy_with_logits")
     if target._data.dtype != input._data.dtype:
         target = target.to(input.dtype)
-    sp = apply(Softplus, -input, beta=1.0, threshold=None)  # log(1 + exp(-x)) = -log sigmoid(x)
-    if pos_weight is not None:
-        log_weight = (pos_weight - 1) * target + 1
-        losses = (1 - target) * input + log_weight * sp
-    else:
-        losses = (1 - target) * input + sp
-    if weight is not None:
-        losses = losses * weight
-    return _reduce(losses, reduction)
+    consts = [t for t in (weight, pos_weight) if t is not None]
+    if any(t.requires_grad for t in consts):  # a weight that learns: the composite, whose graph has it
+        sp = apply(Softplus, -input, beta=1.0, threshold=None)  # log(1 + exp(-x)) = -log sigmoid(x)
+        losses = (1 - target) * input + (sp if pos_weight is None else ((pos_weight - 1) * target + 1) * sp)
+        return _reduce(losses if weight is None else losses * weight, reduction)
+    dt = input._data.dtype
+    w = None if weight is None else np.broadcast_to(weight._data, input._data.shape).astype(dt)
+    pw = None if pos_weight is None else np.broadcast_to(pos_weight._data, input._data.shape).astype(dt)
+    return apply(BinaryCrossEntropyWithLogits, input, target, weight=w, pos_weight=pw, reduction=reduction)
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",

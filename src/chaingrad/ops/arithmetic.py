@@ -47,10 +47,10 @@ class Sub(Node):
 
 
 class Rsub(Sub):
-    """``2 - x``: a Python number minus a tensor (torch names its node RsubBackward1)."""
+    """``2 - x``: a Python number minus a tensor (torch names its node RsubBackward1, without the number)."""
 
-    def name(self) -> str:
-        return "RsubBackward1"
+    torch_name = "RsubBackward1"
+    lists_numbers = False
 
 
 class Mul(Node):
@@ -89,6 +89,7 @@ class Pow(Node):
     input_names = ("x", "n")
     formulas = ("dL/dx = dL/dout * n * x^(n-1)", "dL/dn = dL/dout * x^n * ln(x)")
     takes_numbers = True
+    lists_numbers = False  # torch's PowBackward0 of x ** 2 has one edge
 
     @property
     def backward_on_arrays(self) -> bool:
@@ -129,6 +130,7 @@ class Remainder(Node):
     input_names = ("a", "b")
     formulas = ("dL/da = dL/dout", "dL/db = -dL/dout * floor(a / b)")
     takes_numbers = True
+    lists_numbers = False
 
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -182,6 +184,7 @@ class Minimum(Maximum):
 
 
 class Where(Node):
+    unlisted_inputs = (0,)  # torch keeps no edge for the condition
     input_names = ("cond", "a", "b")
     formulas = ("none: cond is a boolean mask", "dL/da = dL/dout where cond, else 0",
                 "dL/db = dL/dout where not cond, else 0")
@@ -265,15 +268,20 @@ def floor_divide(input, other) -> Tensor:
     return apply(FloorDivide, a, b)
 
 
+# torch's names for pow and remainder of two tensors, and of a number to a tensor power
+_POW_TENSOR, _POW_OF_NUMBER = Pow.named("PowBackward1"), Pow.named("PowBackward2", unlisted_inputs=(0,))
+_REMAINDER_TENSOR = Remainder.named("RemainderBackward1")
+
+
 def remainder(input, other) -> Tensor:
-    return binary_any(Remainder, input, other)
+    return binary_any(_REMAINDER_TENSOR if isinstance(other, Tensor) else Remainder, input, other)
 
 
 def pow(input, exponent) -> Tensor:
     """input ** exponent (tensor or scalar on either side)."""
     if not isinstance(input, Tensor):  # a number to a tensor power: the base is a constant tensor
         base, exponent = promote(as_operand(input, exponent), exponent)
-        return apply(Pow, base, exponent)
+        return apply(_POW_OF_NUMBER, base, exponent)
     if number_operand(input, exponent):
         return apply(Pow, input, exponent)
     x, n = promote(input, exponent)
@@ -283,7 +291,7 @@ def pow(input, exponent) -> Tensor:
         return nondiff(x._data | (not exponent))  # bool ** bool stays bool, as torch
     if x._data.dtype.kind in "iu" and ((n._data < 0).any() or (isinstance(exponent, int) and exponent < 0)):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return apply(Pow, x, n)
+    return apply(_POW_TENSOR if isinstance(exponent, Tensor) else Pow, x, n)
 
 
 def neg(input: Tensor) -> Tensor:
@@ -299,11 +307,24 @@ negative = neg
 def square(input: Tensor) -> Tensor:
     if input._data.dtype.kind == "b":  # square is pow(x, 2): bools become int64, as torch
         input = input.long()
-    return input * input
+    return pow(input, 2)
+
+
+class Reciprocal(Node):
+    formulas = ("dL/dx = -dL/dout / x^2",)
+
+    def forward(ctx, x):
+        out = np.reciprocal(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return -g * out * out
 
 
 def reciprocal(input: Tensor) -> Tensor:
-    return 1 / to_float(input)
+    return apply(Reciprocal, to_float(input))
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
@@ -312,6 +333,10 @@ def maximum(input: Tensor, other: Tensor) -> Tensor:
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
     return binary_any(Minimum, input, other)
+
+
+#: x.masked_fill(mask, value) is where(mask, value, x); torch's node for it lists x only
+MASKED_FILL = Where.named("MaskedFillBackward0", unlisted_inputs=(0, 1))
 
 
 def where(condition: Tensor, input=None, other=None) -> Tensor:

@@ -14,6 +14,7 @@ from .conv_kernels import conv_backward, conv_forward, out_size
 
 
 class Conv2d(Node):
+    torch_name = "ConvolutionBackward0"
     """2-D cross-correlation of a batch (N, C, H, W) by a weight (O, C/groups, KH, KW), plus a bias (O,)."""
 
     input_names = ("x", "weight", "bias")

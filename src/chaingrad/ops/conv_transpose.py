@@ -23,6 +23,7 @@ def _output_size(size: int, k: int, s: int, p: int, d: int, op: int) -> int:
 
 
 class ConvTranspose2d(Node):
+    torch_name = "ConvolutionBackward0"
     """out = col2im(x^T weight): every input pixel's weighted C_out x KH x KW patch added into the output."""
 
     input_names = ("x", "weight", "bias")

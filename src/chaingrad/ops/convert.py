@@ -15,6 +15,7 @@ from ..tensor import Tensor
 
 class Cast(Node):
     formulas = ("dL/dx = dL/dout (converted back to x's dtype)",)
+    torch_name = "ToCopyBackward0"
 
     def forward(ctx, x, dtype=None):
         return x.astype(dtype)

@@ -117,25 +117,25 @@ def _float_or(dtype) -> np.dtype:
     return (get_default_dtype() if dtype is None else to_dtype(dtype)).np
 
 
-def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+def zeros(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
           pin_memory: bool = False) -> Tensor:
     _on_cpu(device, pin_memory, "zeros")
     return _new(np.zeros(parse_size(sizes, "zeros", size), _float_or(dtype)), requires_grad)
 
 
-def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+def ones(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
          pin_memory: bool = False) -> Tensor:
     _on_cpu(device, pin_memory, "ones")
     return _new(np.ones(parse_size(sizes, "ones", size), _float_or(dtype)), requires_grad)
 
 
-def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+def empty(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
           pin_memory: bool = False, memory_format=None) -> Tensor:
     _on_cpu(device, pin_memory, "empty")
     return _new(np.empty(parse_size(sizes, "empty", size), _float_or(dtype)), requires_grad)
 
 
-def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
          pin_memory: bool = False) -> Tensor:
     _on_cpu(device, pin_memory, "full")
     d = scalar_dtype(fill_value).np if dtype is None else to_dtype(dtype).np
@@ -176,7 +176,7 @@ def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None
     return _new(np.full(shape, fill_value, d), requires_grad)
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None,
            requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """``arange(5)`` -> int64 [0..4]; any float argument gives the default float dtype."""
     _on_cpu(device, pin_memory, "arange")
@@ -199,7 +199,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
                 else np.arange(start, end, step, dtype=d), requires_grad)
 
 
-def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
+def linspace(start, end, steps: int, *, dtype=None, layout=None, device=None,
              requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     _on_cpu(device, pin_memory, "linspace")
     if steps < 0:
@@ -207,13 +207,13 @@ def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, devic
     return _new(np.linspace(float(start), float(end), steps).astype(_float_or(dtype)), requires_grad)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, out=None, dtype=None, layout=None, device=None,
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, layout=None, device=None,
              requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     _on_cpu(device, pin_memory, "logspace")
     return _new((base ** np.linspace(float(start), float(end), steps)).astype(_float_or(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,
+def eye(n: int, m: int | None = None, *, dtype=None, layout=None, device=None,
         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     _on_cpu(device, pin_memory, "eye")
     return _new(np.eye(n, n if m is None else m, dtype=_float_or(dtype)), requires_grad)

@@ -55,7 +55,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     return Tensor._wrap(np.bincount(pos, minlength=bins).astype(a.dtype))
 
 
-def histogram(input: Tensor, bins, *, range=None, weight: Tensor | None = None,  # noqa: A002
+def histogram(input: Tensor, bins=100, *, range=None, weight: Tensor | None = None,  # noqa: A002
               density: bool = False):
     """(hist, bin_edges): counts (or summed ``weight``) of the elements in each bin. ``bins`` is a count of
     equal-width bins over ``range`` (the data's min and max by default) or a 1-D tensor of increasing edges."""

@@ -10,6 +10,7 @@ import numpy as np
 from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
 from ._dispatch import as_operand, promote
+from ._out import SCALAR_TYPE
 
 
 def _index_part(i):
@@ -74,6 +75,29 @@ class IndexAdd(Node):
         return apply(Index if ctx.basic else AdvancedIndex, gg, index=ctx.index, basic=ctx.basic)
 
 
+class IndexAddAlong(Node):
+    """``x.index_add(dim, index, source, alpha=)``: x with ``alpha * source[i]`` added at ``index[i]`` along
+    ``dim`` (repeated indices accumulate)."""
+
+    input_names = ("x", "source")
+    formulas = ("dL/dx = dL/dout", "dL/dsource = alpha * dL/dout[index] along dim")
+    torch_name = "IndexAddBackward0"
+
+    def forward(ctx, x, source, where=(), alpha=1):
+        ctx.where, ctx.alpha = where, alpha
+        out = x.copy()
+        np.add.at(out, where, source * alpha if alpha != 1 else source)
+        return out
+
+    def backward(ctx, g):
+        gs = None
+        if ctx.needs_input_grad[1]:
+            gs = apply(AdvancedIndex, g, index=ctx.where, basic=False)
+            if ctx.alpha != 1:
+                gs = gs * ctx.alpha
+        return g, gs
+
+
 class IndexPut(Node):
     """``x[index] = v`` as a value: x with ``v`` written at ``index`` (used by ``__setitem__``)."""
 
@@ -97,14 +121,61 @@ class IndexPut(Node):
         return gx, gv
 
 
+# torch's names for the steps of basic indexing (one derivative: Index's)
+SELECT, SLICE, ALIAS = Index.named("SelectBackward0"), Index.named("SliceBackward0"), Index.named("AliasBackward0")
+_INDEX = AdvancedIndex.named("IndexBackward0")
+_INDEX_SELECT, _GATHER = AdvancedIndex.named("IndexSelectBackward0"), AdvancedIndex.named("GatherBackward0")
+
+
+def _is_int(p) -> bool:
+    return isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) or (
+        isinstance(p, np.ndarray) and p.ndim == 0 and p.dtype.kind in "iu")
+
+
 def index(x: Tensor, key) -> Tensor:
-    idx, basic = to_index(key)
-    if x._data.ndim == 0 and not basic:
+    """``x[key]`` recorded as torch records it: one step per part of the key, left to right (an int is a
+    select, a slice a slice, None an unsqueeze; full slices among several parts are no step), then one
+    advanced index with all the tensors and lists; a key of no steps (``x[...]``) is an alias."""
+    parts = tuple(_index_part(p) for p in (key if isinstance(key, tuple) else (key,)))  # a list: one index
+    if x._data.ndim == 0 and any(isinstance(p, np.ndarray) and not _is_int(p) for p in parts):
         raise IndexError("too many indices for tensor of dimension 0")
+    used = sum(1 if _is_int(p) or isinstance(p, slice) else p.ndim if isinstance(p, np.ndarray) and p.dtype == bool
+               else 1 for p in parts if p is not None and p is not Ellipsis)
+    if used > x._data.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x._data.ndim} (indexing a tensor of shape "
+                         f"{list(x._data.shape)})")
+    out, dim, rest, stepped = x, 0, [], False
     try:
-        return apply(Index if basic else AdvancedIndex, x, index=idx, basic=basic)
+        for p in parts:
+            if p is Ellipsis:
+                skip = x._data.ndim - used
+                rest += [slice(None)] * skip
+                dim += skip
+                used = x._data.ndim  # a second ... is NumPy's error
+            elif p is None:
+                from .shape import unsqueeze
+
+                out, stepped = unsqueeze(out, dim), True
+                rest.append(slice(None))
+                dim += 1
+            elif _is_int(p):
+                out, stepped = apply(SELECT, out, index=(slice(None),) * dim + (int(p),), basic=True), True
+            elif isinstance(p, slice):
+                full = p.indices(out._data.shape[dim]) == (0, out._data.shape[dim], 1)
+                if len(parts) == 1 or not full:
+                    out, stepped = apply(SLICE, out, index=(slice(None),) * dim + (p,), basic=True), True
+                rest.append(slice(None))
+                dim += 1
+            else:  # a tensor or list: part of the advanced index, after the basic steps
+                rest.append(p)
+                dim += p.ndim if p.dtype == bool else 1
+        if any(isinstance(p, np.ndarray) for p in rest):
+            while rest and isinstance(rest[-1], slice):
+                rest.pop()
+            return apply(_INDEX, out, index=rest[0] if len(rest) == 1 else tuple(rest), basic=False)
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {list(x._data.shape)})") from None
+    return out if stepped else apply(ALIAS, x, index=(Ellipsis,), basic=True)
 
 
 def setitem(x: Tensor, key, value) -> None:
@@ -123,7 +194,44 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    return apply(AdvancedIndex, input, index=(slice(None),) * d + (idx.reshape(-1),), basic=False)
+    return apply(_INDEX_SELECT, input, index=(slice(None),) * d + (idx.reshape(-1),), basic=False)
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """``input`` with ``alpha * source`` added along ``dim`` at the positions ``index`` names (``out[index[i]] +=
+    alpha * source[i]`` for dim 0; repeated indices accumulate)."""
+    nd = input._data.ndim
+    d = _check_dim(dim, max(nd, 1), "index_add_")
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{SCALAR_TYPE.get(idx.dtype.name, idx.dtype.name)}")
+    if idx.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
+                         f"{SCALAR_TYPE.get(idx.dtype.name)} and size: {list(idx.shape)}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_add_(): self ({SCALAR_TYPE.get(input._data.dtype.name)}) and source "
+                           f"({SCALAR_TYPE.get(source._data.dtype.name)}) must have the same scalar type")
+    shape, sshape = input._data.shape, source._data.shape
+    if len(sshape) != nd or any(a != b for k, (a, b) in enumerate(zip(shape, sshape)) if k != d):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(shape)} source.shape = {list(sshape)}")
+    idx = idx.reshape(-1)
+    if nd and idx.size != sshape[d]:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+                           f"({sshape[d]}), for dim: {d}")
+    size = shape[d] if nd else 1
+    bad = idx[(idx < 0) | (idx >= size)]
+    if bad.size:
+        raise RuntimeError(f"index {int(bad[0])} is out of bounds for dimension {d} with size {size}")
+    where = (slice(None),) * d + (idx,) if nd else (Ellipsis,)
+    return apply(IndexAddAlong, input, source, where=where, alpha=alpha)
+
+
+def index_add_(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    from .inplace import inplace
+
+    return inplace(input, lambda old: index_add(old, dim, index, source, alpha=alpha), "index_add_", (source,))
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
@@ -137,7 +245,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
                            f"(gather: input {list(input._data.shape)}, index {list(idx.shape)})")
     grids = list(np.ix_(*[np.arange(s) for s in idx.shape]))
     grids[d] = idx
-    return apply(AdvancedIndex, input, index=tuple(grids), basic=False)
+    return apply(_GATHER, input, index=tuple(grids), basic=False)
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int) -> Tensor:
@@ -152,7 +260,15 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
     v = value if isinstance(value, Tensor) else Tensor._wrap(np.array(value, dtype=input._data.dtype))
     a, v = promote(input, v)
-    return where(mask, v.to(input.dtype), input)
+    v = v.to(input.dtype)
+    if v.requires_grad:  # a value that learns (torch: MaskedFillBackward1, with an edge for it)
+        return where(mask, v, input)
+    from .arithmetic import MASKED_FILL
+
+    try:
+        return apply(MASKED_FILL, mask, v, input)
+    except ValueError:
+        return where(mask, v, input)  # where's error for shapes that do not broadcast
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
@@ -181,6 +297,7 @@ def _attach() -> None:
     T.__getitem__ = index
     T.__setitem__ = setitem
     T.index_select = index_select
+    T.index_add, T.index_add_ = index_add, index_add_
     T.gather = gather
     T.take_along_dim = take_along_dim
     T.masked_fill = masked_fill

@@ -17,17 +17,15 @@ class MatMul(Node):
         ctx.save_for_backward(a, b)
         return np.matmul(a, b)
 
-    def name(self) -> str:  # torch's names for the common cases
-        (sa, _), (sb, _) = self.input_meta
-        if len(sa) == len(sb) == 2:
-            return "MmBackward0"
-        if len(sa) == len(sb) == 3 and sa[0] == sb[0]:
-            return "BmmBackward0"
-        return "MatMulBackward0"
-
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         ga = gb = None
+        if b.ndim == 1:  # matrix @ vector (mv) or vector @ vector (dot)
+            if ctx.needs_input_grad[0]:
+                ga = g.reshape(-1, 1) * b.reshape(1, -1) if a.ndim == 2 else g * b
+            if ctx.needs_input_grad[1]:
+                gb = a.mT @ g if a.ndim == 2 else g * a
+            return ga, gb
         if ctx.needs_input_grad[0]:
             ga = g @ b.mT
         if ctx.needs_input_grad[1]:  # (only .ndim/.shape/.mT/.reshape/@: it runs on arrays too)
@@ -37,6 +35,21 @@ class MatMul(Node):
             else:
                 gb = a.mT @ g
         return ga, gb
+
+
+# torch's names for the products of two matrices and of two batches of them (one derivative)
+MM, BMM = MatMul.named("MmBackward0"), MatMul.named("BmmBackward0")
+MV, DOT = MatMul.named("MvBackward0"), MatMul.named("DotBackward0")
+
+
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    """a @ b (both at least 2-D) under torch's node name."""
+    na, nb = a._data.ndim, b._data.ndim
+    if na == nb == 2:
+        return apply(MM, a, b)
+    if na == nb == 3 and a._data.shape[0] == b._data.shape[0]:
+        return apply(BMM, a, b)
+    return apply(MatMul, a, b)
 
 
 def _check(a: Tensor, b: Tensor, op: str) -> None:
@@ -62,7 +75,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/torch rules: 1-D operands are promoted and the extra dim removed."""
     if (isinstance(input, Tensor) and isinstance(other, Tensor) and input._data.ndim == 2 == other._data.ndim
             and input._data.dtype is other._data.dtype and input._data.shape[1] == other._data.shape[0]):
-        return apply(MatMul, input, other)  # two matrices that fit: the checks below would find nothing
+        return apply(MM, input, other)  # two matrices that fit: the checks below would find nothing
     _check(input, other, "matmul")
     a, b = input, other
     if a._data.shape[-1] != b._data.shape[-2 if b._data.ndim > 1 else 0]:
@@ -72,14 +85,25 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
                                f"{a._data.shape[0]} and {b._data.shape[0]} elements respectively")
         raise _shape_error(a, b)
     if a._data.ndim == 2 and b._data.ndim == 2:  # no batch dims to check
-        return apply(MatMul, a, b)
+        return apply(MM, a, b)
     if a._data.ndim >= 2 and b._data.ndim >= 2:
         try:
             np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])
         except ValueError:
             raise RuntimeError(f"matmul: the batch dimensions of {list(a._data.shape)} and {list(b._data.shape)} "
                                "are not broadcastable") from None
-        return apply(MatMul, a, b)
+        if b._data.ndim == 2:  # a batch of rows times one matrix: one mm of all the rows, as torch records it
+            from .shape import _UNSAFE_VIEW
+
+            rows = apply(MM, a.reshape(-1, a._data.shape[-1]), b)
+            return apply(_UNSAFE_VIEW, rows, shape=a._data.shape[:-1] + b._data.shape[-1:])
+        return _matmul(a, b)
+    if b._data.ndim == 1 and a._data.ndim <= 2:
+        return apply(MV if a._data.ndim == 2 else DOT, a, b)
+    if a._data.ndim == 1 and b._data.ndim == 2:  # a row times a matrix, its row dim removed again
+        from .shape import _SQUEEZE_ROW
+
+        return apply(_SQUEEZE_ROW, apply(MM, a.unsqueeze(0), b), shape=b._data.shape[1:])
     squeeze = []
     if a._data.ndim == 1:
         a = a.unsqueeze(0)
@@ -87,7 +111,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     if b._data.ndim == 1:
         b = b.unsqueeze(-1)
         squeeze.append(-1)
-    out = apply(MatMul, a, b)
+    out = _matmul(a, b)
     shape = out._data.shape
     keep = [s for i, s in enumerate(shape) if i - len(shape) not in squeeze]
     return out.reshape(keep)
@@ -100,7 +124,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
                            f"{mat2._data.ndim}D)")
     if input._data.shape[1] != mat2._data.shape[0]:
         raise _shape_error(input, mat2)
-    return apply(MatMul, input, mat2)
+    return apply(MM, input, mat2)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
@@ -111,7 +135,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{input._data.shape[0]}, {input._data.shape[2]}] but got: "
                            f"[{mat2._data.shape[0]}, {mat2._data.shape[1]}].")
-    return apply(MatMul, input, mat2)
+    return apply(BMM, input, mat2)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
@@ -133,7 +157,7 @@ vdot = dot
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
-    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+    return input.reshape(-1, 1) * (vec2 if vec2.ndim == 1 else vec2.reshape(-1))
 
 
 ger = outer

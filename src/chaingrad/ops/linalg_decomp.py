@@ -55,8 +55,7 @@ class Inv(Node):
         (out,) = ctx.saved_tensors
         return -(out.mT @ g @ out.mT)
 
-    def name(self) -> str:
-        return "LinalgInvExBackward0"
+    torch_name = "LinalgInvExBackward0"
 
 
 def inv(A: Tensor) -> Tensor:
@@ -88,8 +87,7 @@ class Solve(Node):
             ga = -(gb.unsqueeze(-1) * x.unsqueeze(-2)) if ctx.vector else -(gb @ x.mT)
         return ga, (gb if ctx.needs_input_grad[1] else None)
 
-    def name(self) -> str:
-        return "LinalgSolveExBackward0"
+    torch_name = "LinalgSolveExBackward0"
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
@@ -155,8 +153,7 @@ class Det(Node):
         # a singular matrix: the cofactors from its SVD (not differentiated again)
         return g.unsqueeze(-1).unsqueeze(-1) * Tensor._wrap(_cofactor(a._data).astype(a._data.dtype))
 
-    def name(self) -> str:
-        return "LinalgDetBackward0"
+    torch_name = "LinalgDetBackward0"
 
 
 def det(A: Tensor) -> Tensor:
@@ -184,8 +181,7 @@ class Slogdet(Node):
         (a,) = ctx.saved_tensors
         return g_logabs.unsqueeze(-1).unsqueeze(-1) * inv(a).mT
 
-    def name(self) -> str:
-        return "LinalgSlogdetBackward0"
+    torch_name = "LinalgSlogdetBackward0"
 
 
 def slogdet(A: Tensor):
@@ -228,8 +224,7 @@ class Svd(Node):
             u, vh, gu, gvh = u[..., :, :k], vh[..., :k, :], gu[..., :, :k], gvh[..., :k, :]
         return svd_backward(gu, gs, gvh, u, s, vh)
 
-    def name(self) -> str:
-        return "LinalgSvdBackward0"
+    torch_name = "LinalgSvdBackward0"
 
 
 def svd_backward(gu, gs, gvh, u: Tensor, s: Tensor, vh: Tensor) -> Tensor:
@@ -339,8 +334,7 @@ class Qr(Node):
 
         return cat([gx, q @ gv], -1)
 
-    def name(self) -> str:
-        return "LinalgQrBackward0"
+    torch_name = "LinalgQrBackward0"
 
 
 def _times_r_inv_t(x: Tensor, r: Tensor) -> Tensor:

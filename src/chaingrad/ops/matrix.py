@@ -48,8 +48,7 @@ class DiagCopy(Diagonal):
     def forward(ctx, x, offset=0, dim1=0, dim2=1):
         return Diagonal.forward(ctx, x, offset, dim1, dim2).copy()
 
-    def name(self) -> str:
-        return "DiagonalBackward0_copy"
+    torch_name = "DiagonalBackward0_copy"
 
 
 class DiagonalScatter(Node):
@@ -156,10 +155,10 @@ class Tril(Node):
         return (np.triu if upper else np.tril)(x, diagonal)
 
     def backward(ctx, g):
-        return apply(Tril, g, diagonal=ctx.diagonal, upper=ctx.upper)
+        return apply(_TRIU if ctx.upper else Tril, g, diagonal=ctx.diagonal, upper=ctx.upper)
 
-    def name(self) -> str:
-        return "TriuBackward0" if self.upper else "TrilBackward0"
+
+_TRIU = Tril.named("TriuBackward0")
 
 
 def _triangle(input: Tensor, diagonal: int, upper: bool) -> Tensor:
@@ -167,7 +166,7 @@ def _triangle(input: Tensor, diagonal: int, upper: bool) -> Tensor:
     require_tensor(input, op)
     if input._data.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions")
-    return apply(Tril, input, diagonal=int(diagonal), upper=upper)
+    return apply(_TRIU if upper else Tril, input, diagonal=int(diagonal), upper=upper)
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
@@ -223,7 +222,7 @@ class AddMatmul(Node):
         a, b = ctx.saved_tensors
         gc = ga = gb = None
         if ctx.needs_input_grad[0]:
-            gc = g * ctx.beta
+            gc = g if ctx.beta == 1 else g * ctx.beta
         if ctx.kind == "addmv":
             a_g, b_g = g.unsqueeze(-1), b.unsqueeze(0)
             if ctx.needs_input_grad[1]:
@@ -233,14 +232,16 @@ class AddMatmul(Node):
             return gc, ga, gb
         gp = g.unsqueeze(0) if ctx.kind == "addbmm" else g  # every batch element got the same gradient
         if ctx.needs_input_grad[1]:
-            ga = (gp @ b.mT) * ctx.alpha
+            ga = gp @ b.mT if ctx.alpha == 1 else (gp @ b.mT) * ctx.alpha
         if ctx.needs_input_grad[2]:
-            gb = (a.mT @ gp) * ctx.alpha
+            gb = a.mT @ gp if ctx.alpha == 1 else (a.mT @ gp) * ctx.alpha
         return gc, ga, gb
 
-    def name(self) -> str:
-        return {"addmm": "Addmm", "addmv": "Addmv", "baddbmm": "Baddbmm", "addbmm": "Addbmm"}[self.kind] + "Backward0"
 
+ADDMM = AddMatmul.named("AddmmBackward0")
+#: torch's node name for each kind
+_ADD_MATMUL = {"addmm": ADDMM, "addmv": AddMatmul.named("AddmvBackward0"),
+               "baddbmm": AddMatmul.named("BaddbmmBackward0"), "addbmm": AddMatmul.named("AddbmmBackward0")}
 
 _SHAPES = {"addmm": (2, 2), "addmv": (2, 1), "baddbmm": (3, 3), "addbmm": (3, 3)}
 
@@ -271,7 +272,7 @@ def _add_matmul(kind: str, input: Tensor, a: Tensor, b: Tensor, beta, alpha) -> 
     except ValueError:
         raise RuntimeError(f"The expanded size of the tensor ({kind}: input of shape {list(input._data.shape)}) "
                            f"must match the product's shape {list(out_shape)}") from None
-    return apply(AddMatmul, input, a, b, beta=beta, alpha=alpha, kind=kind)
+    return apply(_ADD_MATMUL[kind], input, a, b, beta=beta, alpha=alpha, kind=kind)
 
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
@@ -309,8 +310,7 @@ class Cross(Node):
         return (apply(Cross, b, g, dim=ctx.dim) if ctx.needs_input_grad[0] else None,
                 apply(Cross, g, a, dim=ctx.dim) if ctx.needs_input_grad[1] else None)
 
-    def name(self) -> str:
-        return "LinalgCrossBackward0"
+    torch_name = "LinalgCrossBackward0"
 
 
 def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:

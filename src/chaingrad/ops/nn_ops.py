@@ -41,29 +41,33 @@ class LogSoftmax(Node):
         return g - out.exp() * g.sum(ctx.dim, keepdim=True)
 
 
-class CrossEntropy(Node):
-    """Mean or sum of -log softmax(x)[target] over a batch, fused into one stable op."""
+class NllLoss(Node):
+    """-w[t_i] * logp[i, t_i] for each row i of log-probabilities (N, C), then their sum, their weighted mean
+    (divided by the summed weights) or each ('none'). Rows whose target is ``ignore_index`` have weight 0."""
 
-    input_names = ("logits",)
-    formulas = ("dL/dlogits = (softmax(logits) - onehot(target)) * dL/dout / N   (N = batch size for 'mean')",)
+    input_names = ("logp",)
+    formulas = ("dL/dlogp[i, t_i] = -w_i * dL/dout (/ sum of w for 'mean'), 0 elsewhere",)
 
-    def forward(ctx, x, target=None, reduction="mean"):
-        shifted = x - np.amax(x, axis=1, keepdims=True)
-        lse = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-        losses = lse[:, 0] - shifted[np.arange(x.shape[0]), target]  # -log softmax(x)[target]
-        ctx.reduction = reduction
-        ctx.save_for_backward(x, target)
+    def forward(ctx, logp, target=None, weights=None, reduction="mean"):
+        rows = np.arange(logp.shape[0])
+        ctx.target, ctx.weights, ctx.reduction, ctx.shape = target, weights, reduction, logp.shape
+        losses = -logp[rows, target] * weights
         if reduction == "none":
             return losses
         total = np.sum(losses)
-        return total / x.shape[0] if reduction == "mean" else total
+        if reduction == "sum":
+            return total
+        with np.errstate(invalid="ignore", divide="ignore"):  # all rows ignored: nan, as torch
+            return np.asarray(total / np.sum(weights), dtype=logp.dtype)
 
     def backward(ctx, g):
-        x, target = ctx.saved_tensors
-        onehot = np.zeros(x._data.shape, dtype=x._data.dtype)
-        onehot[np.arange(x._data.shape[0]), target._data] = 1
-        scale = g.unsqueeze(1) if ctx.reduction == "none" else g / x._data.shape[0] if ctx.reduction == "mean" else g
-        return (softmax(x, 1) - Tensor._wrap(onehot)) * scale
+        picked = np.zeros(ctx.shape, dtype=g._data.dtype)
+        picked[np.arange(ctx.shape[0]), ctx.target] = -ctx.weights
+        if ctx.reduction == "none":
+            return Tensor._wrap(picked) * g.unsqueeze(1)
+        if ctx.reduction == "mean":
+            picked /= np.sum(ctx.weights)
+        return Tensor._wrap(picked) * g
 
 
 def _softmax_dim(ndim: int, name: str) -> int:
@@ -134,38 +138,22 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         raise IndexError(f"Target {bad} is out of bounds: nll_loss expects class indices in [0, {c - 1}] "
                          f"for {c} classes")
     safe_t = np.where(valid, t, 0)
-    picked = x[np.arange(n), safe_t]
     w = np.ones(n, dtype=x._data.dtype) if weight is None else weight._data[safe_t].astype(x._data.dtype)
-    w = Tensor._wrap(w * valid)
-    losses = -picked * w
-    if reduction == "none":
-        return losses.reshape(target_shape) if input._data.ndim > 1 else losses.reshape(())
-    if reduction == "sum":
-        return losses.sum()
-    return losses.sum() / w.sum()
+    losses = apply(NllLoss, x, target=safe_t, weights=w * valid, reduction=reduction)
+    if reduction == "none" and losses._data.shape != target_shape:
+        return losses.reshape(target_shape)
+    return losses
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits against class indices or class probabilities."""
+    """Softmax cross-entropy of logits against class indices or class probabilities: as torch computes it,
+    nll_loss(log_softmax(input)) for class indices."""
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     t = target._data
-    if (input._data.ndim == 2 and t.ndim == 1 and t.dtype.kind in "iu" and weight is None
-            and label_smoothing == 0.0 and input._data.dtype.kind == "f"):
-        n, c = input._data.shape
-        if t.shape[0] != n:
-            raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({t.shape[0]}).")
-        if not (t != ignore_index).all():
-            pass  # fall through to the general path below
-        else:
-            if t.size and (t.min() < 0 or t.max() >= c):
-                bad = t[(t < 0) | (t >= c)][0]
-                raise IndexError(f"Target {bad} is out of bounds: cross_entropy expects class indices in "
-                                 f"[0, {c - 1}] for {c} classes")
-            return apply(CrossEntropy, input, target=t, reduction=reduction)
     class_dim = 1 if input._data.ndim > 1 else 0
     logp = log_softmax(input, class_dim)
     c = input._data.shape[class_dim]
@@ -209,40 +197,31 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
                       "the same size.", stacklevel=2)
-    d = input - target
-    return _reduce(d * d, reduction)
+    return apply(MseLoss, input, target, reduction=reduction)
+
+
+class MseLoss(Node):
+    """(x - y)^2 per element, then their mean, their sum, or each ('none')."""
+
+    input_names = ("x", "y")
+    formulas = ("dL/dx = 2 (x - y) * dL/dout (/ N for 'mean')", "dL/dy = -2 (x - y) * dL/dout (/ N for 'mean')")
+
+    def forward(ctx, x, y, reduction="mean"):
+        ctx.save_for_backward(x, y)
+        d = x - y
+        ctx.reduction, ctx.n = reduction, d.size
+        sq = d * d
+        if reduction == "none":
+            return sq
+        return np.mean(sq) if reduction == "mean" else np.sum(sq)
+
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = (x - y) * (g * (2.0 / ctx.n if ctx.reduction == "mean" else 2.0))
+        return gx if ctx.needs_input_grad[0] else None, -gx if ctx.needs_input_grad[1] else None
 
 
 # -- layers and activations used by chaingrad.nn (forward on arrays, backward with Tensor ops) --------------
-class Linear(Node):
-    """x @ W^T + b fused: one GEMM forward, one GEMM per gradient, the bias gradient as a sum."""
-
-    input_names = ("x", "weight", "bias")
-    formulas = ("dL/dx = dL/dout @ weight", "dL/dweight = dL/dout^T @ x  (summed over the batch)",
-                "dL/dbias = sum of dL/dout over the batch")
-
-    def forward(ctx, x, w, b=None):
-        out = np.matmul(x, w.T)
-        if b is not None:
-            out += b
-        ctx.save_for_backward(x, w)
-        return out
-
-    def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        gx = g @ w if need[0] else None
-        gw = gb = None
-        if need[1] or (len(need) > 2 and need[2]):
-            g2 = g.reshape(-1, g._data.shape[-1]) if g._data.ndim != 2 else g
-            if need[1]:
-                x2 = x.reshape(-1, x._data.shape[-1]) if x._data.ndim != 2 else x
-                gw = g2.mT @ x2
-            if len(need) > 2 and need[2]:
-                gb = g2.sum(0)
-        return (gx, gw, gb) if len(need) > 2 else (gx, gw)
-
-
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight^T + bias, for input of shape (*, in_features) and weight (out_features, in_features)."""
     if input._data.dtype != weight._data.dtype or (bias is not None and bias._data.dtype != input._data.dtype):
@@ -255,9 +234,17 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} "
                            f"and {weight._data.shape[-1]}x{weight._data.shape[0]}): linear expects the input's last "
                            f"dim to be in_features={weight._data.shape[-1]}")
+    # recorded as torch records it: addmm(bias, x, weight.t()) (mm without a bias), a batch folded into rows
+    from .linalg import MM, matmul
+    from .matrix import ADDMM
+
+    wt = weight.t()
+    if input._data.ndim == 2:
+        return apply(MM, input, wt) if bias is None else apply(ADDMM, bias, input, wt)
     if bias is None:
-        return apply(Linear, input, weight)
-    return apply(Linear, input, weight, bias)
+        return matmul(input, wt)
+    rows = apply(ADDMM, bias, input.reshape(-1, input._data.shape[-1]), wt)
+    return rows.view(*input._data.shape[:-1], weight._data.shape[0])
 
 
 class LeakyRelu(Node):
@@ -336,25 +323,73 @@ class Softplus(Node):
         return where(Tensor._wrap(x._data * ctx.beta > ctx.threshold), g, s)
 
 
+def _reduced(losses: np.ndarray, reduction: str) -> np.ndarray:
+    """The per-element losses, their mean or their sum (a loss node's last step, as torch fuses it)."""
+    if reduction == "none":
+        return losses
+    return np.asarray(np.mean(losses) if reduction == "mean" else np.sum(losses), dtype=losses.dtype)
+
+
+def _reduced_grad(g: Tensor, n: int, reduction: str) -> Tensor:
+    """dL/dout spread back to each element's loss (divided by n for 'mean')."""
+    return g / n if reduction == "mean" else g
+
+
 class BinaryCrossEntropy(Node):
-    """-(y log x + (1 - y) log(1 - x)) per element, logs clamped at -100 as torch does."""
+    """-w (y log x + (1 - y) log(1 - x)) per element, logs clamped at -100 as torch does; then reduced."""
 
     input_names = ("x", "y")
-    formulas = ("dL/dx = dL/dout * (x - y) / max(x (1 - x), 1e-12)", "dL/dy = dL/dout * (log(1 - x) - log(x))")
+    formulas = ("dL/dx = dL/dout * w (x - y) / max(x (1 - x), 1e-12)  (/ N for 'mean')",
+                "dL/dy = dL/dout * w (log(1 - x) - log(x))  (/ N for 'mean')")
 
-    def forward(ctx, x, y):
+    def forward(ctx, x, y, weight=None, reduction="mean"):
         ctx.save_for_backward(x, y)
+        ctx.weight, ctx.reduction, ctx.n = weight, reduction, x.size
         log_x = np.maximum(np.log(x), -100)
         log_1mx = np.maximum(np.log1p(-x), -100)
-        return -(y * log_x + (1 - y) * log_1mx)
+        losses = -(y * log_x + (1 - y) * log_1mx)
+        return _reduced(losses if weight is None else losses * weight, reduction)
 
     def backward(ctx, g):
         x, y = ctx.saved_tensors
+        g = _reduced_grad(g, ctx.n, ctx.reduction)
+        if ctx.weight is not None:
+            g = g * Tensor._wrap(ctx.weight)
         gx = gy = None
         if ctx.needs_input_grad[0]:
             gx = g * (x - y) / ((1 - x) * x).clamp(min=1e-12)
         if ctx.needs_input_grad[1]:
             gy = g * ((-x).log1p().clamp(min=-100) - x.log().clamp(min=-100))
+        return gx, gy
+
+
+class BinaryCrossEntropyWithLogits(Node):
+    """BCE of sigmoid(x) computed stably, per element: w ((1 - y) x + (1 + (p - 1) y) softplus(-x)), p the
+    weight of the positive class (``pos_weight``, 1 without one); then reduced."""
+
+    input_names = ("x", "y")
+    formulas = ("dL/dx = dL/dout * w ((1 - y) - (1 + (p - 1) y) sigmoid(-x))  (= w (sigmoid(x) - y) for p = 1)",
+                "dL/dy = dL/dout * w ((p - 1) softplus(-x) - x)")
+
+    def forward(ctx, x, y, weight=None, pos_weight=None, reduction="mean"):
+        ctx.save_for_backward(x, y)
+        ctx.weight, ctx.pos_weight, ctx.reduction, ctx.n = weight, pos_weight, reduction, x.size
+        softplus_neg = np.logaddexp(0, -x)  # log(1 + exp(-x)) = -log sigmoid(x), without overflow
+        log_weight = 1 if pos_weight is None else (pos_weight - 1) * y + 1
+        losses = (1 - y) * x + log_weight * softplus_neg
+        return _reduced(losses if weight is None else losses * weight, reduction)
+
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        g = _reduced_grad(g, ctx.n, ctx.reduction)
+        if ctx.weight is not None:
+            g = g * Tensor._wrap(ctx.weight)
+        p = None if ctx.pos_weight is None else Tensor._wrap(ctx.pos_weight)
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = g * (x.sigmoid() - y if p is None else (1 - y) - ((p - 1) * y + 1) * (-x).sigmoid())
+        if ctx.needs_input_grad[1]:
+            gy = g * (-x if p is None else (p - 1) * apply(Softplus, -x, beta=1.0, threshold=None) - x)
         return gx, gy
 
 
@@ -370,9 +405,10 @@ class Split(Node):
     def forward(ctx, x, dim=0, sizes=(), squeeze=False):
         ctx.dim, ctx.squeeze = dim, squeeze
         if squeeze:
-            return tuple(np.take(x, i, axis=dim) for i in range(x.shape[dim]))
-        bounds = np.cumsum(sizes)[:-1]
-        return tuple(np.split(x, bounds, axis=dim))
+            pieces = tuple(np.take(x, i, axis=dim) for i in range(x.shape[dim]))
+        else:
+            pieces = tuple(np.split(x, np.cumsum(sizes)[:-1], axis=dim))
+        return pieces if len(pieces) != 1 else pieces[0]
 
     def backward(ctx, *grads):
         from .shape import cat, stack
@@ -380,19 +416,14 @@ class Split(Node):
         return stack(list(grads), ctx.dim) if ctx.squeeze else cat(list(grads), ctx.dim)
 
 
-_split_classes: dict[int, type] = {}
-
-
-def split_outputs(x: Tensor, sizes, dim: int = 0, squeeze: bool = False) -> tuple[Tensor, ...]:
-    """``x.split(sizes, dim)`` (or ``x.unbind(dim)`` with ``squeeze``) as one multi-output node."""
+def split_outputs(x: Tensor, sizes, dim: int = 0, squeeze: bool = False, with_sizes: bool = False
+                  ) -> tuple[Tensor, ...]:
+    """``x.split(sizes, dim)`` (or ``x.unbind(dim)`` with ``squeeze``) as one multi-output node, named as torch
+    names it: SplitBackward0, SplitWithSizesBackward0 (split by a list of sizes) or UnbindBackward0."""
     dim = _check_dim(dim, x._data.ndim, "split")
     n = x._data.shape[dim] if squeeze else len(sizes)
-    if n == 1:
-        return (x.squeeze(dim),) if squeeze else (x,)
-    cls = _split_classes.get(n)
-    if cls is None:
-        cls = _split_classes[n] = type("Split", (Split,), {"num_outputs": n})
-    out = apply(cls, x, dim=dim, sizes=tuple(sizes or ()), squeeze=squeeze)
+    name = "UnbindBackward0" if squeeze else "SplitWithSizesBackward0" if with_sizes else "SplitBackward0"
+    out = apply(Split.named(name, num_outputs=n), x, dim=dim, sizes=tuple(sizes or ()), squeeze=squeeze)
     return out if isinstance(out, tuple) else (out,)
 
 

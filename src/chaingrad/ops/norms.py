@@ -21,6 +21,7 @@ def _kept(g: Tensor, shape: tuple, axes, keepdim: bool) -> Tensor:
 
 
 class VectorNorm(Node):
+    torch_name = "LinalgVectorNormBackward0"
     formulas = ("dL/dx = dL/dout * sign(x) |x|^(p-1) / ||x||_p^(p-1)  (p = 2: x / ||x||; inf: sign(x) at the max; "
                 "0 where the norm is 0)",)
 
@@ -65,9 +66,6 @@ class VectorNorm(Node):
         if p == 2:
             return g * x / safe * keep
         return g * x.sign() * x.abs() ** (p - 1) / safe ** (p - 1) * keep
-
-    def name(self) -> str:
-        return "LinalgVectorNormBackward0"
 
 
 def _float_tensor(x: Tensor, op: str, dtype) -> Tensor:

@@ -51,6 +51,7 @@ def unfold_windows(x: Tensor, kernel, stride, padding, dilation) -> Tensor:
 
 
 class MaxPool2d(Node):
+    torch_name = "MaxPool2DWithIndicesBackward0"
     """Maximum over each window; the gradient goes to the (first) position of each window's maximum."""
 
     formulas = ("dL/dx = dL/dout routed to the argmax of each window (0 elsewhere)",)
@@ -78,6 +79,7 @@ class MaxPool2d(Node):
 
 
 class AvgPoolBlocks(Node):
+    torch_name = "AvgPool2DBackward0"
     """Average pooling with stride == kernel and no padding: the mean of each block, no im2col."""
 
     formulas = ("dL/dx = dL/dout * scale, copied over each block  (scale = 1 / (kH*kW))",)

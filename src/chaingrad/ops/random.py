@@ -19,14 +19,14 @@ from ..random import normal as normal_alg
 from ..random import uniform as uniform_alg
 from ..random.generator import Generator, default_generator
 from ..tensor import Tensor
+from ._out import SCALAR_TYPE as _NP_NAME
+from ._out import write_out
 from .creation import _new, parse_size
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm",
            "normal", "bernoulli", "multinomial"]
 
-_NP_NAME = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _gen(generator, op: str) -> Generator:
@@ -49,17 +49,10 @@ def _finish(array: np.ndarray, out: Tensor | None, requires_grad: bool, op: str)
     """The new tensor, or ``out`` filled with it (resized if its shape differs, as torch does)."""
     if out is None:
         return _new(array, requires_grad)
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if out.requires_grad:
+    if isinstance(out, Tensor) and out.requires_grad:
         raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
-    if out._data.shape == array.shape:
-        np.copyto(out._data, array, casting="unsafe")
-    else:
-        out._data = array.astype(out._data.dtype)
-    out._version[0] += 1
-    return out
+    return write_out(array, out, op)
 
 
 def _sizes(sizes, size, op: str) -> tuple[int, ...]:

@@ -13,6 +13,7 @@ from .._dtype import get_default_dtype, to_dtype
 from ..autograd.gradients import unbroadcast
 from ..autograd.node import Node, apply
 from ..tensor import Tensor
+from ._aliases import numpy_names
 from ._dispatch import to_float
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -169,6 +170,7 @@ class Amax(Node):
 
 
 class MaxDim(Node):
+    torch_name = "MaxBackward0"  # (torch's max(dim) node; max() of all elements is MaxBackward1)
     formulas = ("dL/dx = dL/dout at the index of the max along dim, else 0",)
 
     def forward(ctx, x, dim=0, keepdim=False, smallest=False):
@@ -185,23 +187,8 @@ class MaxDim(Node):
         return _spread(g, ctx.shape, (ctx.dim,)) * Tensor._wrap(onehot)
 
 
-class Norm(Node):
-    formulas = ("dL/dx = dL/dout * x / ||x||   (p = 2)",)
-
-    def forward(ctx, x, axes=None, keepdim=False):
-        ctx.shape, ctx.axes = x.shape, axes
-        out = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
-        ctx.save_for_backward(x, out)
-        return out
-
-    def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        n = _spread(out, ctx.shape, ctx.axes)
-        safe = n + Tensor._wrap((n._data == 0).astype(n._data.dtype))  # 0/0 -> 0, as torch
-        return _spread(g, ctx.shape, ctx.axes) * x / safe
-
-
 class LogSumExp(Node):
+    torch_name = "LogsumexpBackward0"
     formulas = ("dL/dx = dL/dout * exp(x - logsumexp(x))   (= dL/dout * softmax(x))",)
 
     def forward(ctx, x, axes=None, keepdim=False):
@@ -220,6 +207,7 @@ class LogSumExp(Node):
 
 
 class CumSum(Node):
+    torch_name = "CumsumBackward0"
     formulas = ("dL/dx_i = sum over j >= i of dL/dout_j",)
 
     def forward(ctx, x, axis=0, dtype=None):
@@ -231,6 +219,13 @@ class CumSum(Node):
 
 
 # -- public functions ------------------------------------------------------------------------------------
+# torch's names where one op has several: with a dim (SumBackward1), of all elements (MaxBackward1)
+_SUM_DIM, _MEAN_DIM, _PROD_DIM = Sum.named("SumBackward1"), Mean.named("MeanBackward1"), Prod.named("ProdBackward1")
+_AMIN = Amax.named("AminBackward0")
+_MAX_ALL, _MIN_ALL = Amax.named("MaxBackward1"), Amax.named("MinBackward1")
+_MIN_DIM = MaxDim.named("MinBackward0")
+
+
 def _float_input(input: Tensor, op: str) -> Tensor:
     if input._data.dtype.kind != "f":
         raise RuntimeError(
@@ -239,18 +234,14 @@ def _float_input(input: Tensor, op: str) -> Tensor:
     return input
 
 
-def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:  # noqa: A001
-    """Sum of all elements, or over ``dim`` (an int or tuple; ``axis`` is another name for it)."""
-    if axis is not None:
-        if dim is not None:
-            raise TypeError("sum() got both 'dim' and its alias 'axis'; pass only one")
-        dim = axis
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+    """Sum of all elements, or over ``dim`` (an int or tuple)."""
     axes = None if dim is None else normalize_dims(dim, input._data.ndim, "sum")
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
         input = input.to(np.int64) if input._data.dtype != np.int64 else input
-    return apply(Sum, input, axes=axes, keepdim=keepdim)
+    return apply(Sum if axes is None else _SUM_DIM, input, axes=axes, keepdim=keepdim)
 
 
 def sum_to(g: Tensor, shape: tuple) -> Tensor:
@@ -264,7 +255,8 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     if dtype is not None:
         input = input.to(dtype)
     _float_input(input, "mean")
-    return apply(Mean, input, axes=normalize_dims(dim, input._data.ndim, "mean"), keepdim=keepdim)
+    axes = normalize_dims(dim, input._data.ndim, "mean")
+    return apply(Mean if axes is None else _MEAN_DIM, input, axes=axes, keepdim=keepdim)
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -273,7 +265,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=
     elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
         input = input.long()  # integer products are int64, as torch
     axis = None if dim is None else (normalize_dims(dim, input._data.ndim, "prod") or (None,))[0]
-    return apply(Prod, input, axis=axis, keepdim=keepdim)
+    return apply(Prod if axis is None else _PROD_DIM, input, axis=axis, keepdim=keepdim)
 
 
 def _extreme(input: Tensor, dim, keepdim: bool, smallest: bool, op: str):
@@ -281,7 +273,7 @@ def _extreme(input: Tensor, dim, keepdim: bool, smallest: bool, op: str):
         if input._data.size == 0:
             raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
                                "Specify the reduction dim with the 'dim' argument.")
-        return apply(Amax, input, axes=None, keepdim=False, smallest=smallest)
+        return apply(_MIN_ALL if smallest else _MAX_ALL, input, axes=None, keepdim=False, smallest=smallest)
     if isinstance(dim, Tensor):  # max(a, b)
         from .elementwise import maximum, minimum
 
@@ -291,7 +283,7 @@ def _extreme(input: Tensor, dim, keepdim: bool, smallest: bool, op: str):
     if axis is None:  # a 0-d tensor: its one element, at index 0
         return result(apply(Amax, input, axes=None, keepdim=False, smallest=smallest),
                       Tensor._wrap(np.zeros((), np.int64)))
-    values = apply(MaxDim, input, dim=axis, keepdim=keepdim, smallest=smallest)
+    values = apply(_MIN_DIM if smallest else MaxDim, input, dim=axis, keepdim=keepdim, smallest=smallest)
     idx = (np.argmin if smallest else np.argmax)(input._data, axis=axis, keepdims=keepdim)
     return result(values, Tensor._wrap(np.asarray(idx, dtype=np.int64)))
 
@@ -310,7 +302,7 @@ def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 
 
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
-    return apply(Amax, input, axes=normalize_dims(dim, input._data.ndim, "amin"), keepdim=keepdim, smallest=True)
+    return apply(_AMIN, input, axes=normalize_dims(dim, input._data.ndim, "amin"), keepdim=keepdim, smallest=True)
 
 
 def _arg(fn, input: Tensor, dim, keepdim: bool, op: str) -> Tensor:
@@ -339,41 +331,69 @@ def _correction(dim, unbiased, correction, op):
     return dim, correction
 
 
+class Var(Node):
+    """Variance over ``axes``: sum((x - mean)^2) / (N - correction), with N the number of reduced elements."""
+
+    formulas = ("dL/dx = dL/dout * 2 (x - mean(x)) / (N - correction)",)
+
+    def forward(ctx, x, axes=None, correction=1, keepdim=False):
+        ctx.shape, ctx.axes, ctx.denom = x.shape, axes, _var_denominator(x.shape, axes, correction)
+        ctx.save_for_backward(x)
+        d = x - np.mean(x, axis=axes, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):  # N <= correction: inf or nan, as torch
+            return np.asarray(np.sum(d * d, axis=axes, keepdims=keepdim) / ctx.denom, x.dtype)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        centered = x - x.mean(ctx.axes, keepdim=True) if ctx.axes is not None else x - x.mean()
+        return _spread(g, ctx.shape, ctx.axes) * centered * (2.0 / ctx.denom if ctx.denom else float("inf"))
+
+
+class Std(Node):
+    """sqrt of the variance over ``axes``; its gradient is 0 (not nan) where the std is 0, as torch's."""
+
+    formulas = ("dL/dx = dL/dout * (x - mean(x)) / ((N - correction) * std), and 0 where std == 0",)
+
+    def forward(ctx, x, axes=None, correction=1, keepdim=False):
+        ctx.shape, ctx.axes, ctx.denom = x.shape, axes, _var_denominator(x.shape, axes, correction)
+        d = x - np.mean(x, axis=axes, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.asarray(np.sqrt(np.sum(d * d, axis=axes, keepdims=keepdim) / ctx.denom), x.dtype)
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        centered = x - x.mean(ctx.axes, keepdim=True) if ctx.axes is not None else x - x.mean()
+        std = _spread(out, ctx.shape, ctx.axes)
+        zero = std._data == 0
+        if zero.any():  # no 0/0, even for create_graph
+            std = std + Tensor._wrap(zero.astype(std._data.dtype))
+            centered = centered * Tensor._wrap((~zero).astype(std._data.dtype))
+        return _spread(g, ctx.shape, ctx.axes) * centered / (std * float(ctx.denom))
+
+
+def _var_denominator(shape: tuple, axes, correction) -> float:
+    n = int(np.prod(shape)) if axes is None else int(np.prod([shape[a] for a in axes]))
+    return float(n - correction if n > correction else 0)  # torch clamps at 0
+
+
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: float | None = None) -> Tensor:
     """Variance with Bessel's correction by default (``correction=1``, i.e. ``unbiased=True``)."""
     dim, correction = _correction(dim, unbiased, correction, "var")
     _float_input(input, "var")
     axes = normalize_dims(dim, input._data.ndim, "var")
-    n = input._data.size if axes is None else int(np.prod([input._data.shape[a] for a in axes]))
-    centered = input - mean(input, axes, keepdim=True)
-    return sum(centered * centered, axes, keepdim=keepdim) / float(n - correction) if n - correction > 0 else \
-        sum(centered * centered, axes, keepdim=keepdim) / 0.0
-
-
-class StdFromVar(Node):
-    """sqrt of a variance, whose gradient is 0 (not nan) where the std is 0, as torch's std."""
-
-    input_names = ("var",)
-    formulas = ("dL/dvar = dL/dout / (2 * std), and 0 where std == 0",)
-
-    def forward(ctx, v):
-        out = np.sqrt(v)
-        ctx.save_for_backward(out)
-        return out
-
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        zero = out._data == 0
-        if not zero.any():
-            return g / (out * 2)
-        keep = Tensor._wrap((~zero).astype(out._data.dtype))
-        return g * keep / (out * 2 + Tensor._wrap(zero.astype(out._data.dtype)))  # no 0/0 even for create_graph
+    return apply(Var, input, axes=axes, correction=correction, keepdim=keepdim)
 
 
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: float | None = None) -> Tensor:
-    return apply(StdFromVar, var(input, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation: the square root of ``var`` with the same arguments."""
+    dim, correction = _correction(dim, unbiased, correction, "std")
+    _float_input(input, "std")
+    axes = normalize_dims(dim, input._data.ndim, "std")
+    return apply(Std, input, axes=axes, correction=correction, keepdim=keepdim)
 
 
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
@@ -387,18 +407,18 @@ def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, c
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector p-norm (2 and 'fro' by default; 1, inf, -inf and other p supported)."""
     input = _float_input(input if dtype is None else input.to(dtype), "norm")
-    axes = normalize_dims(dim, input._data.ndim, "norm")
-    if p in ("fro", 2, 2.0, None):
-        return apply(Norm, input, axes=axes, keepdim=keepdim)
-    if p in (float("inf"), "inf"):
-        return amax(input.abs(), axes or (), keepdim)
-    if p in (float("-inf"), "-inf"):
-        return amin(input.abs(), axes or (), keepdim)
-    if p == 1:
-        return sum(input.abs(), axes, keepdim)
-    if p == 0:
-        return sum((input != 0).to(input.dtype), axes, keepdim)
-    return sum(input.abs() ** p, axes, keepdim) ** (1.0 / p)
+    if p in ("fro", None):
+        p = 2
+    if p in ("inf", "-inf"):
+        p = float(p)
+    from .norms import matrix_norm, vector_norm
+
+    if p == "nuc":
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+    if isinstance(p, str):
+        raise RuntimeError(f"norm(): p={p!r} is not a norm (give a number, 'fro' or 'nuc')")
+
+    return vector_norm(input, p, dim, keepdim)
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
@@ -433,29 +453,14 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     return apply(CumSum, input, axis=axis)
 
 
-def _accept_axis(fn):
-    """torch takes NumPy's ``axis=`` as another name for ``dim=`` (textbooks write ``y.argmax(axis=1)``)."""
-    import functools
-
-    @functools.wraps(fn)
-    def with_axis(*args, axis=None, **kwargs):
-        if axis is None and not kwargs:
-            return fn(*args)  # the common call, without re-packing keyword arguments
-        if axis is not None:
-            if "dim" in kwargs:
-                raise TypeError(f"{fn.__name__}() got both 'dim' and its alias 'axis'; pass only one")
-            kwargs["dim"] = axis
-        return fn(*args, **kwargs)
-
-    return with_axis
-
-
 def _attach() -> None:
-    Tensor.sum = sum  # (it takes axis= itself)
-    for name in ("mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "norm",
-                 "logsumexp", "all", "any", "count_nonzero", "cumsum"):
-        globals()[name] = _accept_axis(globals()[name])
-        setattr(Tensor, name, globals()[name])
+    for name in ("sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "var_mean",
+                 "std_mean", "logsumexp", "all", "any", "count_nonzero", "cumsum"):
+        fn = numpy_names(globals()[name], keepdim_needs_dim=name in ("sum", "mean", "prod", "max", "min"))
+        globals()[name] = fn
+        if name not in ("var_mean", "std_mean"):
+            setattr(Tensor, name, fn)
+    Tensor.norm = norm  # (torch.norm takes neither axis= nor keepdims=)
 
 
 _attach()

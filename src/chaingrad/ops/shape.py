@@ -30,9 +30,13 @@ def _infer_shape(shape: tuple, numel: int, op: str, in_shape: tuple) -> tuple:
 
 
 class Reshape(Node):
+    """The same elements in another shape. torch names the node after the function that made it (view,
+    unsqueeze, squeeze, or reshape's own choice, see ``reshape``): the variants below, one derivative."""
+
     formulas = ("dL/dx = dL/dout reshaped to x's shape",)
     is_view = True
     backward_on_arrays = True
+    torch_name = "ViewBackward0"
 
     def forward(ctx, x, shape=()):
         ctx.shape = x.shape
@@ -42,7 +46,19 @@ class Reshape(Node):
         return g.reshape(ctx.shape)
 
 
+_RESHAPE_ALIAS = Reshape.named("ReshapeAliasBackward0")  # reshape of a non-contiguous tensor that needs no copy
+_UNSAFE_VIEW = Reshape.named("UnsafeViewBackward0", is_view=False)  # reshape of the contiguous copy of one that does
+_UNSQUEEZE = Reshape.named("UnsqueezeBackward0")
+_SQUEEZE = {"all": Reshape.named("SqueezeBackward0"), "dim": Reshape.named("SqueezeBackward1"),
+            "dims": Reshape.named("SqueezeBackward2")}
+_ALIAS = Reshape.named("AliasBackward0")  # x[...]: the same tensor, as a new view
+_SQUEEZE_ROW = Reshape.named("SqueezeBackward4")  # the row dim that matmul of a vector added, removed in place
+
+
 class Permute(Node):
+    """The dims in another order (torch: PermuteBackward0, TransposeBackward0 for transpose/mT, TBackward0
+    for t(): one derivative)."""
+
     formulas = ("dL/dx = dL/dout with the dims permuted back",)
     is_view = True
 
@@ -52,6 +68,9 @@ class Permute(Node):
 
     def backward(ctx, g):
         return g.permute(*np.argsort(ctx.dims).tolist())
+
+
+_TRANSPOSE, _T = Permute.named("TransposeBackward0"), Permute.named("TBackward0")
 
 
 class Expand(Node):
@@ -124,11 +143,22 @@ class Stack(Node):
 
 # -- public functions --------------------------------------------------------------------------------------
 def reshape(input: Tensor, *shape) -> Tensor:
-    """The same elements in a new shape (one dim may be -1)."""
+    """The same elements in a new shape (one dim may be -1): a view where the memory allows one, else a copy.
+
+    As torch records it: a view of a contiguous tensor (ViewBackward0), a view of a non-contiguous one
+    (ReshapeAliasBackward0), or a contiguous copy reshaped (CloneBackward0, then UnsafeViewBackward0).
+    """
     shape = _infer_shape(_flat(shape), input._data.size, "reshape", input._data.shape)
-    if shape == input._data.shape:
-        return input
-    return apply(Reshape, input, shape=shape)
+    a = input._data
+    if a.flags.c_contiguous:
+        return apply(Reshape, input, shape=shape)
+    try:
+        np.reshape(a, shape, copy=False)
+    except ValueError:  # the elements' order in memory does not allow a view
+        from .convert import clone
+
+        return apply(_UNSAFE_VIEW, clone(input), shape=shape)
+    return apply(_RESHAPE_ALIAS, input, shape=shape)
 
 
 def _flat(shape):
@@ -153,12 +183,15 @@ def view(input: Tensor, *shape) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dims ``start_dim`` to ``end_dim`` merged into one (the tensor itself when that changes nothing, as torch)."""
     nd = input._data.ndim
     if nd == 0:
         return reshape(input, 1)
     s, e = _check_dim(start_dim, nd, "flatten"), _check_dim(end_dim, nd, "flatten")
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
     shape = input._data.shape
     return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
@@ -171,20 +204,27 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
 
 
 def squeeze(input: Tensor, dim=None) -> Tensor:
+    """Size-1 dims removed (all of them, or those among ``dim``); a new view even when none is removed."""
     shape = input._data.shape
     if dim is None:
-        new = tuple(s for s in shape if s != 1)
+        new, kind = tuple(s for s in shape if s != 1), "all"
     else:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        kind = "dim" if isinstance(dim, (int, np.integer)) else "dims"
+        dims = (dim,) if kind == "dim" else tuple(dim)
         ds = {_check_dim(d, input._data.ndim, "squeeze") for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in ds and s == 1))
-    return input if new == shape else apply(Reshape, input, shape=new)
+    return apply(_SQUEEZE[kind], input, shape=new)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     d = _check_dim(dim, input._data.ndim + 1, "unsqueeze")
     shape = input._data.shape
-    return apply(Reshape, input, shape=shape[:d] + (1,) + shape[d:])
+    return apply(_UNSQUEEZE, input, shape=shape[:d] + (1,) + shape[d:])
+
+
+def alias(input: Tensor) -> Tensor:
+    """The same tensor as a new view of it (``x[...]``)."""
+    return apply(_ALIAS, input, shape=input._data.shape)
 
 
 def permute(input: Tensor, *dims) -> Tensor:
@@ -202,21 +242,21 @@ def permute(input: Tensor, *dims) -> Tensor:
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     nd = input._data.ndim
-    if nd == 0:
-        return input
-    a, b = _check_dim(dim0, nd, "transpose"), _check_dim(dim1, nd, "transpose")
+    a, b = _check_dim(dim0, max(nd, 1), "transpose"), _check_dim(dim1, max(nd, 1), "transpose")
     dims = list(range(nd))
-    dims[a], dims[b] = dims[b], dims[a]
-    return apply(Permute, input, dims=tuple(dims))
+    if nd:
+        dims[a], dims[b] = dims[b], dims[a]
+    return apply(_TRANSPOSE, input, dims=tuple(dims))
 
 
 swapaxes = swapdims = transpose
 
 
 def t(input: Tensor) -> Tensor:
-    if input._data.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
-    return transpose(input, 0, 1) if input._data.ndim == 2 else input
+    nd = input._data.ndim
+    if nd > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
+    return apply(_T, input, dims=(1, 0) if nd == 2 else tuple(range(nd)))
 
 
 def movedim(input: Tensor, source, destination) -> Tensor:
@@ -253,8 +293,7 @@ def expand(input: Tensor, *sizes) -> Tensor:
                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                                f"{list(shape)}")
         new.append(int(s))
-    new = tuple(new)
-    return input if new == shape else apply(Expand, input, shape=new)
+    return apply(Expand, input, shape=tuple(new))
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
@@ -302,7 +341,7 @@ def _check_same(tensors, op: str):
     return [t if t.dtype is rt else t.to(rt) for t in tensors]
 
 
-def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
+def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; all other dims must match."""
     tensors = _check_same(tensors, "cat")
     # torch skips legacy empty 1-D tensors
@@ -325,7 +364,7 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
 concat = concatenate = cat
 
 
-def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
+def stack(tensors, dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dim."""
     tensors = _check_same(tensors, "stack")
     ref = tensors[0]._data.shape
@@ -342,7 +381,7 @@ def hstack(tensors) -> Tensor:
 
 
 def vstack(tensors) -> Tensor:
-    return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
+    return cat([t.unsqueeze(0) if t.ndim == 1 else t for t in tensors], 0)
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
@@ -352,8 +391,9 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
         start += size
     if not 0 <= start <= size or start + length > size or length < 0:
         raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    index = (slice(None),) * d + (slice(start, start + length),)
-    return input[index]
+    from .index import SLICE
+
+    return apply(SLICE, input, index=(slice(None),) * d + (slice(start, start + length),), basic=True)
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
@@ -362,28 +402,29 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input._data.shape)} at "
                          f"dimension {d}")
-    return input[(slice(None),) * d + (index,)]
+    from .index import SELECT
+
+    return apply(SELECT, input, index=(slice(None),) * d + (int(index),), basic=True)
 
 
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
-    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes: the outputs
+    of one node (as torch: SplitBackward0, or SplitWithSizesBackward0 for a list of sizes)."""
+    from .nn_ops import split_outputs
+
     d = _check_dim(dim, tensor._data.ndim, "split")
     size = tensor._data.shape[d]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
         if step <= 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
         sizes = [min(step, size - s) for s in range(0, size, step)] if size else [0]
-    else:
-        sizes = list(split_size_or_sections)
-        if sum(sizes) != size:
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
-                               f"at dimension {d}), but got split_sizes={sizes}")
-    out, start = [], 0
-    for s in sizes:
-        out.append(narrow(tensor, d, start, s))
-        start += s
-    return tuple(out)
+        return split_outputs(tensor, sizes, d)
+    sizes = [int(s) for s in split_size_or_sections]
+    if sum(sizes) != size:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
+                           f"at dimension {d}), but got split_sizes={sizes}")
+    return split_outputs(tensor, sizes, d, with_sizes=True)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0):
@@ -394,14 +435,22 @@ def chunk(input: Tensor, chunks: int, dim: int = 0):
 
 
 def tensor_split(input: Tensor, sections: int, dim: int = 0):
-    size = input._data.shape[_check_dim(dim, input._data.ndim, "tensor_split")]
-    base, extra = divmod(size, sections)
-    return split(input, [base + (1 if i < extra else 0) for i in range(sections)], dim)
+    """``sections`` pieces as equal as they can be (the first ones one longer): slices, as torch."""
+    d = _check_dim(dim, input._data.ndim, "tensor_split")
+    base, extra = divmod(input._data.shape[d], sections)
+    out, start = [], 0
+    for i in range(sections):
+        length = base + (1 if i < extra else 0)
+        out.append(narrow(input, d, start, length))
+        start += length
+    return tuple(out)
 
 
 def unbind(input: Tensor, dim: int = 0):
-    d = _check_dim(dim, input._data.ndim, "unbind")
-    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+    """The slices along ``dim``, as the outputs of one node (torch's UnbindBackward0)."""
+    from .nn_ops import split_outputs
+
+    return split_outputs(input, (), _check_dim(dim, input._data.ndim, "unbind"), squeeze=True)
 
 
 def _attach() -> None:
@@ -417,9 +466,18 @@ def _attach() -> None:
     reversed_dims = [tuple(range(n - 1, -1, -1)) for n in range(8)]
     T.T = property(lambda self: apply(Permute, self, dims=reversed_dims[self._data.ndim] if self._data.ndim < 8
                                       else tuple(range(self._data.ndim - 1, -1, -1))))
-    T.mT = property(lambda self: transpose(self, -2, -1))
-    T.H = T.T
+    T.mT = property(_matrix_transpose)
+    T.H = property(lambda self: transpose(self, 0, 1) if self._data.ndim == 2 else self.T)
     T.mH = T.mT
+
+
+def _matrix_transpose(self: Tensor) -> Tensor:
+    if self._data.ndim < 2:
+        if self._data.ndim == 0:
+            return self  # (torch: deprecated on 0-d tensors, the identity)
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self._data.ndim}-D "
+                           "tensor.")
+    return transpose(self, -2, -1)
 
 
 _attach()

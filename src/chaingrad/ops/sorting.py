@@ -40,8 +40,7 @@ class PickAlongDim(Node):
 
 
 class Sort(PickAlongDim):
-    def name(self) -> str:
-        return "SortBackward1" if self.__dict__.get("stable") else "SortBackward0"
+    pass
 
 
 class Topk(PickAlongDim):
@@ -53,13 +52,11 @@ class Kthvalue(PickAlongDim):
 
 
 class MedianDim(PickAlongDim):
-    def name(self) -> str:
-        return "MedianBackward1"
+    torch_name = "MedianBackward1"
 
 
 class NanmedianDim(PickAlongDim):
-    def name(self) -> str:
-        return "NanmedianBackward1"
+    torch_name = "NanmedianBackward1"
 
 
 class Mode(PickAlongDim):
@@ -90,8 +87,10 @@ class MedianAll(Node):
         hit = np.isnan(x._data) if np.isnan(out._data) else x._data == out._data
         return g * Tensor._wrap((hit / max(int(hit.sum()), 1)).astype(g._data.dtype))
 
-    def name(self) -> str:
-        return "NanmedianBackward0" if self.nan else "MedianBackward0"
+    torch_name = "MedianBackward0"
+
+
+_STABLE_SORT, _NANMEDIAN_ALL = Sort.named("SortBackward1"), MedianAll.named("NanmedianBackward0")
 
 
 # -- the order of elements ---------------------------------------------------------------------------------
@@ -126,7 +125,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool
     require_tensor(input, "sort")
     x, d, restore = _as_1d(input, "sort", dim)
     order = _order(x._data, d, descending)
-    return restore(_pick(Sort, x, order, d, True, return_types.sort, stable=bool(stable)))
+    return restore(_pick(_STABLE_SORT if stable else Sort, x, order, d, True, return_types.sort))
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
@@ -206,7 +205,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
     """``median`` that ignores NaN values (NaN only where a slice has nothing else)."""
     require_tensor(input, "nanmedian")
     if dim is None:
-        return apply(MedianAll, input, nan=True)
+        return apply(_NANMEDIAN_ALL, input, nan=True)
     return _median_dim(input, dim, keepdim, nan=True)
 
 
@@ -236,28 +235,18 @@ class NotDifferentiable(Node):
 
     formulas = ("not differentiable: backward raises NotImplementedError, as torch's",)
 
-    def forward(ctx, x, results=(), op_name=""):
-        ctx.op_name = op_name
+    def forward(ctx, x, results=(), op_called=""):
+        ctx.op_called = op_called
         return results[0] if len(results) == 1 else results
 
     def backward(ctx, *grads):
-        raise NotImplementedError(f"the derivative for '{ctx.op_name}' is not implemented.")
-
-    def name(self) -> str:
-        return self.node_name
-
-
-_not_differentiable: dict = {}
+        raise NotImplementedError(f"the derivative for '{ctx.op_called}' is not implemented.")
 
 
 def not_differentiable(input: Tensor, results: tuple, op: str, node_name: str = "NotImplemented") -> tuple:
     """``results`` (arrays) as tensors; recorded, when ``input`` requires grad, by a node whose backward raises."""
-    key = (node_name, len(results))
-    cls = _not_differentiable.get(key)
-    if cls is None:
-        cls = _not_differentiable[key] = type(node_name, (NotDifferentiable,),
-                                              {"num_outputs": len(results), "node_name": node_name})
-    out = apply(cls, input, results=results, op_name=op)
+    cls = NotDifferentiable.named(node_name, num_outputs=len(results))
+    out = apply(cls, input, results=results, op_called=op)
     return out if isinstance(out, tuple) else (out,)
 
 

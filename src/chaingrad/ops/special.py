@@ -93,8 +93,8 @@ class Xlogy(Node):
     input_names = ("x", "y")
     formulas = ("dL/dx = dL/dout * log(y), 0 where x == 0 and y <= 0", "dL/dy = dL/dout * x / y")
 
-    def forward(ctx, x, y, log1p=False, version=0):
-        ctx.log1p, ctx.version = log1p, version
+    def forward(ctx, x, y, log1p=False):
+        ctx.log1p = log1p
         ctx.save_for_backward(x, y)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = x * (np.log1p(y) if log1p else np.log(y))
@@ -112,8 +112,13 @@ class Xlogy(Node):
             gy = g * x / ((y + 1) if ctx.log1p else y)
         return gx, gy
 
-    def name(self) -> str:
-        return f"{'SpecialXlog1Py' if self.log1p else 'Xlogy'}Backward{self.version}"
+
+# torch's names: SpecialXlog1PyBackward0 for xlog1py; Backward0 of two tensors, 1 of a number and a tensor, 2 of
+# a tensor and a number (which has no edge)
+_XLOGY = {(log1p, version): Xlogy.named(f"{'SpecialXlog1Py' if log1p else 'Xlogy'}Backward{version}",
+                                        **({"unlisted_inputs": (1,)} if version == 2 else
+                                           {"unlisted_inputs": (0,)} if version == 1 else {}))
+          for log1p in (False, True) for version in (0, 1, 2)}
 
 
 class Atan2(Node):
@@ -158,7 +163,6 @@ class Lerp(Node):
 
     def forward(ctx, start, end, weight):
         ctx.save_for_backward(start, end, weight)
-        ctx.scalar_weight = False
         diff = end - start
         return np.where(np.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
 
@@ -168,8 +172,9 @@ class Lerp(Node):
                 g * weight if ctx.needs_input_grad[1] else None,
                 g * (end - start) if ctx.needs_input_grad[2] else None)
 
-    def name(self) -> str:
-        return "LerpBackward0" if self.scalar_weight else "LerpBackward1"
+
+# torch's names: LerpBackward0 for a number weight (without an edge for it), LerpBackward1 for a tensor one
+_LERP_NUMBER, _LERP_TENSOR = Lerp.named("LerpBackward0", unlisted_inputs=(2,)), Lerp.named("LerpBackward1")
 
 
 class NanToNum(Node):
@@ -191,8 +196,8 @@ class ClampMin(Node):
     formulas = ("dL/dx = dL/dout where x >= min (x <= max for clamp_max), else 0",
                 "dL/dbound = dL/dout where x < min (x > max for clamp_max), else 0")
 
-    def forward(ctx, x, bound, upper=False, version=0):
-        ctx.upper, ctx.version = upper, version
+    def forward(ctx, x, bound, upper=False):
+        ctx.upper = upper
         ctx.save_for_backward(x, bound)
         return np.minimum(x, bound) if ctx.upper else np.maximum(x, bound)
 
@@ -205,8 +210,11 @@ class ClampMin(Node):
         return (g * Tensor._wrap(keep.astype(dt)) if ctx.needs_input_grad[0] else None,
                 g * Tensor._wrap((~keep).astype(dt)) if ctx.needs_input_grad[1] else None)
 
-    def name(self) -> str:
-        return f"Clamp{'Max' if self.upper else 'Min'}Backward{self.version}"
+
+# torch's names: by a number (ClampMinBackward0, which keeps no edge for it) or by a tensor (ClampMinBackward1)
+_CLAMP_BOUND = {(upper, by_tensor): ClampMin.named(f"Clamp{'Max' if upper else 'Min'}Backward{int(by_tensor)}",
+                                                  **({} if by_tensor else {"unlisted_inputs": (1,)}))
+                for upper in (False, True) for by_tensor in (False, True)}
 
 
 # -- public functions --------------------------------------------------------------------------------------
@@ -261,7 +269,7 @@ def _xlog(input, other, log1p: bool, op: str) -> Tensor:
         raise TypeError(f"{op}(): expected at least one Tensor argument, got {type(input).__name__} and "
                         f"{type(other).__name__}")
     a, b = _float_pair(input, other, op)
-    return _binary(Xlogy, a, b, log1p=log1p, version=version)
+    return _binary(_XLOGY[log1p, version], a, b, log1p=log1p)
 
 
 def xlogy(input, other) -> Tensor:
@@ -312,12 +320,10 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
             raise RuntimeError(f"expected dtype {input.dtype.name} for `weight` but got dtype {w.dtype.name} "
                                "(lerp: convert weight with .to(input.dtype))")
     try:
-        out = apply(Lerp, input, end, w)
+        out = apply(_LERP_NUMBER if scalar else _LERP_TENSOR, input, end, w)
     except ValueError:
         shapes = [list(t._data.shape) for t in (input, end, w)]
         raise RuntimeError(f"lerp: the shapes of start, end and weight {shapes} do not broadcast") from None
-    if out.grad_fn is not None:
-        out.grad_fn.scalar_weight = scalar
     return out
 
 
@@ -334,12 +340,12 @@ def _clamp_bound(input: Tensor, bound, upper: bool) -> Tensor:
     _tensor(input, op)
     if isinstance(bound, Tensor):
         a, b = promote(input, bound)
-        return _binary(ClampMin, a, b, upper=upper, version=1)
+        return _binary(_CLAMP_BOUND[upper, True], a, b, upper=upper)
     if not isinstance(bound, numbers.Real):
         raise TypeError(f"{op}(): argument '{'max' if upper else 'min'}' must be Number or Tensor, not "
                         f"{type(bound).__name__}")
     a, b = promote(input, bound)
-    return apply(ClampMin, a, b, upper=upper, version=0)
+    return apply(_CLAMP_BOUND[upper, False], a, b, upper=upper)
 
 
 def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002 - torch's argument name

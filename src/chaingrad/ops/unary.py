@@ -43,6 +43,7 @@ class Log(Node):
 
 
 class Log1p(Node):
+    torch_name = "Log1PBackward0"
     formulas = ("dL/dx = dL/dout / (1 + x)",)
     backward_on_arrays = True
 
@@ -121,6 +122,67 @@ class Cos(Node):
         return -g * x.sin()
 
 
+class Tan(Node):
+    formulas = ("dL/dx = dL/dout * (1 + tan(x)^2)",)
+
+    def forward(ctx, x):
+        out = np.tan(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1 + out * out)
+
+
+class Sinh(Node):
+    formulas = ("dL/dx = dL/dout * cosh(x)",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sinh(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cosh()
+
+
+class Cosh(Node):
+    formulas = ("dL/dx = dL/dout * sinh(x)",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cosh(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sinh()
+
+
+class Log2(Node):
+    formulas = ("dL/dx = dL/dout / (x ln 2)",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log2(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * float(np.log(2.0)))
+
+
+class Log10(Node):
+    formulas = ("dL/dx = dL/dout / (x ln 10)",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log10(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * float(np.log(10.0)))
+
+
 class Tanh(Node):
     formulas = ("dL/dx = dL/dout * (1 - tanh(x)^2)",)
     backward_on_arrays = True
@@ -185,6 +247,7 @@ class Abs(Node):
 
 
 class Clamp(Node):
+    torch_name = "ClampBackward1"  # (torch's clamp by numbers; by tensors it is ClampBackward0)
     formulas = ("dL/dx = dL/dout * (min <= x <= max)",)
 
     def forward(ctx, x, lo=None, hi=None):
@@ -215,6 +278,10 @@ class Step(Node):
         return g * 0
 
 
+#: torch's node for each of them (one derivative)
+_STEPS = {name: Step.named(name.capitalize() + "Backward0") for name in ("sign", "floor", "ceil", "round", "trunc")}
+
+
 def _unary(op, x: Tensor) -> Tensor:
     """``op(x)`` for a float function: integer and bool inputs become the default float dtype first."""
     return apply(op, x if x._data.dtype.kind == "f" else to_float(x))
@@ -238,11 +305,11 @@ def expm1(input: Tensor) -> Tensor:
 
 
 def log2(input: Tensor) -> Tensor:
-    return log(input) / float(np.log(2.0))
+    return _unary(Log2, input)
 
 
 def log10(input: Tensor) -> Tensor:
-    return log(input) / float(np.log(10.0))
+    return _unary(Log10, input)
 
 
 def sqrt(input: Tensor) -> Tensor:
@@ -262,7 +329,7 @@ def cos(input: Tensor) -> Tensor:
 
 
 def tan(input: Tensor) -> Tensor:
-    return sin(input) / cos(input)
+    return _unary(Tan, input)
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -270,11 +337,11 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def sinh(input: Tensor) -> Tensor:
-    return (exp(input) - exp(-input)) / 2
+    return _unary(Sinh, input)
 
 
 def cosh(input: Tensor) -> Tensor:
-    return (exp(input) + exp(-input)) / 2
+    return _unary(Cosh, input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -293,23 +360,23 @@ absolute = abs
 
 
 def sign(input: Tensor) -> Tensor:
-    return apply(Step, input, fn=np.sign)
+    return apply(_STEPS["sign"], input, fn=np.sign)
 
 
 def floor(input: Tensor) -> Tensor:
-    return apply(Step, input, fn=np.floor)
+    return apply(_STEPS["floor"], input, fn=np.floor)
 
 
 def ceil(input: Tensor) -> Tensor:
-    return apply(Step, input, fn=np.ceil)
+    return apply(_STEPS["ceil"], input, fn=np.ceil)
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - torch's name
-    return apply(Step, input, fn=np.round if decimals == 0 else lambda a: np.round(a, decimals))
+    return apply(_STEPS["round"], input, fn=np.round if decimals == 0 else lambda a: np.round(a, decimals))
 
 
 def trunc(input: Tensor) -> Tensor:
-    return apply(Step, input, fn=np.trunc)
+    return apply(_STEPS["trunc"], input, fn=np.trunc)
 
 
 def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
