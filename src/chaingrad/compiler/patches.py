@@ -8,6 +8,7 @@ kernels marked in hooks.py); ``uninstall`` puts the originals back. Nothing here
 
 from __future__ import annotations
 
+import inspect
 import sys
 
 from ..autograd import engine
@@ -150,6 +151,8 @@ def _factories(tr, patches) -> None:
             return tr.opaque(_orig, _name, tr.import_(_name, "chaingrad"), args, kwargs)
 
         wrappers[id(orig)] = (orig, factory)
+        base = inspect.unwrap(orig)  # chaingrad.zeros checks its arguments around the function rnn.py imports
+        wrappers[id(base)] = (base, factory)
     for mod in list(sys.modules.values()):  # wherever chaingrad's modules refer to them (rnn.py: zeros)
         mname = getattr(mod, "__name__", "") or ""
         if not mname.startswith("chaingrad") or mname.startswith("chaingrad.compiler"):

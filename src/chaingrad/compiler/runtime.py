@@ -79,6 +79,7 @@ def _compiled_backward_class() -> type[Node]:
         """The ``grad_fn`` of a compiled forward's outputs: its backward is the generated backward code, which
         returns one gradient per delivery to a leaf (``next_edges``), in the order eager's walk delivers them."""
 
+        torch_name = "CompiledBackward"  # (torch's name for a compiled graph's node is CompiledFunctionBackward)
         input_names = ("the leaves",)
         formulas = ("the compiled function's backward (see its .code)",)
         backward_on_arrays = True

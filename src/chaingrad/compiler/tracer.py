@@ -148,9 +148,9 @@ class Tracer:
     def class_code(self, op) -> str:
         """An op class by name: imported where it is defined, or bound as an object (a class made by a factory)."""
         mod = sys.modules.get(op.__module__)
-        if mod is not None and getattr(mod, op.__name__, None) is op:
-            return self.import_(op.__name__, op.__module__)
-        return f"${self.obj(op, op.__name__)}$"
+        if mod is not None and getattr(mod, op.op_name, None) is op:  # (the name the class was written with)
+            return self.import_(op.op_name, op.__module__)
+        return f"${self.obj(op, op.op_name)}$"
 
     def value_shaped(self, orig, name: str, args, kwargs):
         if not self.off:
@@ -275,7 +275,7 @@ class Tracer:
     def apply(self, orig, op, inputs, params):
         if self.off:
             return orig(op, *inputs, **params)
-        name = op.__name__
+        name = op.op_name
         if name in VALUE_SHAPED or _bool_index(params) or any(isinstance(x, Tensor) and x._data.dtype == bool
                                                                 and "Index" in name for x in inputs[1:]):
             self.break_(f"{name} ({_op_label(op)})", "its result's shape depends on the values in the tensor, "
@@ -467,11 +467,11 @@ class Tracer:
                 continue
             expr = table.backward(codes, pcodes, i, gcode, ndims)
             if expr is None:
-                self.break_(f"backward of {type(node).__name__}", "an inline case the generator does not cover")
+                self.break_(f"backward of {node.op_name}", "an inline case the generator does not cover")
                 return
             if expr == "=g":
                 if r is not g:
-                    self.break_(f"backward of {type(node).__name__}", "it did not return its gradient as it is")
+                    self.break_(f"backward of {node.op_name}", "it did not return its gradient as it is")
                     return
                 outs.append(slots[0])
                 continue
@@ -753,7 +753,7 @@ def _letters(node, codes, out) -> dict:
 
 
 def _op_label(op) -> str:
-    return op.__name__.lower()
+    return op.op_name.lower()
 
 
 def _forward_text(cname, cls, call_args, targets, scalar_out, op) -> str:
@@ -767,7 +767,7 @@ def _forward_text(cname, cls, call_args, targets, scalar_out, op) -> str:
 
 
 def _forward_comment(op) -> str:
-    return op.__name__
+    return op.op_name
 
 
 def _formulas(op, node, outs) -> str:

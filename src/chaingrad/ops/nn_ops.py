@@ -48,7 +48,11 @@ class NllLoss(Node):
     input_names = ("logp",)
     formulas = ("dL/dlogp[i, t_i] = -w_i * dL/dout (/ sum of w for 'mean'), 0 elsewhere",)
 
-    def forward(ctx, logp, target=None, weights=None, reduction="mean"):
+    def forward(ctx, logp, target=None, weight=None, ignore_index=-100, reduction="mean"):
+        valid = target != ignore_index
+        target = np.where(valid, target, 0)  # (an ignored row picks class 0, with weight 0)
+        weights = np.ones(logp.shape[0], logp.dtype) if weight is None else weight[target].astype(logp.dtype)
+        weights = weights * valid
         rows = np.arange(logp.shape[0])
         ctx.target, ctx.weights, ctx.reduction, ctx.shape = target, weights, reduction, logp.shape
         losses = -logp[rows, target] * weights
@@ -137,9 +141,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         bad = t[valid][(t[valid] < 0) | (t[valid] >= c)][0]
         raise IndexError(f"Target {bad} is out of bounds: nll_loss expects class indices in [0, {c - 1}] "
                          f"for {c} classes")
-    safe_t = np.where(valid, t, 0)
-    w = np.ones(n, dtype=x._data.dtype) if weight is None else weight._data[safe_t].astype(x._data.dtype)
-    losses = apply(NllLoss, x, target=safe_t, weights=w * valid, reduction=reduction)
+    losses = apply(NllLoss, x, target=t, weight=None if weight is None else weight._data, ignore_index=ignore_index,
+                   reduction=reduction)
     if reduction == "none" and losses._data.shape != target_shape:
         return losses.reshape(target_shape)
     return losses
