@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import chaingrad as cg
+import chaingrad.nn.functional as F
 
 CHECKED = [name for name in sorted(dir(cg)) if getattr(getattr(cg, name), "checks_arguments", False)]
 OURS = ("must be Tensor", "must be Number", "expected Tensor as element")
@@ -64,3 +65,24 @@ def test_numbers_where_torch_takes_them():
 def test_the_wrapped_function_keeps_its_name_doc_and_signature():
     assert cg.sum.__name__ == "sum" and cg.sum.__doc__ == cg.sum.__wrapped__.__doc__
     assert inspect.signature(cg.sum) == inspect.signature(cg.sum.__wrapped__)
+
+
+FUNCTIONAL = [name for name in sorted(dir(F)) if getattr(getattr(F, name), "checks_arguments", False)
+              and hasattr(torch.nn.functional, name)]
+
+
+def test_the_functional_namespace_is_checked():
+    assert len(FUNCTIONAL) > 40
+    for name in ("relu", "linear", "conv2d", "cross_entropy", "dropout", "batch_norm", "embedding"):
+        assert name in FUNCTIONAL
+
+
+@pytest.mark.parametrize("name", FUNCTIONAL)
+def test_functional_non_tensors_are_refused_as_torch_refuses_them(name):
+    ours, theirs = getattr(F, name), getattr(torch.nn.functional, name)
+    for make in (lambda lib: ([1.0, 2.0],), lambda lib: ([1.0, 2.0], lib.ones(2)), lambda lib: (2.0, lib.ones(2))):
+        (t_cls, t_msg), (c_cls, c_msg) = _outcome(theirs, make(torch)), _outcome(ours, make(cg))
+        if t_cls is TypeError:
+            assert c_cls is TypeError, (name, make(torch), t_msg, c_cls, c_msg)
+        if c_cls is TypeError and any(s in c_msg for s in OURS):  # never refused where torch computes
+            assert t_cls is not None, (name, make(torch), c_msg)

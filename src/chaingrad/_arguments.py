@@ -2,8 +2,9 @@
 
 ``chaingrad.sum([1, 2])`` raises torch's TypeError, ``sum(): argument 'input' (position 1) must be Tensor, not
 list``, instead of an AttributeError from deep inside the op (or, for ``add([1], [2])``, a result torch would
-refuse to compute). ``checked_namespace`` applies it once, in ``chaingrad/__init__.py``, to every public
-function whose first parameter is a tensor (named ``input``, as in torch's signatures) or a sequence of tensors
+refuse to compute). ``checked_namespace`` applies it once, in ``chaingrad/__init__.py`` and
+``chaingrad/nn/functional.py``, to every public function whose first parameter is a tensor (named ``input``,
+as in torch's signatures) or a sequence of tensors
 (``tensors``: cat, stack, broadcast_tensors, ...), and to the few listed in ``ARGUMENTS``. The ops themselves,
 and the Tensor methods (whose ``self`` is a tensor already), are left as they are.
 """
@@ -31,8 +32,15 @@ ARGUMENTS = {
     "result_type": (("tensor", TENSOR_OR_NUMBER), ("other", TENSOR_OR_NUMBER)),
     "scalar_tensor": (("s", NUMBER),),
 }
-# functions torch writes in Python, which fail on a list as it does (``torch.norm([1.])``: AttributeError)
+# functions torch writes in Python, which fail on a list with an AttributeError (``torch.norm([1.])``,
+# ``F.softmax([1.])``: ``'list' object has no attribute ...``); left to fail as they do, for the same class
 UNCHECKED = frozenset({"norm"})
+FUNCTIONAL_UNCHECKED = frozenset({
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "dropout1d", "dropout2d", "dropout3d", "glu", "group_norm", "huber_loss", "instance_norm", "interpolate",
+    "l1_loss", "log_softmax", "mse_loss", "normalize", "sigmoid", "smooth_l1_loss", "softmax", "softmin",
+    "softsign", "tanh", "tanhshrink", "upsample", "upsample_bilinear", "upsample_nearest",
+})
 
 
 def _fits(x, kind: str) -> bool:
@@ -84,10 +92,10 @@ def _sequence(f: Callable, start: int, varargs: bool) -> Callable:
     return checked
 
 
-def checked_namespace(namespace: dict) -> None:
+def checked_namespace(namespace: dict, unchecked: frozenset = UNCHECKED) -> None:
     """Replace each public function of ``namespace`` that takes tensors first by one that checks it does."""
     for name, f in list(namespace.items()):
-        if name.startswith("_") or name in UNCHECKED or not inspect.isfunction(f):
+        if name.startswith("_") or name in unchecked or not inspect.isfunction(f):
             continue
         params = list(inspect.signature(f).parameters.values())
         if name in ARGUMENTS:

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .._arguments import FUNCTIONAL_UNCHECKED, checked_namespace
 from ..autograd.grad_mode import no_grad
 from ..autograd.node import Node, apply
 from ..compiler.hooks import kernel
@@ -729,6 +730,9 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_aver
     cos = cosine_similarity(input1, input2, dim=-1)
     losses = where(target == 1, 1 - cos, (cos - margin).clamp(min=0))
     return _reduce(losses, reduction)
+
+
+checked_namespace(globals(), FUNCTIONAL_UNCHECKED)  # F.relu([1.0]) is torch's TypeError (chaingrad/_arguments.py)
 
 
 def __getattr__(name: str):
