@@ -49,7 +49,7 @@ class iinfo:  # noqa: N801 - torch's name
         if d.np.kind not in "iu":
             raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle "
                             "'torch.iinfo'")
-        info = np.iinfo(d.np)
+        info = np.iinfo(d.np)  # type: ignore[type-var]  # (an integer dtype: checked above)
         self.bits, self.max, self.min, self.dtype = int(info.bits), int(info.max), int(info.min), d.name
 
     def __eq__(self, other) -> bool:
