@@ -267,6 +267,10 @@ def _flatten(x, path: tuple, out: dict) -> None:
 class _WatchedGroup(dict):
     """An optimizer's param_group while a trace runs: notes which numbers the function itself reads."""
 
+    reads: set[tuple[int, int, object]]  # (id(optimizer), group index, key) of each number read
+    opt_id: int
+    index: int
+
     def __getitem__(self, key):
         self.note(key)
         return dict.__getitem__(self, key)

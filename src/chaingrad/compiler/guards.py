@@ -37,6 +37,8 @@ class _Writer:
         self.ns: dict = {"state": state, "Tensor": Tensor, "type": type, "len": len}
         self._n = 0
         self._seen: set = set()
+        self.tensors: list[tuple[str, tuple]] = []  # (the check's code for a tensor argument, its path in the args)
+        self.groups: list[tuple[object, int, dict]] = []  # _param_groups: (optimizer, group index, numbers)
 
     def const(self, value, hint: str = "k") -> str:
         self._n += 1
@@ -117,7 +119,7 @@ def roots(fn) -> list:
     """``(name, code, value)`` for the objects ``fn`` reaches by name; the code reads the value at call time."""
     from ..nn.module import Module
 
-    out = []
+    out: list[tuple[str, str, object]] = []
     if isinstance(fn, Module):
         out.append(("self", "SELF", fn))
         fn = type(fn).forward
@@ -158,7 +160,7 @@ def build(fn, args: tuple, kwargs: dict):
     that gives the call's tensor arguments (in the replay's order), or None when a guard fails."""
     w = _Writer()
     w.conds.append(f"state.enabled is {state.enabled} and state.anomaly is {state.anomaly}")
-    tensors: list = []
+    tensors: list[tuple[str, tuple]] = []
     seen_args: dict = {}
 
     def arg(code: str, v, path: tuple) -> None:

@@ -75,7 +75,8 @@ class Trace:
         self.args: list[str] = []               # the generated function's parameters (the tensor arguments)
         self.names: dict[int, str] = {}         # array number -> variable name (the program's, where known)
         self.output = ""                        # the expression the generated function returns
-        self.grad_names: dict[int, str] = {}    # array number -> "dL_d<name>" for gradients
+        self.grad_names: dict[int, tuple[int, str]] = {}  # gradient's array number -> (that of what it is
+        #                                                   the gradient of, suffix): named dL_d<name><suffix>
         self.imports: dict[str, str] = {}       # name -> "module" (what the code imports)
         self.big: set[str] = set()              # the arrays and ctxs worth freeing after their last use
         self.backward: list | None = None       # a compiled backward's lines (a forward-only function)
@@ -145,7 +146,7 @@ class Tracer:
         (self.trace.lines if self._sink is None else self._sink).append(line)
         return line
 
-    def class_code(self, op) -> str:
+    def class_code(self, op: type) -> str:
         """An op class by name: imported where it is defined, or bound as an object (a class made by a factory)."""
         mod = sys.modules.get(op.__module__)
         if mod is not None and getattr(mod, op.__name__, None) is op:
@@ -438,7 +439,7 @@ class Tracer:
                 self._arrays.setdefault(slots[i], g)
         gcodes = ", ".join("None" if g is None else f"@{slots[i]}@" for i, g in enumerate(grads_out))
         edges = node.next_edges
-        outs = []
+        outs: list[int | None] = []
         for i, r in enumerate(returned[:len(edges)]):
             outs.append(None if r is None or edges[i] is None else self.new(r))
         targets = ", ".join("_" if n is None else f"@{n}@" for n in outs) + ("," if len(outs) == 1 else "")
@@ -460,7 +461,7 @@ class Tracer:
         self._arrays.setdefault(slots[0], g)
         gcode = f"@{slots[0]}@"
         edges = node.next_edges
-        outs = []
+        outs: list[int | None] = []
         for i, r in enumerate(returned[:len(edges)]):
             if r is None or edges[i] is None:
                 outs.append(None)
