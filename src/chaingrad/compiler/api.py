@@ -82,7 +82,16 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
+# Speed: os.environ.get encodes the key and decodes the value on every call (0.65 µs, a twentieth of the seed's
+# compiled step); os.environ keeps its entries in this dict (setting os.environ[...] updates it), so an absent
+# variable is seen there directly, and only a set one is read through os.environ. Tested: test_disable_and_env.
+_ENV_DATA = getattr(os.environ, "_data", None)
+_ENV_KEY = os.environ.encodekey("CHAINGRAD_COMPILE") if hasattr(os.environ, "encodekey") else None
+
+
 def _disabled_by_env() -> bool:
+    if _ENV_DATA is not None and _ENV_KEY not in _ENV_DATA:
+        return False
     return os.environ.get("CHAINGRAD_COMPILE", "1").strip().lower() in ("0", "false", "no", "off")
 
 

@@ -60,7 +60,9 @@ class _Writer:
     def tensor(self, code: str, t: Tensor, identity: bool) -> None:
         a = t._data
         if identity:
-            self.conds.append(f"{code} is {self.const(t, 'T')}")
+            name = self.const(t, 'T')
+            self.conds.append(f"{code} is {name}")
+            code = name  # Speed: once it is the same tensor, the conditions below read it by name (one load)
         else:
             self.conds.append(f"isinstance({code}, Tensor)")
         self.conds.append(f"{code}._data.shape == {a.shape!r} and {code}._data.dtype == {self.const(a.dtype, 'd')}")
@@ -95,7 +97,7 @@ class _Writer:
             d = vars(v)  # any other object (a config, argparse's Namespace): the numbers it holds
             dn = self.const(d, "D")
             for k, x in d.items():
-                if type(x) in _PLAIN:
+                if type(x) in _PLAIN and not k.startswith("__"):  # (not a module's __doc__, __file__ ...)
                     self.conds.append(f"{dn}.get({k!r}) == {x!r}")
 
     def module(self, name: str, m) -> None:
