@@ -25,6 +25,7 @@ from ..tensor import Tensor
 from . import guards, hooks
 from .breaks import CompileError, GraphBreak
 from .codegen import render
+from .optimize import optimize
 from .tracer import Tracer
 
 __all__ = ["CACHE_LIMIT", "CompileError", "CompiledFunction", "compile", "is_compiling"]  # (and OptimizedModule)
@@ -219,6 +220,7 @@ class CompiledFunction:
             return result
         tr.decide_ownership()
         tr.add_version_lines()
+        optimize(tr.trace, tr._arrays)
         source = render(tr.trace, self.label)
         namespace = {name: o for name, o in tr.trace.objects.items() if name not in tr.trace.args}
         namespace = {(f"{n}_t" if isinstance(o, Tensor) else n): o for n, o in namespace.items()}

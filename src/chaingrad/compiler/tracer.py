@@ -49,6 +49,8 @@ VALUE_METHODS = {"item": "Tensor.item()", "tolist": "Tensor.tolist()", "numpy": 
                  "__array__": "a tensor converted to a NumPy array", "__repr__": "printing a tensor",
                  "__str__": "printing a tensor", "__format__": "formatting a tensor's value",
                  "__complex__": "complex() of a tensor"}
+#: inline ops whose line is plain arithmetic (optimize.py: a NumPy scalar operand gives the bits of a 0-d array)
+SCALAR_OK = {"Add", "Sub", "Mul", "Div", "Neg", "Pow"}
 #: in-place methods with a one-line NumPy equivalent (the eager no_grad fast path, ops/inplace.py)
 UFUNC_UPDATES = {"add_": ("+=", np.add), "sub_": ("-=", np.subtract), "mul_": ("*=", np.multiply),
                  "div_": ("/=", np.true_divide)}
@@ -59,11 +61,14 @@ NOT_WRITING = {"requires_grad_", "share_memory_", "retain_grad_", "register_hook
 class Line:
     """One line of the replay: ``text`` with ``@n@`` for array n and ``$name$`` for an outside object."""
 
-    __slots__ = ("section", "text", "comment", "defines", "letters")
+    __slots__ = ("section", "text", "comment", "defines", "letters", "scalar_ok")
 
     def __init__(self, section: str, text: str, comment: str = "", defines: tuple = (), letters=None) -> None:
         self.section, self.text, self.comment, self.defines = section, text, comment, defines
         self.letters = letters  # a formula's names -> codes, to write the program's names into the comment
+        #: True when the line is plain + - * / (or a fill) on its arrays, for which a NumPy scalar operand gives
+        #: the same bits as a 0-d array (see optimize.py)
+        self.scalar_ok = False
 
 
 class Trace:
@@ -317,6 +322,7 @@ class Tracer:
             ndims = tuple(x._data.shape if isinstance(x, Tensor) else () for x in inputs)
             text = f"@{nums[0]}@ = " + (f"np.asarray({expr})" if outs[0]._data.ndim == 0 else expr)
             line = self.emit(self._section(), text, name, defines=(nums[0],))
+            line.scalar_ok = name in SCALAR_OK and "**" not in text
             if node is not None:
                 self._ctx[node] = ("inline", entry, codes, pcodes, ndims, line)
             return out
@@ -408,7 +414,8 @@ class Tracer:
             return b
         n = self._n + 1
         self._n = n
-        self.emit("backward", f"@{n}@ = np.asarray(@{a}@ + @{b}@)", "gradients that meet are summed", (n,))
+        line = self.emit("backward", f"@{n}@ = np.asarray(@{a}@ + @{b}@)", "gradients that meet are summed", (n,))
+        line.scalar_ok = True
         return n
 
     def _observe(self, node, grads_out, returned, fitted) -> None:
@@ -477,8 +484,12 @@ class Tracer:
                 outs.append(slots[0])
                 continue
             n = self.new(r)
-            text = f"np.asarray({expr})" if r.ndim == 0 else expr
-            line = self.emit("backward", f"@{n}@ = {text}", type(node).formula_for(i), (n,))
+            if "{out}" in expr:  # a statement (Sum's fill), not an expression
+                text = expr.replace("{out}", f"@{n}@")
+            else:
+                text = f"@{n}@ = " + (f"np.asarray({expr})" if r.ndim == 0 else expr)
+            line = self.emit("backward", text, type(node).formula_for(i), (n,))
+            line.scalar_ok = (type(node).__name__ in SCALAR_OK or "{out}" in expr) and "**" not in expr
             line.letters = _letters(node, codes, line_out)
             outs.append(n)
         in_nums = [int(c[1:-1]) if c.startswith("@") and c.count("@") == 2 else None for c in codes]
@@ -499,8 +510,8 @@ class Tracer:
                 comment = ""
                 if r.shape != shape:
                     axes = broadcast_axes(r.shape, shape)
-                    if axes is not None:
-                        code = f"unbroadcast({code}, {shape!r}, {axes!r})"
+                    if axes:  # unbroadcast(), written out (the same two calls)
+                        code = f"np.add.reduce({code}, axis={axes!r}, keepdims=True).reshape({shape!r})"
                         comment = f"un-broadcast: sum over axes {axes} to shape {shape}"
                     else:
                         code = f"{code}.reshape({shape!r})"
