@@ -112,6 +112,35 @@ def test_scalar_arithmetic_without_asarray_is_eager_bit_for_bit(dtype):
     assert "= s * 0.3  # Mul" in code and "s = np.add.reduce(" in code
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_tanh_exp_graph_is_eager_bit_for_bit(dtype):
+    """Exp and Tanh written inline (np.exp, np.tanh; their backward on the saved output), a leaf reached twice
+    (its two gradients accumulated), a full sum's gradient filled in, and an update."""
+    class P(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Parameter(torch.tensor([[0.1], [0.2], [0.3]], dtype=dtype))
+            self.c = nn.Parameter(torch.tensor([[0.5], [-0.4], [0.3]], dtype=dtype))
+
+    def make():
+        p = P()
+
+        def step():
+            p.a.grad = None
+            p.c.grad = None
+            loss = ((p.a * p.c + p.a).tanh() ** 2 - p.c).exp().sum()
+            loss.backward()
+            with torch.no_grad():
+                p.a -= 0.1 * p.a.grad
+                p.c -= 0.1 * p.c.grad
+            return loss
+
+        return p, step, lambda i: (), None
+
+    code = _assert_same_as_eager(make, fullgraph=True).code
+    assert "np.tanh(" in code and "np.exp(" in code and "(1 - tanh * tanh)" in code
+
+
 def test_code_runs_on_its_own():
     params, step, data, _ = _seed()
     fn = torch.compile(step)
@@ -228,7 +257,8 @@ def test_inline_ops_are_their_ops():
 
     ops = {"Add": (arithmetic.Add, (a, c)), "Sub": (arithmetic.Sub, (a, c)), "Mul": (arithmetic.Mul, (a, c)),
            "Div": (arithmetic.Div, (a, c)), "Neg": (getattr(arithmetic, "Neg", None) or unary.Neg, (a,)),
-           "MatMul": (linalg.MatMul, (a, b)), "Pow": (arithmetic.Pow, (c, 2)), "Sum": (reduce.Sum, (a,))}
+           "MatMul": (linalg.MatMul, (a, b)), "Pow": (arithmetic.Pow, (c, 2)), "Sum": (reduce.Sum, (a,)),
+           "Exp": (unary.Exp, (a,)), "Tanh": (unary.Tanh, (c - 3,))}
     assert set(ops) == set(TABLE)
     for name, (op, args) in ops.items():
         env = {"np": np}
@@ -245,13 +275,14 @@ def test_inline_ops_are_their_ops():
         out = op.forward(c_, *args)
         env["spread"] = __import__("chaingrad.compiler.runtime", fromlist=["spread"]).spread
         assert np.array_equal(eval(TABLE[name].forward(codes, {}), env), out)
+        env["y"] = out  # (what {y} stands for: the op's output)
         gout = g if out.shape == g.shape else rng.standard_normal(out.shape).astype(np.float32)
         env["g"] = gout
         expected = grads(op.backward(c_, gout), len(args))
         for i, e in enumerate(expected):
             if e is None or not needs[i]:
                 continue
-            expr = TABLE[name].backward(codes, {}, i, "g", tuple(np.shape(v) for v in args))
+            expr = TABLE[name].backward(codes, {}, i, "g", tuple(np.shape(v) for v in args)).replace("{y}", "y")
             if "{out}" in expr:  # a statement that makes the gradient
                 exec(expr.replace("{out}", "got"), env)
                 got = env["got"]

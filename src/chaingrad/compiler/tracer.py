@@ -51,6 +51,7 @@ VALUE_METHODS = {"item": "Tensor.item()", "tolist": "Tensor.tolist()", "numpy": 
                  "__complex__": "complex() of a tensor"}
 #: inline ops whose line is plain arithmetic (optimize.py: a NumPy scalar operand gives the bits of a 0-d array)
 SCALAR_OK = {"Add", "Sub", "Mul", "Div", "Neg", "Pow"}
+SCALAR_OK_BACKWARD = SCALAR_OK | {"Exp", "Tanh"}  # (their backward is plain arithmetic on the output)
 #: in-place methods with a one-line NumPy equivalent (the eager no_grad fast path, ops/inplace.py)
 UFUNC_UPDATES = {"add_": ("+=", np.add), "sub_": ("-=", np.subtract), "mul_": ("*=", np.multiply),
                  "div_": ("/=", np.true_divide)}
@@ -474,6 +475,8 @@ class Tracer:
                 outs.append(None)
                 continue
             expr = table.backward(codes, pcodes, i, gcode, ndims)
+            if expr is not None and "{y}" in expr:  # the op's output (Exp, Tanh)
+                expr = expr.replace("{y}", f"@{line_out}@") if line_out is not None else None
             if expr is None:
                 self.break_(f"backward of {type(node).__name__}", "an inline case the generator does not cover")
                 return
@@ -489,7 +492,7 @@ class Tracer:
             else:
                 text = f"@{n}@ = " + (f"np.asarray({expr})" if r.ndim == 0 else expr)
             line = self.emit("backward", text, type(node).formula_for(i), (n,))
-            line.scalar_ok = (type(node).__name__ in SCALAR_OK or "{out}" in expr) and "**" not in expr
+            line.scalar_ok = (type(node).__name__ in SCALAR_OK_BACKWARD or "{out}" in expr) and "**" not in expr
             line.letters = _letters(node, codes, line_out)
             outs.append(n)
         in_nums = [int(c[1:-1]) if c.startswith("@") and c.count("@") == 2 else None for c in codes]
