@@ -141,6 +141,36 @@ def test_tanh_exp_graph_is_eager_bit_for_bit(dtype):
     assert "np.tanh(" in code and "np.exp(" in code and "(1 - tanh * tanh)" in code
 
 
+def test_constants_are_folded_and_never_shared():
+    """The lines that depend on no input are computed once (optimize.fold_constants); what becomes a .grad is
+    still an array of its own, changed in place from call to call as eager's."""
+    class P(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Parameter(torch.tensor([[0.25, -1.5], [2.0, 0.125]]))
+            self.v = nn.Parameter(torch.tensor([0.5, 3.0]))
+
+    def make():
+        p = P()
+
+        def step():
+            loss = (p.w * 3.0).sum() * 0.7 + p.v.sum() + (p.v * p.v).mean() / 3
+            loss.backward()
+            with torch.no_grad():
+                p.w.grad.mul_(0.5)  # (in place on the .grad: it must not be a shared constant)
+                p.w -= 0.1 * p.w.grad
+                p.v -= 0.1 * p.v.grad
+            return loss
+
+        return p, step, lambda i: (), None
+
+    fn = _assert_same_as_eager(make, fullgraph=True)
+    assert "# -- constants" in fn.code
+    seed = _assert_same_as_eager(_seed, fullgraph=True).code
+    assert "dL_dloss = np.ones((), np.float32)" in seed.split("def replay")[0]  # (at module level)
+    assert "= const * sub" in seed
+
+
 def test_code_runs_on_its_own():
     params, step, data, _ = _seed()
     fn = torch.compile(step)

@@ -7,20 +7,23 @@ every loss, parameter and buffer with ``np.array_equal``.
 
 from __future__ import annotations
 
+import ast
 import re
 
 import numpy as np
 
-from .tracer import Trace
+from .tracer import Line, Trace
 
 _ASARRAY = re.compile(r"^(@\d+@) = np\.asarray\((.*)\)$")
 _OUTPUT = re.compile(r"output\(@(\d+)@, ")
 _TOKEN = re.compile(r"@(\d+)@")
 
 
-def optimize(trace: Trace, arrays: dict) -> None:
-    """Run every pass on ``trace`` in place (``arrays``: the tracer's array number -> the array it traced)."""
+def optimize(trace: Trace, arrays: dict, count: int) -> None:
+    """Run every pass on ``trace`` in place (``arrays``: the tracer's array number -> the array it traced;
+    ``count``: the largest number it gave an array)."""
     drop_asarray(trace, arrays)
+    fold_constants(trace, count)
 
 
 def drop_asarray(trace: Trace, arrays: dict) -> None:
@@ -50,3 +53,96 @@ def drop_asarray(trace: Trace, arrays: dict) -> None:
             continue
         if all(use is line or (use.scalar_ok and not use.text.startswith(f"@{n}@ ")) for use in uses[n]):
             line.text = f"{m.group(1)} = {m.group(2)}"
+
+
+_ONES = re.compile(r"^@\d+@ = np\.ones\(\([\d, ]*\), np\.\w+\)$")
+_PY = re.compile(r"@(\d+)@")
+_BACK = re.compile(r"\b_a(\d+)\b")
+
+
+def fold_constants(trace: Trace, count: int) -> None:
+    """Lines that depend on no input (the backward's ``dL/dL = 1``, ``dL/dL * 0.5``, that spread over a shape,
+    times 2) move out of ``replay`` to the top of the module: computed once, when the code is loaded.
+
+    Each is the same NumPy expression on the same values, so it gives the same bits as when eager computes it on
+    every call. A product whose first factors are constants (``dL_dpow_ * 2 * sub``) gets them as one constant
+    (Python computes ``(dL_dpow_ * 2) * sub`` in that order too). Only the plain arithmetic lines are folded, and
+    only values that every later line merely reads (never changed in place, never returned or made a .grad)."""
+    lines = [line for line in trace.lines + (trace.backward or []) if line.text]
+    uses: dict[int, list] = {}
+    for line in lines:
+        for n in _TOKEN.findall(line.text):
+            uses.setdefault(int(n), []).append(line)
+    held = set(trace.grad_outputs) | set(trace.backward_args) | {n for _, n in trace.deliveries}
+    held |= {int(n) for n in _TOKEN.findall(trace.output)}
+
+    def only_read(n: int, line: Line) -> bool:
+        return n not in held and all(u is line or (u.scalar_ok and not u.text.startswith(f"@{n}@ "))
+                                     for u in uses.get(n, ()))
+
+    consts: set[int] = set()
+    top = max([count] + [int(n) for line in lines for n in _TOKEN.findall(line.text)])
+    out: list[Line] = []
+    folded: list[Line] = []
+    for line in trace.lines:
+        if not line.text or line.section != "backward":
+            out.append(line)
+            continue
+        tokens = {int(n) for n in _TOKEN.findall(line.text)} - set(line.defines)
+        if "$" not in line.text and line.defines and all(only_read(d, line) for d in line.defines) and (
+                _ONES.match(line.text) or (line.scalar_ok and tokens and tokens <= consts)):
+            line.section = "const"
+            folded.append(line)
+            consts.update(line.defines)
+            continue
+        if line.scalar_ok and tokens & consts and ";" not in line.text:
+            for k, text in _fold_factors(line, consts, top):
+                folded.append(Line("const", f"@{k}@ = {text}", "the constant factors of a line below", (k,)))
+                trace.names[k] = "const"
+                consts.add(k)
+                top = k
+        out.append(line)
+    trace.lines[:] = folded + out
+    trace.big -= {f"@{n}@" for n in consts}
+
+
+def _fold_factors(line: Line, consts: set, top: int) -> list[tuple[int, str]]:
+    """Rewrite ``line`` so that each largest expression of constants in its right side (not the whole side:
+    that is a result of its own, never a shared constant) reads a new constant; the new ones, numbered from
+    ``top + 1``, with their expressions."""
+    tree = ast.parse(_PY.sub(r"_a\1", line.text))
+    stmt = tree.body[0]
+    made: list[tuple[int, str]] = []
+    if len(tree.body) != 1 or not isinstance(stmt, ast.Assign):
+        return made
+
+    def fold(node: ast.expr) -> ast.expr:
+        if _constant(node, consts) and isinstance(node, (ast.BinOp, ast.UnaryOp)):
+            made.append((top + 1 + len(made), _BACK.sub(r"@\1@", ast.unparse(node))))
+            return ast.Name(f"_a{made[-1][0]}", ast.Load())
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, ast.expr):
+                setattr(node, field, fold(value))
+        return node
+
+    for field, value in ast.iter_fields(stmt.value):
+        if isinstance(value, ast.expr):
+            setattr(stmt.value, field, fold(value))
+    if made:
+        line.text = _BACK.sub(r"@\1@", ast.unparse(tree))
+    return made
+
+
+def _constant(node: ast.expr, consts: set) -> bool:
+    """An expression of constants: numbers, and the arrays folded so far."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) in (int, float)
+    if isinstance(node, ast.Name):
+        m = _BACK.fullmatch(node.id)
+        return m is not None and int(m.group(1)) in consts
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)) and _constant(node.left, consts) \
+            and _constant(node.right, consts)
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.USub) and _constant(node.operand, consts)
+    return False
