@@ -220,7 +220,8 @@ class CompiledFunction:
             return result
         tr.decide_ownership()
         tr.add_version_lines()
-        optimize(tr.trace, tr._arrays, tr._n)
+        no_grad = {tr._obj_name[k] for k, (t, st) in before.items() if st[2] == id(None) and k in tr._obj_name}
+        optimize(tr.trace, tr._arrays, tr._n, no_grad)
         source = render(tr.trace, self.label)
         namespace = {name: o for name, o in tr.trace.objects.items() if name not in tr.trace.args}
         namespace = {(f"{n}_t" if isinstance(o, Tensor) else n): o for n, o in namespace.items()}

@@ -19,11 +19,13 @@ _OUTPUT = re.compile(r"output\(@(\d+)@, ")
 _TOKEN = re.compile(r"@(\d+)@")
 
 
-def optimize(trace: Trace, arrays: dict, count: int) -> None:
+def optimize(trace: Trace, arrays: dict, count: int, no_grad: set) -> None:
     """Run every pass on ``trace`` in place (``arrays``: the tracer's array number -> the array it traced;
-    ``count``: the largest number it gave an array)."""
+    ``count``: the largest number it gave an array; ``no_grad``: the names of the tensors from outside whose
+    ``.grad`` was None when the call began, which the guards check)."""
     drop_asarray(trace, arrays)
     fold_constants(trace, count)
+    drop_dead_grads(trace, no_grad)
 
 
 def drop_asarray(trace: Trace, arrays: dict) -> None:
@@ -146,3 +148,83 @@ def _constant(node: ast.expr, consts: set) -> bool:
     if isinstance(node, ast.UnaryOp):
         return isinstance(node.op, ast.USub) and _constant(node.operand, consts)
     return False
+
+
+#: a line whose result is a new array: a sum (reshaped), or a matrix product
+_FRESH = re.compile(r"^@\d+@ = (np\.add\.reduce\([^;]*\)\.reshape\([^;]*\)|@\d+@(\.T|\.mT)? @ @\d+@(\.T|\.mT)?)$")
+_ACCUMULATE = re.compile(r"^accumulate\(\$(\w+)\$, @(\d+)@, (True|False)\)$")
+_GRAD_READ = re.compile(r"^(@\d+@) = \$(\w+)\$\._grad\._data$")
+_OBJECT = re.compile(r"\$(\w+)\$(\._data\b|\._version\[0\] \+=|\._grad\._data\b|\.grad = None$)?")
+
+
+def drop_dead_grads(trace: Trace, no_grad: set) -> None:
+    """A ``.grad`` that the step makes, reads and sets back to None (the seed's ``w -= lr * w.grad;
+    w.grad = None``) is never made: the update reads the gradient itself.
+
+    Eager's ``accumulate`` makes ``.grad`` from the gradient (a copy, or the array itself) and the step only
+    reads it before dropping it, so the update reads the same values either way; no other code can see the
+    ``.grad`` in between (no call the replay makes besides NumPy's touches it). Only where the ``.grad`` was None
+    when the call began (a guard), nothing before touches it, one gradient is delivered to it, and neither array
+    is changed in place."""
+    lines = [line for line in trace.lines if line.text]
+    starts: dict[str, int] = {}
+    for line in lines:
+        m = re.match(r"^(@\d+@)(\[| [-+*/@]?=)", line.text)
+        if m is not None:
+            starts[m.group(1)] = starts.get(m.group(1), 0) + (m.group(2) != " =")
+    held = {f"@{n}@" for n in set(trace.grad_outputs) | set(trace.backward_args)}
+    held |= set(_TOKEN.findall(trace.output) and [f"@{n}@" for n in _TOKEN.findall(trace.output)])
+    for name in sorted(no_grad):
+        acc = [(k, m) for k, line in enumerate(lines) if (m := _ACCUMULATE.match(line.text)) and m.group(1) == name]
+        if len(acc) != 1:
+            continue
+        k, g = acc[0][0], f"@{acc[0][1].group(2)}@"
+        if not all(_only_touches(line, name, ("._data", ".grad = None")) for line in lines[:k]):
+            continue
+        reads: list[Line] = []
+        arrays, end = [g], None
+        for j in range(k + 1, len(lines)):
+            line = lines[j]
+            if line.text == f"${name}$.grad = None":
+                end = j
+                break
+            if not _only_touches(line, name, ("._data", "._grad._data", "._version[0] +=")):
+                break
+            r = _GRAD_READ.match(line.text)
+            if r is not None and r.group(2) == name:
+                reads.append(line)
+                arrays.append(r.group(1))
+        if end is None or any(f"${name}$._grad" in line.text or f"${name}$.grad" in line.text
+                              for line in lines[end + 1:]):
+            continue
+        made = [line for line in lines if line.defines and f"@{line.defines[0]}@" == g]
+        if len(made) != 1 or not (made[0].scalar_ok or _FRESH.match(made[0].text)):
+            continue  # (a gradient that may share memory with an array that changes: .grad would be a copy)
+        if any(starts.get(a, 0) or a in held or any(a in b.text for b in trace.backward or ()) for a in arrays):
+            continue
+        if not all(u is lines[k] or u is made[0] or u in reads or (u.scalar_ok and not u.text.startswith(a + " "))
+                   for a in arrays for u in lines if a in _tokens(u.text)):
+            continue  # (every other use only reads it, into a new array)
+        lines[k].text = ""
+        lines[end].text = ""
+        for line in reads:
+            line.text = f"{line.text.split(' = ')[0]} = {g}"
+            line.comment = f"{name}.grad, never made: it is only read, then set to None"
+    trace.lines[:] = [line for line in trace.lines if line.text or not line.defines]
+
+
+def _tokens(text: str) -> set:
+    return {f"@{n}@" for n in _TOKEN.findall(text)}
+
+
+def _only_touches(line: Line, name: str, allowed: tuple) -> bool:
+    """True when ``line`` reaches outside objects only through reads of their arrays and version counters (no
+    call into other code but the ``.grad`` of another tensor), and reaches ``name`` only in the ``allowed`` ways."""
+    m = _ACCUMULATE.match(line.text)
+    if m is not None:
+        return m.group(1) != name
+    for m in _OBJECT.finditer(line.text):
+        how = m.group(2)
+        if how is None or (m.group(1) == name and how not in allowed):
+            return False
+    return True
