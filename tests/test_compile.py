@@ -139,6 +139,9 @@ def test_tanh_exp_graph_is_eager_bit_for_bit(dtype):
 
     code = _assert_same_as_eager(make, fullgraph=True).code
     assert "np.tanh(" in code and "np.exp(" in code and "(1 - tanh * tanh)" in code
+    # accumulate written out (optimize.inline_accumulate): a first gradient, copied or not, then a sum
+    assert "._grad = wrap(" in code and ".copy())" in code and "._grad._data + " in code
+    assert "accumulate(" not in code
 
 
 def test_constants_are_folded_and_never_shared():

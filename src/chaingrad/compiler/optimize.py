@@ -26,6 +26,7 @@ def optimize(trace: Trace, arrays: dict, count: int, no_grad: set) -> None:
     drop_asarray(trace, arrays)
     fold_constants(trace, count)
     drop_dead_grads(trace, no_grad)
+    inline_accumulate(trace, arrays, no_grad)
 
 
 def drop_asarray(trace: Trace, arrays: dict) -> None:
@@ -228,3 +229,45 @@ def _only_touches(line: Line, name: str, allowed: tuple) -> bool:
         if how is None or (m.group(1) == name and how not in allowed):
             return False
     return True
+
+
+def inline_accumulate(trace: Trace, arrays: dict, no_grad: set) -> None:
+    """``accumulate(w_t, g, owned)`` -> the one case of ``Arrays.accumulate`` that the call takes, written out.
+
+    Which case it takes follows from the lines before it: the guards say the ``.grad`` was None when the call
+    began, or a line sets it to None, or an earlier line of the replay made it (then, as eager, the sum is
+    out of place: ``w_t._grad = wrap(w_t._grad._data + g)``). Whether a first gradient is copied is what
+    ``accumulate`` decides from the same facts (owned, a view, read-only), as they were when traced: the same
+    line makes the same kind of array on every call. Any line that calls other code ends what is known."""
+    made = {line.defines[0]: line for line in trace.lines if line.text and line.defines and line.section != "const"}
+    state: dict[str, str] = dict.fromkeys(no_grad, "none")
+    for line in trace.lines:
+        if not line.text or line.section == "const":
+            continue
+        m = _ACCUMULATE.match(line.text)
+        if m is not None:
+            name, n, owned = m.group(1), int(m.group(2)), m.group(3) == "True"
+            a, before = arrays.get(n), state.pop(name, None)
+            if type(a) is not np.ndarray or n not in made or a.ndim == 0:
+                continue
+            if before == "none":
+                copy = not owned or a.base is not None or not a.flags.writeable
+                line.text = f"${name}$._grad = wrap(@{n}@{'.copy()' if copy else ''})"
+                line.comment = f"{name}.grad = dL/d{name} (its first gradient{', copied' if copy else ''})"
+            elif before == "array":
+                line.text = f"${name}$._grad = wrap(${name}$._grad._data + @{n}@)"
+                line.comment = f"{name}.grad += dL/d{name} (out of place)"
+            else:
+                continue
+            state[name] = "array"
+            continue
+        if line.text.endswith("$.grad = None") and _OBJECT.fullmatch(line.text):
+            state[line.text[1:-len("$.grad = None")]] = "none"
+            continue
+        for o in _OBJECT.finditer(line.text):
+            how = o.group(2)
+            if how is None:  # (a call into other code: it may change any .grad)
+                state.clear()
+                break
+            if how not in ("._data", "._grad._data", "._version[0] +="):
+                state.pop(o.group(1), None)
