@@ -66,8 +66,9 @@ class _Writer:
         else:
             self.conds.append(f"isinstance({code}, Tensor)")
         self.conds.append(f"{code}._data.shape == {a.shape!r} and {code}._data.dtype == {self.const(a.dtype, 'd')}")
-        self.conds.append(f"{code}.requires_grad is {t.requires_grad} and ({code}._grad is None) is "
-                          f"{t._grad is None} and ({code}.grad_fn is None) is {t.grad_fn is None}")
+        is_ = {True: "is", False: "is not"}
+        self.conds.append(f"{code}.requires_grad is {t.requires_grad} and {code}._grad {is_[t._grad is None]} None "
+                          f"and {code}.grad_fn {is_[t.grad_fn is None]} None")
 
     def reached(self, code: str, v, depth: int) -> None:
         from ..nn.module import Module
@@ -185,7 +186,7 @@ def build(fn, args: tuple, kwargs: dict):
         else:
             w.value(code, v)
 
-    w.conds.append(f"len(args) == {len(args)} and list(kwargs) == {list(kwargs)!r}")
+    w.conds.append(f"len(args) == {len(args)} and " + (f"list(kwargs) == {list(kwargs)!r}" if kwargs else "not kwargs"))
     arg("args", args, ("args",))
     for k, x in kwargs.items():
         arg(f"kwargs[{k!r}]", x, ("kwargs", k))
