@@ -98,7 +98,7 @@ def fold_constants(trace: Trace, count: int) -> None:
             folded.append(line)
             consts.update(line.defines)
             continue
-        if line.scalar_ok and tokens & consts and ";" not in line.text:
+        if line.scalar_ok and tokens & consts and ";" not in line.text and "$" not in line.text:
             for k, text in _fold_factors(line, consts, top):
                 folded.append(Line("const", f"@{k}@ = {text}", "the constant factors of a line below", (k,)))
                 trace.names[k] = "const"
@@ -113,9 +113,12 @@ def _fold_factors(line: Line, consts: set, top: int) -> list[tuple[int, str]]:
     """Rewrite ``line`` so that each largest expression of constants in its right side (not the whole side:
     that is a result of its own, never a shared constant) reads a new constant; the new ones, numbered from
     ``top + 1``, with their expressions."""
-    tree = ast.parse(_PY.sub(r"_a\1", line.text))
-    stmt = tree.body[0]
     made: list[tuple[int, str]] = []
+    try:
+        tree = ast.parse(_PY.sub(r"_a\1", line.text))
+    except SyntaxError:  # (not a plain Python line: left as it is)
+        return made
+    stmt = tree.body[0]
     if len(tree.body) != 1 or not isinstance(stmt, ast.Assign):
         return made
 
