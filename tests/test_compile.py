@@ -121,6 +121,7 @@ def test_tanh_exp_graph_is_eager_bit_for_bit(dtype):
             super().__init__()
             self.a = nn.Parameter(torch.tensor([[0.1], [0.2], [0.3]], dtype=dtype))
             self.c = nn.Parameter(torch.tensor([[0.5], [-0.4], [0.3]], dtype=dtype))
+            self.e = nn.Parameter(torch.tensor([[0.2], [0.7], [-0.6]], dtype=dtype))
 
     def make():
         p = P()
@@ -128,20 +129,24 @@ def test_tanh_exp_graph_is_eager_bit_for_bit(dtype):
         def step():
             p.a.grad = None
             p.c.grad = None
+            p.e.grad = None
             loss = ((p.a * p.c + p.a).tanh() ** 2 - p.c).exp().sum()
+            loss = loss + ((p.a * p.c + p.e).tanh() * 0.25).sum() + (p.c * p.c).sum()
             loss.backward()
             with torch.no_grad():
                 p.a -= 0.1 * p.a.grad
                 p.c -= 0.1 * p.c.grad
+                p.e -= 0.1 * p.e.grad
             return loss
 
         return p, step, lambda i: (), None
 
     code = _assert_same_as_eager(make, fullgraph=True).code
     assert "np.tanh(" in code and "np.exp(" in code and "(1 - tanh * tanh)" in code
-    # accumulate written out (optimize.inline_accumulate): a first gradient, copied or not, then a sum
-    assert "._grad = wrap(" in code and ".copy())" in code and "._grad._data + " in code
-    assert "accumulate(" not in code
+    # accumulate written out (optimize.inline_accumulate): a first gradient copied (e's, which another line
+    # reads), the first two of a leaf summed directly, then out-of-place sums into .grad (c's third and fourth)
+    assert "p_e_t._grad = wrap(dL_dadd_2.copy())" in code and "p_a_t._grad = wrap(dL_dp_a + dL_dadd)" in code
+    assert "p_c_t._grad = wrap(p_c_t._grad._data + " in code and "accumulate(" not in code
 
 
 def test_constants_are_folded_and_never_shared():

@@ -156,6 +156,7 @@ def _constant(node: ast.expr, consts: set) -> bool:
 
 #: a line whose result is a new array: a sum (reshaped), or a matrix product
 _FRESH = re.compile(r"^@\d+@ = (np\.add\.reduce\([^;]*\)\.reshape\([^;]*\)|@\d+@(\.T|\.mT)? @ @\d+@(\.T|\.mT)?)$")
+_WRITES = re.compile(r"^(@\d+@)(\[| [-+*/@]=)")  # a line that changes an array in place
 _ACCUMULATE = re.compile(r"^accumulate\(\$(\w+)\$, @(\d+)@, (True|False)\)$")
 _GRAD_READ = re.compile(r"^(@\d+@) = \$(\w+)\$\._grad\._data$")
 _OBJECT = re.compile(r"\$(\w+)\$(\._data\b|\._version\[0\] \+=|\._grad\._data\b|\.grad = None$)?")
@@ -244,6 +245,7 @@ def inline_accumulate(trace: Trace, arrays: dict, no_grad: set) -> None:
     line makes the same kind of array on every call. Any line that calls other code ends what is known."""
     made = {line.defines[0]: line for line in trace.lines if line.text and line.defines and line.section != "const"}
     state: dict[str, str] = dict.fromkeys(no_grad, "none")
+    first: dict[str, tuple[Line, int]] = {}  # a first gradient written out, not read since: (its line, its number)
     for line in trace.lines:
         if not line.text or line.section == "const":
             continue
@@ -251,12 +253,20 @@ def inline_accumulate(trace: Trace, arrays: dict, no_grad: set) -> None:
         if m is not None:
             name, n, owned = m.group(1), int(m.group(2)), m.group(3) == "True"
             a, before = arrays.get(n), state.pop(name, None)
+            earlier = first.pop(name, None)
             if type(a) is not np.ndarray or n not in made or a.ndim == 0:
                 continue
             if before == "none":
                 copy = not owned or a.base is not None or not a.flags.writeable
                 line.text = f"${name}$._grad = wrap(@{n}@{'.copy()' if copy else ''})"
                 line.comment = f"{name}.grad = dL/d{name} (its first gradient{', copied' if copy else ''})"
+                first[name] = (line, n)
+            elif before == "array" and earlier is not None:
+                # Speed: the first .grad, never read, is only summed into the second: the sum of the gradients
+                # themselves (the copy eager makes has the same values)
+                earlier[0].text = ""
+                line.text = f"${name}$._grad = wrap(@{earlier[1]}@ + @{n}@)"
+                line.comment = f"{name}.grad = dL/d{name} + dL/d{name} (its first two gradients, summed)"
             elif before == "array":
                 line.text = f"${name}$._grad = wrap(${name}$._grad._data + @{n}@)"
                 line.comment = f"{name}.grad += dL/d{name} (out of place)"
@@ -264,13 +274,19 @@ def inline_accumulate(trace: Trace, arrays: dict, no_grad: set) -> None:
                 continue
             state[name] = "array"
             continue
+        w = _WRITES.match(line.text)
+        if w is not None:  # (an array changed in place: a first gradient it may be is not what .grad holds)
+            first = {k: v for k, v in first.items() if f"@{v[1]}@" != w.group(1)}
         if line.text.endswith("$.grad = None") and _OBJECT.fullmatch(line.text):
             state[line.text[1:-len("$.grad = None")]] = "none"
+            first.pop(line.text[1:-len("$.grad = None")], None)
             continue
         for o in _OBJECT.finditer(line.text):
             how = o.group(2)
             if how is None:  # (a call into other code: it may change any .grad)
                 state.clear()
+                first.clear()
                 break
+            first.pop(o.group(1), None)  # (its .grad, or the tensor, is used: the first .grad must be there)
             if how not in ("._data", "._grad._data", "._version[0] +="):
                 state.pop(o.group(1), None)
