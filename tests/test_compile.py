@@ -77,7 +77,7 @@ def _seed():
 def test_seed_step_is_eager_bit_for_bit():
     fn = _assert_same_as_eager(_seed, fullgraph=True)
     code = fn.code
-    assert "dL_dw = x.T @ " in code and "y_pred - y_true" in code and "keepdims=True).reshape((1,))" in code
+    assert "dL_dw = x.T @ " in code and "y_pred - y_true" in code and "= np.add.reduce(dL_dsub, axis=(0,))  " in code
     assert "# un-broadcast: sum over axes (0,) to shape (1,)" in code
     assert "# dL/dw = x^T @ dL/d" in code  # the backward line carries its formula, in the program's names
 
@@ -181,6 +181,35 @@ def test_constants_are_folded_and_never_shared():
     # is changed in place, so it is made
     assert "accumulate(" not in seed and "w_grad = dL_dw  " in seed and "w_t.grad = None" not in seed
     assert fn.code.count("accumulate(") == 4 and "_grad._data" in fn.code
+
+
+def test_unbroadcast_sums_are_eager_bit_for_bit():
+    """Un-broadcast sums written out: over a leading axis broadcasting added (one sum) and over a stretched
+    size-1 axis (a sum keeping it, reshaped), as unbroadcast() does."""
+    class P(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.b = nn.Parameter(torch.tensor([0.3, -0.2, 0.9]))             # (3,) against (4, 3)
+            self.s = nn.Parameter(torch.tensor([[1.1], [0.4], [-0.7], [2.0]]))  # (4, 1) against (4, 3)
+
+    def make():
+        p = P()
+        x = torch.tensor([[0.13, -1.7, 2.2], [0.5, 0.25, -0.125], [3.0, -2.5, 1.75], [0.1, 0.2, 0.3]])
+
+        def step():
+            loss = ((x * p.s + p.b) ** 2).sum() * 0.01
+            loss.backward()
+            with torch.no_grad():
+                p.b -= 0.1 * p.b.grad
+                p.s -= 0.1 * p.s.grad
+            p.b.grad = None
+            p.s.grad = None
+            return loss
+
+        return p, step, lambda i: (), None
+
+    code = _assert_same_as_eager(make, fullgraph=True).code
+    assert "axis=(0,))             # un-broadcast" in code and "axis=(1,), keepdims=True).reshape((4, 1))" in code
 
 
 def test_code_runs_on_its_own():

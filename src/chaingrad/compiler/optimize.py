@@ -155,7 +155,7 @@ def _constant(node: ast.expr, consts: set) -> bool:
 
 
 #: a line whose result is a new array: a sum (reshaped), or a matrix product
-_FRESH = re.compile(r"^@\d+@ = (np\.add\.reduce\([^;]*\)\.reshape\([^;]*\)|@\d+@(\.T|\.mT)? @ @\d+@(\.T|\.mT)?)$")
+_FRESH = re.compile(r"^@\d+@ = (np\.add\.reduce\([^;]*\)(\.reshape\([^;]*\))?|@\d+@(\.T|\.mT)? @ @\d+@(\.T|\.mT)?)$")
 _WRITES = re.compile(r"^(@\d+@)(\[| [-+*/@]=)")  # a line that changes an array in place
 _ACCUMULATE = re.compile(r"^accumulate\(\$(\w+)\$, @(\d+)@, (True|False)\)$")
 _GRAD_READ = re.compile(r"^(@\d+@) = \$(\w+)\$\._grad\._data$")

@@ -513,7 +513,12 @@ class Tracer:
                 comment = ""
                 if r.shape != shape:
                     axes = broadcast_axes(r.shape, shape)
-                    if axes:  # unbroadcast(), written out (the same two calls)
+                    if axes and axes == tuple(range(len(r.shape) - len(shape))):
+                        # unbroadcast() over the leading axes broadcasting added: the same sum, which drops
+                        # them itself (keepdims only shapes the result; no reshape needed)
+                        code = f"np.add.reduce({code}, axis={axes!r})"
+                        comment = f"un-broadcast: sum over axes {axes} to shape {shape}"
+                    elif axes:  # unbroadcast(), written out (the same two calls)
                         code = f"np.add.reduce({code}, axis={axes!r}, keepdims=True).reshape({shape!r})"
                         comment = f"un-broadcast: sum over axes {axes} to shape {shape}"
                     else:
