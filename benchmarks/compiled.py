@@ -1,6 +1,10 @@
 """Workloads of ``chaingrad.compile``: each training step compiled (chaingrad), eager (PyTorch) and written by
 hand (NumPy), so that the table compares the compiled replay with both in the same run.
 
+``seed_inductor`` and ``mlp_inductor`` are the peer rows: the PyTorch column holds ``torch.compile`` (inductor,
+CPU; compiled and warmed up before timing), the chaingrad column ``chaingrad.compile``, NumPy the hand-written
+step, so that the ratios compare the two compilers in the same run.
+
 ``mlp_first_call`` is the cost of compiling: the first call of a new compiled MLP step (trace, generate,
 exec) in the chaingrad column, one eager chaingrad step in the NumPy column (the ratio is first call / eager).
 """
@@ -102,5 +106,30 @@ def mlp_first_call(lib: str):
     return first_call, unit
 
 
+def _torch_compiled(step):
+    """``torch.compile`` (inductor) of a torch step, compiled and warmed up here (its first call takes seconds)."""
+    import torch
+
+    compiled = torch.compile(step)
+    for _ in range(3):
+        compiled()
+    return compiled
+
+
+def seed_inductor(lib: str):
+    if lib != "torch":
+        return seed_step(lib)
+    step, unit = seed_step("torch")
+    return _torch_compiled(step), unit
+
+
+def mlp_inductor(lib: str):
+    if lib != "torch":
+        return mlp_step(lib)
+    step, unit = w.mlp("torch")
+    return _torch_compiled(step), unit
+
+
 WORKLOADS = {"seed_compiled": seed_step, "small_compiled": small_step, "mlp_compiled": mlp_step,
-             "lenet_compiled": lenet_step, "mlp_first_call": mlp_first_call}
+             "lenet_compiled": lenet_step, "seed_inductor": seed_inductor, "mlp_inductor": mlp_inductor,
+             "mlp_first_call": mlp_first_call}

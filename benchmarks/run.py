@@ -24,7 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBS = ("chaingrad", "torch", "numpy")
-HEAVY = {"mlp", "lenet", "mlp_compiled", "lenet_compiled", "mlp_first_call"}  # BLAS-bound: pause before each block
+# BLAS-bound: pause before each block
+HEAVY = {"mlp", "lenet", "mlp_compiled", "lenet_compiled", "mlp_first_call", "mlp_inductor"}
 PAUSE_S = 0.3
 # This machine pins OpenBLAS to a Haswell kernel with a tiny L2 size; the benchmark's own processes
 # let OpenBLAS pick its kernel for the CPU (reported in BENCHMARKS.md).
@@ -285,6 +286,10 @@ IN_PROCESS = {
                      (("chaingrad", "numpy", 1.03),)),
     "lenet_compiled": ("LeNet-5 step, batch 128, chaingrad.compile'd", "<= 1.05x NumPy",
                        (("chaingrad", "numpy", 1.05),)),
+    "seed_inductor": ("peers: seed step; chaingrad.compile vs torch.compile (inductor, CPU) in the PyTorch column",
+                      "none (peer)", ()),
+    "mlp_inductor": ("peers: MLP 784-512-512-10 step, batch 256; chaingrad.compile vs torch.compile (inductor, CPU)",
+                     "none (peer)", ()),
     "mlp_first_call": ("first call of the compiled MLP step (trace + generate); NumPy column: one eager "
                        "chaingrad step", "<= 5x eager", (("chaingrad", "numpy", 5.0),)),
     "chain": ("20,000-op scalar chain, fwd+bwd", "<= 1.0", (("chaingrad", "torch", 1.0),)),
@@ -300,7 +305,8 @@ IN_PROCESS = {
                  (("chaingrad", None, 5e-6),)),
 }
 ALL_ROWS = ("seed", "seed_hand", "small", "mlp", "lenet", "seed_compiled", "small_compiled", "mlp_compiled",
-            "lenet_compiled", "mlp_first_call", "rss", "chain", "seed_program", "import",
+            "lenet_compiled", "seed_inductor", "mlp_inductor", "mlp_first_call", "rss", "chain", "seed_program",
+            "import",
             "randn", "rand", "randint", "bernoulli", "dropout", "randperm", "random_small", "randn_16")  # table order
 
 

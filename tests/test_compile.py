@@ -77,8 +77,139 @@ def _seed():
 def test_seed_step_is_eager_bit_for_bit():
     fn = _assert_same_as_eager(_seed, fullgraph=True)
     code = fn.code
-    assert "dL_dw = x.T @ " in code and "y_pred - y_true" in code and "unbroadcast(" in code
+    assert "dL_dw = x.T @ " in code and "y_pred - y_true" in code and "= np.add.reduce(dL_dsub, axis=(0,))  " in code
+    assert "# un-broadcast: sum over axes (0,) to shape (1,)" in code
     assert "# dL/dw = x^T @ dL/d" in code  # the backward line carries its formula, in the program's names
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_scalar_arithmetic_without_asarray_is_eager_bit_for_bit(dtype):
+    """0-d results used only by + - * / stay NumPy scalars in the replay (optimize.drop_asarray); one used by **
+    is still a 0-d array, as eager's."""
+    class P(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Parameter(torch.tensor([0.37, -1.21, 2.03], dtype=dtype))
+
+    def make():
+        p = P()
+        x = torch.tensor([1.13, 0.71, -0.29], dtype=dtype)
+
+        def step():
+            s = (p.w * x).sum()
+            u = s * 0.3 - 1.7
+            loss = (u / 1.3 + (-s) * s) / 7 + u ** 3
+            loss.backward()
+            with torch.no_grad():
+                p.w -= 0.01 * p.w.grad
+            p.w.grad = None
+            return loss
+
+        return p, step, lambda i: (), None
+
+    code = _assert_same_as_eager(make, fullgraph=True).code
+    assert "u = np.asarray(" in code  # (the operand of ** 3)
+    assert "= s * 0.3  # Mul" in code and "s = np.add.reduce(" in code
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_tanh_exp_graph_is_eager_bit_for_bit(dtype):
+    """Exp and Tanh written inline (np.exp, np.tanh; their backward on the saved output), a leaf reached twice
+    (its two gradients accumulated), a full sum's gradient filled in, and an update."""
+    class P(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Parameter(torch.tensor([[0.1], [0.2], [0.3]], dtype=dtype))
+            self.c = nn.Parameter(torch.tensor([[0.5], [-0.4], [0.3]], dtype=dtype))
+            self.e = nn.Parameter(torch.tensor([[0.2], [0.7], [-0.6]], dtype=dtype))
+
+    def make():
+        p = P()
+
+        def step():
+            p.a.grad = None
+            p.c.grad = None
+            p.e.grad = None
+            loss = ((p.a * p.c + p.a).tanh() ** 2 - p.c).exp().sum()
+            loss = loss + ((p.a * p.c + p.e).tanh() * 0.25).sum() + (p.c * p.c).sum()
+            loss.backward()
+            with torch.no_grad():
+                p.a -= 0.1 * p.a.grad
+                p.c -= 0.1 * p.c.grad
+                p.e -= 0.1 * p.e.grad
+            return loss
+
+        return p, step, lambda i: (), None
+
+    code = _assert_same_as_eager(make, fullgraph=True).code
+    assert "np.tanh(" in code and "np.exp(" in code and "(1 - tanh * tanh)" in code
+    # accumulate written out (optimize.inline_accumulate): a first gradient copied (e's, which another line
+    # reads), the first two of a leaf summed directly, then out-of-place sums into .grad (c's third and fourth)
+    assert "p_e_t._grad = wrap(dL_dadd_2.copy())" in code and "p_a_t._grad = wrap(dL_dp_a + dL_dadd)" in code
+    assert "p_c_t._grad = wrap(p_c_t._grad._data + " in code and "accumulate(" not in code
+
+
+def test_constants_are_folded_and_never_shared():
+    """The lines that depend on no input are computed once (optimize.fold_constants); what becomes a .grad is
+    still an array of its own, changed in place from call to call as eager's."""
+    class P(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Parameter(torch.tensor([[0.25, -1.5], [2.0, 0.125]]))
+            self.v = nn.Parameter(torch.tensor([0.5, 3.0]))
+
+    def make():
+        p = P()
+
+        def step():
+            loss = (p.w * 3.0).sum() * 0.7 + p.v.sum() + (p.v * p.v).mean() / 3
+            loss.backward()
+            with torch.no_grad():
+                p.w.grad.mul_(0.5)  # (in place on the .grad: it must not be a shared constant)
+                p.w -= 0.1 * p.w.grad
+                p.v -= 0.1 * p.v.grad
+            return loss
+
+        return p, step, lambda i: (), None
+
+    fn = _assert_same_as_eager(make, fullgraph=True)
+    assert "# -- constants" in fn.code
+    seed = _assert_same_as_eager(_seed, fullgraph=True).code
+    assert "dL_dloss = np.ones((), np.float32)" in seed.split("def replay")[0]  # (at module level)
+    assert "= const * sub" in seed
+    # the seed's .grad is only read, then set to None: never made (optimize.drop_dead_grads); the .grad above
+    # is changed in place, so it is made
+    assert "accumulate(" not in seed and "w_grad = dL_dw  " in seed and "w_t.grad = None" not in seed
+    assert fn.code.count("accumulate(") == 4 and "_grad._data" in fn.code
+
+
+def test_unbroadcast_sums_are_eager_bit_for_bit():
+    """Un-broadcast sums written out: over a leading axis broadcasting added (one sum) and over a stretched
+    size-1 axis (a sum keeping it, reshaped), as unbroadcast() does."""
+    class P(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.b = nn.Parameter(torch.tensor([0.3, -0.2, 0.9]))             # (3,) against (4, 3)
+            self.s = nn.Parameter(torch.tensor([[1.1], [0.4], [-0.7], [2.0]]))  # (4, 1) against (4, 3)
+
+    def make():
+        p = P()
+        x = torch.tensor([[0.13, -1.7, 2.2], [0.5, 0.25, -0.125], [3.0, -2.5, 1.75], [0.1, 0.2, 0.3]])
+
+        def step():
+            loss = ((x * p.s + p.b) ** 2).sum() * 0.01
+            loss.backward()
+            with torch.no_grad():
+                p.b -= 0.1 * p.b.grad
+                p.s -= 0.1 * p.s.grad
+            p.b.grad = None
+            p.s.grad = None
+            return loss
+
+        return p, step, lambda i: (), None
+
+    code = _assert_same_as_eager(make, fullgraph=True).code
+    assert "= np.add.reduce(dL_dadd, axis=(0,)) " in code and "axis=(1,), keepdims=True).reshape((4, 1))" in code
 
 
 def test_code_runs_on_its_own():
@@ -197,7 +328,8 @@ def test_inline_ops_are_their_ops():
 
     ops = {"Add": (arithmetic.Add, (a, c)), "Sub": (arithmetic.Sub, (a, c)), "Mul": (arithmetic.Mul, (a, c)),
            "Div": (arithmetic.Div, (a, c)), "Neg": (getattr(arithmetic, "Neg", None) or unary.Neg, (a,)),
-           "MatMul": (linalg.MatMul, (a, b)), "Pow": (arithmetic.Pow, (c, 2)), "Sum": (reduce.Sum, (a,))}
+           "MatMul": (linalg.MatMul, (a, b)), "Pow": (arithmetic.Pow, (c, 2)), "Sum": (reduce.Sum, (a,)),
+           "Exp": (unary.Exp, (a,)), "Tanh": (unary.Tanh, (c - 3,))}
     assert set(ops) == set(TABLE)
     for name, (op, args) in ops.items():
         env = {"np": np}
@@ -214,14 +346,19 @@ def test_inline_ops_are_their_ops():
         out = op.forward(c_, *args)
         env["spread"] = __import__("chaingrad.compiler.runtime", fromlist=["spread"]).spread
         assert np.array_equal(eval(TABLE[name].forward(codes, {}), env), out)
+        env["y"] = out  # (what {y} stands for: the op's output)
         gout = g if out.shape == g.shape else rng.standard_normal(out.shape).astype(np.float32)
         env["g"] = gout
         expected = grads(op.backward(c_, gout), len(args))
         for i, e in enumerate(expected):
             if e is None or not needs[i]:
                 continue
-            expr = TABLE[name].backward(codes, {}, i, "g", tuple(np.shape(v) for v in args))
-            got = gout if expr == "=g" else eval(expr, env)
+            expr = TABLE[name].backward(codes, {}, i, "g", tuple(np.shape(v) for v in args)).replace("{y}", "y")
+            if "{out}" in expr:  # a statement that makes the gradient
+                exec(expr.replace("{out}", "got"), env)
+                got = env["got"]
+            else:
+                got = gout if expr == "=g" else eval(expr, env)
             assert np.array_equal(got, e), (name, i)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import linecache
 import sys
+import types
 
 
 class CompileError(RuntimeError):
@@ -37,9 +38,9 @@ def is_library_frame(frame) -> bool:
     return name in ("contextlib", "functools", "abc", "copy", "typing", "operator")
 
 
-def user_frame(depth: int = 1):
+def user_frame(depth: int = 1) -> types.FrameType | None:
     """The innermost frame of the user's program (outside chaingrad, NumPy and the stdlib helpers)."""
-    f = sys._getframe(depth)
+    f: types.FrameType | None = sys._getframe(depth)
     while f is not None and is_library_frame(f):
         f = f.f_back
     return f

@@ -16,7 +16,8 @@ from .tracer import Trace
 
 _BUILTINS = set(dir(builtins))
 _TOKEN = re.compile(r"@(\d+)@|\$([A-Za-z_][A-Za-z0-9_]*)\$")
-_SECTIONS = {"input": "", "forward": "forward", "backward": "backward: the chain rule, node by node, newest first",
+_SECTIONS = {"input": "", "const": "constants",
+             "forward": "forward", "backward": "backward: the chain rule, node by node, newest first",
              "update": "updates"}
 
 
@@ -147,11 +148,17 @@ def render(trace: Trace, title: str) -> str:
     if provided:
         out.append("# provided by the caller: " + ", ".join(provided))
     params = ", ".join(objects[a] for a in trace.args)
+    consts = [line for line in trace.lines if line.text and line.section == "const"]
+    if consts:
+        out.append("")
+        out.append("# -- constants: the lines that depend on no input, computed once, when this code is loaded")
+        out.extend(_block(consts, "", sub, "", set(), sections=False))
     out.append("")
     out.append(f"def replay({params}):")
     backward = [line for line in trace.backward or () if line.text]
     held = " ".join(line.text for line in backward) + " " + " ".join(f"@{n}@" for n in trace.grad_outputs)
-    body = _block([line for line in trace.lines if line.text], "    ", sub, trace.output + " " + held, trace.big)
+    body = _block([line for line in trace.lines if line.text and line.section != "const"], "    ", sub,
+                  trace.output + " " + held, trace.big)
     if trace.backward is not None:
         params = ", ".join(f"@{n}@" for n in trace.backward_args)
         body.append("    # -- backward, run by the outputs' grad_fn (the gradient of each delivery to a leaf)")

@@ -37,6 +37,8 @@ class _Writer:
         self.ns: dict = {"state": state, "Tensor": Tensor, "type": type, "len": len}
         self._n = 0
         self._seen: set = set()
+        self.tensors: list[tuple[str, tuple]] = []  # (the check's code for a tensor argument, its path in the args)
+        self.groups: list[tuple[object, int, dict]] = []  # _param_groups: (optimizer, group index, numbers)
 
     def const(self, value, hint: str = "k") -> str:
         self._n += 1
@@ -58,12 +60,15 @@ class _Writer:
     def tensor(self, code: str, t: Tensor, identity: bool) -> None:
         a = t._data
         if identity:
-            self.conds.append(f"{code} is {self.const(t, 'T')}")
+            name = self.const(t, 'T')
+            self.conds.append(f"{code} is {name}")
+            code = name  # Speed: once it is the same tensor, the conditions below read it by name (one load)
         else:
             self.conds.append(f"isinstance({code}, Tensor)")
         self.conds.append(f"{code}._data.shape == {a.shape!r} and {code}._data.dtype == {self.const(a.dtype, 'd')}")
-        self.conds.append(f"{code}.requires_grad is {t.requires_grad} and ({code}._grad is None) is "
-                          f"{t._grad is None} and ({code}.grad_fn is None) is {t.grad_fn is None}")
+        is_ = {True: "is", False: "is not"}
+        self.conds.append(f"{code}.requires_grad is {t.requires_grad} and {code}._grad {is_[t._grad is None]} None "
+                          f"and {code}.grad_fn {is_[t.grad_fn is None]} None")
 
     def reached(self, code: str, v, depth: int) -> None:
         from ..nn.module import Module
@@ -93,7 +98,7 @@ class _Writer:
             d = vars(v)  # any other object (a config, argparse's Namespace): the numbers it holds
             dn = self.const(d, "D")
             for k, x in d.items():
-                if type(x) in _PLAIN:
+                if type(x) in _PLAIN and not k.startswith("__"):  # (not a module's __doc__, __file__ ...)
                     self.conds.append(f"{dn}.get({k!r}) == {x!r}")
 
     def module(self, name: str, m) -> None:
@@ -117,7 +122,7 @@ def roots(fn) -> list:
     """``(name, code, value)`` for the objects ``fn`` reaches by name; the code reads the value at call time."""
     from ..nn.module import Module
 
-    out = []
+    out: list[tuple[str, str, object]] = []
     if isinstance(fn, Module):
         out.append(("self", "SELF", fn))
         fn = type(fn).forward
@@ -158,7 +163,7 @@ def build(fn, args: tuple, kwargs: dict):
     that gives the call's tensor arguments (in the replay's order), or None when a guard fails."""
     w = _Writer()
     w.conds.append(f"state.enabled is {state.enabled} and state.anomaly is {state.anomaly}")
-    tensors: list = []
+    tensors: list[tuple[str, tuple]] = []
     seen_args: dict = {}
 
     def arg(code: str, v, path: tuple) -> None:
@@ -181,7 +186,7 @@ def build(fn, args: tuple, kwargs: dict):
         else:
             w.value(code, v)
 
-    w.conds.append(f"len(args) == {len(args)} and list(kwargs) == {list(kwargs)!r}")
+    w.conds.append(f"len(args) == {len(args)} and " + (f"list(kwargs) == {list(kwargs)!r}" if kwargs else "not kwargs"))
     arg("args", args, ("args",))
     for k, x in kwargs.items():
         arg(f"kwargs[{k!r}]", x, ("kwargs", k))

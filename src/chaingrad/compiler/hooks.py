@@ -10,9 +10,13 @@ stride tricks, work arrays or random words inside it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-#: the tracing session (``chaingrad.compiler.trace.Tracer``) while a compiled function is traced, else None
-TRACER = None
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+#: the tracing session (``chaingrad.compiler.tracer.Tracer``) while a compiled function is traced, else None
+TRACER: Tracer | None = None
 
 
 class KernelSpec:

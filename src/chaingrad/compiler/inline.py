@@ -6,7 +6,8 @@ tests/test_compile.py checks every one against the op itself, bit for bit. Any o
 does not cover, is called through its own ``forward``/``backward``.
 
 ``forward(args, params)`` gives the expression or None; ``backward(args, params, i, g, shapes)`` the expression
-of the gradient of input i (``"=g"``: the gradient itself, no new array), or None for "call the op's backward".
+of the gradient of input i (``"=g"``: the gradient itself, no new array; ``{y}`` stands for the op's output; a
+statement when it holds ``{out}``, the name of the result), or None for "call the op's backward".
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ def _pow_bwd(args, params, i, g, shapes):
     return f"{g} * {n} * {x}" if value == 2 else f"{g} * {n} * {x} ** ({n} - 1)"
 
 
+def _sum_bwd(args, params, i, g, shapes):
+    axes = params.get("axes", "None")
+    if axes == "None" and shapes[0] != ():  # _spread() written out: the same empty array filled with the gradient
+        return f"{{out}} = np.empty({shapes[0]!r}, {g}.dtype); {{out}}[...] = {g}"
+    return f"spread({g}, {shapes[0]!r}, {axes})"
+
+
 TABLE = {
     "Add": Entry(lambda a, p: f"{a[0]} + {a[1]}" if not p else None, lambda a, p, i, g, d: "=g"),
     "Sub": Entry(lambda a, p: f"{a[0]} - {a[1]}" if not p else None,
@@ -57,6 +65,10 @@ TABLE = {
     "MatMul": Entry(lambda a, p: f"{a[0]} @ {a[1]}" if not p else None, _matmul_bwd),
     "Sum": Entry(lambda a, p: (f"np.add.reduce({a[0]}, axis={p.get('axes', 'None')}, "
                                f"keepdims={p.get('keepdim', 'False')})") if set(p) <= {"axes", "keepdim"} else None,
-                 lambda a, p, i, g, s: f"spread({g}, {s[0]!r}, {p.get('axes', 'None')})"),
+                 _sum_bwd),
+    # {y}: the op's output, which their backward reads (as it saved it)
+    "Exp": Entry(lambda a, p: f"np.exp({a[0]})" if not p else None, lambda a, p, i, g, d: f"{g} * {{y}}"),
+    "Tanh": Entry(lambda a, p: f"np.tanh({a[0]})" if not p else None,
+                  lambda a, p, i, g, d: f"{g} * (1 - {{y}} * {{y}})"),
     "Pow": Entry(lambda a, p: f"{a[0]} ** {a[1]}" if not p and _num(a[1]) else None, _pow_bwd),
 }

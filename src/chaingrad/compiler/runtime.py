@@ -6,6 +6,8 @@ same NumPy calls in the same order as eager chaingrad.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..autograd.grad_mode import state
@@ -23,7 +25,8 @@ __all__ = ["accumulate", "attach", "ctx", "grads", "grads_of_tensors", "output",
 
 def ctx(op: type[Node], needs: tuple, meta: tuple, arrays: bool) -> Node:
     """A fresh ctx for one call of ``op``: what its forward saves, its backward reads."""
-    c = object.__new__(op)
+    # Any: Node's fields are untyped __slots__ that apply() fills in, as here, without __init__
+    c: Any = object.__new__(op)
     c._saved, c._arrays, c.needs_input_grad, c.input_meta = None, arrays, needs, meta
     return c
 
@@ -100,7 +103,7 @@ COMPILED_BACKWARD = _compiled_backward_class()
 
 def attach(fn, arrays: tuple, leaves: tuple) -> list:
     """Tensors for the outputs of a compiled forward, whose grad_fn runs ``fn`` (the generated backward)."""
-    node = object.__new__(COMPILED_BACKWARD)
+    node: Any = object.__new__(COMPILED_BACKWARD)  # (untyped __slots__, filled in as apply() does)
     node._saved, node._arrays, node.fn = (), False, fn  # (the walk frees _saved after backward)
     node.next_edges = tuple((t, -1) for t in leaves)
     node.input_meta = tuple((t._data.shape, t._data.dtype) for t in leaves)
@@ -109,7 +112,7 @@ def attach(fn, arrays: tuple, leaves: tuple) -> list:
     node._seq = next(_node_seq)
     outs = []
     for i, a in enumerate(arrays):
-        t = wrap(a if type(a) is _ndarray else np.asarray(a), True)
+        t: Any = wrap(a if type(a) is _ndarray else np.asarray(a), True)  # (grad_fn: typed None by _wrap)
         t.grad_fn, t._output_nr = node, i
         outs.append(t)
     node.__dict__["_output_meta"] = tuple((t._data.shape, t._data.dtype) for t in outs)
@@ -118,9 +121,9 @@ def attach(fn, arrays: tuple, leaves: tuple) -> list:
 
 def output(a: np.ndarray, requires_grad: bool) -> Tensor:
     """A returned tensor around ``a``; one that requires grad gets a ``CompiledOutput`` node as its grad_fn."""
-    t = wrap(a if type(a) is _ndarray else np.asarray(a), requires_grad)
+    t: Any = wrap(a if type(a) is _ndarray else np.asarray(a), requires_grad)  # (grad_fn: typed None by _wrap)
     if requires_grad:
-        node = object.__new__(COMPILED_OUTPUT)
+        node: Any = object.__new__(COMPILED_OUTPUT)  # (untyped __slots__, filled in as apply() does)
         node._saved, node._arrays, node.next_edges, node.input_meta = None, False, (), ()
         node.needs_input_grad, node._seq = (), -1
         t.grad_fn = node

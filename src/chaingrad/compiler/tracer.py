@@ -49,6 +49,9 @@ VALUE_METHODS = {"item": "Tensor.item()", "tolist": "Tensor.tolist()", "numpy": 
                  "__array__": "a tensor converted to a NumPy array", "__repr__": "printing a tensor",
                  "__str__": "printing a tensor", "__format__": "formatting a tensor's value",
                  "__complex__": "complex() of a tensor"}
+#: inline ops whose line is plain arithmetic (optimize.py: a NumPy scalar operand gives the bits of a 0-d array)
+SCALAR_OK = {"Add", "Sub", "Mul", "Div", "Neg", "Pow"}
+SCALAR_OK_BACKWARD = SCALAR_OK | {"Exp", "Tanh"}  # (their backward is plain arithmetic on the output)
 #: in-place methods with a one-line NumPy equivalent (the eager no_grad fast path, ops/inplace.py)
 UFUNC_UPDATES = {"add_": ("+=", np.add), "sub_": ("-=", np.subtract), "mul_": ("*=", np.multiply),
                  "div_": ("/=", np.true_divide)}
@@ -59,11 +62,14 @@ NOT_WRITING = {"requires_grad_", "share_memory_", "retain_grad_", "register_hook
 class Line:
     """One line of the replay: ``text`` with ``@n@`` for array n and ``$name$`` for an outside object."""
 
-    __slots__ = ("section", "text", "comment", "defines", "letters")
+    __slots__ = ("section", "text", "comment", "defines", "letters", "scalar_ok")
 
     def __init__(self, section: str, text: str, comment: str = "", defines: tuple = (), letters=None) -> None:
         self.section, self.text, self.comment, self.defines = section, text, comment, defines
         self.letters = letters  # a formula's names -> codes, to write the program's names into the comment
+        #: True when the line is plain + - * / (or a fill) on its arrays, for which a NumPy scalar operand gives
+        #: the same bits as a 0-d array (see optimize.py)
+        self.scalar_ok = False
 
 
 class Trace:
@@ -75,7 +81,8 @@ class Trace:
         self.args: list[str] = []               # the generated function's parameters (the tensor arguments)
         self.names: dict[int, str] = {}         # array number -> variable name (the program's, where known)
         self.output = ""                        # the expression the generated function returns
-        self.grad_names: dict[int, str] = {}    # array number -> "dL_d<name>" for gradients
+        self.grad_names: dict[int, tuple[int, str]] = {}  # gradient's array number -> (that of what it is
+        #                                                   the gradient of, suffix): named dL_d<name><suffix>
         self.imports: dict[str, str] = {}       # name -> "module" (what the code imports)
         self.big: set[str] = set()              # the arrays and ctxs worth freeing after their last use
         self.backward: list | None = None       # a compiled backward's lines (a forward-only function)
@@ -145,7 +152,7 @@ class Tracer:
         (self.trace.lines if self._sink is None else self._sink).append(line)
         return line
 
-    def class_code(self, op) -> str:
+    def class_code(self, op: type) -> str:
         """An op class by name: imported where it is defined, or bound as an object (a class made by a factory)."""
         mod = sys.modules.get(op.__module__)
         if mod is not None and getattr(mod, op.op_name, None) is op:  # (the name the class was written with)
@@ -316,6 +323,7 @@ class Tracer:
             ndims = tuple(x._data.shape if isinstance(x, Tensor) else () for x in inputs)
             text = f"@{nums[0]}@ = " + (f"np.asarray({expr})" if outs[0]._data.ndim == 0 else expr)
             line = self.emit(self._section(), text, name, defines=(nums[0],))
+            line.scalar_ok = name in SCALAR_OK and "**" not in text
             if node is not None:
                 self._ctx[node] = ("inline", entry, codes, pcodes, ndims, line)
             return out
@@ -407,7 +415,8 @@ class Tracer:
             return b
         n = self._n + 1
         self._n = n
-        self.emit("backward", f"@{n}@ = np.asarray(@{a}@ + @{b}@)", "gradients that meet are summed", (n,))
+        line = self.emit("backward", f"@{n}@ = np.asarray(@{a}@ + @{b}@)", "gradients that meet are summed", (n,))
+        line.scalar_ok = True
         return n
 
     def _observe(self, node, grads_out, returned, fitted) -> None:
@@ -438,7 +447,7 @@ class Tracer:
                 self._arrays.setdefault(slots[i], g)
         gcodes = ", ".join("None" if g is None else f"@{slots[i]}@" for i, g in enumerate(grads_out))
         edges = node.next_edges
-        outs = []
+        outs: list[int | None] = []
         for i, r in enumerate(returned[:len(edges)]):
             outs.append(None if r is None or edges[i] is None else self.new(r))
         targets = ", ".join("_" if n is None else f"@{n}@" for n in outs) + ("," if len(outs) == 1 else "")
@@ -460,12 +469,14 @@ class Tracer:
         self._arrays.setdefault(slots[0], g)
         gcode = f"@{slots[0]}@"
         edges = node.next_edges
-        outs = []
+        outs: list[int | None] = []
         for i, r in enumerate(returned[:len(edges)]):
             if r is None or edges[i] is None:
                 outs.append(None)
                 continue
             expr = table.backward(codes, pcodes, i, gcode, ndims)
+            if expr is not None and "{y}" in expr:  # the op's output (Exp, Tanh)
+                expr = expr.replace("{y}", f"@{line_out}@") if line_out is not None else None
             if expr is None:
                 self.break_(f"backward of {node.op_name}", "an inline case the generator does not cover")
                 return
@@ -476,8 +487,12 @@ class Tracer:
                 outs.append(slots[0])
                 continue
             n = self.new(r)
-            text = f"np.asarray({expr})" if r.ndim == 0 else expr
-            line = self.emit("backward", f"@{n}@ = {text}", type(node).formula_for(i), (n,))
+            if "{out}" in expr:  # a statement (Sum's fill), not an expression
+                text = expr.replace("{out}", f"@{n}@")
+            else:
+                text = f"@{n}@ = " + (f"np.asarray({expr})" if r.ndim == 0 else expr)
+            line = self.emit("backward", text, type(node).formula_for(i), (n,))
+            line.scalar_ok = (type(node).__name__ in SCALAR_OK_BACKWARD or "{out}" in expr) and "**" not in expr
             line.letters = _letters(node, codes, line_out)
             outs.append(n)
         in_nums = [int(c[1:-1]) if c.startswith("@") and c.count("@") == 2 else None for c in codes]
@@ -498,8 +513,13 @@ class Tracer:
                 comment = ""
                 if r.shape != shape:
                     axes = broadcast_axes(r.shape, shape)
-                    if axes is not None:
-                        code = f"unbroadcast({code}, {shape!r}, {axes!r})"
+                    if axes and axes == tuple(range(len(r.shape) - len(shape))):
+                        # unbroadcast() over the leading axes broadcasting added: the same sum, which drops
+                        # them itself (keepdims only shapes the result; no reshape needed)
+                        code = f"np.add.reduce({code}, axis={axes!r})"
+                        comment = f"un-broadcast: sum over axes {axes} to shape {shape}"
+                    elif axes:  # unbroadcast(), written out (the same two calls)
+                        code = f"np.add.reduce({code}, axis={axes!r}, keepdims=True).reshape({shape!r})"
                         comment = f"un-broadcast: sum over axes {axes} to shape {shape}"
                     else:
                         code = f"{code}.reshape({shape!r})"

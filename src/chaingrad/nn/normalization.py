@@ -79,6 +79,7 @@ class _BatchNorm(Module):
                 if is_tracing():  # the factor below is a Python number read from a tensor
                     from ..compiler.hooks import TRACER
 
+                    assert TRACER is not None  # (is_tracing() says a trace is running)
                     TRACER.break_(f"{type(self).__name__}(momentum=None)", "its averaging factor is read from "
                                   "num_batches_tracked into Python", "Give the layer a momentum")
                 factor = 1.0 / float(self.num_batches_tracked._data)
