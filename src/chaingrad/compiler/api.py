@@ -177,7 +177,7 @@ class CompiledFunction:
         watched = _watch_groups(written.groups)
         for name, _, value in guards.roots(self._fn):
             _bind(tr, value, name)
-        leaves: dict = {}
+        leaves = {}
         _flatten(args, ("args",), leaves)
         _flatten(kwargs, ("kwargs",), leaves)
         arg_paths, taken = [], set()

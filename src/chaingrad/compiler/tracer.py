@@ -152,7 +152,7 @@ class Tracer:
         (self.trace.lines if self._sink is None else self._sink).append(line)
         return line
 
-    def class_code(self, op: type) -> str:
+    def class_code(self, op: type[node_mod.Node]) -> str:
         """An op class by name: imported where it is defined, or bound as an object (a class made by a factory)."""
         mod = sys.modules.get(op.__module__)
         if mod is not None and getattr(mod, op.op_name, None) is op:  # (the name the class was written with)
@@ -492,7 +492,7 @@ class Tracer:
             else:
                 text = f"@{n}@ = " + (f"np.asarray({expr})" if r.ndim == 0 else expr)
             line = self.emit("backward", text, type(node).formula_for(i), (n,))
-            line.scalar_ok = (type(node).__name__ in SCALAR_OK_BACKWARD or "{out}" in expr) and "**" not in expr
+            line.scalar_ok = (node.op_name in SCALAR_OK_BACKWARD or "{out}" in expr) and "**" not in expr
             line.letters = _letters(node, codes, line_out)
             outs.append(n)
         in_nums = [int(c[1:-1]) if c.startswith("@") and c.count("@") == 2 else None for c in codes]
