@@ -7,7 +7,6 @@ import math
 import numbers
 
 import numpy as np
-from scipy import special as _sp
 
 from .._dtype import get_default_dtype
 from ..autograd.node import Node, apply
@@ -23,9 +22,12 @@ def _same(x: np.ndarray, out) -> np.ndarray:
     return np.asarray(out).astype(x.dtype, copy=False)
 
 
-def _in_double(fn, x: np.ndarray) -> np.ndarray:
-    """``fn`` computed in float64 and rounded to x's dtype (scipy's float32 loops are a few ulp less accurate)."""
-    return _same(x, fn(x.astype(np.float64, copy=False)))
+def _in_double(name: str, x: np.ndarray) -> np.ndarray:
+    """scipy.special's ``name`` computed in float64 and rounded to x's dtype (scipy's float32 loops are a few ulp
+    less accurate). scipy is imported on first use: it takes longer to import than all of chaingrad."""
+    from scipy import special
+
+    return _same(x, getattr(special, name)(x.astype(np.float64, copy=False)))
 
 
 class Erf(Node):
@@ -33,7 +35,7 @@ class Erf(Node):
 
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _in_double(_sp.erf, x)
+        return _in_double("erf", x)
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
@@ -45,7 +47,7 @@ class Erfc(Node):
 
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _in_double(_sp.erfc, x)
+        return _in_double("erfc", x)
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
@@ -56,7 +58,7 @@ class Erfinv(Node):
     formulas = ("dL/dx = dL/dout * sqrt(pi) / 2 * exp(erfinv(x)^2)",)
 
     def forward(ctx, x):
-        out = _in_double(_sp.erfinv, x)
+        out = _in_double("erfinv", x)
         ctx.save_for_backward(out)
         return out
 
