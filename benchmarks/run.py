@@ -34,6 +34,9 @@ BLAS_ENV_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # in costs ~1.5 us per 4 KiB, which made conv-heavy timings depend on which workload ran first. Every
 # library's worker keeps 64 MiB of heap instead (the same setting for all three).
 MALLOC_ENV = {"MALLOC_TOP_PAD_": str(64 * 1024 * 1024)}
+# torch.compile's peer rows: inductor compiles in the worker itself, not in a pool of compile processes that
+# would stay alive and share the cores with every row timed after them
+INDUCTOR_ENV = {"TORCHINDUCTOR_COMPILE_THREADS": "1"}
 
 
 @dataclass
@@ -66,6 +69,7 @@ def bench_env(keep_blas_env: bool) -> dict:
         for name in BLAS_ENV_OVERRIDES:
             env.pop(name, None)
     env.update(MALLOC_ENV)
+    env.update(INDUCTOR_ENV)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env.setdefault("MPLBACKEND", "Agg")
     return env

@@ -814,3 +814,22 @@ def test_the_plain_walk_keeps_no_state_between_calls():
     assert x.grad is None and w.grad.tolist() == [1.0, 2.0]
     (x * w).sum().backward()  # the plain walk: every leaf
     assert x.grad.tolist() == [3.0, 4.0] and w.grad.tolist() == [2.0, 4.0] and gx.tolist() == [3.0, 4.0]
+
+
+# -- a transposed matrix's gradient in its own layout (MatMul, AddMatmul): Linear's weight gets a row-major .grad ----
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_weight_gradient_is_row_major_and_equals_the_plain_product(bias):
+    rng = np.random.default_rng(0)
+    x, w, b, g = (rng.standard_normal(s) for s in ((6, 5), (3, 5), (3,), (6, 3)))
+    lin = cg.nn.Linear(5, 3, bias=bias).double()
+    with cg.no_grad():
+        lin.weight.copy_(cg.tensor(w))
+        if bias:
+            lin.bias.copy_(cg.tensor(b))
+    lin(cg.tensor(x)).backward(cg.tensor(g))
+    grad = lin.weight.grad._data
+    assert grad.flags.c_contiguous
+    np.testing.assert_allclose(grad, g.T @ x, rtol=1e-13)  # the plain product, dL/dW = g^T x
+    tw = torch.tensor(w, requires_grad=True)
+    torch.nn.functional.linear(torch.tensor(x), tw, torch.tensor(b) if bias else None).backward(torch.tensor(g))
+    np.testing.assert_allclose(grad, tw.grad.numpy(), rtol=1e-13)

@@ -32,9 +32,17 @@ class MatMul(Node):
             if a.ndim > 2 and b.ndim == 2:  # fold the batch into one GEMM
                 k = a.shape[-1]
                 gb = a.reshape(-1, k).mT @ g.reshape(-1, g.shape[-1])
+            elif transposed(b):  # (as torch: the gradient in b's own layout, so a Linear's weight.t() gets a
+                gb = (g.mT @ a).mT  # row-major gradient for the weight, which .grad then takes without a transpose)
             else:
                 gb = a.mT @ g
         return ga, gb
+
+
+def transposed(m) -> bool:
+    """Whether matrix ``m`` (an array or a Tensor) is laid out column by column: the transpose of a row-major one."""
+    a = m._data if isinstance(m, Tensor) else m
+    return a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
 
 
 # torch's names for the products of two matrices and of two batches of them (one derivative)

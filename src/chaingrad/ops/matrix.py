@@ -234,7 +234,10 @@ class AddMatmul(Node):
         if ctx.needs_input_grad[1]:
             ga = gp @ b.mT if ctx.alpha == 1 else (gp @ b.mT) * ctx.alpha
         if ctx.needs_input_grad[2]:
-            gb = a.mT @ gp if ctx.alpha == 1 else (a.mT @ gp) * ctx.alpha
+            from .linalg import transposed
+
+            gb = (gp.mT @ a).mT if ctx.kind == "addmm" and transposed(b) else a.mT @ gp  # (in b's layout, as MatMul)
+            gb = gb if ctx.alpha == 1 else gb * ctx.alpha
         return gc, ga, gb
 
 
