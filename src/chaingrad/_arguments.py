@@ -53,17 +53,21 @@ def _fits(x, kind: str) -> bool:
 
 def _positional(f: Callable, name: str, spec: tuple) -> Callable:
     """``f`` with its leading arguments (given by position, or by name) checked against ``spec``."""
+    one = len(spec) == 1  # (nearly all: only ``input``)
 
     @functools.wraps(f)
     def checked(*args, **kwargs):
+        if one and args and type(args[0]) is Tensor:  # the common call, settled at once
+            return f(*args, **kwargs)
         for i, (param, kind) in enumerate(spec):
             if i < len(args):
-                x, where = args[i], f" (position {i + 1})"
+                x = args[i]
             elif param in kwargs:
-                x, where = kwargs[param], ""
+                x = kwargs[param]
             else:  # not given: the function's own defaults or TypeError apply
                 continue
             if not _fits(x, kind):
+                where = f" (position {i + 1})" if i < len(args) else ""
                 expected = NUMBER if kind == NUMBER else TENSOR  # (torch names the tensor overload)
                 raise TypeError(f"{name}(): argument '{param}'{where} must be {expected}, not {type(x).__name__}")
         return f(*args, **kwargs)
