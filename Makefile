@@ -44,7 +44,7 @@ bench: $(VENV)/.installed-test
 	MPLBACKEND=Agg $(BIN)/chaingrad bench
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests examples benchmarks tools
+	$(BIN)/ruff check src tests examples benchmarks tools docs
 	$(BIN)/python -m mypy
 
 # Build the wheel and install it into a fresh virtual environment, away from this checkout.
