@@ -31,7 +31,6 @@ def _ints(v) -> tuple[int, ...]:
 
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Shift elements by ``shifts`` along ``dims`` (wrapping around); without dims, over the flattened tensor."""
-    require_tensor(input, "roll")
     s = _ints(shifts)
     if dims is None:
         if len(s) != 1:
@@ -57,7 +56,6 @@ class Rot90(Node):
 
 def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     """Rotate by 90 degrees k times in the plane of ``dims``, from the first dim towards the second."""
-    require_tensor(input, "rot90")
     dims = _ints(dims)
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -76,7 +74,6 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, ou
 
     ``repeats`` is an int or a tensor of one count per element; without ``dim`` the input is flattened first.
     ``repeat_interleave(counts)`` alone gives [0] * counts[0] + [1] * counts[1] + ...."""
-    require_tensor(input, "repeat_interleave")
     if repeats is None:
         counts = input._data
         if counts.ndim > 1 or counts.dtype.kind not in "iu":

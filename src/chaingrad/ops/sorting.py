@@ -122,7 +122,6 @@ def _as_1d(input: Tensor, op: str, dim: int):
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool | None = False):
     """(values, indices) sorted along ``dim``; equal elements keep their order; NaN sorts as the largest."""
-    require_tensor(input, "sort")
     x, d, restore = _as_1d(input, "sort", dim)
     order = _order(x._data, d, descending)
     return restore(_pick(_STABLE_SORT if stable else Sort, x, order, d, True, return_types.sort))
@@ -130,7 +129,6 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (``sort(...).indices``)."""
-    require_tensor(input, "argsort")
     x, d, _ = _as_1d(input, "argsort", dim)
     order = _order(x._data, d, descending).astype(np.int64, copy=False)
     return Tensor._wrap(order if input._data.ndim else order.reshape(()))
@@ -146,7 +144,6 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
     Equal values come in index order. With ``sorted=False`` torch leaves the order to its selection algorithm;
     here the result is sorted then too (a valid order, though not always the one torch prints)."""
-    require_tensor(input, "topk")
     x, d, restore = _as_1d(input, "topk", dim)
     if not 0 <= k <= x._data.shape[d]:
         raise RuntimeError(f"selected index k out of range (topk: k={k} for a dimension of size "
@@ -158,7 +155,6 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The ``k``-th smallest element along ``dim`` (k counts from 1) and its index (among equal values, the
     one a stable sort puts k-th; torch's choice among ties can differ)."""
-    require_tensor(input, "kthvalue")
     x, d, restore = _as_1d(input, "kthvalue", dim)
     if not 1 <= k <= x._data.shape[d]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} (k={k}, size "
@@ -195,7 +191,6 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
 
     Where the median value occurs several times, the index is its first occurrence in sorted (stable) order;
     torch documents its choice among equal values as unspecified, and it can differ."""
-    require_tensor(input, "median")
     if dim is None:
         return apply(MedianAll, input, nan=False)
     return _median_dim(input, dim, keepdim, nan=False)
@@ -203,7 +198,6 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
 
 def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
     """``median`` that ignores NaN values (NaN only where a slice has nothing else)."""
-    require_tensor(input, "nanmedian")
     if dim is None:
         return apply(_NANMEDIAN_ALL, input, nan=True)
     return _median_dim(input, dim, keepdim, nan=True)
@@ -211,7 +205,6 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """The most frequent value along ``dim`` (the smallest one among equally frequent) and its last index."""
-    require_tensor(input, "mode")
     x, d, restore = _as_1d(input, "mode", dim)
     a = np.moveaxis(x._data, d, -1)
     n = a.shape[-1]
@@ -263,7 +256,6 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     """The distinct elements (or slices along ``dim``), sorted; optionally where each input went and how often.
 
     As torch on the CPU, the result is sorted also with ``sorted=False``; NaN values are all kept."""
-    require_tensor(input, "unique")
     a = input._data
     if dim is None:
         values, inverse, counts = np.unique(a.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False)
@@ -276,7 +268,6 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
                        dim: int | None = None):
     """Collapse each run of equal consecutive elements (or slices along ``dim``) to one."""
-    require_tensor(input, "unique_consecutive")
     a = input._data
     if dim is None:
         flat, d = a.reshape(-1), 0
