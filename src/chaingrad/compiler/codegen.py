@@ -122,27 +122,21 @@ def object_code(name: str, obj) -> str:
     return f"{name}_t" if isinstance(obj, Tensor) else name
 
 
+#: the helpers of chaingrad.compiler.runtime the generated code may call (imported where it calls them)
+RUNTIME = ("accumulate", "attach", "ctx", "grads", "grads_of_tensors", "output", "spread", "unbroadcast", "wrap")
+
+
 def render(trace: Trace, title: str) -> str:
     """The module's source text."""
     objects = {name: object_code(name, o) for name, o in trace.objects.items()}
-    reserved = set(objects.values()) | set(trace.imports) | {"np", "replay", "UNRECORDED", "ctx", "grads",
-                                                             "grads_of_tensors", "accumulate", "unbroadcast", "spread",
-                                                             "wrap", "output", "attach", "outs", "backward"}
+    reserved = set(objects.values()) | set(trace.imports) | set(RUNTIME) | {"np", "replay", "UNRECORDED", "outs",
+                                                                             "backward"}
     names = choose_names(trace, reserved)
 
     def sub(text: str) -> str:
         return _TOKEN.sub(lambda m: names[int(m.group(1))] if m.group(1) is not None else objects[m.group(2)], text)
 
-    out = [f'"""{title}: the replay chaingrad.compile generated (forward, backward and updates)."""', "",
-           "import numpy as np", "",
-           "from chaingrad.autograd.node import _UNRECORDED as UNRECORDED",
-           "from chaingrad.compiler.runtime import accumulate, attach, ctx, grads, grads_of_tensors, output, "
-           "spread, unbroadcast, wrap"]
-    by_module: dict[str, list] = {}
-    for name, module in sorted(trace.imports.items()):
-        by_module.setdefault(module, []).append(name)
-    for module, items in sorted(by_module.items()):
-        out.append(f"from {module} import {', '.join(sorted(items))}")
+    out: list[str] = []
     provided = [f"{objects[n]} ({type(o).__name__})" for n, o in trace.objects.items() if n not in trace.args]
     out.append("")
     if provided:
@@ -171,4 +165,22 @@ def render(trace: Trace, title: str) -> str:
         body.append(sub(f"    outs = attach(backward, ({arrays},), ({leaves},))"))
     body.append(f"    return {sub(trace.output)}")
     out.extend(body)
-    return "\n".join(out) + "\n"
+    return "\n".join(_header(trace, title, "\n".join(out)) + out) + "\n"
+
+
+def _header(trace: Trace, title: str, code: str) -> list[str]:
+    """The docstring and the imports of what ``code`` uses."""
+    used = set(re.findall(r"\b\w+\b", code))
+    head = [f'"""{title}: the replay chaingrad.compile generated (forward, backward and updates)."""', "",
+            "import numpy as np", ""]
+    if "UNRECORDED" in used:
+        head.append("from chaingrad.autograd.node import _UNRECORDED as UNRECORDED")
+    helpers = [name for name in RUNTIME if name in used]
+    if helpers:
+        head.append(f"from chaingrad.compiler.runtime import {', '.join(helpers)}")
+    by_module: dict[str, list] = {}
+    for name, module in sorted(trace.imports.items()):
+        by_module.setdefault(module, []).append(name)
+    for module, items in sorted(by_module.items()):
+        head.append(f"from {module} import {', '.join(sorted(items))}")
+    return head
