@@ -16,15 +16,7 @@ import numpy as np
 
 from ..autograd.grad_mode import state
 from ..tensor import Tensor
-
-#: torch's C++ names of the dtypes, as its messages print them ("result type Float can't be cast to ... Long")
-SCALAR_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-               "complex128": "ComplexDouble"}
-
-
-def _kind_name(dt: np.dtype) -> str:
-    return SCALAR_TYPE.get(dt.name, dt.name)
+from ._checks import scalar_type
 
 
 def write_out(result: np.ndarray, out, op: str) -> Tensor:
@@ -34,8 +26,8 @@ def write_out(result: np.ndarray, out, op: str) -> Tensor:
     target = out._data
     if result.dtype != target.dtype and not (np.can_cast(result.dtype, target.dtype, casting="same_kind")
                                              or result.dtype.kind in "biu" and target.dtype.kind in "fc"):
-        raise RuntimeError(f"result type {_kind_name(result.dtype)} can't be cast to the desired output type "
-                           f"{_kind_name(target.dtype)}")
+        raise RuntimeError(f"result type {scalar_type(result.dtype)} can't be cast to the desired output type "
+                           f"{scalar_type(target.dtype)}")
     if target.shape == result.shape and target.flags.writeable:
         np.copyto(target, result, casting="unsafe")
     else:

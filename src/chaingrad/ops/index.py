@@ -9,8 +9,8 @@ import numpy as np
 
 from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
+from ._checks import scalar_type
 from ._dispatch import as_operand, promote
-from ._out import SCALAR_TYPE
 
 
 def _index_part(i):
@@ -205,13 +205,13 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
-                           f"{SCALAR_TYPE.get(idx.dtype.name, idx.dtype.name)}")
+                           f"{scalar_type(idx.dtype)}")
     if idx.ndim > 1:
         raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
-                         f"{SCALAR_TYPE.get(idx.dtype.name)} and size: {list(idx.shape)}")
+                         f"{scalar_type(idx.dtype)} and size: {list(idx.shape)}")
     if source._data.dtype != input._data.dtype:
-        raise RuntimeError(f"index_add_(): self ({SCALAR_TYPE.get(input._data.dtype.name)}) and source "
-                           f"({SCALAR_TYPE.get(source._data.dtype.name)}) must have the same scalar type")
+        raise RuntimeError(f"index_add_(): self ({scalar_type(input)}) and source "
+                           f"({scalar_type(source)}) must have the same scalar type")
     shape, sshape = input._data.shape, source._data.shape
     if len(sshape) != nd or any(a != b for k, (a, b) in enumerate(zip(shape, sshape)) if k != d):
         raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "

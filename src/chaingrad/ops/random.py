@@ -19,7 +19,7 @@ from ..random import normal as normal_alg
 from ..random import uniform as uniform_alg
 from ..random.generator import Generator, default_generator
 from ..tensor import Tensor
-from ._out import SCALAR_TYPE as _NP_NAME
+from ._checks import scalar_type
 from ._out import write_out
 from .creation import _new, parse_size
 
@@ -40,7 +40,7 @@ def _gen(generator, op: str) -> Generator:
 def _float_dtype(dtype, op: str, kernel: str) -> np.dtype:
     d = (get_default_dtype() if dtype is None else to_dtype(dtype)).np
     if d.kind != "f":
-        raise NotImplementedError(f'{op}: "{kernel}" not implemented for \'{_NP_NAME[d.name]}\' (give a floating '
+        raise NotImplementedError(f'{op}: "{kernel}" not implemented for \'{scalar_type(d.name)}\' (give a floating '
                                   "point dtype)")
     return d
 
@@ -170,7 +170,7 @@ def randperm(n: int, *, generator: Generator | None = None, out=None, dtype=None
     if d.kind == "f":
         top = {2: 2049, 4: (1 << 24) + 1, 8: (1 << 53) + 1}[d.itemsize]
         if n > top:
-            raise RuntimeError(f"n cannot be greater than {top} for {_NP_NAME[d.name]} type.")
+            raise RuntimeError(f"n cannot be greater than {top} for {scalar_type(d.name)} type.")
     elif n > 0 and n - 1 > np.iinfo(d).max:
         raise RuntimeError(f"randperm({n}): value cannot be converted to type {d.name}_t without overflow")
     values = integers.randperm(_gen(generator, "randperm"), n).astype(d, copy=False)
@@ -225,7 +225,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
     if std_t:
         s = std._data
         if s.dtype.kind != "f":
-            raise NotImplementedError(f'normal: "normal_kernel_cpu" not implemented for \'{_NP_NAME[s.dtype.name]}\'')
+            raise NotImplementedError(f'normal: "normal_kernel_cpu" not implemented for \'{scalar_type(s.dtype)}\'')
         if s.size and not (s >= 0).all():
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif float(std) < 0:
@@ -237,7 +237,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
     else:
         shape, d, overload = std._data.shape, std._data.dtype, 2
     if d.kind != "f":
-        raise NotImplementedError(f'normal: "normal_kernel_cpu" not implemented for \'{_NP_NAME[d.name]}\'')
+        raise NotImplementedError(f'normal: "normal_kernel_cpu" not implemented for \'{scalar_type(d.name)}\'')
     n = _numel(shape)
     if mean_t and not std_t:
         values = normal_alg.normal(g, n, 0.0, float(std), d).reshape(shape)
@@ -276,7 +276,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     if not 1 <= a.ndim <= 2:
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if a.dtype.kind != "f":
-        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {_NP_NAME[a.dtype.name]}")
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {scalar_type(a.dtype)}")
     num_samples = _int_arg(num_samples, "num_samples", "multinomial")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")

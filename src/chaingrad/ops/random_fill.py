@@ -12,8 +12,9 @@ from ..random import normal as normal_alg
 from ..random import uniform as uniform_alg
 from ..random.generator import Generator
 from ..tensor import Tensor
+from ._checks import scalar_type
 from .inplace import _random_fill
-from .random import _NP_NAME, _gen, _int_arg, bernoulli, multinomial
+from .random import _gen, _int_arg, bernoulli, multinomial
 
 
 def _fill(self: Tensor, draw, op: str) -> Tensor:
@@ -35,7 +36,7 @@ _FLOAT_MAX = {2: float(np.finfo(np.float16).max), 4: float(np.finfo(np.float32).
 def _float_self(self: Tensor, kernel: str) -> np.dtype:
     d = self._data.dtype
     if d.kind != "f":
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_NP_NAME[d.name]}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_type(d.name)}\'')
     return d
 
 
@@ -51,8 +52,8 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generat
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
     if b - a > top:
-        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{_NP_NAME[d.name].lower()}>::max(), but "
-                           f"found to={b:g} and from={a:g} which result in to-from to exceed the limit")
+        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{scalar_type(d.name).lower()}>::max(), "
+                           f"but found to={b:g} and from={a:g} which result in to-from to exceed the limit")
     g = _gen(generator, "uniform_")
     return _fill(self, lambda n, _c: uniform_alg.uniform(g, n, a, b, d), "uniform_")
 
@@ -93,7 +94,7 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | Non
     d = self._data.dtype
     if d.kind != "f":
         raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
-                           f"floating point but you specified {_NP_NAME[d.name]}")
+                           f"floating point but you specified {scalar_type(d.name)}")
     g = _gen(generator, "exponential_")
     lambd = float(lambd)
     return _fill(self, lambda n, _c: discrete.exponential(g, n, lambd, d), "exponential_")
@@ -113,7 +114,7 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
     d = self._data.dtype
     if d.kind != "f":
         raise RuntimeError("Cauchy distribution is a continuous probability distribution. dtype must be a floating "
-                           f"point but you specified {_NP_NAME[d.name]}")
+                           f"point but you specified {scalar_type(d.name)}")
     median, sigma = float(median), float(sigma)
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
