@@ -6,7 +6,16 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_lr, _check_nonneg, bump_version, params_with_grad, step_tensor, zeros_state
+from .optimizer import (
+    Optimizer,
+    _check_lr,
+    _check_nonneg,
+    bump_version,
+    params_with_grad,
+    regularized,
+    step_tensor,
+    zeros_state,
+)
 
 
 class Adadelta(Optimizer):
@@ -37,11 +46,8 @@ class Adadelta(Optimizer):
                     state["square_avg"] = zeros_state(p)
                     state["acc_delta"] = zeros_state(p)
                 state["step"]._data += 1
-                if maximize:
-                    g = -g
                 x = p._data
-                if weight_decay != 0:
-                    g = g + weight_decay * x
+                g = regularized(g, x, weight_decay, maximize)
                 v, u = state["square_avg"]._data, state["acc_delta"]._data
                 v *= rho
                 v += (1 - rho) * g * g

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_lr, _check_nonneg, bump_version, params_with_grad, step_tensor
+from .optimizer import Optimizer, _check_lr, _check_nonneg, bump_version, params_with_grad, regularized, step_tensor
 
 
 class Adagrad(Optimizer):
@@ -44,11 +44,8 @@ class Adagrad(Optimizer):
                     state["sum"] = Tensor._wrap(np.full_like(p._data, group["initial_accumulator_value"]))
                 state["step"]._data += 1
                 step = float(state["step"]._data)
-                if maximize:
-                    g = -g
                 x = p._data
-                if weight_decay != 0:
-                    g = g + weight_decay * x
+                g = regularized(g, x, weight_decay, maximize)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 s = state["sum"]._data
                 s += g * g

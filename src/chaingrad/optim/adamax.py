@@ -14,6 +14,7 @@ from .optimizer import (
     bump_version,
     lerp_,
     params_with_grad,
+    regularized,
     step_tensor,
     zeros_state,
 )
@@ -48,11 +49,8 @@ class Adamax(Optimizer):
                     state["exp_avg"] = zeros_state(p)
                     state["exp_inf"] = zeros_state(p)
                 state["step"]._data += 1
-                if maximize:
-                    g = -g
                 x = p._data
-                if weight_decay != 0:
-                    g = g + weight_decay * x
+                g = regularized(g, x, weight_decay, maximize)
                 m, u = state["exp_avg"]._data, state["exp_inf"]._data
                 lerp_(m, g, 1 - beta1)
                 u *= beta2

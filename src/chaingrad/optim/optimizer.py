@@ -213,6 +213,15 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
         np.subtract(end, (end - start) * (1 - weight), out=start)
 
 
+def regularized(g: np.ndarray, x: np.ndarray, weight_decay: float, maximize: bool) -> np.ndarray:
+    """The gradient an update follows: negated to maximize, plus ``weight_decay * x`` (L2), as torch's optimizers."""
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * x
+    return g
+
+
 def params_with_grad(group: dict[str, Any]):
     """The (parameter, its gradient array) pairs of a group whose gradient is set."""
     for p in group["params"]:
