@@ -265,25 +265,30 @@ randn = _cpu_only(_random.randn)
 randn_like = _cpu_only(_random.randn_like)
 randperm = _cpu_only(_random.randperm)
 
-# the functions torch documents with an out= argument (ops/_out.py); the random ones take it themselves
+# the functions torch gives an out= argument (ops/_out.py; tests/test_out.py finds them from torch's kernels); the
+# random ones take it themselves, and these below compute in out's dtype
 _OUT_FUNCTIONS = (
     "abs", "absolute", "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
     "remainder", "pow", "square", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos",
     "tan", "sinh", "cosh", "tanh", "sigmoid", "sign", "neg", "negative", "reciprocal", "ceil", "floor", "round",
     "trunc", "clamp", "clip", "maximum", "minimum", "where", "eq", "ne", "not_equal", "lt", "less", "le",
-    "less_equal", "gt", "greater", "ge", "greater_equal", "logical_and", "logical_or", "logical_xor",
-    "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "erf", "erfc", "erfinv", "atan2",
-    "arctan2", "hypot", "lerp", "logit", "xlogy", "nan_to_num",
-    "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addbmm", "addmv", "baddbmm", "cross",
-    "cat", "concat", "concatenate", "stack", "hstack", "vstack", "gather", "index_select", "masked_select",
-    "take_along_dim", "tril", "triu", "diag",
-    "sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "std", "var", "logsumexp", "cumsum", "cumprod",
-    "logcumsumexp", "all", "any", "norm", "searchsorted", "bucketize", "histc", "msort",
+    "less_equal", "gt", "greater", "ge", "greater_equal", "logical_and", "logical_or", "logical_xor", "logical_not",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "erf", "erfc", "erfinv", "atan2", "arctan2", "hypot",
+    "lerp", "logit", "xlogy", "nan_to_num", "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm",
+    "addbmm", "addmv", "baddbmm", "cross", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "gather",
+    "index_select", "masked_select", "take_along_dim", "tril", "triu", "diag", "mean", "amax", "amin", "argmax",
+    "argmin", "std", "var", "logsumexp", "logcumsumexp", "all", "any", "norm", "searchsorted", "bucketize", "histc",
+    "msort", "argsort", "clamp_max", "clamp_min", "diff", "index_add", "scatter_add", "nonzero", "inverse", "softmax",
+    "log_softmax",
+    # several results: out=(values, indices) and the like
+    "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin", "histogram", "qr",
+    "slogdet", "svd",
 )
 for _name in _OUT_FUNCTIONS:
-    globals()[_name] = _with_out(globals()[_name])
-for _name in ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "eye"):
-    globals()[_name] = _with_out(globals()[_name], makes_new=True)
+    globals()[_name] = _with_out(globals()[_name], _name)
+for _name in ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "eye", "sum", "prod", "cumsum",
+              "cumprod"):  # (these compute in out's dtype)
+    globals()[_name] = _with_out(globals()[_name], _name, in_out_dtype=True)
 del _name
 
 float = float32  # noqa: A001 - torch.float is float32

@@ -3,6 +3,7 @@ with gradients."""
 
 from __future__ import annotations
 
+from .ops._out import with_out as _with_out
 from .ops.linalg import matmul
 from .ops.linalg_decomp import LinAlgError, det, inv, qr, slogdet, solve, svd, svdvals
 from .ops.matrix import diagonal as _diagonal
@@ -15,6 +16,12 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
     """``chaingrad.diagonal`` with the last two dims as the default matrix dims."""
     return _diagonal(A, offset, dim1, dim2)
 
+
+# the functions torch.linalg gives out= (ops/_out.py)
+for _name in ("cross", "det", "inv", "matmul", "matrix_norm", "norm", "qr", "slogdet", "solve", "svd", "svdvals",
+              "vector_norm"):
+    globals()[_name] = _with_out(globals()[_name], "linalg." + _name)
+del _name
 
 __all__ = ["LinAlgError", "cross", "det", "diagonal", "inv", "matmul", "matrix_norm", "norm", "qr", "slogdet", "solve",
            "svd", "svdvals", "vector_norm"]

@@ -5,6 +5,7 @@ Each is a tuple (it unpacks and indexes as one) whose fields have torch's names,
 
 from __future__ import annotations
 
+import functools
 from collections import namedtuple
 
 
@@ -36,3 +37,11 @@ qr = _make("qr", ("Q", "R"))
 linalg_qr = _make("linalg_qr", ("Q", "R"))
 svd = _make("svd", ("U", "S", "V"))
 linalg_svd = _make("linalg_svd", ("U", "S", "Vh"))
+
+
+@functools.cache
+def out_variant(cls: type) -> type:
+    """The tuple an op returns when given ``out=`` (torch's ``max_out`` beside ``max``): the same fields."""
+    made = _make(cls.__name__ + "_out", cls._fields)  # type: ignore[attr-defined]
+    globals()[made.__name__] = made  # (chaingrad.return_types.max_out, as torch's)
+    return made

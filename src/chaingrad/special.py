@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
-from . import expm1, log1p, log_softmax, logsumexp, round, sigmoid, softmax  # noqa: A004 (chaingrad's own names)
+from . import expm1, log1p, logsumexp, round, sigmoid  # noqa: A004 (chaingrad's own names)
+from ._arguments import checked_namespace as _checked_namespace
+from .ops._out import with_out as _with_out
+from .ops.nn_ops import log_softmax, softmax  # (without out=, as torch.special's)
 from .ops.special import erf, erfc, erfinv, logit, xlog1py, xlogy
 from .tensor import Tensor
 
@@ -20,6 +23,12 @@ def ndtri(input: Tensor) -> Tensor:
     """The inverse of ndtr: sqrt(2) * erfinv(2p - 1)."""
     return erfinv(input * 2 - 1) * math.sqrt(2)
 
+
+# the functions torch.special gives out= that are not chaingrad's own (which have it already: ops/_out.py)
+for _name in ("erf", "erfc", "erfinv", "logit", "ndtr", "ndtri", "xlog1py", "xlogy"):
+    globals()[_name] = _with_out(globals()[_name], "special." + _name)
+del _name
+_checked_namespace(globals())  # special.erf([1.0]) is torch's TypeError (chaingrad/_arguments.py)
 
 __all__ = ["erf", "erfc", "erfinv", "expit", "expm1", "log1p", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri",
            "round", "softmax", "xlog1py", "xlogy"]

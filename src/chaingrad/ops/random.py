@@ -20,7 +20,7 @@ from ..random import uniform as uniform_alg
 from ..random.generator import Generator, default_generator
 from ..tensor import Tensor
 from ._checks import scalar_type
-from ._out import write_out
+from ._out import require_out, write_out
 from .creation import _new, parse_size
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
@@ -70,6 +70,7 @@ def _numel(shape) -> int:
 def rand(*sizes, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Uniform samples on [0, 1): the low 24 (float32) or 53 (float64) bits of the generator's draws."""
+    require_out(out, "rand")
     shape = _sizes(sizes, size, "rand")
     d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "rand", "check_uniform_bounds")
     values = uniform_alg.uniform(_gen(generator, "rand"), _numel(shape), 0.0, 1.0, d)
@@ -79,6 +80,7 @@ def rand(*sizes, size=None, generator: Generator | None = None, out=None, dtype=
 def randn(*sizes, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Standard normal samples (torch's Box-Muller: blocks of 16, or one at a time below 16 elements)."""
+    require_out(out, "randn")
     shape = _sizes(sizes, size, "randn")
     d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "randn", "normal_kernel_cpu")
     values = normal_alg.normal(_gen(generator, "randn"), _numel(shape), 0.0, 1.0, d)
@@ -126,6 +128,7 @@ def randint(low=None, high=None, size=None, *, generator: Generator | None = Non
             layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Integers in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``; each is
     ``low + word % (high - low)`` (a 64-bit draw once the range reaches 2**28)."""
+    require_out(out, "randint")
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None and low is not None:  # randint(high, size=...)
@@ -159,6 +162,7 @@ def randint_like(input: Tensor, low=0, high=None, *, generator: Generator | None
 def randperm(n: int, *, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A random permutation of 0 .. n-1: torch's forward Fisher-Yates shuffle, one word per swap."""
+    require_out(out, "randperm")
     n = _int_arg(n, "n", "randperm")
     if n < 0:
         raise RuntimeError(f"randperm(): Trying to create tensor with negative dimension {n}: [{n}]")
@@ -206,6 +210,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
            layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Normal samples. ``normal(mean, std, size)`` with numbers; or tensors for mean and/or std, when the
     shape comes from them and the sample is ``normal_(0, 1) * std + mean`` (two roundings, as in torch)."""
+    require_out(out, "normal")
     g = _gen(generator, "normal")
     mean_t, std_t = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not mean_t and not std_t:
@@ -255,6 +260,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
 
 def bernoulli(input: Tensor, p=None, *, generator: Generator | None = None, out=None) -> Tensor:
     """1 with probability ``input`` (or ``p``), elementwise, else 0; in input's dtype."""
+    require_out(out, "bernoulli")
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     g = _gen(generator, "bernoulli")
@@ -270,6 +276,7 @@ def bernoulli(input: Tensor, p=None, *, generator: Generator | None = None, out=
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator: Generator | None = None, out=None) -> Tensor:
     """Indices drawn with probabilities proportional to the rows of ``input`` (1-D or 2-D)."""
+    require_out(out, "multinomial")
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     a = input._data
