@@ -5,7 +5,8 @@ list``, instead of an AttributeError from deep inside the op (or, for ``add([1],
 refuse to compute). ``checked_namespace`` applies it once, in ``chaingrad/__init__.py`` and
 ``chaingrad/nn/functional.py``, to every public function whose first parameter is a tensor (named ``input``,
 as in torch's signatures) or a sequence of tensors
-(``tensors``: cat, stack, broadcast_tensors, ...), and to the few listed in ``ARGUMENTS``. The ops themselves,
+(``tensors``: cat, stack, broadcast_tensors, ...), and to the few listed in ``ARGUMENTS``; the functions torch
+writes in Python fail instead with the AttributeError torch's do (``PYTHON_LEVEL``). The ops themselves,
 and the Tensor methods (whose ``self`` is a tensor already), are left as they are.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Callable
 
 from .tensor import Tensor
 
-TENSOR, TENSOR_OR_NUMBER, NUMBER = "Tensor", "Tensor or Number", "Number"
+TENSOR, TENSOR_OR_NUMBER, NUMBER, INT, INTS = "Tensor", "Tensor or Number", "Number", "int", "tuple of ints"
 
 # functions where torch also takes a Python number as the first argument (``torch.add(2, t)``, ``torch.pow(2, t)``)
 NUMBER_FIRST = frozenset({
@@ -32,23 +33,57 @@ ARGUMENTS = {
     "result_type": (("tensor", TENSOR_OR_NUMBER), ("other", TENSOR_OR_NUMBER)),
     "scalar_tensor": (("s", NUMBER),),
 }
-# functions torch writes in Python, which fail on a list with an AttributeError (``torch.norm([1.])``,
-# ``F.softmax([1.])``: ``'list' object has no attribute ...``); left to fail as they do, for the same class
-UNCHECKED = frozenset({"norm"})
-FUNCTIONAL_UNCHECKED = frozenset({
-    "adaptive_avg_pool2d", "adaptive_max_pool2d", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "dropout1d", "dropout2d", "dropout3d", "glu", "group_norm", "huber_loss", "instance_norm", "interpolate",
-    "l1_loss", "log_softmax", "mse_loss", "normalize", "sigmoid", "smooth_l1_loss", "softmax", "softmin",
-    "softsign", "tanh", "tanhshrink", "upsample", "upsample_bilinear", "upsample_nearest",
-})
+_WEIGHT, _TARGET = (("input", TENSOR), ("weight", TENSOR)), (("input", TENSOR), ("target", TENSOR))
+FUNCTIONAL_ARGUMENTS = {
+    **dict.fromkeys(["linear", "prelu", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"], _WEIGHT),
+    **dict.fromkeys(["cross_entropy", "nll_loss", "poisson_nll_loss"], _TARGET),
+    **dict.fromkeys(["celu", "elu"], (("input", TENSOR), ("alpha", NUMBER))),
+    "leaky_relu": (("input", TENSOR), ("negative_slope", NUMBER)),
+    "softplus": (("input", TENSOR), ("beta", NUMBER)),
+    "hardtanh": (("input", TENSOR), ("min_val", NUMBER), ("max_val", NUMBER)),
+    **dict.fromkeys(["avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "unfold"],
+                    (("input", TENSOR), ("kernel_size", INTS))),
+    "adaptive_max_pool1d": (("input", TENSOR), ("output_size", INTS)),
+    "layer_norm": (("input", TENSOR), ("normalized_shape", INTS)),
+    "pad": (("input", TENSOR), ("pad", INTS)),
+    "one_hot": (("tensor", TENSOR), ("num_classes", INT)),
+}
+# functions torch writes in Python: there a non-tensor fails on the first tensor attribute the function uses, with
+# Python's AttributeError (``torch.norm([1.])``: ``'list' object has no attribute 'layout'``); the same here, by
+# that attribute's name. A pair: the names without and with ``dim`` given (softmax asks the input for its number of
+# dims only to pick ``dim``); None: the function's own failure is torch's already (``-input``, ``input.dim()``)
+PYTHON_LEVEL: dict[str, str | tuple[str | None, str | None] | None] = {"norm": "layout"}
+FUNCTIONAL_PYTHON_LEVEL: dict[str, str | tuple[str | None, str | None] | None] = {
+    **dict.fromkeys(["adaptive_avg_pool2d", "adaptive_max_pool2d", "binary_cross_entropy",
+                     "binary_cross_entropy_with_logits", "huber_loss", "instance_norm", "l1_loss", "mse_loss",
+                     "smooth_l1_loss"], "size"),
+    **dict.fromkeys(["glu", "group_norm", "interpolate", "upsample", "upsample_bilinear", "upsample_nearest"], "dim"),
+    **dict.fromkeys(["dropout1d", "dropout2d", "dropout3d"], None),  # (they check p first, then ask input.dim())
+    "normalize": "norm", "sigmoid": "sigmoid", "softsign": "abs", "tanh": "tanh", "tanhshrink": "tanh",
+    "softmax": ("dim", "softmax"), "log_softmax": ("dim", "log_softmax"), "softmin": ("dim", None),
+}
 
 
-def _fits(x, kind: str) -> bool:
+def _is_int(x) -> bool:
+    return isinstance(x, numbers.Integral) or (isinstance(x, Tensor) and x.ndim == 0 and not x.is_floating_point())
+
+
+def _misfit(x, kind: str) -> str | None:
+    """What is wrong with ``x`` as a ``kind`` argument (the end of torch's message), or None."""
     if kind == TENSOR:
-        return isinstance(x, Tensor)
+        return None if isinstance(x, Tensor) else f"must be Tensor, not {type(x).__name__}"
     if kind == NUMBER:
-        return isinstance(x, numbers.Number)
-    return isinstance(x, (Tensor, numbers.Number))
+        return None if isinstance(x, numbers.Number) else f"must be Number, not {type(x).__name__}"
+    if kind == TENSOR_OR_NUMBER:
+        return None if isinstance(x, (Tensor, numbers.Number)) else f"must be Tensor, not {type(x).__name__}"
+    if kind == INT:
+        return None if _is_int(x) else f"must be int, not {type(x).__name__}"
+    if isinstance(x, (list, tuple)):  # INTS: an int, or a sequence of them
+        for j, element in enumerate(x):
+            if not _is_int(element):
+                return f"must be tuple of ints, but found element of type {type(element).__name__} at pos {j}"
+        return None
+    return None if _is_int(x) else f"must be tuple of ints, not {type(x).__name__}"
 
 
 def _positional(f: Callable, name: str, spec: tuple) -> Callable:
@@ -66,10 +101,10 @@ def _positional(f: Callable, name: str, spec: tuple) -> Callable:
                 x = kwargs[param]
             else:  # not given: the function's own defaults or TypeError apply
                 continue
-            if not _fits(x, kind):
+            wrong = _misfit(x, kind)
+            if wrong is not None:
                 where = f" (position {i + 1})" if i < len(args) else ""
-                expected = NUMBER if kind == NUMBER else TENSOR  # (torch names the tensor overload)
-                raise TypeError(f"{name}(): argument '{param}'{where} must be {expected}, not {type(x).__name__}")
+                raise TypeError(f"{name}(): argument '{param}'{where} {wrong}")
         return f(*args, **kwargs)
 
     checked.checks_arguments = True  # type: ignore[attr-defined]  # (what tests look for)
@@ -96,15 +131,38 @@ def _sequence(f: Callable, start: int, varargs: bool) -> Callable:
     return checked
 
 
-def checked_namespace(namespace: dict, unchecked: frozenset = UNCHECKED) -> None:
-    """Replace each public function of ``namespace`` that takes tensors first by one that checks it does."""
+def _attribute(f: Callable, names: str | tuple[str | None, str | None]) -> Callable:
+    """``f`` raising the AttributeError of torch's Python function (``PYTHON_LEVEL``) for a non-tensor input."""
+    without_dim, with_dim = names if isinstance(names, tuple) else (names, names)
+    signature = inspect.signature(f)
+
+    @functools.wraps(f)
+    def checked(*args, **kwargs):
+        if args and type(args[0]) is Tensor:  # the common call, settled at once
+            return f(*args, **kwargs)
+        given = signature.bind(*args, **kwargs).arguments  # (Python's TypeError for a wrong call comes first)
+        name = with_dim if given.get("dim") is not None else without_dim
+        if "input" in given and not isinstance(given["input"], Tensor) and name is not None:
+            raise AttributeError(f"'{type(given['input']).__name__}' object has no attribute '{name}'")
+        return f(*args, **kwargs)
+
+    checked.checks_arguments = True  # type: ignore[attr-defined]  # (what tests look for)
+    return checked
+
+
+def checked_namespace(namespace: dict, python_level: dict = PYTHON_LEVEL, arguments: dict = ARGUMENTS) -> None:
+    """Replace each public function of ``namespace`` that takes tensors first by one that checks it does
+    (``arguments``: the functions whose further arguments are checked too)."""
     for name, f in list(namespace.items()):
-        if (name.startswith("_") or name in unchecked or not inspect.isfunction(f)
+        if (name.startswith("_") or not inspect.isfunction(f)
                 or getattr(f, "checks_arguments", False)):  # (checked already: imported from chaingrad)
             continue
         params = list(inspect.signature(f).parameters.values())
-        if name in ARGUMENTS:
-            namespace[name] = _positional(f, name, ARGUMENTS[name])
+        if name in python_level:  # (None: left to fail as it does, torch's way already)
+            if python_level[name] is not None:
+                namespace[name] = _attribute(f, python_level[name])
+        elif name in arguments:
+            namespace[name] = _positional(f, name, arguments[name])
         elif name == "einsum":  # einsum(equation, *operands)
             namespace[name] = _sequence(f, 1, True)
         elif params and params[0].name == "input":

@@ -12,14 +12,18 @@ import warnings
 
 import numpy as np
 
-from .._arguments import FUNCTIONAL_UNCHECKED, checked_namespace
+from .._arguments import FUNCTIONAL_ARGUMENTS as _ARGUMENTS
+from .._arguments import FUNCTIONAL_PYTHON_LEVEL as _PYTHON_LEVEL
+from .._arguments import checked_namespace as _checked_namespace
 from ..autograd.grad_mode import no_grad
-from ..autograd.node import Node, apply
-from ..compiler.hooks import kernel
+from ..autograd.node import Node, apply  # (`apply` by this name: chaingrad.compile replaces it while tracing)
+from ..compiler.hooks import kernel as _kernel
 from ..ops.adaptive_pool import adaptive_max_pool1d, adaptive_max_pool2d  # noqa: F401
 from ..ops.conv import conv1d, conv2d  # noqa: F401
 from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
-from ..ops.elementwise import relu, sigmoid, tanh, where  # noqa: F401
+from ..ops.elementwise import relu as _relu
+from ..ops.elementwise import sigmoid, tanh  # noqa: F401
+from ..ops.elementwise import where as _where
 from ..ops.nn_ops import (  # noqa: F401
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
@@ -41,7 +45,6 @@ from ..ops.pool import (  # noqa: F401
     avg_pool2d,
     max_pool1d,
     max_pool2d,
-    unfold_windows,
 )
 from ..random import discrete as random_discrete
 from ..random import layout as random_layout
@@ -75,6 +78,10 @@ def _maybe_inplace(input: Tensor, fn, inplace: bool, name: str) -> Tensor:
     return run_inplace(input, fn, name)
 
 
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return input.relu_() if inplace else _relu(input)
+
+
 def relu_(input: Tensor) -> Tensor:
     return input.relu_()
 
@@ -88,7 +95,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
                           "leaky_relu_")
 
 
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
     """x * Phi(x); ``approximate="tanh"`` uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
     if approximate == "none":
         return apply(Gelu, _float(input))
@@ -111,7 +118,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     def fn(x):
         x = _float(x)
-        return where(x > 0, x, alpha * x.clamp(max=0).expm1())
+        return _where(x > 0, x, alpha * x.clamp(max=0).expm1())
 
     return _maybe_inplace(input, fn, inplace, "elu_")
 
@@ -123,7 +130,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     x = _float(input)
-    return where(x > 0, x, alpha * (x.clamp(max=0) / alpha).expm1())
+    return _where(x > 0, x, alpha * (x.clamp(max=0) / alpha).expm1())
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -160,18 +167,18 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     x = _float(input)
-    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, x * 0))
+    return _where(x > lambd, x - lambd, _where(x < -lambd, x + lambd, x * 0))
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     x = _float(input)
-    return where((x > lambd) | (x < -lambd), x, x * 0)
+    return _where((x > lambd) | (x < -lambd), x, x * 0)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     def fn(x):
         x = _float(x)
-        return where(x > threshold, x, Tensor._wrap(np.array(value, x._data.dtype)))
+        return _where(x > threshold, x, Tensor._wrap(np.array(value, x._data.dtype)))
 
     return _maybe_inplace(input, fn, inplace, "threshold_")
 
@@ -180,7 +187,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     w = weight
     if input.ndim >= 2 and weight.numel() > 1:
         w = weight.reshape([-1] + [1] * (input.ndim - 2))
-    return where(input > 0, input, w * input)
+    return _where(input > 0, input, w * input)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -262,7 +269,7 @@ def _dropout_noise(input: Tensor, keep: float, feature: bool) -> np.ndarray:
 ALPHA_DROPOUT_ALPHA = 1.7580993408473766  # SELU's -scale * alpha: where a dropped unit goes
 
 
-@kernel(effects=True)
+@_kernel(effects=True)
 def _dropout_scale(input: Tensor, p: float, feature: bool) -> np.ndarray:
     """Dropout's mask, already scaled: ``bernoulli_(1 - p) / (1 - p)`` (one call for chaingrad.compile: it
     draws from the generator)."""
@@ -321,7 +328,7 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, unb
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     _check_p(p)
-    if input.ndim not in (2, 3):
+    if input.dim() not in (2, 3):  # (torch's first question to a non-tensor input too)
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
                            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
                            "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
@@ -330,7 +337,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     _check_p(p)
-    if input.ndim not in (3, 4):
+    if input.dim() not in (3, 4):  # (torch's first question to a non-tensor input too)
         warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will "
                       "result in an error in a future release. To retain the behavior and silence this warning, "
                       "please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on "
@@ -347,7 +354,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     _check_p(p)
-    if input.ndim not in (4, 5):
+    if input.dim() not in (4, 5):  # (torch's first question to a non-tensor input too)
         warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will "
                       "result in an error in a future release. To retain the behavior and silence this warning, "
                       "please use dropout instead. Note that dropout3d exists to provide channel-wise dropout on "
@@ -361,7 +368,7 @@ def _channel_shape(x: Tensor) -> list[int]:
     return [1, -1] + [1] * (x.ndim - 2)
 
 
-@kernel(effects=True)
+@_kernel(effects=True)
 def _update_running_stats(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, m: float,
                           count: int) -> None:
     """Move the running statistics towards the batch's: mean, and variance made unbiased (in place; one call
@@ -379,7 +386,7 @@ def _update_running_stats(input: Tensor, running_mean: Tensor | None, running_va
         running_var._version[0] += 1
 
 
-@kernel
+@_kernel
 def _running_stat(running: Tensor, shape: list[int], dtype) -> np.ndarray:
     """A running statistic in the input's channel shape and dtype, read when the call runs (for chaingrad.compile:
     each replay reads it afresh)."""
@@ -605,10 +612,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return Tensor._wrap((idx[..., None] == np.arange(num_classes)).astype(np.int64))
 
 
-def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    return input.flatten(start_dim, end_dim)
-
-
 # -- losses ----------------------------------------------------------------------------------------------------
 def _check_same_size(input: Tensor, target: Tensor, name: str) -> None:
     if input.shape != target.shape:
@@ -641,7 +644,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     ad = d.abs()
     if beta == 0:
         return _reduce(ad, reduction)
-    return _reduce(where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta), reduction)
+    return _reduce(_where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta), reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -653,7 +656,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     _warn_size(input, target)
     d = input - target
     ad = d.abs()
-    losses = where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
+    losses = _where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
     if weight is not None:
         losses = losses * weight
     return _reduce(losses, reduction)
@@ -703,7 +706,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     if log_target:
         losses = target.exp() * (target - input)
     else:  # target * log(target) is taken as 0 where target == 0
-        safe = where(target > 0, target, target * 0 + 1)
+        safe = _where(target > 0, target, target * 0 + 1)
         losses = target * safe.log() - target * input
     if reduction == "batchmean":
         return losses.sum() / (input.shape[0] if input.ndim else 1)
@@ -716,7 +719,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     if full:
         t = target
         stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
-        losses = losses + where(t > 1, stirling, t * 0)
+        losses = losses + _where(t > 1, stirling, t * 0)
     return _reduce(losses, reduction)
 
 
@@ -728,11 +731,11 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
 def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_average=None, reduce=None,
                           reduction: str = "mean") -> Tensor:
     cos = cosine_similarity(input1, input2, dim=-1)
-    losses = where(target == 1, 1 - cos, (cos - margin).clamp(min=0))
+    losses = _where(target == 1, 1 - cos, (cos - margin).clamp(min=0))
     return _reduce(losses, reduction)
 
 
-checked_namespace(globals(), FUNCTIONAL_UNCHECKED)  # F.relu([1.0]) is torch's TypeError (chaingrad/_arguments.py)
+_checked_namespace(globals(), _PYTHON_LEVEL, _ARGUMENTS)  # F.relu([1.0]) is torch's TypeError (chaingrad/_arguments.py)
 
 
 def __getattr__(name: str):
