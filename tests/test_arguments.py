@@ -147,3 +147,22 @@ def test_relu_in_place_and_gelus_approximate_by_name_as_torch():
         with pytest.raises(TypeError):
             functional.gelu(x, "tanh")
         assert abs(functional.gelu(x, approximate="tanh")[1].item() - 1.9545977) < 1e-6
+
+
+def test_a_call_without_out_skips_the_out_wrapper_and_gives_the_same():
+    """The argument check calls the op itself unless out= is given (one wrapper a call, not two)."""
+    import sys
+
+    a, b = cg.tensor([1.0, 2.0, 3.0]), cg.tensor([4.0, 5.0, 6.0])
+    entered: list[str] = []
+    for call in (lambda **out: cg.add(a, b, **out), lambda **out: cg.cat([a, b], **out)):
+        entered.clear()
+        out = cg.empty(0)
+        sys.setprofile(lambda frame, event, arg: entered.append(frame.f_code.co_name) if event == "call" else None)
+        try:
+            plain = call()
+            given = call(out=out)
+        finally:
+            sys.setprofile(None)
+        assert entered.count("fn_with_out") == 1  # the call with out= only
+        assert given is out and plain.tolist() == out.tolist()

@@ -86,14 +86,21 @@ def _misfit(x, kind: str) -> str | None:
     return None if _is_int(x) else f"must be tuple of ints, not {type(x).__name__}"
 
 
+def _without_out(f: Callable) -> Callable:
+    """The op itself where ``f`` is its ``out=`` wrapper (ops/_out.py): a call without ``out`` goes to it straight,
+    through one wrapper (this check) instead of two."""
+    return getattr(f, "without_out", f)
+
+
 def _positional(f: Callable, name: str, spec: tuple) -> Callable:
     """``f`` with its leading arguments (given by position, or by name) checked against ``spec``."""
     one = len(spec) == 1  # (nearly all: only ``input``)
+    op = _without_out(f)
 
     @functools.wraps(f)
     def checked(*args, **kwargs):
         if one and args and type(args[0]) is Tensor:  # the common call, settled at once
-            return f(*args, **kwargs)
+            return op(*args, **kwargs) if "out" not in kwargs else f(*args, **kwargs)
         for i, (param, kind) in enumerate(spec):
             if i < len(args):
                 x = args[i]
@@ -105,7 +112,7 @@ def _positional(f: Callable, name: str, spec: tuple) -> Callable:
             if wrong is not None:
                 where = f" (position {i + 1})" if i < len(args) else ""
                 raise TypeError(f"{name}(): argument '{param}'{where} {wrong}")
-        return f(*args, **kwargs)
+        return op(*args, **kwargs) if "out" not in kwargs else f(*args, **kwargs)
 
     checked.checks_arguments = True  # type: ignore[attr-defined]  # (what tests look for)
     return checked
@@ -114,6 +121,7 @@ def _positional(f: Callable, name: str, spec: tuple) -> Callable:
 def _sequence(f: Callable, start: int, varargs: bool) -> Callable:
     """``f`` with its tensors checked: argument ``start``, a list or tuple of them (``cat([a, b], 0)``), or with
     ``varargs`` the arguments from ``start`` on (``broadcast_tensors(a, b)``, or one list of them)."""
+    op = _without_out(f)
 
     @functools.wraps(f)
     def checked(*args, **kwargs):
@@ -125,7 +133,7 @@ def _sequence(f: Callable, start: int, varargs: bool) -> Callable:
         for i, t in enumerate(seq):
             if not isinstance(t, Tensor):
                 raise TypeError(f"expected Tensor as element {i} in argument {start}, but got {type(t).__name__}")
-        return f(*args, **kwargs)
+        return op(*args, **kwargs) if "out" not in kwargs else f(*args, **kwargs)
 
     checked.checks_arguments = True  # type: ignore[attr-defined]  # (what tests look for)
     return checked

@@ -249,4 +249,5 @@ def with_out(fn, op: str | None = None, in_out_dtype: bool = False):
             kwargs["dtype"] = out.dtype
         return fill(fn(*args, **kwargs), out, name)
 
+    fn_with_out.without_out = fn  # type: ignore[attr-defined]  # (for the argument check: chaingrad/_arguments.py)
     return fn_with_out
