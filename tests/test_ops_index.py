@@ -42,6 +42,8 @@ READS = {
     "masked_select_broadcast": lambda m, x: x.masked_select(m.tensor([True, False, True, False])),
     "take_along_dim": lambda m, x: m.take_along_dim(x, m.tensor([[1], [0], [3]]), 1),
     "take_along_dim_argmax": lambda m, x: m.take_along_dim(x, x.argmax(1, keepdim=True), dim=1),
+    "take_along_dim_flat": lambda m, x: m.take_along_dim(x, m.tensor([5, 0, 5, 11])),
+    "take_along_dim_broadcast": lambda m, x: m.take_along_dim(x[:, None], m.tensor([[[1, 3], [0, 0]]]), 2),
     "getitem_chain": lambda m, x: x[1:][0][::-1] if m is not torch else x[1:][0].flip(0),
     "chain": lambda m, x: (x[:, 1:3] * x[m.tensor([0, 0, 2]), :2]).sum(1)[m.tensor([1, 1])],
 }

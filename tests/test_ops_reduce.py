@@ -112,6 +112,21 @@ def test_sum_and_cumsum_dtypes_like_torch():
     compare_with_torch(fn, [np.array([[1, 2], [3, 4]]), np.array([True, False, True])], check_grad=False)
 
 
+@pytest.mark.parametrize("name", ["sum", "sum_dim", "mean", "mean_dim", "cumsum"])
+def test_reductions_in_a_dtype_are_one_node_with_torchs_values_and_gradients(name):
+    """sum/mean/cumsum(dtype=float64) of float32 compute in float64 in the one node (as torch: no ToCopy before
+    it) and give x a float32 gradient."""
+    fns = {"sum": lambda m, x: x.sum(dtype=m.float64), "sum_dim": lambda m, x: m.sum(x, 1, dtype=m.float64),
+           "mean": lambda m, x: x.mean(dtype=m.float64), "mean_dim": lambda m, x: x.mean(0, True, dtype=m.float64),
+           "cumsum": lambda m, x: x.cumsum(1, dtype=m.float64)}
+    x = np.random.default_rng(3).standard_normal((3, 4)).astype(np.float32)
+    (leaf,) = compare_with_torch(fns[name], [x])
+    assert leaf.grad.dtype is cg.float32
+    y = fns[name](cg, cg.tensor(x, requires_grad=True))
+    assert y.dtype is cg.float64 and type(y.grad_fn.next_functions[0][0]).__name__ == "AccumulateGrad"
+    check_finite_differences(fns[name], [x.astype(np.float64)])
+
+
 def test_reductions_of_float32_stay_float32():
     x = cg.ones(3, 4)
     for y in (x.sum(), x.mean(), x.var(), x.std(), x.norm(), x.logsumexp(0), x.prod(), x.max(), x.amax(1)):

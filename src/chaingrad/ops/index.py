@@ -248,9 +248,28 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     return apply(_GATHER, input, index=tuple(grids), basic=False)
 
 
-def take_along_dim(input: Tensor, indices: Tensor, dim: int) -> Tensor:
-    return gather(input, dim, indices.expand(*[s if i == _check_dim(dim, input.ndim, "take_along_dim") else -1
-                                                for i, s in enumerate(indices.shape)]))
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """``gather`` after broadcasting input and indices against each other in every dim but ``dim`` (as torch:
+    both are expanded, so the graph is GatherBackward0(ExpandBackward0(input))); without ``dim``, of the
+    flattened input."""
+    if indices._data.dtype.kind not in "iu":
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {indices.dtype}")
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    d = _check_dim(dim, input._data.ndim, "take_along_dim")
+    if input._data.ndim != indices._data.ndim:
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {input._data.ndim} dimensions for input, and {indices._data.ndim} dimensions "
+                           "for indices")
+    xs, js = list(input._data.shape), list(indices._data.shape)
+    xs[d], js[d] = js[d], xs[d]
+    try:
+        index_shape = np.broadcast_shapes(tuple(xs), indices._data.shape)
+        input_shape = np.broadcast_shapes(tuple(js), input._data.shape)
+    except ValueError:
+        raise RuntimeError(f"take_along_dim(): the shapes of input {list(input._data.shape)} and indices "
+                           f"{list(indices._data.shape)} do not broadcast in the dims other than {d}") from None
+    return gather(input.expand(input_shape), d, indices.expand(index_shape))
 
 
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:

@@ -81,7 +81,9 @@ class Sum(Node):
 
     def forward(ctx, x, axes=None, keepdim=False, dtype=None):
         ctx.shape, ctx.axes = x.shape, axes
-        return np.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim)  # (np.sum is a wrapper around this)
+        if dtype is not None:  # sum(dtype=): summed in that dtype (the engine casts the gradient back to x's)
+            x = x.astype(dtype)
+        return np.add.reduce(x, axis=axes, keepdims=keepdim)  # (np.sum is a wrapper around this)
 
     def backward(ctx, g):
         return _spread(g, ctx.shape, ctx.axes)
@@ -105,9 +107,9 @@ class Mean(Node):
     formulas = ("dL/dx = dL/dout / N, for each of the N averaged elements",)
     backward_on_arrays = True
 
-    def forward(ctx, x, axes=None, keepdim=False):
+    def forward(ctx, x, axes=None, keepdim=False, dtype=None):
         ctx.shape, ctx.axes = x.shape, axes
-        out = np.mean(x, axis=axes, keepdims=keepdim)
+        out = np.mean(x if dtype is None else x.astype(dtype), axis=axes, keepdims=keepdim)
         ctx.count = x.size // (out.size or 1) if x.size else 0  # (`max` here is this module's reduction)
         return out
 
@@ -212,7 +214,7 @@ class CumSum(Node):
 
     def forward(ctx, x, axis=0, dtype=None):
         ctx.axis = axis
-        return np.cumsum(x, axis=axis, dtype=dtype)
+        return np.cumsum(x if dtype is None else x.astype(dtype), axis=axis)
 
     def backward(ctx, g):
         return g.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis)
@@ -237,9 +239,9 @@ def _float_input(input: Tensor, op: str) -> Tensor:
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum of all elements, or over ``dim`` (an int or tuple)."""
     axes = None if dim is None else normalize_dims(dim, input._data.ndim, "sum")
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "biu":
+    if dtype is not None:  # summed in that dtype by the one node, as torch
+        return apply(Sum if axes is None else _SUM_DIM, input, axes=axes, keepdim=keepdim, dtype=to_dtype(dtype).np)
+    if input._data.dtype.kind in "biu":
         input = input.to(np.int64) if input._data.dtype != np.int64 else input
     return apply(Sum if axes is None else _SUM_DIM, input, axes=axes, keepdim=keepdim)
 
@@ -252,11 +254,15 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
 
 
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    if dtype is not None:
-        input = input.to(dtype)
-    _float_input(input, "mean")
     axes = normalize_dims(dim, input._data.ndim, "mean")
-    return apply(Mean if axes is None else _MEAN_DIM, input, axes=axes, keepdim=keepdim)
+    op = Mean if axes is None else _MEAN_DIM
+    if dtype is not None:  # averaged in that dtype by the one node, as torch
+        d = to_dtype(dtype)
+        if d.np.kind != "f":
+            _float_input(input.to(d), "mean")
+        return apply(op, input, axes=axes, keepdim=keepdim, dtype=d.np)
+    _float_input(input, "mean")
+    return apply(op, input, axes=axes, keepdim=keepdim)
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -444,12 +450,12 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     (axis,) = normalize_dims(dim, input._data.ndim, "cumsum") or (0,)
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "biu":
-        input = input.long()
     if input._data.ndim == 0:
-        return cumsum(input.reshape(1), 0).reshape(())
+        return cumsum(input.reshape(1), 0, dtype=dtype).reshape(())
+    if dtype is not None:  # summed in that dtype by the one node, as torch
+        return apply(CumSum, input, axis=axis, dtype=to_dtype(dtype).np)
+    if input._data.dtype.kind in "biu":
+        input = input.long()
     return apply(CumSum, input, axis=axis)
 
 
