@@ -308,8 +308,6 @@ MODULES = {
 # where chaingrad records another graph than torch (its own decomposition, one derivative per op): each is a
 # strict xfail, so that matching torch's graph makes the test pass and this list must shrink
 DIFFERENT = {
-    "var_mean": "var and mean are two nodes; torch has one VarMeanBackward0 with two outputs",
-    "std_mean": "std and mean are two nodes; torch has one StdMeanBackward0 with two outputs",
     "smooth_l1_loss": "a composite of where/abs/mul; torch has SmoothL1LossBackward0",
     "huber_loss": "a composite of where/abs/mul; torch has HuberLossBackward0",
     "setitem_number": "x[i] = v records IndexPutBackward0; torch records CopySlices",

@@ -351,8 +351,27 @@ class Var(Node):
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        centered = x - x.mean(ctx.axes, keepdim=True) if ctx.axes is not None else x - x.mean()
-        return _spread(g, ctx.shape, ctx.axes) * centered * (2.0 / ctx.denom if ctx.denom else float("inf"))
+        return _var_grad(ctx, g, x)
+
+
+def _centered(x: Tensor, axes) -> Tensor:
+    return x - x.mean(axes, keepdim=True) if axes is not None else x - x.mean()
+
+
+def _var_grad(ctx, g: Tensor, x: Tensor) -> Tensor:
+    """dL/dx of the variance (Var's and VarMean's): g * 2 (x - mean) / (N - correction)."""
+    return _spread(g, ctx.shape, ctx.axes) * _centered(x, ctx.axes) * (2.0 / ctx.denom if ctx.denom else float("inf"))
+
+
+def _std_grad(ctx, g: Tensor, x: Tensor, out: Tensor) -> Tensor:
+    """dL/dx of the std (Std's and StdMean's): g (x - mean) / ((N - correction) std), 0 where std == 0."""
+    centered = _centered(x, ctx.axes)
+    std = _spread(out, ctx.shape, ctx.axes)
+    zero = std._data == 0
+    if zero.any():  # no 0/0, even for create_graph
+        std = std + Tensor._wrap(zero.astype(std._data.dtype))
+        centered = centered * Tensor._wrap((~zero).astype(std._data.dtype))
+    return _spread(g, ctx.shape, ctx.axes) * centered / (std * float(ctx.denom))
 
 
 class Std(Node):
@@ -370,13 +389,35 @@ class Std(Node):
 
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        centered = x - x.mean(ctx.axes, keepdim=True) if ctx.axes is not None else x - x.mean()
-        std = _spread(out, ctx.shape, ctx.axes)
-        zero = std._data == 0
-        if zero.any():  # no 0/0, even for create_graph
-            std = std + Tensor._wrap(zero.astype(std._data.dtype))
-            centered = centered * Tensor._wrap((~zero).astype(std._data.dtype))
-        return _spread(g, ctx.shape, ctx.axes) * centered / (std * float(ctx.denom))
+        return _std_grad(ctx, g, x, out)
+
+
+class VarMean(Node):
+    """(var, mean) over ``axes`` in one node with two outputs (``std``: (std, mean)), as torch's var_mean."""
+
+    num_outputs = 2
+    formulas = ("dL/dx = dL/dvar * 2 (x - mean(x)) / (N - correction) + dL/dmean / N   (std_mean: "
+                "dL/dstd * (x - mean(x)) / ((N - correction) * std), 0 where std == 0, + dL/dmean / N)",)
+
+    def forward(ctx, x, axes=None, correction=1, keepdim=False, std=False):
+        ctx.shape, ctx.axes, ctx.denom, ctx.std = x.shape, axes, _var_denominator(x.shape, axes, correction), std
+        m = np.mean(x, axis=axes, keepdims=True)
+        d = x - m
+        with np.errstate(divide="ignore", invalid="ignore"):  # N <= correction: inf or nan, as torch
+            spread = np.asarray(np.sum(d * d, axis=axes, keepdims=keepdim) / ctx.denom, x.dtype)
+            if std:
+                spread = np.asarray(np.sqrt(spread), x.dtype)
+        ctx.count = x.size // (spread.size or 1) if x.size else 0
+        ctx.save_for_backward(x, spread if std else None)
+        return spread, np.asarray(np.mean(x, axis=axes, keepdims=keepdim))
+
+    def backward(ctx, g_spread, g_mean):
+        x, out = ctx.saved_tensors
+        gx = _std_grad(ctx, g_spread, x, out) if ctx.std else _var_grad(ctx, g_spread, x)
+        return gx + _spread(g_mean / ctx.count, ctx.shape, ctx.axes)
+
+
+_STD_MEAN = VarMean.named("StdMeanBackward0")
 
 
 def _var_denominator(shape: tuple, axes, correction) -> float:
@@ -402,12 +443,22 @@ def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
     return apply(Std, input, axes=axes, correction=correction, keepdim=keepdim)
 
 
+def _spread_mean(input: Tensor, dim, unbiased, keepdim: bool, correction, std: bool):
+    op = "std_mean" if std else "var_mean"
+    dim, correction = _correction(dim, unbiased, correction, op)
+    _float_input(input, op)
+    axes = normalize_dims(dim, input._data.ndim, op)
+    return apply(_STD_MEAN if std else VarMean, input, axes=axes, correction=correction, keepdim=keepdim, std=std)
+
+
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    """(var, mean) with the same arguments as ``var``: one node with two outputs, as torch."""
+    return _spread_mean(input, dim, unbiased, keepdim, correction, False)
 
 
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    """(std, mean) with the same arguments as ``std``: one node with two outputs, as torch."""
+    return _spread_mean(input, dim, unbiased, keepdim, correction, True)
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
