@@ -308,8 +308,6 @@ MODULES = {
 # where chaingrad records another graph than torch (its own decomposition, one derivative per op): each is a
 # strict xfail, so that matching torch's graph makes the test pass and this list must shrink
 DIFFERENT = {
-    "smooth_l1_loss": "a composite of where/abs/mul; torch has SmoothL1LossBackward0",
-    "huber_loss": "a composite of where/abs/mul; torch has HuberLossBackward0",
     "setitem_number": "x[i] = v records IndexPutBackward0; torch records CopySlices",
     "setitem_tensor": "x[i] = v records IndexPutBackward0; torch records CopySlices",
     "nn_LayerNorm": "layer_norm is a composite; torch has NativeLayerNormBackward0",

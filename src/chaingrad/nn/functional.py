@@ -20,6 +20,7 @@ from ..ops.adaptive_pool import adaptive_max_pool1d, adaptive_max_pool2d  # noqa
 from ..ops.conv import conv1d, conv2d  # noqa: F401
 from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
 from ..ops.elementwise import relu, sigmoid, tanh, where  # noqa: F401
+from ..ops.nn_ops import HUBER_LOSS as _HUBER_LOSS
 from ..ops.nn_ops import (  # noqa: F401
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
@@ -35,6 +36,7 @@ from ..ops.nn_ops import (  # noqa: F401
     nll_loss,
     softmax,
 )
+from ..ops.nn_ops import SmoothL1Loss as _SmoothL1Loss
 from ..ops.pool import (  # noqa: F401
     adaptive_avg_pool2d,
     avg_pool1d,
@@ -43,6 +45,7 @@ from ..ops.pool import (  # noqa: F401
     max_pool2d,
     unfold_windows,
 )
+from ..ops.shape import broadcast_tensors
 from ..random import discrete as random_discrete
 from ..random import layout as random_layout
 from ..random.generator import default_generator
@@ -218,7 +221,6 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     from .._dtype import result_type
     from ..ops._checks import require_tensor
     from ..ops.norms import vector_norm
-    from ..ops.shape import broadcast_tensors
 
     require_tensor(x1, "cosine_similarity", "x1")
     require_tensor(x2, "cosine_similarity", "x2", 2)
@@ -637,11 +639,9 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _warn_size(input, target)
-    d = input - target
-    ad = d.abs()
-    if beta == 0:
-        return _reduce(ad, reduction)
-    return _reduce(where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta), reduction)
+    if beta == 0:  # the l1 loss, as torch computes it then
+        return _reduce((input - target).abs(), reduction)
+    return apply(_SmoothL1Loss, *broadcast_tensors(input, target), reduction=reduction, beta=float(beta))
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -651,12 +651,13 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_size(input, target)
-    d = input - target
-    ad = d.abs()
-    losses = where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
-    if weight is not None:
-        losses = losses * weight
-    return _reduce(losses, reduction)
+    pair = broadcast_tensors(input, target)
+    if weight is None:
+        return apply(_HUBER_LOSS, *pair, reduction=reduction, beta=float(delta), huber=True)
+    if weight.shape != input.shape:
+        raise ValueError(f"Weights and input must have the same size. (huber_loss: weight {list(weight.shape)}, "
+                         f"input {list(input.shape)})")
+    return _reduce(apply(_HUBER_LOSS, *pair, reduction="none", beta=float(delta), huber=True) * weight, reduction)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
