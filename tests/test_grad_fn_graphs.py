@@ -310,7 +310,6 @@ MODULES = {
 DIFFERENT = {
     "setitem_number": "x[i] = v records IndexPutBackward0; torch records CopySlices",
     "setitem_tensor": "x[i] = v records IndexPutBackward0; torch records CopySlices",
-    "nn_LayerNorm": "layer_norm is a composite; torch has NativeLayerNormBackward0",
 }
 
 

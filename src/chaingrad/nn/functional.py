@@ -496,16 +496,53 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if tuple(input.shape[input.ndim - len(ns):]) != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
                            f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t.shape)} and normalized_shape = {list(ns)}")
+        if t is not None and t.dtype is not input.dtype:
+            raise RuntimeError(f"expected scalar type {input.dtype} but found {t.dtype} (layer_norm: the {name} "
+                               "and the input must have one dtype; convert with .to())")
     dims = tuple(range(input.ndim - len(ns), input.ndim))
-    mean = input.mean(dims, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(dims, keepdim=True)
-    out = centered * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return apply(NativeLayerNorm, input, weight, bias, dims=dims, eps=eps)  # (None where absent, as torch lists it)
+
+
+class NativeLayerNorm(Node):
+    """(x - mean) / sqrt(var + eps) * weight + bias, the mean and (biased) variance over the last dims ``dims``
+    of each sample; weight and bias (of those dims' shape) may be None."""
+
+    input_names = ("x", "weight", "bias")
+    formulas = ("dL/dx = (dL/dxhat - mean(dL/dxhat) - xhat * mean(dL/dxhat * xhat)) / sqrt(var + eps), "
+                "dL/dxhat = dL/dout * weight, the means over the normalized dims",
+                "dL/dweight = dL/dout * xhat, summed over the leading dims",
+                "dL/dbias = dL/dout summed over the leading dims")
+
+    def forward(ctx, x, w, b, dims=(), eps=1e-5):
+        ctx.dims, ctx.eps = dims, eps
+        ctx.save_for_backward(x, w)
+        centered = x - np.mean(x, axis=dims, keepdims=True)
+        out = centered * (1 / np.sqrt(np.mean(centered * centered, axis=dims, keepdims=True) + eps))
+        if w is not None:
+            out = out * w
+        return out if b is None else out + b
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        dims = ctx.dims
+        leading = tuple(range(x.ndim - len(dims)))
+        centered = x - x.mean(dims, keepdim=True)  # the statistics recomputed as tensors: create_graph sees them
+        rstd = ((centered * centered).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+        xhat = centered * rstd
+        need = ctx.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            gxhat = g if w is None else g * w
+            gx = (gxhat - gxhat.mean(dims, keepdim=True) - xhat * (gxhat * xhat).mean(dims, keepdim=True)) * rstd
+        if need[1]:
+            gw = (g * xhat).sum(leading) if leading else g * xhat
+        if need[2]:
+            gb = g.sum(leading) if leading else g
+        return gx, gw, gb
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
