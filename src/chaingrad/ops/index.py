@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node, apply
+from ..autograd.node import Node, _refresh_view, apply
 from ..tensor import Tensor, _check_dim
 from ._checks import scalar_type
 from ._dispatch import as_operand, promote
@@ -136,6 +136,19 @@ def index(x: Tensor, key) -> Tensor:
     """``x[key]`` recorded as torch records it: one step per part of the key, left to right (an int is a
     select, a slice a slice, None an unsqueeze; full slices among several parts are no step), then one
     advanced index with all the tensors and lists; a key of no steps (``x[...]``) is an alias."""
+    try:
+        out, rest, stepped = _basic_steps(x, key, writing=False)
+        if rest is not None:
+            return apply(_INDEX, out, index=rest, basic=False)
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {list(x._data.shape)})") from None
+    return out if stepped else apply(ALIAS, x, index=(Ellipsis,), basic=True)
+
+
+def _basic_steps(x: Tensor, key, writing: bool):
+    """The views of ``key``'s ints, slices and Nones, taken one by one (see ``index``); returns (the last view,
+    the advanced index left for it or None, whether any step was taken). ``writing``: a full slice is never
+    a step (torch's setitem writes through x itself then)."""
     parts = tuple(_index_part(p) for p in (key if isinstance(key, tuple) else (key,)))  # a list: one index
     if x._data.ndim == 0 and any(isinstance(p, np.ndarray) and not _is_int(p) for p in parts):
         raise IndexError("too many indices for tensor of dimension 0")
@@ -145,48 +158,80 @@ def index(x: Tensor, key) -> Tensor:
         raise IndexError(f"too many indices for tensor of dimension {x._data.ndim} (indexing a tensor of shape "
                          f"{list(x._data.shape)})")
     out, dim, rest, stepped = x, 0, [], False
-    try:
-        for p in parts:
-            if p is Ellipsis:
-                skip = x._data.ndim - used
-                rest += [slice(None)] * skip
-                dim += skip
-                used = x._data.ndim  # a second ... is NumPy's error
-            elif p is None:
-                from .shape import unsqueeze
+    for p in parts:
+        if p is Ellipsis:
+            skip = x._data.ndim - used
+            rest += [slice(None)] * skip
+            dim += skip
+            used = x._data.ndim  # a second ... is NumPy's error
+        elif p is None:
+            from .shape import unsqueeze
 
-                out, stepped = unsqueeze(out, dim), True
-                rest.append(slice(None))
-                dim += 1
-            elif _is_int(p):
-                out, stepped = apply(SELECT, out, index=(slice(None),) * dim + (int(p),), basic=True), True
-            elif isinstance(p, slice):
-                full = p.indices(out._data.shape[dim]) == (0, out._data.shape[dim], 1)
-                if len(parts) == 1 or not full:
-                    out, stepped = apply(SLICE, out, index=(slice(None),) * dim + (p,), basic=True), True
-                rest.append(slice(None))
-                dim += 1
-            else:  # a tensor or list: part of the advanced index, after the basic steps
-                rest.append(p)
-                dim += p.ndim if p.dtype == bool else 1
-        if any(isinstance(p, np.ndarray) for p in rest):
-            while rest and isinstance(rest[-1], slice):
-                rest.pop()
-            return apply(_INDEX, out, index=rest[0] if len(rest) == 1 else tuple(rest), basic=False)
-    except IndexError as e:
-        raise IndexError(f"{e} (indexing a tensor of shape {list(x._data.shape)})") from None
-    return out if stepped else apply(ALIAS, x, index=(Ellipsis,), basic=True)
+            out, stepped = unsqueeze(out, dim), True
+            rest.append(slice(None))
+            dim += 1
+        elif _is_int(p):
+            out, stepped = apply(SELECT, out, index=(slice(None),) * dim + (int(p),), basic=True), True
+        elif isinstance(p, slice):
+            full = p.indices(out._data.shape[dim]) == (0, out._data.shape[dim], 1)
+            if not full or (len(parts) == 1 and not writing):
+                out, stepped = apply(SLICE, out, index=(slice(None),) * dim + (p,), basic=True), True
+            rest.append(slice(None))
+            dim += 1
+        else:  # a tensor or list: part of the advanced index, after the basic steps
+            rest.append(p)
+            dim += p.ndim if p.dtype == bool else 1
+    if any(isinstance(p, np.ndarray) for p in rest):
+        while rest and isinstance(rest[-1], slice):
+            rest.pop()
+        return out, rest[0] if len(rest) == 1 else tuple(rest), stepped
+    return out, None, stepped
 
 
 def setitem(x: Tensor, key, value) -> None:
-    """``x[key] = value`` in place (value broadcast to the indexed region)."""
+    """``x[key] = value`` in place, as torch does it: the view of the key's ints, slices and Nones (x itself
+    if there are none) is written, so x's node becomes a CopySlices (see ops/inplace.py); with tensors or
+    lists in the key, an index_put on that view. A value is broadcast to the region as ``copy_to`` says."""
     from .inplace import inplace
 
-    idx, basic = to_index(key)
     v = value if isinstance(value, Tensor) else as_operand(value, x)
-    if v._data.dtype != x._data.dtype:
-        v = v.to(x.dtype)
-    inplace(x, lambda old: apply(IndexPut, old, v, index=idx, basic=basic), "setitem", (v,))
+    try:
+        target, rest, _ = _basic_steps(x, key, writing=True)
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {list(x._data.shape)})") from None
+    if rest is None:
+        copy_to(target, v)
+    else:
+        if v._data.dtype != x._data.dtype:
+            v = v.to(x.dtype)
+        inplace(target, lambda old: apply(IndexPut, old, v, index=rest, basic=False), "setitem", (v,))
+    if target is not x and x._base is not None and x._view[1] != x._version[0]:
+        _refresh_view(x)  # x is a view itself: its node now reads the rebased base
+
+
+def copy_to(dst: Tensor, src: Tensor) -> None:
+    """Write ``src`` into ``dst`` (the region ``x[key]`` of a setitem), as torch: a copy when the shapes are
+    equal, a fill from a 0-dim tensor, else src without its leading size-1 dims, expanded to dst's shape."""
+    from .inplace import _FILL_TENSOR, COPY, inplace
+    from .shape import expand
+
+    op = COPY
+    if src._data.ndim == 0 and dst._data.ndim:
+        op = _FILL_TENSOR
+    elif src._data.shape != dst._data.shape:
+        shape = src._data.shape
+        while shape and shape[0] == 1:
+            shape = shape[1:]
+        src = src.view(shape)
+        if shape != dst._data.shape:
+            try:
+                if np.broadcast_shapes(shape, dst._data.shape) != dst._data.shape:
+                    raise ValueError
+            except ValueError:
+                raise RuntimeError(f"shape mismatch: value tensor of shape {list(src._data.shape)} cannot be "
+                                   f"broadcast to indexing result of shape {list(dst._data.shape)}") from None
+            src = expand(src, dst._data.shape)
+    inplace(dst, lambda old: apply(op, old, src), "setitem", (src,))
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
