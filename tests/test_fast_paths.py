@@ -248,11 +248,10 @@ def test_unrecorded_setitem_equals_the_general_path_and_torch(key, value, dtype)
         k = (x > 5) if key == "mask" else key
         v = lib.tensor(values[value]).to(x.dtype) if value in values else value
         if recorded and dtype == "float32":
-            v = lib.tensor(float(v), requires_grad=True) * 1 if not isinstance(v, lib.Tensor) else v.requires_grad_() * 1
-        version = (lambda: x._version) if lib is torch else (lambda: x._version[0])  # noqa: E731
-        before = version()
+            v = (v if isinstance(v, lib.Tensor) else lib.tensor(float(v))).requires_grad_() * 1
+        before = x._version if lib is torch else x._version[0]
         x[k] = v
-        assert version() == before + 1
+        assert (x._version if lib is torch else x._version[0]) == before + 1
         assert x.requires_grad == (recorded and dtype == "float32")
         results.append(x.detach().numpy())
     for r in results[1:]:
