@@ -65,8 +65,9 @@ class CopySlices(Node):
     torch_name = "CopySlices"
     name_prefix = "torch::autograd::"
     input_names = ("base", "src")
-    formulas = ("dL/dbase = dL/dout, with the view's region replaced by fn's gradient for the view's old values",
-                "dL/dsrc = fn's gradient for its other inputs, from dL/dout[region]")
+    formulas = ("dL/dbase = dL/dout, with the view's region replaced by the in-place op's gradient for the "
+                "view's old values",
+                "dL/dsrc = the in-place op's gradient for its other inputs, from dL/dout[region]")
 
     def backward(ctx, g):
         (fn,) = ctx.saved_tensors
