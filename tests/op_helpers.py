@@ -41,12 +41,11 @@ def compare_second_derivatives(fn, arrays, *, seed=3, rtol=1e-6, atol=1e-8):
 
 
 def grad_fn_names(fn, arrays):
-    """(chaingrad's, torch's) grad_fn names of fn's first output."""
+    """(chaingrad's, torch's) grad_fn class name and name() of fn's first output."""
     names = []
     for lib in (cg, torch):
         out = _flat(fn(lib, *leaves(arrays, lib)))[0]
-        names.append(None if out.grad_fn is None else type(out.grad_fn).__name__ if lib is torch
-                     else out.grad_fn.name())
+        names.append(None if out.grad_fn is None else (type(out.grad_fn).__name__, out.grad_fn.name()))
     return tuple(names)
 
 

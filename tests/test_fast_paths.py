@@ -5,6 +5,7 @@
   identical gradients.
 - ``x ** <Python number>`` records Pow with the number itself; it must match Pow with a tensor exponent and torch.
 - ``t -= other`` (+=, *=, /=) with nothing recorded writes straight into the array.
+- ``x[key] = v`` with nothing recorded writes straight into the array (no views, no copy node).
 - A Python number next to a float tensor keeps the tensor's dtype without running the promotion table.
 - Operators, ``loss.backward()``, ``matmul`` of two matrices and ``x.T`` skip checks that cannot fail in their
   common case; each must equal the general path (and torch), and keep its errors.
@@ -226,6 +227,57 @@ def test_unrecorded_in_place_update_falls_back_for_what_it_does_not_handle():
     w = cg.tensor([1.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf Variable"):
         w -= 1.0  # recording: a leaf that requires grad can't be updated in place
+
+
+_WRITES = [
+    (1, "row"), ((0, 2), 5.0), ((slice(None), 1), "column"), (Ellipsis, "row"), (None, "row"), (2, "leading_one"),
+    ((1, [3, 0]), "pair"), ([0, 2], "row"), ("mask", 0.0), ((slice(1, None), slice(None, None, 2)), 7), (0, "scalar"),
+]
+
+
+@pytest.mark.parametrize("key,value", _WRITES, ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_unrecorded_setitem_equals_the_general_path_and_torch(key, value, dtype):
+    """The same write with nothing recorded (the direct path) and with a value that requires grad (the general
+    path through views and a recorded node), and in torch: the same values and one version bump."""
+    values = {"row": [1.5, -2.0, 3.0, 4.5], "column": [7.0, 8.0, 9.0], "leading_one": [[1.0, 2.0, 3.0, 4.0]],
+              "pair": [10.0, 20.0], "scalar": 2.5}
+    results = []
+    for lib, recorded in ((cg, False), (cg, True), (torch, False)):
+        x = lib.arange(12.0).reshape(3, 4).to(getattr(lib, dtype))
+        k = (x > 5) if key == "mask" else key
+        v = lib.tensor(values[value]).to(x.dtype) if value in values else value
+        if recorded and dtype == "float32":
+            v = (v if isinstance(v, lib.Tensor) else lib.tensor(float(v))).requires_grad_() * 1
+        before = x._version if lib is torch else x._version[0]
+        x[k] = v
+        assert (x._version if lib is torch else x._version[0]) == before + 1
+        assert x.requires_grad == (recorded and dtype == "float32")
+        results.append(x.detach().numpy())
+    for r in results[1:]:
+        np.testing.assert_array_equal(results[0], r)
+
+
+def test_unrecorded_setitem_falls_back_for_what_it_does_not_handle():
+    x = cg.zeros(3, 4)
+    with pytest.raises(RuntimeError):
+        x[0] = cg.ones(3)  # a value that does not broadcast: the general path's error
+    with pytest.raises(IndexError, match="shape"):
+        x[5] = 1.0  # out of range: the general path's message
+    e = cg.zeros(4).expand(3, 4)
+    with pytest.raises(RuntimeError, match="expanded"):
+        e[0] = 1.0  # a read-only (broadcast) array
+    assert x.tolist() == [[0.0] * 4] * 3
+
+
+def test_setitem_with_tensor_indices_refuses_a_value_of_another_dtype_like_torch():
+    for lib in (cg, torch):
+        x = lib.zeros(3, 4, dtype=lib.int64)
+        with pytest.raises(RuntimeError, match="dtypes match"):
+            x[[0, 2]] = lib.ones(4)
+        x[[0, 2]] = 2.7  # a Python number is converted
+        x[0] = lib.ones(4) * 1.5  # so is a tensor written through a view (a copy)
+        assert x[:, 0].tolist() == [1, 0, 2]
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])

@@ -9,6 +9,7 @@ import torch
 
 import chaingrad as cg
 import chaingrad.nn.functional as F
+from helpers import check_finite_differences
 from nn_helpers import check_fn
 
 DTYPES = [np.float64, np.float32]
@@ -147,3 +148,48 @@ def test_double_backward_matches_torch(case):
     }
     fn, arrays = fns[case]
     _double_backward(fn, arrays)
+
+
+LAYER_NORMS = {
+    "affine": lambda F, x, w, b: F.layer_norm(x, (3, 5), w, b, eps=1e-4),
+    "weight_only": lambda F, x, w, b: F.layer_norm(x, (3, 5), w),
+    "plain": lambda F, x, w, b: F.layer_norm(x, (5,)),
+    "every_dim": lambda F, x, w, b: F.layer_norm(x[0], (3, 5), w, b),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_NORMS))
+def test_layer_norm_is_one_node_matching_finite_differences(name):
+    """NativeLayerNormBackward0 with edges (input, weight, bias), None for an absent one; its gradients for all
+    three equal finite differences in float64 (and torch's, in the tests above)."""
+    arrays = [rnd(4, 3, 5), rnd(3, 5, seed=3), rnd(3, 5, seed=4)]
+    check_finite_differences(lambda m, x, w, b: LAYER_NORMS[name](m.nn.functional, x, w, b), arrays)
+    x, w, b = (cg.tensor(a, requires_grad=True) for a in arrays)
+    node = LAYER_NORMS[name](cg.nn.functional, x, w, b).grad_fn
+    assert type(node).__name__ == "NativeLayerNormBackward0"
+    edges = [None if f is None else type(f).__name__ for f, _ in node.next_functions]
+    assert edges == {"affine": ["AccumulateGrad"] * 3, "weight_only": ["AccumulateGrad", "AccumulateGrad", None],
+                     "plain": ["AccumulateGrad", None, None],
+                     "every_dim": ["SelectBackward0", "AccumulateGrad", "AccumulateGrad"]}[name]
+
+
+def test_layer_norm_double_backward_like_torch():
+    arrays = [rnd(4, 3, 5), rnd(3, 5, seed=3), rnd(3, 5, seed=4)]
+
+    def second(lib):
+        x, w, b = (lib.tensor(a, requires_grad=True) for a in arrays)
+        out = lib.nn.functional.layer_norm(x, (3, 5), w, b)
+        gx, gw = lib.autograd.grad((out.sin() * out).sum(), [x, w], create_graph=True)
+        return [g.detach().numpy() for g in (gx, gw, *lib.autograd.grad((gx ** 2).sum() + (gw * gw).sum(),
+                                                                        [x, w, b], allow_unused=True))]
+
+    for ours, theirs in zip(second(cg), second(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-11)
+
+
+def test_layer_norm_weight_of_another_shape_or_dtype_raises_like_torch():
+    for lib in (cg, torch):
+        with pytest.raises(RuntimeError, match="normalized_shape"):
+            lib.nn.functional.layer_norm(lib.ones(2, 4), (4,), lib.ones(3))
+        with pytest.raises(RuntimeError):
+            lib.nn.functional.layer_norm(lib.ones(2, 4, dtype=lib.float64), (4,), lib.ones(4))

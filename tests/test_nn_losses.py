@@ -9,6 +9,7 @@ import torch
 
 import chaingrad as cg
 from chaingrad import nn
+from helpers import check_finite_differences, compare_with_torch
 from nn_helpers import check_fn, check_module
 
 DTYPES = [np.float64, np.float32]
@@ -22,6 +23,57 @@ def rnd(*shape, seed=0):
 
 def probs(*shape, seed=0):
     return np.random.default_rng(seed).uniform(0.02, 0.98, shape)
+
+
+SMOOTH = {
+    "smooth_l1": lambda m, x, y, r: m.nn.functional.smooth_l1_loss(x, y, reduction=r),
+    "smooth_l1_beta": lambda m, x, y, r: m.nn.functional.smooth_l1_loss(x, y, reduction=r, beta=0.4),
+    "huber": lambda m, x, y, r: m.nn.functional.huber_loss(x, y, reduction=r),
+    "huber_delta": lambda m, x, y, r: m.nn.functional.huber_loss(x, y, reduction=r, delta=0.3),
+    "huber_weight": lambda m, x, y, r: m.nn.functional.huber_loss(x, y, reduction=r, weight=m.linspace(0, 2, 20)
+                                                                   .reshape(4, 5).to(x.dtype)),
+}
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", sorted(SMOOTH))
+def test_smooth_l1_and_huber_are_one_node_matching_torch_and_finite_differences(name, reduction):
+    """SmoothL1LossBackward0 / HuberLossBackward0 with edges to input and target: values and gradients of both
+    equal torch's in float32 and float64, and finite differences in float64."""
+    x, y = rnd(4, 5), rnd(4, 5, seed=1) * 0.5
+    fn = lambda m, x, y: SMOOTH[name](m, x, y, reduction)  # noqa: E731
+    for dtype in DTYPES:
+        compare_with_torch(fn, [x, y], dtype=dtype)
+    check_finite_differences(fn, [x, y])
+    out = fn(cg, cg.tensor(x, requires_grad=True), cg.tensor(y, requires_grad=True))
+    node = out.grad_fn
+    while type(node).__name__ in ("MeanBackward0", "SumBackward0", "MulBackward0"):  # huber's weight: loss * w
+        node = node.next_functions[0][0]
+    assert type(node).__name__ == ("HuberLossBackward0" if "huber" in name else "SmoothL1LossBackward0")
+    assert len(node.next_functions) == 2
+
+
+@pytest.mark.parametrize("name", ["smooth_l1_beta", "huber_delta"])
+def test_smooth_l1_and_huber_double_backward_like_torch(name):
+    x, y = rnd(4, 5), rnd(4, 5, seed=1) * 0.5
+
+    def second(m):
+        a, b = m.tensor(x, requires_grad=True), m.tensor(y, requires_grad=True)
+        (ga,) = m.autograd.grad(SMOOTH[name](m, a, b, "sum"), [a], create_graph=True)
+        (gga, ggb) = m.autograd.grad((ga * ga.detach().sign() * a).sum(), [a, b])
+        return ga.detach().numpy(), gga.numpy(), ggb.numpy()
+
+    for ours, theirs in zip(second(cg), second(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_smooth_l1_of_a_broadcast_target_expands_it_like_torch():
+    x, y = rnd(3, 4), rnd(4, seed=1)
+    with pytest.warns(UserWarning):
+        compare_with_torch(lambda m, x, y: m.nn.functional.smooth_l1_loss(x, y), [x, y])
+    with pytest.warns(UserWarning):
+        out = cg.nn.functional.huber_loss(cg.tensor(x, requires_grad=True), cg.tensor(y, requires_grad=True))
+    assert [type(f).__name__ for f, _ in out.grad_fn.next_functions] == ["AccumulateGrad", "ExpandBackward0"]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

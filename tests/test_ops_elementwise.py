@@ -91,6 +91,7 @@ BINARY = {
     "div_floor": (lambda m, a, b: m.div(a, b, rounding_mode="floor"), "any", "nonzero"),
     "div_trunc": (lambda m, a, b: m.div(a, b, rounding_mode="trunc"), "any", "nonzero"),
     "clamp_tensor": (lambda m, a, b: m.clamp(a, min=b), "any", "any"),
+    "clamp_max_tensor": (lambda m, a, b: a.clamp(max=b), "any", "any"),
     "chain": (lambda m, a, b: (a * b).tanh() + (a - b).exp() / (1 + b * b), "any", "any"),
 }
 NO_FD_BINARY = {"div_floor", "div_trunc", "remainder", "mod"}
@@ -184,6 +185,36 @@ def test_relu_and_abs_gradient_at_zero_like_torch():
 
 def test_clamp_gradient_at_the_bounds_like_torch():
     compare_with_torch(lambda m, x: m.clamp(x, -1.0, 1.0), [np.array([-2.0, -1.0, 0.0, 1.0, 2.0])])
+
+
+def test_clamp_by_two_tensors_matches_torch_and_finite_differences():
+    """One ClampBackward0 node with gradients for x, min and max; where min > max the result is max (and max
+    takes the gradient), as torch."""
+    rng = np.random.default_rng(4)
+    x, lo, hi = rng.standard_normal((3, 4)), rng.standard_normal(4) - 0.5, rng.standard_normal((3, 1)) + 0.5
+    assert (lo[None, :] > hi).any() and (lo[None, :] < hi).any()
+    fn = lambda m, x, lo, hi: m.clamp(x, lo, hi)  # noqa: E731
+    for dtype in (np.float32, np.float64):
+        compare_with_torch(fn, [x, lo, hi], dtype=dtype)
+    check_finite_differences(fn, [x, lo, hi])
+    mixed = lambda m, x, lo: m.clamp(x.float(), lo.double())  # noqa: E731 - promoted in the node, no cast of x
+    compare_with_torch(mixed, [x, lo])
+    y = mixed(cg, cg.tensor(x, requires_grad=True), cg.tensor(lo))
+    assert y.dtype is cg.float64 and type(y.grad_fn).__name__ == "ClampBackward0"
+
+
+def test_clamp_by_tensors_double_backward_like_torch():
+    rng = np.random.default_rng(5)
+    x, lo = rng.standard_normal(5), rng.standard_normal(5)
+
+    def second(m):
+        a, b = m.tensor(x, requires_grad=True), m.tensor(lo, requires_grad=True)
+        (ga,) = m.autograd.grad((m.clamp(a, b) ** 2).sum(), [a], create_graph=True)
+        ga.sum().backward()
+        return ga.detach().numpy(), a.grad.numpy(), b.grad.numpy()
+
+    for ours, theirs in zip(second(cg), second(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
 def test_pow_gradient_at_zero_base_like_torch():

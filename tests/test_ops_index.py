@@ -42,6 +42,8 @@ READS = {
     "masked_select_broadcast": lambda m, x: x.masked_select(m.tensor([True, False, True, False])),
     "take_along_dim": lambda m, x: m.take_along_dim(x, m.tensor([[1], [0], [3]]), 1),
     "take_along_dim_argmax": lambda m, x: m.take_along_dim(x, x.argmax(1, keepdim=True), dim=1),
+    "take_along_dim_flat": lambda m, x: m.take_along_dim(x, m.tensor([5, 0, 5, 11])),
+    "take_along_dim_broadcast": lambda m, x: m.take_along_dim(x[:, None], m.tensor([[[1, 3], [0, 0]]]), 2),
     "getitem_chain": lambda m, x: x[1:][0][::-1] if m is not torch else x[1:][0].flip(0),
     "chain": lambda m, x: (x[:, 1:3] * x[m.tensor([0, 0, 2]), :2]).sum(1)[m.tensor([1, 1])],
 }
@@ -92,6 +94,23 @@ SETS = {
     "int_tensor": lambda m, x, v: x.__setitem__(m.tensor([0, 2]), v[:2]),
     "broadcast_row": lambda m, x, v: x.__setitem__((slice(None), 0), v[0, :3]),
     "tensor_value_broadcast": lambda m, x, v: x.__setitem__(1, v[0, 0]),
+    "ellipsis": lambda m, x, v: x.__setitem__(Ellipsis, v[0]),
+    "full_slice": lambda m, x, v: x.__setitem__(slice(None), v),
+    "none": lambda m, x, v: x.__setitem__(None, v[1]),
+    "leading_ones": lambda m, x, v: x.__setitem__(2, v[:1]),
+    "int_and_tensor": lambda m, x, v: x.__setitem__((1, m.tensor([3, 0])), v[0, :2]),
+    "column_of_transposed": lambda m, x, v: x.t().__setitem__(1, v[:, 2]),
+    "twice": lambda m, x, v: (x.__setitem__(0, v[1]), x.__setitem__((slice(None), 1), v[2, :3])),
+    "through_a_view": lambda m, x, v: x[1:].__setitem__((0, slice(1, None)), v[0, :3]),
+    "other_dtype": lambda m, x, v: x.__setitem__(0, v[0].double()),
+    "view_mul_": lambda m, x, v: x[1].mul_(v[0]),
+    "view_add_": lambda m, x, v: x[:, 1:3].add_(v[:, :2]),
+    "view_relu_": lambda m, x, v: x[0].relu_(),
+    "view_zero_": lambda m, x, v: x[:, 0].zero_(),
+    "view_copy_": lambda m, x, v: x[2].copy_(v[1]),
+    "view_clamp_": lambda m, x, v: x[0].clamp_(-1.0, 1.0),
+    "view_pow_": lambda m, x, v: x[1:].pow_(2),
+    "fill_tensor": lambda m, x, v: x[1].fill_(v[0, 0]),
 }
 
 
@@ -113,6 +132,46 @@ def test_setitem_matches_finite_differences(name):
         return y * y
     rng = np.random.default_rng(5)
     check_finite_differences(fn, [rand_array(rng, (3, 4), "nonzero"), rand_array(rng, (3, 4), "nonzero")])
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_setitem_second_derivatives_match_torch(create_graph):
+    """Through CopySlices (writes through views) and IndexPut: the gradient, and with create_graph the
+    gradient of the gradient, equal torch's."""
+    rng = np.random.default_rng(6)
+    arrays = [rand_array(rng, (3, 4), "nonzero"), rand_array(rng, (3, 4), "nonzero")]
+
+    def run(m):
+        x, v = (m.tensor(a, requires_grad=True) for a in arrays)
+        y = x * x
+        y[0] = v[1] * v[1]
+        y[1:, 1].mul_(v[2, :2])
+        y[m.tensor([2])] = y[0] * 3
+        gx, gv = m.autograd.grad((y ** 3).sum(), [x, v], create_graph=create_graph)
+        if not create_graph:
+            return [gx, gv]
+        return [gx, gv, *m.autograd.grad((gx * gx).sum() + gv.sin().sum(), [x, v])]
+
+    for ours, theirs in zip(run(cg), run(torch)):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10)
+
+
+def test_a_write_through_a_view_frees_its_graph_after_backward_like_torch():
+    x = cg.ones(3, 4, requires_grad=True)
+    y = x * 2
+    y[0] = 5.0
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.sum().backward()
+    assert x.grad.tolist() == [[0.0] * 4] + [[2.0] * 4] * 2
+
+
+def test_setitem_value_that_does_not_broadcast_raises_like_torch():
+    for lib in (cg, torch):
+        with pytest.raises(RuntimeError, match=r"\[3\]" if lib is cg else "size"):
+            lib.zeros(3, 4)[0] = lib.ones(3)
+        with pytest.raises(RuntimeError):
+            lib.zeros(3, 4)[0].copy_(lib.ones(3))
 
 
 def test_setitem_converts_the_value_to_the_tensor_dtype_like_torch():

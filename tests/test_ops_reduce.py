@@ -33,6 +33,8 @@ REDUCTIONS = {
     "logsumexp": lambda m, x, d, k: m.logsumexp(x, dim=tuple(range(x.ndim)) if d is None else d, keepdim=k),
     "var_mean": lambda m, x, d, k: m.var_mean(x, dim=d, keepdim=k),
     "std_mean": lambda m, x, d, k: m.std_mean(x, dim=d, keepdim=k),
+    "var_mean_correction0": lambda m, x, d, k: m.var_mean(x, d, keepdim=k, correction=0),
+    "std_mean_unbiased": lambda m, x, d, k: m.std_mean(x, d, False, k),
     "cumsum": lambda m, x, d, k: x.cumsum(0 if d is None or isinstance(d, tuple) else d),
 }
 DIMS = [None, 0, 1, -1, (0, 2), (-1, 0)]
@@ -110,6 +112,42 @@ def test_sum_and_cumsum_dtypes_like_torch():
         return (i.sum(), b.sum(), i.sum(0), b.cumsum(0), i.sum(dtype=m.float64), m.prod(i), i.max(), b.any(),
                 i.int().sum(), i.float().mean())
     compare_with_torch(fn, [np.array([[1, 2], [3, 4]]), np.array([True, False, True])], check_grad=False)
+
+
+@pytest.mark.parametrize("name", ["sum", "sum_dim", "mean", "mean_dim", "cumsum"])
+def test_reductions_in_a_dtype_are_one_node_with_torchs_values_and_gradients(name):
+    """sum/mean/cumsum(dtype=float64) of float32 compute in float64 in the one node (as torch: no ToCopy before
+    it) and give x a float32 gradient."""
+    fns = {"sum": lambda m, x: x.sum(dtype=m.float64), "sum_dim": lambda m, x: m.sum(x, 1, dtype=m.float64),
+           "mean": lambda m, x: x.mean(dtype=m.float64), "mean_dim": lambda m, x: x.mean(0, True, dtype=m.float64),
+           "cumsum": lambda m, x: x.cumsum(1, dtype=m.float64)}
+    x = np.random.default_rng(3).standard_normal((3, 4)).astype(np.float32)
+    (leaf,) = compare_with_torch(fns[name], [x])
+    assert leaf.grad.dtype is cg.float32
+    y = fns[name](cg, cg.tensor(x, requires_grad=True))
+    assert y.dtype is cg.float64 and type(y.grad_fn.next_functions[0][0]).__name__ == "AccumulateGrad"
+    check_finite_differences(fns[name], [x.astype(np.float64)])
+
+
+@pytest.mark.parametrize("op", ["var_mean", "std_mean"])
+def test_var_mean_is_one_node_with_two_outputs_differentiable_twice_like_torch(op):
+    """One VarMeanBackward0 (StdMeanBackward0) node, outputs 0 and 1; a gradient through only one output,
+    and the second derivative through both, equal torch's."""
+    x = np.random.default_rng(6).standard_normal((3, 4))
+
+    def run(m):
+        a = m.tensor(x, requires_grad=True)
+        s, mu = getattr(m, op)(a, 1)
+        (g_only_mean,) = m.autograd.grad(mu.sum(), [a], retain_graph=True)
+        (g,) = m.autograd.grad((s * mu).sum(), [a], create_graph=True)
+        (gg,) = m.autograd.grad((g ** 2).sum(), [a])
+        return type(s.grad_fn).__name__, (s.grad_fn is mu.grad_fn, s.output_nr, mu.output_nr), g_only_mean, g, gg
+
+    ours, theirs = run(cg), run(torch)
+    assert ours[:2] == theirs[:2] == ({"var_mean": "VarMeanBackward0", "std_mean": "StdMeanBackward0"}[op],
+                                      (True, 0, 1))
+    for o, t in zip(ours[2:], theirs[2:]):
+        np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_reductions_of_float32_stay_float32():

@@ -156,6 +156,7 @@ def test_mark_dirty_continues_the_inputs_history_like_torch():
 
 
 def test_mark_dirty_of_a_view_rebases_its_base():
+    graphs = []
     for lib, fn in ((cg, _AddOne), (torch, _AddOneTorch)):
         a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
         base = a * 1
@@ -163,8 +164,11 @@ def test_mark_dirty_of_a_view_rebases_its_base():
         r = fn.apply(v)
         assert r is v
         assert base.tolist() == [2.0, 3.0, 3.0]
+        graphs.append((type(base.grad_fn).__name__, base.grad_fn.name(),
+                       [type(f).__name__ for f, _ in base.grad_fn.next_functions]))
         (base * lib.tensor([1.0, 10.0, 100.0])).sum().backward()
         assert a.grad.tolist() == [2.0, 20.0, 100.0]
+    assert graphs[0] == graphs[1] == ("CopySlices", "torch::autograd::CopySlices", ["MulBackward0"])
 
 
 def test_a_dirty_tensor_must_be_returned():

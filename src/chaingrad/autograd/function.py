@@ -139,7 +139,9 @@ def _function_output(ctx: FunctionCtx, nr: int, o, non_diff, dirty):
 
             r = Tensor._wrap(o._data, True)
             r.grad_fn, r._output_nr, r._version = ctx, nr, o._version
-            _rebase(o, o._base, r)
+            old = Tensor._wrap(o._data, o.requires_grad)  # (the view's node before: what ctx's edge may point at)
+            old.grad_fn, old._output_nr = o.grad_fn, o._output_nr
+            _rebase(o, o._base, old, r)
             o._view[1] = o._version[0]
             return o
         o._grad = None

@@ -92,6 +92,9 @@ class Node:
     unlisted_inputs: tuple[int, ...] = ()
     #: False where torch keeps no edge for a Python-number input (the 2 of ``x ** 2``); ``x * 0.5`` keeps one
     lists_numbers: bool = True
+    #: what ``name()`` puts before the class name: torch's hand-written nodes carry their C++ namespace
+    #: (``type(fn).__name__`` is ``CopySlices``, ``fn.name()`` is ``torch::autograd::CopySlices``)
+    name_prefix: str = ""
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -192,7 +195,7 @@ class Node:
 
     # -- introspection (torch's names) ----------------------------------------------------------------
     def name(self) -> str:
-        return type(self).__name__
+        return self.name_prefix + type(self).__name__
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"

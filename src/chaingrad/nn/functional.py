@@ -24,6 +24,7 @@ from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F40
 from ..ops.elementwise import relu as _relu
 from ..ops.elementwise import sigmoid, tanh  # noqa: F401
 from ..ops.elementwise import where as _where
+from ..ops.nn_ops import HUBER_LOSS as _HUBER_LOSS
 from ..ops.nn_ops import (  # noqa: F401
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
@@ -39,6 +40,7 @@ from ..ops.nn_ops import (  # noqa: F401
     nll_loss,
     softmax,
 )
+from ..ops.nn_ops import SmoothL1Loss as _SmoothL1Loss
 from ..ops.pool import (  # noqa: F401
     adaptive_avg_pool2d,
     avg_pool1d,
@@ -46,6 +48,7 @@ from ..ops.pool import (  # noqa: F401
     max_pool1d,
     max_pool2d,
 )
+from ..ops.shape import broadcast_tensors
 from ..random import discrete as random_discrete
 from ..random import layout as random_layout
 from ..random.generator import default_generator
@@ -225,7 +228,6 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     from .._dtype import result_type
     from ..ops._checks import require_tensor
     from ..ops.norms import vector_norm
-    from ..ops.shape import broadcast_tensors
 
     require_tensor(x1, "cosine_similarity", "x1")
     require_tensor(x2, "cosine_similarity", "x2", 2)
@@ -501,16 +503,53 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if tuple(input.shape[input.ndim - len(ns):]) != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
                            f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t.shape)} and normalized_shape = {list(ns)}")
+        if t is not None and t.dtype is not input.dtype:
+            raise RuntimeError(f"expected scalar type {input.dtype} but found {t.dtype} (layer_norm: the {name} "
+                               "and the input must have one dtype; convert with .to())")
     dims = tuple(range(input.ndim - len(ns), input.ndim))
-    mean = input.mean(dims, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(dims, keepdim=True)
-    out = centered * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return apply(NativeLayerNorm, input, weight, bias, dims=dims, eps=eps)  # (None where absent, as torch lists it)
+
+
+class NativeLayerNorm(Node):
+    """(x - mean) / sqrt(var + eps) * weight + bias, the mean and (biased) variance over the last dims ``dims``
+    of each sample; weight and bias (of those dims' shape) may be None."""
+
+    input_names = ("x", "weight", "bias")
+    formulas = ("dL/dx = (dL/dxhat - mean(dL/dxhat) - xhat * mean(dL/dxhat * xhat)) / sqrt(var + eps), "
+                "dL/dxhat = dL/dout * weight, the means over the normalized dims",
+                "dL/dweight = dL/dout * xhat, summed over the leading dims",
+                "dL/dbias = dL/dout summed over the leading dims")
+
+    def forward(ctx, x, w, b, dims=(), eps=1e-5):
+        ctx.dims, ctx.eps = dims, eps
+        ctx.save_for_backward(x, w)
+        centered = x - np.mean(x, axis=dims, keepdims=True)
+        out = centered * (1 / np.sqrt(np.mean(centered * centered, axis=dims, keepdims=True) + eps))
+        if w is not None:
+            out = out * w
+        return out if b is None else out + b
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        dims = ctx.dims
+        leading = tuple(range(x.ndim - len(dims)))
+        centered = x - x.mean(dims, keepdim=True)  # the statistics recomputed as tensors: create_graph sees them
+        rstd = ((centered * centered).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+        xhat = centered * rstd
+        need = ctx.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            gxhat = g if w is None else g * w
+            gx = (gxhat - gxhat.mean(dims, keepdim=True) - xhat * (gxhat * xhat).mean(dims, keepdim=True)) * rstd
+        if need[1]:
+            gw = (g * xhat).sum(leading) if leading else g * xhat
+        if need[2]:
+            gb = g.sum(leading) if leading else g
+        return gx, gw, gb
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -640,11 +679,9 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _warn_size(input, target)
-    d = input - target
-    ad = d.abs()
-    if beta == 0:
-        return _reduce(ad, reduction)
-    return _reduce(_where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta), reduction)
+    if beta == 0:  # the l1 loss, as torch computes it then
+        return _reduce((input - target).abs(), reduction)
+    return apply(_SmoothL1Loss, *broadcast_tensors(input, target), reduction=reduction, beta=float(beta))
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -654,12 +691,13 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_size(input, target)
-    d = input - target
-    ad = d.abs()
-    losses = _where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
-    if weight is not None:
-        losses = losses * weight
-    return _reduce(losses, reduction)
+    pair = broadcast_tensors(input, target)
+    if weight is None:
+        return apply(_HUBER_LOSS, *pair, reduction=reduction, beta=float(delta), huber=True)
+    if weight.shape != input.shape:
+        raise ValueError(f"Weights and input must have the same size. (huber_loss: weight {list(weight.shape)}, "
+                         f"input {list(input.shape)})")
+    return _reduce(apply(_HUBER_LOSS, *pair, reduction="none", beta=float(delta), huber=True) * weight, reduction)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,

@@ -30,7 +30,7 @@ class Resample(Node):
     formulas = ("dL/dx = dL/dout mapped back by the transposed interpolation weights of each spatial dim",)
 
     def forward(ctx, x, mats=(), label="Resample"):
-        ctx.mats, ctx.label = mats, label
+        ctx.mats, ctx.label = mats, label  # (label: torch's op name, UpsampleBilinear2D; the node is label + Backward0)
         out = x
         for i, w in enumerate(mats):
             if w is not None:
@@ -38,11 +38,9 @@ class Resample(Node):
         return np.ascontiguousarray(out)
 
     def backward(ctx, g):
-        return apply(Resample, g, mats=tuple(None if w is None else w.T for w in ctx.mats),
-                     label=ctx.label + "Backward")
-
-    def name(self) -> str:
-        return self.label + "Backward0"
+        label = ctx.label + "Backward"
+        return apply(Resample.named(label + "Backward0"), g, mats=tuple(None if w is None else w.T for w in ctx.mats),
+                     label=label)
 
 
 def _nearest(n_in: int, n_out: int, scale, exact: bool, dt) -> np.ndarray:
@@ -186,7 +184,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             mats.append(_area(s_in, s_out, dt))
         else:
             mats.append(_linear(s_in, s_out, ac, sc, dt))
-    return apply(Resample, input, mats=tuple(mats), label=_NAMES[mode].format(d=n))
+    label = _NAMES[mode].format(d=n)
+    return apply(Resample.named(label + "Backward0"), input, mats=tuple(mats), label=label)
 
 
 def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:

@@ -38,17 +38,15 @@ class IndexPad(Node):
     formulas = ("dL/dx = dL/dout added back into the input element each output element was read from",)
 
     def forward(ctx, x, sources=(), label="IndexPad"):
-        ctx.sources, ctx.label, ctx.shape = sources, label, x.shape
+        ctx.sources, ctx.label, ctx.shape = sources, label, x.shape  # (label: torch's name of the pad's node)
         out = x
         for i, src in enumerate(sources):
             out = np.take(out, src, axis=x.ndim - len(sources) + i)
         return out
 
     def backward(ctx, g):
-        return apply(IndexPadAdjoint, g, sources=ctx.sources, shape=ctx.shape)
-
-    def name(self) -> str:
-        return self.label
+        return apply(_named(IndexPadAdjoint, ctx.label.replace("Backward0", "BackwardBackward0")), g,
+                     sources=ctx.sources, shape=ctx.shape, label=ctx.label)
 
 
 class IndexPadAdjoint(Node):
@@ -57,8 +55,8 @@ class IndexPadAdjoint(Node):
     input_names = ("g",)
     formulas = ("dL/dg = dL/dout read at the same positions (IndexPad)",)
 
-    def forward(ctx, g, sources=(), shape=()):
-        ctx.sources = sources
+    def forward(ctx, g, sources=(), shape=(), label="IndexPad"):
+        ctx.sources, ctx.label = sources, label
         out = g
         for i in reversed(range(len(sources))):
             axis = g.ndim - len(sources) + i
@@ -68,7 +66,15 @@ class IndexPadAdjoint(Node):
         return out
 
     def backward(ctx, gg):
-        return apply(IndexPad, gg, sources=ctx.sources, label="IndexPadBackward")
+        return apply(_named(IndexPad, ctx.label), gg, sources=ctx.sources, label=ctx.label)
+
+
+def _named(op: type[Node], torch_name: str) -> type[Node]:
+    """``op`` under torch's name for this pad's node (circular padding is torch's CopySlices, which its
+    ``name()`` spells with the C++ namespace)."""
+    if torch_name.startswith("CopySlices"):
+        return op.named("CopySlices" + torch_name[len("CopySlices"):], name_prefix="torch::autograd::")
+    return op.named(torch_name)
 
 
 def _sources(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
@@ -118,7 +124,8 @@ def _non_constant(input: Tensor, pad: tuple, mode: str) -> Tensor:
             raise RuntimeError(f"narrow(): length must be non-negative. (pad ({lo}, {hi}) crops more than the "
                                f"{n} elements of dimension {dim})")
         sources.insert(0, _sources(n, lo, hi, mode).astype(np.int64))
-    return apply(IndexPad, input, sources=tuple(sources), label=_NON_CONSTANT[mode].format(d=k))
+    label = _NON_CONSTANT[mode].format(d=k)
+    return apply(_named(IndexPad, label), input, sources=tuple(sources), label=label)
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:

@@ -358,6 +358,13 @@ def where(condition: Tensor, input=None, other=None) -> Tensor:
     return apply(Where, cond, a, b)
 
 
+def _rtruediv(self: Tensor, other) -> Tensor:
+    """``2 / x``: as torch, the reciprocal of x times the number (MulBackward0 of ReciprocalBackward0)."""
+    if type(other) is float or type(other) is int:
+        return reciprocal(self) * other
+    return div(other, self)
+
+
 def _attach() -> None:
     T = Tensor
     T.__add__ = T.__radd__ = operator(Add)  # n + x is x + n (torch records it so too: the tensor first)
@@ -365,7 +372,7 @@ def _attach() -> None:
     T.__rsub__ = lambda self, other: sub(other, self)
     T.__mul__ = T.__rmul__ = operator(Mul)
     T.__truediv__ = lambda self, other: div(self, other)
-    T.__rtruediv__ = lambda self, other: div(other, self)
+    T.__rtruediv__ = _rtruediv
     T.__floordiv__ = lambda self, other: floor_divide(self, other)
     T.__rfloordiv__ = lambda self, other: floor_divide(as_operand(other, self), self)
     T.__mod__ = lambda self, other: remainder(self, other)

@@ -147,7 +147,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
                            f"{w + pad[2] + pad[3]}). Kernel size: ({d[0] * (k[0] - 1) + 1} x {d[1] * (k[1] - 1) + 1})."
                            " Kernel size can't be greater than actual input size")
     params = dict(stride=s, padding=pad, dilation=d, groups=groups)
-    out = apply(Conv2d, input, weight, **params) if bias is None else apply(Conv2d, input, weight, bias, **params)
+    out = apply(Conv2d, input, weight, bias, **params)  # (no bias: None, which torch lists as (None, 0))
     return out.squeeze(0) if unbatched else out
 
 

@@ -123,8 +123,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     s, p, op_, d = _check(input, weight, bias, stride, padding, output_padding, dilation, groups,
                           "conv_transpose2d")
     params = dict(stride=s, padding=p, output_padding=op_, dilation=d, groups=groups)
-    out = apply(ConvTranspose2d, input, weight, **params) if bias is None else \
-        apply(ConvTranspose2d, input, weight, bias, **params)
+    out = apply(ConvTranspose2d, input, weight, bias, **params)  # (no bias: None, which torch lists as (None, 0))
     return out.squeeze(0) if unbatched else out
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node, apply
+from ..autograd.grad_mode import state
+from ..autograd.node import Node, _refresh_view, apply
 from ..tensor import Tensor, _check_dim
 from ._checks import scalar_type
 from ._dispatch import as_operand, promote
@@ -136,6 +137,19 @@ def index(x: Tensor, key) -> Tensor:
     """``x[key]`` recorded as torch records it: one step per part of the key, left to right (an int is a
     select, a slice a slice, None an unsqueeze; full slices among several parts are no step), then one
     advanced index with all the tensors and lists; a key of no steps (``x[...]``) is an alias."""
+    try:
+        out, rest, stepped = _basic_steps(x, key, writing=False)
+        if rest is not None:
+            return apply(_INDEX, out, index=rest, basic=False)
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {list(x._data.shape)})") from None
+    return out if stepped else apply(ALIAS, x, index=(Ellipsis,), basic=True)
+
+
+def _basic_steps(x: Tensor, key, writing: bool):
+    """The views of ``key``'s ints, slices and Nones, taken one by one (see ``index``); returns (the last view,
+    the advanced index left for it or None, whether any step was taken). ``writing``: a full slice is never
+    a step (torch's setitem writes through x itself then)."""
     parts = tuple(_index_part(p) for p in (key if isinstance(key, tuple) else (key,)))  # a list: one index
     if x._data.ndim == 0 and any(isinstance(p, np.ndarray) and not _is_int(p) for p in parts):
         raise IndexError("too many indices for tensor of dimension 0")
@@ -145,48 +159,102 @@ def index(x: Tensor, key) -> Tensor:
         raise IndexError(f"too many indices for tensor of dimension {x._data.ndim} (indexing a tensor of shape "
                          f"{list(x._data.shape)})")
     out, dim, rest, stepped = x, 0, [], False
-    try:
-        for p in parts:
-            if p is Ellipsis:
-                skip = x._data.ndim - used
-                rest += [slice(None)] * skip
-                dim += skip
-                used = x._data.ndim  # a second ... is NumPy's error
-            elif p is None:
-                from .shape import unsqueeze
+    for p in parts:
+        if p is Ellipsis:
+            skip = x._data.ndim - used
+            rest += [slice(None)] * skip
+            dim += skip
+            used = x._data.ndim  # a second ... is NumPy's error
+        elif p is None:
+            from .shape import unsqueeze
 
-                out, stepped = unsqueeze(out, dim), True
-                rest.append(slice(None))
-                dim += 1
-            elif _is_int(p):
-                out, stepped = apply(SELECT, out, index=(slice(None),) * dim + (int(p),), basic=True), True
-            elif isinstance(p, slice):
-                full = p.indices(out._data.shape[dim]) == (0, out._data.shape[dim], 1)
-                if len(parts) == 1 or not full:
-                    out, stepped = apply(SLICE, out, index=(slice(None),) * dim + (p,), basic=True), True
-                rest.append(slice(None))
-                dim += 1
-            else:  # a tensor or list: part of the advanced index, after the basic steps
-                rest.append(p)
-                dim += p.ndim if p.dtype == bool else 1
-        if any(isinstance(p, np.ndarray) for p in rest):
-            while rest and isinstance(rest[-1], slice):
-                rest.pop()
-            return apply(_INDEX, out, index=rest[0] if len(rest) == 1 else tuple(rest), basic=False)
-    except IndexError as e:
-        raise IndexError(f"{e} (indexing a tensor of shape {list(x._data.shape)})") from None
-    return out if stepped else apply(ALIAS, x, index=(Ellipsis,), basic=True)
+            out, stepped = unsqueeze(out, dim), True
+            rest.append(slice(None))
+            dim += 1
+        elif _is_int(p):
+            out, stepped = apply(SELECT, out, index=(slice(None),) * dim + (int(p),), basic=True), True
+        elif isinstance(p, slice):
+            full = p.indices(out._data.shape[dim]) == (0, out._data.shape[dim], 1)
+            if not full or (len(parts) == 1 and not writing):
+                out, stepped = apply(SLICE, out, index=(slice(None),) * dim + (p,), basic=True), True
+            rest.append(slice(None))
+            dim += 1
+        else:  # a tensor or list: part of the advanced index, after the basic steps
+            rest.append(p)
+            dim += p.ndim if p.dtype == bool else 1
+    if any(isinstance(p, np.ndarray) for p in rest):
+        while rest and isinstance(rest[-1], slice):
+            rest.pop()
+        return out, rest[0] if len(rest) == 1 else tuple(rest), stepped
+    return out, None, stepped
 
 
 def setitem(x: Tensor, key, value) -> None:
-    """``x[key] = value`` in place (value broadcast to the indexed region)."""
+    """``x[key] = value`` in place, as torch does it: the view of the key's ints, slices and Nones (x itself
+    if there are none) is written, so x's node becomes a CopySlices (see ops/inplace.py); with tensors or
+    lists in the key, an index_put on that view. A value is broadcast to the region as ``copy_to`` says."""
     from .inplace import inplace
 
-    idx, basic = to_index(key)
     v = value if isinstance(value, Tensor) else as_operand(value, x)
-    if v._data.dtype != x._data.dtype:
-        v = v.to(x.dtype)
-    inplace(x, lambda old: apply(IndexPut, old, v, index=idx, basic=basic), "setitem", (v,))
+    idx, basic = to_index(key)
+    if not basic and isinstance(value, Tensor) and v._data.dtype != x._data.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{scalar_type(x._data.dtype)} for the destination and {scalar_type(v._data.dtype)} for "
+                           "the source. (x[indices] = value: convert the value with .to(x.dtype))")
+    if not (state.enabled and (x.requires_grad or v.requires_grad)) and _unrecorded_write(x, idx, v):
+        return
+    try:
+        target, rest, _ = _basic_steps(x, key, writing=True)
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {list(x._data.shape)})") from None
+    if rest is None:
+        copy_to(target, v)
+    else:
+        if v._data.dtype != x._data.dtype:
+            v = v.to(x.dtype)
+        inplace(target, lambda old: apply(IndexPut, old, v, index=rest, basic=False), "setitem", (v,))
+    if target is not x and x._base is not None and x._view[1] != x._version[0]:
+        _refresh_view(x)  # x is a view itself: its node now reads the rebased base
+
+
+def _unrecorded_write(x: Tensor, idx, v: Tensor) -> bool:
+    """``x[key] = v`` written straight into x's array when nothing is recorded. Returns False, having written
+    nothing, where NumPy refuses (shapes, bounds, a read-only array): the general path then raises torch's error.
+
+    Speed: filling a tensor in a loop under no_grad (``X[i] = ...``, ``N[a, b] += 1``) would otherwise pay for
+    the views and the node-less copy of the general path, some 20 times the write itself (a 64-wide row). Tested
+    against the general path in tests/test_fast_paths.py."""
+    try:
+        x._data[idx] = v._data  # (NumPy checks the shapes and bounds before it writes anything)
+    except (ValueError, IndexError, TypeError):
+        return False
+    x._version[0] += 1
+    return True
+
+
+def copy_to(dst: Tensor, src: Tensor) -> None:
+    """Write ``src`` into ``dst`` (the region ``x[key]`` of a setitem), as torch: a copy when the shapes are
+    equal, a fill from a 0-dim tensor, else src without its leading size-1 dims, expanded to dst's shape."""
+    from .inplace import _FILL_TENSOR, COPY, inplace
+    from .shape import expand
+
+    op = COPY
+    if src._data.ndim == 0 and dst._data.ndim:
+        op = _FILL_TENSOR
+    elif src._data.shape != dst._data.shape:
+        shape = src._data.shape
+        while shape and shape[0] == 1:
+            shape = shape[1:]
+        src = src.view(shape)
+        if shape != dst._data.shape:
+            try:
+                if np.broadcast_shapes(shape, dst._data.shape) != dst._data.shape:
+                    raise ValueError
+            except ValueError:
+                raise RuntimeError(f"shape mismatch: value tensor of shape {list(src._data.shape)} cannot be "
+                                   f"broadcast to indexing result of shape {list(dst._data.shape)}") from None
+            src = expand(src, dst._data.shape)
+    inplace(dst, lambda old: apply(op, old, src), "setitem", (src,))
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -248,9 +316,28 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     return apply(_GATHER, input, index=tuple(grids), basic=False)
 
 
-def take_along_dim(input: Tensor, indices: Tensor, dim: int) -> Tensor:
-    return gather(input, dim, indices.expand(*[s if i == _check_dim(dim, input.ndim, "take_along_dim") else -1
-                                                for i, s in enumerate(indices.shape)]))
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """``gather`` after broadcasting input and indices against each other in every dim but ``dim`` (as torch:
+    both are expanded, so the graph is GatherBackward0(ExpandBackward0(input))); without ``dim``, of the
+    flattened input."""
+    if indices._data.dtype.kind not in "iu":
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {indices.dtype}")
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    d = _check_dim(dim, input._data.ndim, "take_along_dim")
+    if input._data.ndim != indices._data.ndim:
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {input._data.ndim} dimensions for input, and {indices._data.ndim} dimensions "
+                           "for indices")
+    xs, js = list(input._data.shape), list(indices._data.shape)
+    xs[d], js[d] = js[d], xs[d]
+    try:
+        index_shape = np.broadcast_shapes(tuple(xs), indices._data.shape)
+        input_shape = np.broadcast_shapes(tuple(js), input._data.shape)
+    except ValueError:
+        raise RuntimeError(f"take_along_dim(): the shapes of input {list(input._data.shape)} and indices "
+                           f"{list(indices._data.shape)} do not broadcast in the dims other than {d}") from None
+    return gather(input.expand(input_shape), d, indices.expand(index_shape))
 
 
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:

@@ -2,7 +2,9 @@
 
 An in-place op is recorded as its out-of-place twin whose result is written back into the tensor's own
 memory (so views see it); the tensor then points at the new node, and its version counter moves on so
-that a backward needing the old values can tell they are gone.
+that a backward needing the old values can tell they are gone. An in-place op on a view (``x[0].mul_(2)``,
+and ``x[0] = v``, which writes through the view ``x[0]``) changes its base too: the base's node becomes a
+``CopySlices`` wrapping the op's node, as in torch.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import state
-from ..autograd.node import Node, _refresh_view, apply, replay_view
+from ..autograd.node import Node, _edge, _refresh_view, _seq, apply, replay_view
 from ..tensor import Tensor
 from ._dispatch import number_operand
 
@@ -44,7 +46,7 @@ def inplace(t: Tensor, compute, op: str, others=()) -> Tensor:
             state.enabled = prev
     _write(t, out, op)
     if record and base is not None:
-        _rebase(t, base, out)
+        _rebase(t, base, old, out)
     elif record:
         t.grad_fn, t._output_nr, t.requires_grad = out.grad_fn, out._output_nr, out.requires_grad
     t._version[0] += 1
@@ -54,34 +56,57 @@ def inplace(t: Tensor, compute, op: str, others=()) -> Tensor:
 
 
 class CopySlices(Node):
-    """The base of a view after the view was modified in place: the old base with the view's region replaced."""
+    """The base of a view after the view was changed in place by ``fn`` (the in-place op's node, recorded on
+    the view's old values): the base with the view's region replaced by fn's result.
 
+    As torch's CopySlices: its edges are the base's, then those of fn's other inputs (``x[0].mul_(y)``:
+    base and y), and its derivative is fn's, applied to the gradient's part in the region."""
+
+    torch_name = "CopySlices"
+    name_prefix = "torch::autograd::"
     input_names = ("base", "src")
-    formulas = ("dL/dbase = dL/dout with 0 in the overwritten region", "dL/dsrc = dL/dout[region]")
-
-    def forward(ctx, base, src, chain=None):
-        ctx.chain = chain
-        return base  # the data was already written through the view
+    formulas = ("dL/dbase = dL/dout, with the view's region replaced by the in-place op's gradient for the "
+                "view's old values",
+                "dL/dsrc = the in-place op's gradient for its other inputs, from dL/dout[region]")
 
     def backward(ctx, g):
-        gb = gs = None
+        (fn,) = ctx.saved_tensors
+        grads = fn.backward(replay_view(ctx.chain, g))
+        grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
+        gb = None
         if ctx.needs_input_grad[0]:
-            mask = np.ones(g._data.shape, dtype=g._data.dtype)
-            prev = state.enabled
-            state.enabled = False
-            try:
-                replay_view(ctx.chain, Tensor._wrap(mask))._data[...] = 0
-            finally:
-                state.enabled = prev
-            gb = g * Tensor._wrap(mask)
-        if ctx.needs_input_grad[1]:
-            gs = replay_view(ctx.chain, g)
-        return gb, gs
+            gb = g.clone()
+            region, g_view = replay_view(ctx.chain, gb), grads[0]
+            if g_view is None or not fn.needs_input_grad[0]:
+                region.zero_()
+            else:
+                from .reduce import sum_to
+
+                region.copy_(sum_to(g_view, region.shape))
+        return (gb,) + grads[1:len(fn.next_edges)]
 
 
-def _rebase(view: Tensor, base: Tensor, out: Tensor) -> None:
-    """After ``view`` was overwritten with ``out``: base = CopySlices(old base, out); view = a view of that."""
-    node = apply(CopySlices, base, out, chain=view._view[0]).grad_fn
+def _rebase(view: Tensor, base: Tensor, old: Tensor, out: Tensor) -> None:
+    """After ``view`` (whose values before were ``old``) was overwritten with ``out``: the base's node becomes
+    CopySlices(old base, out's node), and the view a view of that."""
+    fn = out.grad_fn
+    if fn is None or fn.num_outputs != 1 or not fn.next_edges or fn.next_edges[0] != _edge(old) \
+            or out._data.shape != view._data.shape:  # out is not one op on the old values: the region := out
+        fn = apply(COPY, old, out).grad_fn
+    node = object.__new__(CopySlices)
+    node._arrays = False
+    node.next_edges = (_edge(base),) + fn.next_edges[1:]
+    node.input_meta = ((base._data.shape, base._data.dtype),) + fn.input_meta[1:]
+    node.needs_input_grad = (base.requires_grad,) + fn.needs_input_grad[1:]
+    node.unlisted_inputs = tuple(i for i in fn.unlisted_inputs if i > 0)  # listed as fn lists them
+    node.lists_numbers = fn.lists_numbers
+    node.chain = view._view[0]
+    node._saved = (fn,)  # (freed after backward, as any node's saved values)
+    node._seq = next(_seq)
+    if state.anomaly:
+        from ..autograd.anomaly import record_trace
+
+        record_trace(node)
     base.grad_fn, base._output_nr, base.requires_grad = node, 0, True
     fresh = replay_view(view._view[0], base)
     view.grad_fn, view._output_nr, view.requires_grad = fresh.grad_fn, fresh._output_nr, True
@@ -117,6 +142,13 @@ class Fill(Node):
 
     def backward(ctx, g):
         return (g * 0 if ctx.needs_input_grad[0] else None), g  # zeros, not None: x still reaches the graph
+
+
+# torch's nodes for the fills (one derivative: Fill's): copy_, fill_ by a number (no edge for it) or by a
+# 0-dim tensor, zero_
+COPY = Fill.named("CopyBackwards", name_prefix="torch::autograd::")
+_FILL_NUMBER, _FILL_TENSOR = Fill.named("FillBackward2", unlisted_inputs=(1,)), Fill.named("FillBackward3")
+_ZERO = Fill.named("ZeroBackward0", unlisted_inputs=(1,))
 
 
 _UFUNCS = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply, "div_": np.true_divide}
@@ -172,21 +204,26 @@ def _unary(name: str, fn):
 
 
 def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
-    """Copy ``src`` (broadcast, converted to this dtype) into this tensor."""
+    """Copy ``src`` (broadcast, converted to this dtype in the copy: its gradient comes back in src's dtype)."""
     src = src if isinstance(src, Tensor) else Tensor._wrap(np.asarray(src))
-    if src._data.dtype != self._data.dtype:
-        src = src.to(self.dtype)
     try:
-        np.broadcast_shapes(src._data.shape, self._data.shape)
+        if np.broadcast_shapes(src._data.shape, self._data.shape) != self._data.shape:
+            raise ValueError
     except ValueError:
         raise RuntimeError(f"copy_: the source of shape {list(src._data.shape)} can't be broadcast to the "
                            f"destination of shape {list(self._data.shape)}") from None
-    return inplace(self, lambda old: apply(Fill, old, src), "copy_", (src,))
+    return inplace(self, lambda old: apply(COPY, old, src), "copy_", (src,))
 
 
 def fill_(self: Tensor, value) -> Tensor:
-    v = value if isinstance(value, Tensor) else Tensor._wrap(np.array(value, dtype=self._data.dtype))
-    return copy_(self, v)
+    """Every element set to ``value``: a number, or a 0-dim tensor (which then gets the summed gradient)."""
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
+        return inplace(self, lambda old: apply(_FILL_TENSOR, old, value), "fill_", (value,))
+    v = Tensor._wrap(np.array(value, dtype=self._data.dtype))
+    return inplace(self, lambda old: apply(_FILL_NUMBER, old, v), "fill_")
 
 
 def zero_(self: Tensor) -> Tensor:
@@ -194,7 +231,7 @@ def zero_(self: Tensor) -> Tensor:
         self._data.fill(0)
         self._version[0] += 1
         return self
-    return fill_(self, 0)
+    return inplace(self, lambda old: apply(_ZERO, old, Tensor._wrap(np.zeros((), self._data.dtype))), "zero_")
 
 
 def _random_fill(self: Tensor, values: np.ndarray, op: str) -> Tensor:

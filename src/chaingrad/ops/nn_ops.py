@@ -9,6 +9,7 @@ import numpy as np
 from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
 from ._dispatch import to_float
+from .shape import broadcast_tensors
 
 
 class Softmax(Node):
@@ -200,7 +201,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
                       "the same size.", stacklevel=2)
-    return apply(MseLoss, input, target, reduction=reduction)
+    return apply(MseLoss, *broadcast_tensors(input, target), reduction=reduction)
 
 
 class MseLoss(Node):
@@ -222,6 +223,36 @@ class MseLoss(Node):
         x, y = ctx.saved_tensors
         gx = (x - y) * (g * (2.0 / ctx.n if ctx.reduction == "mean" else 2.0))
         return gx if ctx.needs_input_grad[0] else None, -gx if ctx.needs_input_grad[1] else None
+
+
+class SmoothL1Loss(Node):
+    """Per element, with d = x - y: 0.5 d^2 / beta where |d| < beta, else |d| - beta / 2; then reduced.
+    ``huber``: 0.5 d^2 where |d| < beta, else beta (|d| - beta / 2) (beta is huber_loss's delta)."""
+
+    input_names = ("x", "y")
+    formulas = ("dL/dx = dL/dout * clamp(x - y, -beta, beta) / beta (huber: without / beta) (/ N for 'mean')",
+                "dL/dy = -dL/dout * clamp(x - y, -beta, beta) / beta (huber: without / beta) (/ N for 'mean')")
+
+    def forward(ctx, x, y, reduction="mean", beta=1.0, huber=False):
+        ctx.save_for_backward(x, y)
+        ctx.reduction, ctx.beta, ctx.huber = reduction, beta, huber
+        z = np.abs(x - y)
+        if huber:
+            losses = np.where(z < beta, 0.5 * z * z, beta * (z - 0.5 * beta))
+        else:
+            losses = np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
+        ctx.n = losses.size
+        return _reduced(losses, reduction)
+
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        slope = (x - y).clamp(-ctx.beta, ctx.beta)  # d / beta inside the quadratic part, its sign outside
+        gx = _reduced_grad(g, ctx.n, ctx.reduction) * (slope if ctx.huber else slope / ctx.beta)
+        return gx if ctx.needs_input_grad[0] else None, -gx if ctx.needs_input_grad[1] else None
+
+
+#: torch's node for huber_loss (the same derivative, without the division by beta)
+HUBER_LOSS = SmoothL1Loss.named("HuberLossBackward0")
 
 
 # -- layers and activations used by chaingrad.nn (forward on arrays, backward with Tensor ops) --------------

@@ -188,16 +188,12 @@ class Normal(Node):
     formulas = ("dL/dmean = 0 (torch.normal's sample is not reparameterized)",
                 "dL/dstd = 0 (torch.normal's sample is not reparameterized)")
 
-    def forward(ctx, mean, std, sample, overload):
-        ctx.overload = overload
+    def forward(ctx, mean, std, sample):
         return sample
 
     def backward(ctx, g):
         zero = g * 0
         return zero, zero
-
-    def name(self) -> str:
-        return f"NormalBackward{self.overload}"
 
 
 def _promoted_inplace(out: np.ndarray, other: np.ndarray, op) -> np.ndarray:
@@ -255,7 +251,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
     if out is not None:
         return _finish(values, out, False, "normal")
     inputs = [t if isinstance(t, Tensor) else Tensor._wrap(np.array(t, d)) for t in (mean, std)]
-    return apply(Normal, *inputs, sample=values, overload=overload)
+    # torch's node per overload lists only the tensor arguments
+    node = Normal.named(f"NormalBackward{overload}", unlisted_inputs={1: (1,), 2: (0,), 3: ()}[overload])
+    return apply(node, *inputs, sample=values)
 
 
 def bernoulli(input: Tensor, p=None, *, generator: Generator | None = None, out=None) -> Tensor:

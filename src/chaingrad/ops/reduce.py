@@ -81,7 +81,9 @@ class Sum(Node):
 
     def forward(ctx, x, axes=None, keepdim=False, dtype=None):
         ctx.shape, ctx.axes = x.shape, axes
-        return np.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim)  # (np.sum is a wrapper around this)
+        if dtype is not None:  # sum(dtype=): summed in that dtype (the engine casts the gradient back to x's)
+            x = x.astype(dtype)
+        return np.add.reduce(x, axis=axes, keepdims=keepdim)  # (np.sum is a wrapper around this)
 
     def backward(ctx, g):
         return _spread(g, ctx.shape, ctx.axes)
@@ -105,9 +107,9 @@ class Mean(Node):
     formulas = ("dL/dx = dL/dout / N, for each of the N averaged elements",)
     backward_on_arrays = True
 
-    def forward(ctx, x, axes=None, keepdim=False):
+    def forward(ctx, x, axes=None, keepdim=False, dtype=None):
         ctx.shape, ctx.axes = x.shape, axes
-        out = np.mean(x, axis=axes, keepdims=keepdim)
+        out = np.mean(x if dtype is None else x.astype(dtype), axis=axes, keepdims=keepdim)
         ctx.count = x.size // (out.size or 1) if x.size else 0  # (`max` here is this module's reduction)
         return out
 
@@ -212,7 +214,7 @@ class CumSum(Node):
 
     def forward(ctx, x, axis=0, dtype=None):
         ctx.axis = axis
-        return np.cumsum(x, axis=axis, dtype=dtype)
+        return np.cumsum(x if dtype is None else x.astype(dtype), axis=axis)
 
     def backward(ctx, g):
         return g.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis)
@@ -237,9 +239,9 @@ def _float_input(input: Tensor, op: str) -> Tensor:
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum of all elements, or over ``dim`` (an int or tuple)."""
     axes = None if dim is None else normalize_dims(dim, input._data.ndim, "sum")
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "biu":
+    if dtype is not None:  # summed in that dtype by the one node, as torch
+        return apply(Sum if axes is None else _SUM_DIM, input, axes=axes, keepdim=keepdim, dtype=to_dtype(dtype).np)
+    if input._data.dtype.kind in "biu":
         input = input.to(np.int64) if input._data.dtype != np.int64 else input
     return apply(Sum if axes is None else _SUM_DIM, input, axes=axes, keepdim=keepdim)
 
@@ -252,11 +254,15 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
 
 
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    if dtype is not None:
-        input = input.to(dtype)
-    _float_input(input, "mean")
     axes = normalize_dims(dim, input._data.ndim, "mean")
-    return apply(Mean if axes is None else _MEAN_DIM, input, axes=axes, keepdim=keepdim)
+    op = Mean if axes is None else _MEAN_DIM
+    if dtype is not None:  # averaged in that dtype by the one node, as torch
+        d = to_dtype(dtype)
+        if d.np.kind != "f":
+            _float_input(input.to(d), "mean")
+        return apply(op, input, axes=axes, keepdim=keepdim, dtype=d.np)
+    _float_input(input, "mean")
+    return apply(op, input, axes=axes, keepdim=keepdim)
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -345,8 +351,27 @@ class Var(Node):
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        centered = x - x.mean(ctx.axes, keepdim=True) if ctx.axes is not None else x - x.mean()
-        return _spread(g, ctx.shape, ctx.axes) * centered * (2.0 / ctx.denom if ctx.denom else float("inf"))
+        return _var_grad(ctx, g, x)
+
+
+def _centered(x: Tensor, axes) -> Tensor:
+    return x - x.mean(axes, keepdim=True) if axes is not None else x - x.mean()
+
+
+def _var_grad(ctx, g: Tensor, x: Tensor) -> Tensor:
+    """dL/dx of the variance (Var's and VarMean's): g * 2 (x - mean) / (N - correction)."""
+    return _spread(g, ctx.shape, ctx.axes) * _centered(x, ctx.axes) * (2.0 / ctx.denom if ctx.denom else float("inf"))
+
+
+def _std_grad(ctx, g: Tensor, x: Tensor, out: Tensor) -> Tensor:
+    """dL/dx of the std (Std's and StdMean's): g (x - mean) / ((N - correction) std), 0 where std == 0."""
+    centered = _centered(x, ctx.axes)
+    std = _spread(out, ctx.shape, ctx.axes)
+    zero = std._data == 0
+    if zero.any():  # no 0/0, even for create_graph
+        std = std + Tensor._wrap(zero.astype(std._data.dtype))
+        centered = centered * Tensor._wrap((~zero).astype(std._data.dtype))
+    return _spread(g, ctx.shape, ctx.axes) * centered / (std * float(ctx.denom))
 
 
 class Std(Node):
@@ -364,13 +389,35 @@ class Std(Node):
 
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        centered = x - x.mean(ctx.axes, keepdim=True) if ctx.axes is not None else x - x.mean()
-        std = _spread(out, ctx.shape, ctx.axes)
-        zero = std._data == 0
-        if zero.any():  # no 0/0, even for create_graph
-            std = std + Tensor._wrap(zero.astype(std._data.dtype))
-            centered = centered * Tensor._wrap((~zero).astype(std._data.dtype))
-        return _spread(g, ctx.shape, ctx.axes) * centered / (std * float(ctx.denom))
+        return _std_grad(ctx, g, x, out)
+
+
+class VarMean(Node):
+    """(var, mean) over ``axes`` in one node with two outputs (``std``: (std, mean)), as torch's var_mean."""
+
+    num_outputs = 2
+    formulas = ("dL/dx = dL/dvar * 2 (x - mean(x)) / (N - correction) + dL/dmean / N   (std_mean: "
+                "dL/dstd * (x - mean(x)) / ((N - correction) * std), 0 where std == 0, + dL/dmean / N)",)
+
+    def forward(ctx, x, axes=None, correction=1, keepdim=False, std=False):
+        ctx.shape, ctx.axes, ctx.denom, ctx.std = x.shape, axes, _var_denominator(x.shape, axes, correction), std
+        m = np.mean(x, axis=axes, keepdims=True)
+        d = x - m
+        with np.errstate(divide="ignore", invalid="ignore"):  # N <= correction: inf or nan, as torch
+            spread = np.asarray(np.sum(d * d, axis=axes, keepdims=keepdim) / ctx.denom, x.dtype)
+            if std:
+                spread = np.asarray(np.sqrt(spread), x.dtype)
+        ctx.count = x.size // (spread.size or 1) if x.size else 0
+        ctx.save_for_backward(x, spread if std else None)
+        return spread, np.asarray(np.mean(x, axis=axes, keepdims=keepdim))
+
+    def backward(ctx, g_spread, g_mean):
+        x, out = ctx.saved_tensors
+        gx = _std_grad(ctx, g_spread, x, out) if ctx.std else _var_grad(ctx, g_spread, x)
+        return gx + _spread(g_mean / ctx.count, ctx.shape, ctx.axes)
+
+
+_STD_MEAN = VarMean.named("StdMeanBackward0")
 
 
 def _var_denominator(shape: tuple, axes, correction) -> float:
@@ -396,12 +443,22 @@ def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
     return apply(Std, input, axes=axes, correction=correction, keepdim=keepdim)
 
 
+def _spread_mean(input: Tensor, dim, unbiased, keepdim: bool, correction, std: bool):
+    op = "std_mean" if std else "var_mean"
+    dim, correction = _correction(dim, unbiased, correction, op)
+    _float_input(input, op)
+    axes = normalize_dims(dim, input._data.ndim, op)
+    return apply(_STD_MEAN if std else VarMean, input, axes=axes, correction=correction, keepdim=keepdim, std=std)
+
+
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    """(var, mean) with the same arguments as ``var``: one node with two outputs, as torch."""
+    return _spread_mean(input, dim, unbiased, keepdim, correction, False)
 
 
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    """(std, mean) with the same arguments as ``std``: one node with two outputs, as torch."""
+    return _spread_mean(input, dim, unbiased, keepdim, correction, True)
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
@@ -444,12 +501,12 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     (axis,) = normalize_dims(dim, input._data.ndim, "cumsum") or (0,)
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "biu":
-        input = input.long()
     if input._data.ndim == 0:
-        return cumsum(input.reshape(1), 0).reshape(())
+        return cumsum(input.reshape(1), 0, dtype=dtype).reshape(())
+    if dtype is not None:  # summed in that dtype by the one node, as torch
+        return apply(CumSum, input, axis=axis, dtype=to_dtype(dtype).np)
+    if input._data.dtype.kind in "biu":
+        input = input.long()
     return apply(CumSum, input, axis=axis)
 
 

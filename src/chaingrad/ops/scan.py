@@ -109,8 +109,8 @@ class CumExtreme(Node):
     def backward(ctx, g):
         return apply(IndexAdd, g, index=along(ctx.indices, ctx.axis), basic=False, shape=ctx.shape)
 
-    def name(self) -> str:
-        return "CumminBackward0" if self.smallest else "CummaxBackward0"
+
+_CUMMAX, _CUMMIN = CumExtreme.named("CummaxBackward0"), CumExtreme.named("CumminBackward0")  # (torch's names)
 
 
 def _scan_dim(input: Tensor, dim: int, op: str) -> int:
@@ -146,7 +146,7 @@ def _cum_extreme(input: Tensor, dim: int, smallest: bool):
     if input._data.ndim == 0:
         v, i = _cum_extreme(input.reshape(1), 0, smallest)
         return result(v.reshape(()), i.reshape(()))
-    values = apply(CumExtreme, input, axis=d, smallest=smallest)
+    values = apply(_CUMMIN if smallest else _CUMMAX, input, axis=d, smallest=smallest)
     indices = _cum_indices(input._data, values._data, d).astype(np.int64)
     return result(values, Tensor._wrap(indices))
 

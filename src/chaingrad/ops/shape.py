@@ -305,8 +305,9 @@ def broadcast_to(input: Tensor, size) -> Tensor:
 
 
 def broadcast_tensors(*tensors):
+    """Each tensor expanded to the common shape; one already of that shape is returned as it is (as torch)."""
     shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
-    return tuple(expand(t, shape) for t in tensors)
+    return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
 
 
 def repeat(input: Tensor, *sizes) -> Tensor:

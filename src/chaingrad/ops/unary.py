@@ -12,7 +12,6 @@ from .._dtype import result_type
 from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._dispatch import as_operand, to_float
-from .arithmetic import maximum, minimum
 
 
 class Exp(Node):
@@ -265,6 +264,43 @@ class Clamp(Node):
         return g * Tensor._wrap(np.asarray(mask))
 
 
+class ClampTensors(Node):
+    """``clamp(x, min, max)`` with tensor bounds (either may be None): min(max(x, min), max), computed in the
+    promoted dtype; each bound gets the gradient where it is the result."""
+
+    torch_name = "ClampBackward0"
+    input_names = ("x", "min", "max")
+    formulas = ("dL/dx = dL/dout where min <= x <= max, else 0",
+                "dL/dmin = dL/dout where x < min (and min < max), else 0",
+                "dL/dmax = dL/dout where x > max (or max < min), else 0")
+
+    def forward(ctx, x, lo, hi, dtype=None):
+        ctx.save_for_backward(x, lo, hi)
+        out = x.astype(dtype, copy=False)
+        if lo is not None:
+            out = np.maximum(out, lo.astype(dtype, copy=False))
+        if hi is not None:
+            out = np.minimum(out, hi.astype(dtype, copy=False))
+        return out
+
+    def backward(ctx, g):
+        x, lo, hi = (None if t is None else t._data for t in ctx.saved_tensors)
+        zero = Tensor._wrap(np.zeros((), g._data.dtype))
+        inside = np.ones(x.shape, bool) if lo is None else x >= lo
+        if hi is not None:
+            inside = inside & (x <= hi)
+        gx = glo = ghi = None
+        if ctx.needs_input_grad[0]:
+            gx = g.where(Tensor._wrap(inside), zero)
+        if ctx.needs_input_grad[1]:
+            below = x < lo if hi is None else (x < lo) & (lo < hi)
+            glo = g.where(Tensor._wrap(np.asarray(below)), zero)
+        if ctx.needs_input_grad[2]:
+            above = x > hi if lo is None else (x > hi) | (hi < lo)
+            ghi = g.where(Tensor._wrap(np.asarray(above)), zero)
+        return gx, glo, ghi
+
+
 class Step(Node):
     """A piecewise-constant function (sign, floor, ceil, round, trunc): its derivative is 0 almost everywhere."""
 
@@ -383,13 +419,14 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's 
     """Limit values to [min, max]; the gradient passes where min <= x <= max."""
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else as_operand(min, input))
-        if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else as_operand(max, input))
-        return out
+    if isinstance(min, Tensor) or isinstance(max, Tensor):  # one node, x and the bounds as they are (as torch)
+        lo, hi = (None if v is None else v if isinstance(v, Tensor) else as_operand(v, input) for v in (min, max))
+        dt = result_type(input, *[v for v in (lo, hi) if v is not None])
+        try:
+            return apply(ClampTensors, input, lo, hi, dtype=dt.np)
+        except ValueError:
+            shapes = [list(t._data.shape) for t in (input, lo, hi) if t is not None]
+            raise RuntimeError(f"clamp: the shapes of input, min and max {shapes} do not broadcast") from None
     rt = result_type(input, *[v for v in (min, max) if v is not None])
     if input.dtype is not rt:  # int tensor with a float bound -> float32, bool with int bounds -> int64
         input = input.to(rt)
