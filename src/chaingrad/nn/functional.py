@@ -48,7 +48,7 @@ from ..ops.pool import (  # noqa: F401
     max_pool1d,
     max_pool2d,
 )
-from ..ops.shape import broadcast_tensors
+from ..ops.shape import broadcast_tensors as _broadcast_tensors
 from ..random import discrete as random_discrete
 from ..random import layout as random_layout
 from ..random.generator import default_generator
@@ -238,7 +238,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
                            "convert the inputs with .float())")
     x1, x2 = x1.to(common), x2.to(common)
     try:
-        x1, x2 = broadcast_tensors(x1, x2)
+        x1, x2 = _broadcast_tensors(x1, x2)
     except (RuntimeError, ValueError):
         from ..ops._dispatch import broadcast_error
 
@@ -681,7 +681,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     _warn_size(input, target)
     if beta == 0:  # the l1 loss, as torch computes it then
         return _reduce((input - target).abs(), reduction)
-    return apply(_SmoothL1Loss, *broadcast_tensors(input, target), reduction=reduction, beta=float(beta))
+    return apply(_SmoothL1Loss, *_broadcast_tensors(input, target), reduction=reduction, beta=float(beta))
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -691,7 +691,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_size(input, target)
-    pair = broadcast_tensors(input, target)
+    pair = _broadcast_tensors(input, target)
     if weight is None:
         return apply(_HUBER_LOSS, *pair, reduction=reduction, beta=float(delta), huber=True)
     if weight.shape != input.shape:
