@@ -114,6 +114,21 @@ def test_sum_and_cumsum_dtypes_like_torch():
     compare_with_torch(fn, [np.array([[1, 2], [3, 4]]), np.array([True, False, True])], check_grad=False)
 
 
+def test_integer_and_bool_dtype_arguments_keep_their_dtype_like_torch():
+    """sum/prod/cumsum/cumprod(dtype=int16, uint8, bool) compute in that dtype (NumPy would upcast to int64:
+    uint8 overflows as torch's does, bool sums are any(), bool products all())."""
+    def fn(m, i, u):
+        return (i.sum(dtype=m.int32), i.sum(dtype=m.int16), i.sum(dtype=m.uint8), i.sum(dtype=m.bool),
+                m.sum(i, 1, dtype=m.bool), i.prod(dtype=m.int32), i.prod(dtype=m.bool), i.prod(1, dtype=m.int16),
+                i.cumsum(1, dtype=m.int16), i.cumprod(1, dtype=m.int16), u.sum(dtype=m.uint8))
+    compare_with_torch(fn, [np.array([[1, 0, 2], [3, 4, 5]], np.int32), np.array([200, 100], np.uint8)],
+                       check_grad=False)
+    for lib in (torch, cg):
+        for op in ("cumsum", "cumprod"):
+            with pytest.raises(NotImplementedError, match=f"{op}_out_cpu. not implemented for 'Bool'"):
+                getattr(lib.ones(3, dtype=lib.int32), op)(0, dtype=lib.bool)
+
+
 @pytest.mark.parametrize("name", ["sum", "sum_dim", "mean", "mean_dim", "cumsum"])
 def test_reductions_in_a_dtype_are_one_node_with_torchs_values_and_gradients(name):
     """sum/mean/cumsum(dtype=float64) of float32 compute in float64 in the one node (as torch: no ToCopy before

@@ -83,7 +83,8 @@ class Sum(Node):
         ctx.shape, ctx.axes = x.shape, axes
         if dtype is not None:  # sum(dtype=): summed in that dtype (the engine casts the gradient back to x's)
             x = x.astype(dtype)
-        return np.add.reduce(x, axis=axes, keepdims=keepdim)  # (np.sum is a wrapper around this)
+        # (np.sum is a wrapper around this; dtype= keeps small ints and bools from NumPy's int64 upcast)
+        return np.add.reduce(x, axis=axes, keepdims=keepdim, dtype=x.dtype)
 
     def backward(ctx, g):
         return _spread(g, ctx.shape, ctx.axes)
@@ -123,7 +124,7 @@ class Prod(Node):
     def forward(ctx, x, axis=None, keepdim=False):
         ctx.shape, ctx.axes = x.shape, (None if axis is None else (axis,))
         ctx.save_for_backward(x)
-        return np.prod(x, axis=axis, keepdims=keepdim)
+        return np.prod(x, axis=axis, keepdims=keepdim, dtype=x.dtype)  # (no int64 upcast of small ints)
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
@@ -214,7 +215,8 @@ class CumSum(Node):
 
     def forward(ctx, x, axis=0, dtype=None):
         ctx.axis = axis
-        return np.cumsum(x if dtype is None else x.astype(dtype), axis=axis)
+        x = x if dtype is None else x.astype(dtype)
+        return np.cumsum(x, axis=axis, dtype=x.dtype)  # (no int64 upcast of small ints and bools)
 
     def backward(ctx, g):
         return g.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis)
@@ -499,12 +501,21 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
     return Tensor._wrap(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))
 
 
+def scan_dtype(dtype, op: str):
+    """A running sum's or product's dtype=: torch's CPU kernels have none for bool."""
+    d = to_dtype(dtype)
+    if d.np == np.bool_:
+        raise NotImplementedError(f'"{op}_out_cpu" not implemented for \'Bool\' ({op}(dtype=bool): give an '
+                                  "integer dtype, or use .any()/.all() along the dim)")
+    return d
+
+
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     (axis,) = normalize_dims(dim, input._data.ndim, "cumsum") or (0,)
     if input._data.ndim == 0:
         return cumsum(input.reshape(1), 0, dtype=dtype).reshape(())
     if dtype is not None:  # summed in that dtype by the one node, as torch
-        return apply(CumSum, input, axis=axis, dtype=to_dtype(dtype).np)
+        return apply(CumSum, input, axis=axis, dtype=scan_dtype(dtype, "cumsum").np)
     if input._data.dtype.kind in "biu":
         input = input.long()
     return apply(CumSum, input, axis=axis)

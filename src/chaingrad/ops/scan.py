@@ -11,6 +11,7 @@ from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
 from ._checks import require_float, require_tensor
 from .index import IndexAdd
+from .reduce import scan_dtype
 from .sorting import along
 
 
@@ -24,7 +25,7 @@ class Cumprod(Node):
 
     def forward(ctx, x, axis=0):
         ctx.axis = axis
-        out = np.cumprod(x, axis=axis)
+        out = np.cumprod(x, axis=axis, dtype=x.dtype)  # (no int64 upcast of small ints and bools)
         ctx.save_for_backward(x, out)
         return out
 
@@ -122,7 +123,7 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running product along ``dim``; integer and bool inputs give int64, as torch."""
     d = _scan_dim(input, dim, "cumprod")
     if dtype is not None:
-        input = input.to(dtype)
+        input = input.to(scan_dtype(dtype, "cumprod"))
     elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
         input = input.long()
     if input._data.ndim == 0:
