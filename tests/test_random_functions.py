@@ -309,6 +309,12 @@ def test_bernoulli_of_a_million_and_its_errors():
         cg.zeros(4).bernoulli_(1.5)
     with pytest.raises(RuntimeError, match="p_in >= 0 && p_in <= 1"):
         cg.bernoulli(cg.tensor([0.5, 2.0]))
+    for bad in ([float("nan"), 0.5], [0.5, float("nan"), 0.2], [0.1, -0.0, -1e-9]):  # small and large paths
+        for p in (bad, bad * 10):
+            with pytest.raises(RuntimeError):
+                torch.bernoulli(torch.tensor(p))
+            with pytest.raises(RuntimeError, match="p_in >= 0 && p_in <= 1"):
+                cg.bernoulli(cg.tensor(p))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
