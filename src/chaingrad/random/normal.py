@@ -57,6 +57,8 @@ def _blocks64(u: np.ndarray, mean: float, std: float) -> np.ndarray:
 def _blocks(u: np.ndarray, mean: float, std: float, out: np.ndarray) -> None:
     if u.dtype == np.float64:
         out[...] = _blocks64(u, mean, std)
+    elif u.shape[0] <= avx2_math.FEW_BLOCKS:  # the same float32 steps in Python floats: cheaper for one block
+        out[...] = avx2_math.box_muller_few(u, mean, std)
     elif out.dtype == np.float32:
         avx2_math.box_muller(u, mean, std, out)
     else:  # float16 computes in float32 and rounds once at the end
