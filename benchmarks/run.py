@@ -32,8 +32,11 @@ PAUSE_S = 0.3
 BLAS_ENV_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # glibc hands the top of the heap back to the OS after each step, and on this VM faulting those pages back
 # in costs ~1.5 us per 4 KiB, which made conv-heavy timings depend on which workload ran first. Every
-# library's worker keeps 64 MiB of heap instead (the same setting for all three).
-MALLOC_ENV = {"MALLOC_TOP_PAD_": str(64 * 1024 * 1024)}
+# library's worker keeps 64 MiB of heap instead (the same setting for all three). Setting the pad turns off
+# glibc's sliding mmap threshold, which would leave every array over 128 KiB that does not fit in the free
+# heap to a fresh mmap, faulted in page by page on each call; so the threshold is fixed at glibc's largest
+# (32 MiB), where the sliding one would have ended.
+MALLOC_ENV = {"MALLOC_TOP_PAD_": str(64 * 1024 * 1024), "MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024)}
 # torch.compile's peer rows: inductor compiles in the worker itself, not in a pool of compile processes that
 # would stay alive and share the cores with every row timed after them
 INDUCTOR_ENV = {"TORCHINDUCTOR_COMPILE_THREADS": "1"}
@@ -110,6 +113,8 @@ def time_workload(workers: dict, name: str, blocks: int, block_s: float) -> dict
             if name in HEAVY:
                 time.sleep(PAUSE_S)
             samples[lib].append(workers[lib].ask(cmd="block", workload=name, n=sizes[lib])["seconds"])
+    for w in workers.values():  # a row's models and buffers must not crowd the heap of the rows after it
+        w.ask(cmd="drop", workload=name)
     return {lib: statistics.median(s) for lib, s in samples.items()}
 
 
@@ -172,7 +177,7 @@ def machine(info: dict, keep_blas_env: bool) -> list[str]:
 
     env_note = ("as set in the environment" if keep_blas_env else
                 f"{', '.join(BLAS_ENV_OVERRIDES)} unset in the benchmark processes")
-    env_note += "; MALLOC_TOP_PAD_=64 MiB in every worker"
+    env_note += "; MALLOC_TOP_PAD_=64 MiB and MALLOC_MMAP_THRESHOLD_=32 MiB in every worker"
     return [f"CPU: {cpu}, {os.cpu_count()} logical cores",
             f"NumPy {numpy.__version__}, BLAS: {blas_text}; {env_note}",
             f"PyTorch {info.get('torch', '?')} with torch.set_num_threads({info.get('torch_threads', '?')}) "

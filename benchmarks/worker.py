@@ -4,7 +4,8 @@ Keeping each library in its own process means chaingrad's timings never include 
 and NumPy's BLAS threads and torch's OpenMP threads never spin against each other on the same cores.
 
 Commands (one JSON object per line): ``{"cmd": "build", "workload": w}`` builds and warms up a workload;
-``{"cmd": "block", "workload": w, "n": n}`` times n calls and answers the seconds per unit of work.
+``{"cmd": "block", "workload": w, "n": n}`` times n calls and answers the seconds per unit of work;
+``{"cmd": "drop", "workload": w}`` frees it once its row is done.
 ``python -m benchmarks.worker --lib L --rss W STEPS`` instead runs STEPS steps in a fresh process and
 prints its peak resident memory.
 """
@@ -68,6 +69,10 @@ def serve(lib: str) -> None:
             for _ in range(n):
                 step()
             reply = {"seconds": (time.perf_counter() - start) / n / unit}
+        elif msg["cmd"] == "drop":
+            built.pop(msg["workload"], None)
+            gc.collect()
+            reply = {}
         elif msg["cmd"] == "info":
             from threadpoolctl import threadpool_info
 

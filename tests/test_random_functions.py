@@ -192,22 +192,47 @@ def test_randperm_of_a_million_and_other_dtypes():
         cg.randperm(3, dtype=cg.bool)
 
 
-def test_the_vectorized_shuffle_is_the_plain_swap_loop():
+def test_the_block_shuffle_is_the_plain_swap_loop():
     from chaingrad.random import integers
 
-    for seed, n in [(0, 2), (1, 3), (2, 10), (3, 257), (4, 5000), (5, 20000)]:
+    for seed, n in [(0, 2), (1, 3), (2, 10), (3, 257), (4, 5000), (5, 20000), (6, 70001)]:
         words = cg.Generator().manual_seed(seed).random(n - 1)
-        targets = np.arange(n - 1) + (words % (n - np.arange(n - 1)).astype(np.uint64)).astype(np.int64)
-        np.testing.assert_array_equal(integers.shuffle_vectorized(targets, n),
-                                      integers.shuffle_plain(words.tolist(), n))
+        plain = integers.shuffle_plain(words.tolist(), n)
+        for block in (1, 3, 64, 1000, 1 << 15):  # one step per block, blocks of a few, one block for all
+            np.testing.assert_array_equal(integers.shuffle_blocked(words, n, block), plain)
     rng = np.random.default_rng(0)
-    for n in (4, 9, 64):  # adversarial draws: many steps aiming at the same few positions
+    for n in (4, 9, 64, 300):  # adversarial draws: many steps aiming at the same few positions
         for _ in range(50):
             words = rng.integers(0, 3, n - 1)
-            steps = np.arange(n - 1)
-            targets = steps + words % (n - steps)
-            np.testing.assert_array_equal(integers.shuffle_vectorized(targets, n),
-                                          integers.shuffle_plain(words.tolist(), n))
+            plain = integers.shuffle_plain(words.tolist(), n)
+            for block in (2, 7, n):
+                np.testing.assert_array_equal(integers.shuffle_blocked(words, n, block), plain)
+
+
+def test_randperm_from_two_to_the_32_over_20_is_the_inside_out_shuffle(monkeypatch):
+    """torch's branch for n >= 2**32 / 20 (214,748,364: too big for a test) draws one random64() per step
+    and runs the inside-out Fisher-Yates; here the branch point is moved down to check the dispatch, and the
+    vectorized construction is checked against the plain loop."""
+    from chaingrad.random import integers
+
+    for seed, n in [(0, 1), (1, 2), (2, 3), (3, 10), (4, 1000), (5, 30000)]:
+        values = cg.Generator().manual_seed(seed).random64(n)
+        plain = integers.inside_out_plain(values.tolist(), n)
+        assert sorted(plain.tolist()) == list(range(n))
+        np.testing.assert_array_equal(integers.inside_out_vectorized(values, n), plain)
+    rng = np.random.default_rng(1)
+    for n in (5, 40):  # adversarial draws: z = 0 or 1 at every step
+        for _ in range(30):
+            values = rng.integers(0, 2, n).astype(np.uint64)
+            np.testing.assert_array_equal(integers.inside_out_vectorized(values, n),
+                                          integers.inside_out_plain(values.tolist(), n))
+    monkeypatch.setattr(integers, "LARGE_PERM", 100)
+    g, ref = cg.Generator().manual_seed(7), cg.Generator().manual_seed(7)
+    np.testing.assert_array_equal(cg.randperm(500, generator=g).numpy(),
+                                  integers.inside_out_plain(ref.random64(500).tolist(), 500))
+    np.testing.assert_array_equal(g.get_state().numpy(), ref.get_state().numpy())  # 2 words per step
+    g, tg = gens(7)
+    same(cg.randperm(99, generator=g), torch.randperm(99, generator=tg))  # below the branch point: as torch
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -284,6 +309,12 @@ def test_bernoulli_of_a_million_and_its_errors():
         cg.zeros(4).bernoulli_(1.5)
     with pytest.raises(RuntimeError, match="p_in >= 0 && p_in <= 1"):
         cg.bernoulli(cg.tensor([0.5, 2.0]))
+    for bad in ([float("nan"), 0.5], [0.5, float("nan"), 0.2], [0.1, -0.0, -1e-9]):  # small and large paths
+        for p in (bad, bad * 10):
+            with pytest.raises(RuntimeError):
+                torch.bernoulli(torch.tensor(p))
+            with pytest.raises(RuntimeError, match="p_in >= 0 && p_in <= 1"):
+                cg.bernoulli(cg.tensor(p))
 
 
 @pytest.mark.parametrize("seed", SEEDS)

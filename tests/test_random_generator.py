@@ -106,6 +106,16 @@ def test_get_state_is_byte_identical_after_any_sequence_of_draws(steps):
     np.testing.assert_array_equal(g.get_state().numpy(), tg.get_state().numpy())
 
 
+def test_drawing_nothing_leaves_a_fresh_generator_fresh():
+    g, tg = cg.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    cg.rand(0, generator=g), cg.randn(0, generator=g), cg.randperm(1, generator=g)
+    torch.rand(0, generator=tg), torch.randn(0, generator=tg), torch.randperm(1, generator=tg)
+    np.testing.assert_array_equal(g.get_state().numpy(), tg.get_state().numpy())
+    cg.rand(2, generator=g), cg.rand(0, generator=g)
+    torch.rand(2, generator=tg), torch.rand(0, generator=tg)
+    np.testing.assert_array_equal(g.get_state().numpy(), tg.get_state().numpy())
+
+
 def test_exactly_624_draws_reports_next_624_as_torch():
     g, tg = cg.Generator().manual_seed(3), torch.Generator().manual_seed(3)
     cg.rand(624, generator=g)

@@ -133,6 +133,31 @@ def test_no_input_of_the_kernel_needs_the_midpoint_repair():
 
 
 # -- small-tensor paths against the vectorized ones ---------------------------------------------------------
+def test_the_python_float_kernel_equals_the_numpy_one():
+    """box_muller_few (one block: randn(16)) repeats the NumPy kernel's float32 steps in Python floats."""
+    u = (np.random.default_rng(5).integers(0, 2**24, (3000, 16)) * 2.0**-24).astype(f32)
+    u[0], u[1] = 0.0, 1 - 2.0**-24
+    u[2, :] = [2.0**-24, 0.5, 0.25, 0.125, 1e-3, 0.999, 0.75, 0.875] * 2
+    for mean, std in [(0.0, 1.0), (0.5, 0.01), (-3.0, 2.5)]:
+        np.testing.assert_array_equal(A.box_muller_few(u, mean, std).view(np.uint32),
+                                      A.box_muller(u, mean, std, np.empty_like(u)).view(np.uint32))
+    for n in (16, 17, 31):  # one block, and one block plus the recomputed tail: the Python path
+        for dtype in (np.float32, np.float16):
+            a = normal.normal_blocks(Generator().manual_seed(n), n, 0.0, 1.0, dtype)
+            x = uniform.unit(Generator().manual_seed(n), n + (16 if n % 16 else 0), dtype)
+            b = np.empty(n, dtype)
+            if dtype == np.float16:  # whole blocks only
+                x = np.concatenate([x[:16], x[n - n % 16:][:16]]) if n % 16 else x
+                b[:16] = A.box_muller(x[:16].reshape(1, 16), 0.0, 1.0, np.empty((1, 16), f32))[0]
+                if n % 16:
+                    b[n - 16:] = A.box_muller(x[16:32].reshape(1, 16), 0.0, 1.0, np.empty((1, 16), f32))[0]
+            else:
+                b[:16] = A.box_muller(x[:16].reshape(1, 16), 0.0, 1.0, np.empty((1, 16), f32))[0]
+                if n % 16:
+                    b[n - 16:] = A.box_muller(x[n:].reshape(1, 16), 0.0, 1.0, np.empty((1, 16), f32))[0]
+            np.testing.assert_array_equal(a, b)
+
+
 def test_small_uniform_path_equals_the_vectorized_one():
     for low, high in [(0, 1), (-0.1, 0.1), (2.5, 7.25), (100.0, 101.0), (0, 3e-5)]:
         for dtype in (np.float32, np.float64):

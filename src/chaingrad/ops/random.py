@@ -7,6 +7,7 @@ arguments, checks them with torch's messages, and puts the values into tensors i
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -55,25 +56,14 @@ def _finish(array: np.ndarray, out: Tensor | None, requires_grad: bool, op: str)
     return write_out(array, out, op)
 
 
-def _sizes(sizes, size, op: str) -> tuple[int, ...]:
-    return parse_size(sizes, op, size)
-
-
-def _numel(shape) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
-
-
 # -- new tensors ----------------------------------------------------------------------------------------
 def rand(*sizes, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Uniform samples on [0, 1): the low 24 (float32) or 53 (float64) bits of the generator's draws."""
     require_out(out, "rand")
-    shape = _sizes(sizes, size, "rand")
+    shape = parse_size(sizes, "rand", size)
     d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "rand", "check_uniform_bounds")
-    values = uniform_alg.uniform(_gen(generator, "rand"), _numel(shape), 0.0, 1.0, d)
+    values = uniform_alg.uniform(_gen(generator, "rand"), math.prod(shape), 0.0, 1.0, d)
     return _finish(values.reshape(shape), out, requires_grad, "rand")
 
 
@@ -81,9 +71,9 @@ def randn(*sizes, size=None, generator: Generator | None = None, out=None, dtype
           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Standard normal samples (torch's Box-Muller: blocks of 16, or one at a time below 16 elements)."""
     require_out(out, "randn")
-    shape = _sizes(sizes, size, "randn")
+    shape = parse_size(sizes, "randn", size)
     d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "randn", "normal_kernel_cpu")
-    values = normal_alg.normal(_gen(generator, "randn"), _numel(shape), 0.0, 1.0, d)
+    values = normal_alg.normal(_gen(generator, "randn"), math.prod(shape), 0.0, 1.0, d)
     return _finish(values.reshape(shape), out, requires_grad, "randn")
 
 
@@ -145,7 +135,7 @@ def randint(low=None, high=None, size=None, *, generator: Generator | None = Non
     d = (int64 if dtype is None else to_dtype(dtype)).np
     if out is not None and dtype is None:
         d = out._data.dtype
-    values = integers.random_from_to(_gen(generator, "randint"), _numel(shape), low, high, d)
+    values = integers.random_from_to(_gen(generator, "randint"), math.prod(shape), low, high, d)
     return _finish(values.reshape(shape), out, requires_grad, "randint")
 
 
@@ -218,7 +208,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
         shape = parse_size((size,), "normal")
         d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "normal", "normal_kernel_cpu")
-        values = normal_alg.normal(g, _numel(shape), float(mean), std, d)
+        values = normal_alg.normal(g, math.prod(shape), float(mean), std, d)
         return _finish(values.reshape(shape), out, requires_grad, "normal")
     if size is not None:
         raise TypeError("normal() received an invalid combination of arguments: a size goes only with a float "
@@ -239,7 +229,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
         shape, d, overload = std._data.shape, std._data.dtype, 2
     if d.kind != "f":
         raise NotImplementedError(f'normal: "normal_kernel_cpu" not implemented for \'{scalar_type(d.name)}\'')
-    n = _numel(shape)
+    n = math.prod(shape)
     if mean_t and not std_t:
         values = normal_alg.normal(g, n, 0.0, float(std), d).reshape(shape)
         values = _promoted_inplace(values, mean._data, np.add)

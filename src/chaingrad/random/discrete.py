@@ -46,7 +46,8 @@ def bernoulli_tensor(gen: Generator, p: np.ndarray) -> np.ndarray:
                                   "probabilities)")
     if p.size <= BLOCK:  # a few elements: Python floats beat NumPy's per-call cost
         probs = p.tolist()
-        if not all(0 <= q <= 1 for q in probs):
+        total = sum(probs)  # NaN if any is (min and max can step over a NaN)
+        if not (0 <= min(probs) and max(probs) <= 1 and total == total):
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (bernoulli: every "
                                "probability must lie in [0, 1])")
         if p.dtype == np.float64:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_SEED = 67280421310721  # torch's default_rng_seed_val: what a new Generator() starts from
 _N = 624  # words of Mersenne Twister state
+_32 = np.array(32, np.uint64)  # (constants as 0-d arrays: NumPy combines them with tiny arrays faster than scalars)
 
 # torch's CPUGeneratorImplState, little-endian (CPUGeneratorImpl.cpp). The 32-bit state words are stored
 # widened to 64 bits; normal_x and normal_rho are legacy fields that torch always writes as 0.
@@ -135,14 +136,18 @@ class Generator:
 
     def random(self, n: int) -> np.ndarray:
         """n 32-bit words (torch's ``random()``), as uint64 values below 2**32."""
-        if n == 0:
+        if self._next_at_rest is None and self._bitgen is not None:  # running since its first draw
+            return self._bitgen.random_raw(n)
+        if n == 0:  # drawing nothing leaves a freshly seeded generator as it is
             return np.empty(0, np.uint64)
         return self._engine().random_raw(n)
 
     def random64(self, n: int) -> np.ndarray:
         """n 64-bit values (torch's ``random64()``): two words each, the first one high."""
         w = self.random(2 * n)
-        return (w[0::2] << np.uint64(32)) | w[1::2]
+        high = w[0::2] << _32
+        high |= w[1::2]
+        return high
 
     # -- state ------------------------------------------------------------------------------------------
     def _numpy_state(self) -> tuple[np.ndarray, int]:

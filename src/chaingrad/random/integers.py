@@ -7,7 +7,8 @@ dtype's largest value plus one (int64: a ``random64()`` modulo 2**63; float32: 2
 
 ``randperm(n)`` (``randperm_cpu`` in TensorFactories.cpp) is a forward Fisher-Yates shuffle: for
 i = 0 .. n-2 it swaps a[i] with a[i + word % (n - i)], one word per step. The steps are sequential, so
-large n goes through an equivalent vectorized construction (``_shuffle_vectorized``).
+larger n goes through an equivalent construction in blocks of steps (``shuffle_blocked``). From n = 2**32 / 20
+on, torch switches to an "inside-out" shuffle with 64-bit draws (``inside_out_vectorized``).
 """
 
 from __future__ import annotations
@@ -122,15 +123,8 @@ def random_bits(gen: Generator, n: int, dtype) -> np.ndarray:
 
 
 # -- randperm ---------------------------------------------------------------------------------------------
-def shuffle_targets(gen: Generator, n: int) -> np.ndarray:
-    """The swap partner of each Fisher-Yates step: j_i = i + word_i % (n - i) for i < n - 1."""
-    words = gen.random(n - 1)
-    if n <= 1 << 32:  # in 32 bits the division is cheaper
-        left = np.arange(n, 1, -1, dtype=np.uint32)  # n - i
-        offsets = words.astype(np.uint32) % left
-    else:
-        offsets = words % np.arange(n, 1, -1, dtype=np.uint64)
-    return np.arange(n - 1, dtype=np.int64) + offsets
+LARGE_PERM = (1 << 32) // 20  # torch's branch point (UINT32_MAX / 20): from here on, the inside-out shuffle
+SMALL_SHUFFLE = 256  # below this the plain loop is faster than the block construction
 
 
 def shuffle_plain(words: list[int], n: int) -> np.ndarray:
@@ -143,56 +137,124 @@ def shuffle_plain(words: list[int], n: int) -> np.ndarray:
     return np.array(a, dtype=np.int64)
 
 
-def shuffle_vectorized(targets: np.ndarray, n: int) -> np.ndarray:
-    """The same permutation as ``shuffle_plain``, without a Python loop.
+def _runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a sorted array: whether each slot starts a run of equal keys, and the index of each run's last slot."""
+    new = np.empty(key.size, bool)
+    new[:1] = True
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    ends = np.flatnonzero(np.append(new[1:], True))
+    return new, ends
 
-    Step i fixes position i for good: it takes whatever sits at j_i then. Before step k, position k holds
-    the value d_k that the last earlier step aimed at k brought there (or k itself if none did), and that
-    step m brought the value d_m it had found at its own position m. So d_k = d_m along a chain of
-    earlier and earlier steps, which pointer jumping resolves in a few rounds. And the value step i takes
-    from j_i is d of the previous step that aimed at j_i (or j_i itself, untouched): one sort by
-    (target, step) lines up the steps aiming at each position.
+
+def _roots(ptr: np.ndarray) -> np.ndarray:
+    """Follow ``ptr`` (each entry points to itself or to an entry that leads to one) to its end, in place:
+    pointer jumping, which halves every remaining chain per round."""
+    moving = np.flatnonzero(ptr != np.arange(ptr.size))
+    while moving.size:
+        p = ptr[moving]
+        pp = ptr[p]
+        ptr[moving] = pp
+        moving = moving[pp != p]
+    return ptr
+
+
+def shuffle_blocked(words: np.ndarray, n: int, block: int = 1 << 15) -> np.ndarray:
+    """The same permutation as ``shuffle_plain``, without a Python loop per step.
+
+    The steps go in blocks of ``block``; a holds the array as the steps before the block left it. Within a
+    block, step i takes the value at its target j_i = i + word_i % (n - i) and leaves there the value that
+    position i held just before step i. So, with the block's steps sorted by (target, step):
+
+    - the first step aimed at a target finds a[target] there; each later one finds what the previous one
+      left, the value its own position held before it;
+    - the value position k holds just before step k came from the last earlier step of the block aimed at k
+      (and so on down the chain, which pointer jumping follows), or is a[k] if none was;
+    - after the block, the last step aimed at each target beyond the block has left its value there.
+
+    Blocks keep the sort and the chains in the CPU cache: only the look-ups and deposits at the targets
+    touch the whole array, about twice per step, as torch's own loop does.
     """
     steps = n - 1
-    idx = np.int32 if n < 2**31 else np.int64  # indices in 4 bytes: the gathers below are memory-bound
-    bits = max(1, steps.bit_length())
-    order = np.sort((targets << bits) | np.arange(steps, dtype=np.int64))  # by target, then by step
-    by_target = (order >> bits).astype(idx)
-    step_of = (order & ((1 << bits) - 1)).astype(idx)
-    same = np.flatnonzero(by_target[1:] == by_target[:-1])
-    previous = np.full(steps, -1, idx)  # the previous step aimed at the same target, per step
-    previous[step_of[same + 1]] = step_of[same]
-    # the step that brought position k its value before step k: the last one aimed at k (sorted order: the
-    # last write per target wins), unless that was step k itself (j_k = k), whose predecessor it then is
-    before = np.full(n, -1, idx)
-    before[by_target] = step_of
-    own = np.flatnonzero(targets == np.arange(steps))
-    before[own] = previous[own]
-    # d_k = d_before[k]: follow the chains down to a position no earlier step touched (d_k = k there)
-    d = np.arange(n, dtype=idx)
-    chained = np.flatnonzero(before >= 0)
-    d[chained] = before[chained]
-    while chained.size:
-        d[chained] = d[d[chained]]
-        chained = chained[before[d[chained]] >= 0]  # still pointing at a position something wrote to
-    final = np.empty(n, np.int64)
-    final[:steps] = targets
-    final[steps] = d[steps]
-    taken = np.flatnonzero(previous >= 0)
-    final[taken] = d[previous[taken]]
+    a = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)  # 4-byte values: half the memory traffic
+    offsets = words.astype(np.uint32) % np.arange(n, 1, -1, dtype=np.uint32)  # j_i - i (n - i < 2**32 here)
+    local = np.arange(min(block, steps), dtype=np.int64)
+    for s in range(0, steps, block):
+        e = min(steps, s + block)
+        size = e - s
+        bits = size.bit_length()
+        here = local[:size]
+        keys = offsets[s:e].astype(np.int64)
+        keys += here  # the target, counted from s
+        keys <<= bits
+        keys |= here
+        keys.sort()  # by target, then by step
+        target, step = keys >> bits, keys & ((1 << bits) - 1)
+        first, ends = _runs(target)
+        inside = target[ends] < size
+        # each block position's value before its step: from the last earlier step aimed at it, if any
+        came_from = here.copy()
+        last, at = ends[inside], target[ends[inside]]
+        own = step[last] == at  # the last one aimed at k is step k itself: the one before it is the source
+        came_from[at[~own]] = step[last[~own]]
+        own_runs = last[own]
+        own_runs = own_runs[~first[own_runs]]
+        came_from[target[own_runs]] = step[own_runs - 1]
+        carried = a[s:e][_roots(came_from)]
+        final = np.empty(size, a.dtype)
+        starts = np.flatnonzero(first)
+        final[step[starts]] = a[target[starts] + s]
+        later = np.flatnonzero(~first)
+        final[step[later]] = carried[step[later - 1]]
+        beyond = ends[~inside]
+        a[target[beyond] + s] = carried[step[beyond]]
+        a[s:e] = final
+    return a.astype(np.int64, copy=False)
+
+
+def inside_out_plain(values64: list[int], n: int) -> np.ndarray:
+    """torch's branch for n >= 2**32 / 20, one step at a time: for i = 0 .. n-1, z = values64[i] % (i + 1);
+    a[i] = a[z]; a[z] = i (an "inside-out" Fisher-Yates that needs no initial arange)."""
+    a = [0] * n
+    for i, v in enumerate(values64):
+        z = v % (i + 1)
+        a[i] = a[z]
+        a[z] = i
+    return np.array(a, dtype=np.int64)
+
+
+def inside_out_vectorized(values64: np.ndarray, n: int) -> np.ndarray:
+    """The same permutation as ``inside_out_plain``, without a Python loop.
+
+    Step i writes i at z_i <= i, after moving what z_i held to the fresh position i. So position p ends with
+    the last step that wrote at it (z_k = p, k >= p), if any; otherwise with what step p moved there: the
+    value z_p held just before step p, which is the previous step aimed at z_p, or, if step p was the first
+    aimed there, what z_p itself received at its own step (a chain down to smaller positions).
+    """
+    z = (values64 % np.arange(1, n + 1, dtype=np.uint64)).astype(np.int64)
+    bits = max(1, (n - 1).bit_length())
+    keys = (z << bits) | np.arange(n, dtype=np.int64)
+    keys.sort()  # by target, then by step
+    target, step = keys >> bits, keys & ((1 << bits) - 1)
+    first, ends = _runs(target)
+    previous = np.full(n, -1, np.int64)  # the previous step aimed at the same position, per step
+    later = np.flatnonzero(~first)
+    previous[step[later]] = step[later - 1]
+    # moved[p]: the value step p moved to p; the first step aimed at z_p takes it over from z_p's own step
+    ptr = np.where(previous >= 0, np.arange(n), z)
+    moved = previous[_roots(ptr)]
+    final = moved
+    final[target[ends]] = step[ends]
     return final
 
 
-SMALL_SHUFFLE = 256  # below this the plain loop is faster than the vectorized construction
-
-
 def randperm(gen: Generator, n: int) -> np.ndarray:
-    """torch.randperm(n) as int64 (n < 2**32 / 20, torch's forward Fisher-Yates branch)."""
-    if n >= (1 << 32) // 20:
-        raise NotImplementedError(f"randperm({n}): chaingrad implements torch's shuffle for n < {(1 << 32) // 20} "
-                                  "(larger n takes a different algorithm in torch)")
+    """torch.randperm(n) as int64: forward Fisher-Yates with one word per step below 2**32 / 20, the
+    inside-out shuffle with one ``random64()`` per step from there on (torch's two branches)."""
+    if n >= LARGE_PERM:
+        return inside_out_vectorized(gen.random64(n), n)
     if n <= 1:
         return np.zeros(n, np.int64)
     if n < SMALL_SHUFFLE:
         return shuffle_plain(gen.random(n - 1).tolist(), n)
-    return shuffle_vectorized(shuffle_targets(gen, n), n)
+    return shuffle_blocked(gen.random(n - 1), n)
+

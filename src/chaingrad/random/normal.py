@@ -57,6 +57,8 @@ def _blocks64(u: np.ndarray, mean: float, std: float) -> np.ndarray:
 def _blocks(u: np.ndarray, mean: float, std: float, out: np.ndarray) -> None:
     if u.dtype == np.float64:
         out[...] = _blocks64(u, mean, std)
+    elif u.shape[0] <= avx2_math.FEW_BLOCKS:  # the same float32 steps in Python floats: cheaper for one block
+        out[...] = avx2_math.box_muller_few(u, mean, std)
     elif out.dtype == np.float32:
         avx2_math.box_muller(u, mean, std, out)
     else:  # float16 computes in float32 and rounds once at the end
@@ -82,9 +84,10 @@ def _pairs_math(words: list[int]) -> list[float]:
     """Box-Muller with the C library (Python's math: exact) on 4 words per pair: interleaved cos, sin."""
     out: list[float] = []
     sqrt, log1p, cos, sin = math.sqrt, math.log1p, math.cos, math.sin
-    for i in range(0, len(words), 4):
-        u1 = (((words[i] & 0x1FFFFF) << 32) | words[i + 1]) * 2.0 ** -53  # the angle's uniform, drawn first
-        u2 = (((words[i + 2] & 0x1FFFFF) << 32) | words[i + 3]) * 2.0 ** -53
+    it = iter(words)
+    for high1, low1, high2, low2 in zip(it, it, it, it):
+        u1 = (((high1 & 0x1FFFFF) << 32) | low1) * 2.0 ** -53  # the angle's uniform, drawn first
+        u2 = (((high2 & 0x1FFFFF) << 32) | low2) * 2.0 ** -53
         r = sqrt(-2.0 * log1p(-u2))
         t = TWO_PI * u1
         out += (r * cos(t), r * sin(t))

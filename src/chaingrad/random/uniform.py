@@ -21,16 +21,20 @@ import numpy as np
 from .fma import fma32, fma64
 from .generator import Generator
 
-_MASK24 = np.uint64((1 << 24) - 1)
-_MASK53 = np.uint64((1 << 53) - 1)
+# (constants as 0-d arrays: NumPy combines them with tiny arrays faster than scalars, which the small
+# tensors of layer initialization and sampling loops notice)
+_MASK24 = np.array((1 << 24) - 1, np.uint32)
+_MASK53 = np.array((1 << 53) - 1, np.uint64)
+_ULP24 = np.array(2.0 ** -24, np.float32)
+_ULP53 = np.array(2.0 ** -53, np.float64)
 
 
 def unit_float32(words: np.ndarray) -> np.ndarray:
     """x = (low 24 bits) / 2**24 for each 32-bit word: float32 in [0, 1)."""
     k = words.astype(np.uint32)
-    k &= np.uint32(0xFFFFFF)
+    k &= _MASK24
     x = k.view(np.int32).astype(np.float32)
-    x *= np.float32(2.0 ** -24)
+    x *= _ULP24
     return x
 
 
@@ -38,7 +42,7 @@ def unit_float64(values64: np.ndarray) -> np.ndarray:
     """x = (low 53 bits) / 2**53 for each 64-bit value: float64 in [0, 1)."""
     k = values64 & _MASK53
     x = k.view(np.int64).astype(np.float64)
-    x *= 2.0 ** -53
+    x *= _ULP53
     return x
 
 
