@@ -198,7 +198,7 @@ class CompiledFunction:
         finally:
             sys.setprofile(prev)
             reads = _unwatch_groups(watched)
-        key = guards.finish(written, reads)
+        key = guards.finish(written, reads, tr.trace.layouts)
         if tr.broken is not None:
             self._eager(f"{tr.broken.message()}. (Python side effects of the function, such as print, ran "
                         "while it was traced; from now on they run on every call)")

@@ -226,9 +226,20 @@ def _param_groups(fn) -> list:
     return out
 
 
-def finish(w: _Writer, group_reads: set):
+def finish(w: _Writer, group_reads: set, layouts: list | None = None):
     """The check function of ``build``'s conditions, plus: each number the traced function read from an
-    optimizer's param_groups (``group_reads``: (id(optimizer), group index, key)) is still what it was."""
+    optimizer's param_groups (``group_reads``: (id(optimizer), group index, key)) is still what it was; each
+    array whose layout chose a product in the generated backward (``layouts``: (tensor, ".T" or "", whether it
+    was transposed), see inline.py) still has that layout."""
+    if layouts:
+        from ..ops.linalg import transposed
+
+        w.ns["transposed"] = transposed
+    seen = set()
+    for t, suffix, flag in layouts or ():
+        if (id(t), suffix) not in seen:
+            seen.add((id(t), suffix))
+            w.conds.append(f"transposed({w.const(t, 'T')}._data{suffix}) is {flag}")
     for opt, i, numbers in w.groups:
         for key, v in numbers.items():
             if (id(opt), i, key) in group_reads:
