@@ -885,3 +885,39 @@ def test_numpy_arrays_reached_by_name_are_read_as_they_are_and_made_ones_break()
 
     with pytest.raises(CompileError, match="did not see being made"):
         torch.compile(g, fullgraph=True)(x)
+
+
+def test_guard_reads_a_replaced_array_by_its_shape_and_dtype():
+    """The guards take a tensor's array being the traced one as proof of its shape and dtype (the replay writes
+    into it in place); a new array of the same shape and dtype needs no new trace, another dtype does."""
+    w = torch.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    x = torch.tensor([[1.0, 2.0], [3.0, -4.0]])
+
+    def step():
+        loss = (x @ w).sum()
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss
+
+    fn = torch.compile(step, fullgraph=True)
+    expected = []
+    w0 = w._data.copy()
+    for i in range(4):
+        if i == 2:
+            w._data = w._data.copy()  # (a new array, the same shape and dtype)
+        expected.append(step()._data.copy())
+    w._data = w0.copy()
+    for i in range(4):
+        if i == 2:
+            w._data = w._data.copy()
+        assert np.array_equal(fn()._data, expected[i])
+    assert fn.variants == 1
+    w._data, x._data = w._data.astype(np.float64), x._data.astype(np.float64)  # (another dtype: traced again)
+    w1 = w._data.copy()
+    e, we = step()._data.copy(), w._data.copy()
+    w._data = w1
+    out = fn()
+    assert out._data.dtype == np.float64 and np.array_equal(out._data, e) and np.array_equal(w._data, we)
+    assert fn.variants == 2

@@ -150,7 +150,8 @@ class CompiledFunction:
 
     # -- calling ---------------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if self.disable or _disabled_by_env() or hooks.TRACER is not None or self._eager_reason is not None:
+        if self.disable or (_ENV_DATA is None or _ENV_KEY in _ENV_DATA) and _disabled_by_env() or \
+                hooks.TRACER is not None or self._eager_reason is not None:
             return self._fn(*args, **kwargs)  # (a compiled function called while tracing another is traced inline)
         for check, entry in self._cache:
             tensors = check(args, kwargs)

@@ -65,7 +65,9 @@ class _Writer:
             code = name  # Speed: once it is the same tensor, the conditions below read it by name (one load)
         else:
             self.conds.append(f"isinstance({code}, Tensor)")
-        self.conds.append(f"{code}._data.shape == {a.shape!r} and {code}._data.dtype == {self.const(a.dtype, 'd')}")
+        # Speed: the same array (the replay writes into it in place) has the same shape and dtype
+        self.conds.append(f"{code}._data is {self.const(a, 'A')} or ({code}._data.shape == {a.shape!r} and "
+                          f"{code}._data.dtype == {self.const(a.dtype, 'd')})")
         is_ = {True: "is", False: "is not"}
         self.conds.append(f"{code}.requires_grad is {t.requires_grad} and {code}._grad {is_[t._grad is None]} None "
                           f"and {code}.grad_fn {is_[t.grad_fn is None]} None")
@@ -187,7 +189,8 @@ def build(fn, args: tuple, kwargs: dict):
             w.value(code, v)
 
     w.conds.append(f"len(args) == {len(args)} and " + (f"list(kwargs) == {list(kwargs)!r}" if kwargs else "not kwargs"))
-    arg("args", args, ("args",))
+    for i, x in enumerate(args):  # (args is the call's own tuple)
+        arg(f"args[{i}]", x, ("args", i))
     for k, x in kwargs.items():
         arg(f"kwargs[{k!r}]", x, ("kwargs", k))
     target = fn
