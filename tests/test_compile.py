@@ -921,3 +921,24 @@ def test_guard_reads_a_replaced_array_by_its_shape_and_dtype():
     out = fn()
     assert out._data.dtype == np.float64 and np.array_equal(out._data, e) and np.array_equal(w._data, we)
     assert fn.variants == 2
+
+
+def test_an_arguments_layout_is_looked_at_on_every_call():
+    """A product's gradient chosen by an argument's layout is not guarded (another call may pass another
+    array): the replay calls the op's own backward, which looks at the layout each time."""
+    x = torch.randn(5, 4)
+    w0 = torch.randn(3, 4)
+
+    def step(x, w):
+        loss = (x @ w.t()).sum()
+        loss.backward()
+        return loss
+
+    fn = torch.compile(step, fullgraph=True)
+    for arr in (w0._data, np.asfortranarray(w0._data), w0._data.copy(), np.asfortranarray(w0._data)):
+        w_eager, w_comp = torch.tensor(arr, requires_grad=True), torch.tensor(arr, requires_grad=True)
+        w_eager._data, w_comp._data = arr.copy(order="K"), arr.copy(order="K")
+        assert np.array_equal(step(x, w_eager)._data, fn(x, w_comp)._data)
+        assert np.array_equal(w_eager.grad._data, w_comp.grad._data)
+        assert w_eager.grad._data.strides == w_comp.grad._data.strides
+    assert fn.variants == 1 and "MatMul.backward" in fn.code

@@ -367,15 +367,16 @@ class Tracer:
         return (line, f"c{self._cn}", op, cls, call_args, targets, scalar_out, needs, meta, in_nums)
 
     def _layout_guard(self, code: str, flag: bool) -> bool:
-        """Guard the layout of the array ``code`` stands for (an outside tensor's array, or its ``.T``); False
-        when it is neither (the caller then calls the op's own code, which looks at the layout itself)."""
+        """Guard the layout of the array ``code`` stands for (the array of a tensor the function reaches, or its
+        ``.T``); False when it is neither, or an argument's (the caller then calls the op's own code, which looks
+        at the layout itself on every call)."""
         m = re.fullmatch(r"@(\d+)@", code)
         line = self._def.get(int(m.group(1))) if m else None
         suffix = ""
         if line is not None and (t := re.fullmatch(r"@\d+@ = (@(\d+)@)\.T", line.text)):
             line, suffix = self._def.get(int(t.group(2))), ".T"
         src = re.fullmatch(r"@\d+@ = \$(\w+)\$\._data", line.text) if line is not None else None
-        if src is None:
+        if src is None or src.group(1) in self.trace.args:  # (an argument: the next call may pass another one)
             return False
         self.trace.layouts.append((self.trace.objects[src.group(1)], suffix, flag))
         return True
