@@ -14,7 +14,6 @@ passes no variant's guards traces again (up to ``CACHE_LIMIT`` variants, then ea
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -192,12 +191,9 @@ class CompiledFunction:
             tr.trace.args.append(tr._obj_name[id(v)])
         before = {id(t): (t, _state(t)) for t in tr._bound.values()}
         names = _NameCollector(tr, _code_of(self._fn))
-        prev = sys.getprofile()
-        sys.setprofile(names)
         try:
-            result = tr.run(self._fn, args, kwargs)
+            result = tr.run(self._fn, args, kwargs, profile=names)
         finally:
-            sys.setprofile(prev)
             reads = _unwatch_groups(watched)
         key = guards.finish(written, reads, tr.trace.layouts)
         if tr.broken is not None:
