@@ -942,3 +942,61 @@ def test_an_arguments_layout_is_looked_at_on_every_call():
         assert np.array_equal(w_eager.grad._data, w_comp.grad._data)
         assert w_eager.grad._data.strides == w_comp.grad._data.strides
     assert fn.variants == 1 and "MatMul.backward" in fn.code
+
+
+def test_compiled_forward_keeps_what_its_backward_reads():
+    """A compiled forward's arrays read by its compiled backward (ReLU's output, the activations of the weight
+    gradients) are never written in place, however big: loss.backward() outside equals eager's."""
+    def run(compiled: bool):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 4))
+        fwd = torch.compile(model) if compiled else model
+        x = torch.randn(96, 64)
+        out = []
+        for _ in range(4):
+            for p in model.parameters():
+                p.grad = None
+            loss = (fwd(x) ** 2).mean()
+            loss.backward()
+            out += [loss._data.copy()] + [p.grad._data.copy() for p in model.parameters()]
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= 0.01 * p.grad
+        return out, fwd
+
+    eager, _ = run(False)
+    comp, fwd = run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, comp)) and len(eager) == len(comp)
+    assert "def backward(" in fwd.code and "np.maximum(" in fwd.code
+
+
+def test_unit_factor_keeps_every_bit_of_infinities_and_nans():
+    """dL_dsub = sub (optimize.drop_unit_factors): the same bits as eager's 1 * sub, infinities and NaNs too."""
+    def make():
+        w = torch.tensor([[0.5]], requires_grad=True)
+        b = torch.tensor([0.0], requires_grad=True)
+        x = torch.tensor([[1.0], [0.0], [float("inf")], [-2.0]])
+        y = torch.tensor([[0.5], [0.0], [1.0], [float("nan")]])
+
+        def step():
+            loss = 0.5 * torch.sum((torch.matmul(x, w) + b - y) ** 2)
+            loss.backward()
+            with torch.no_grad():
+                w.sub_(0.01 * w.grad)
+                b.sub_(0.01 * b.grad)
+            w.grad = None
+            b.grad = None
+            return loss
+
+        return w, b, step
+
+    def bits(*arrays):
+        return [a.view(np.uint32).copy() for a in arrays]
+
+    w, b, step = make()
+    eager = [bits(step()._data, w._data, b._data) for _ in range(4)]
+    w, b, step = make()
+    fn = torch.compile(step, fullgraph=True)
+    comp = [bits(fn()._data, w._data, b._data) for _ in range(4)]
+    assert all(np.array_equal(e, c) for es, cs in zip(eager, comp) for e, c in zip(es, cs))
+    assert "dL_dsub = sub " in fn.code
