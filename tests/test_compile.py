@@ -14,7 +14,7 @@ import chaingrad.nn as nn
 import chaingrad.nn.functional as F
 from chaingrad.compiler import CompileError
 from chaingrad.compiler.inline import TABLE
-from chaingrad.compiler.runtime import grads
+from chaingrad.compiler.runtime import grads, grads_of_tensors
 
 STEPS = 20
 
@@ -175,8 +175,9 @@ def test_constants_are_folded_and_never_shared():
     fn = _assert_same_as_eager(make, fullgraph=True)
     assert "# -- constants" in fn.code
     seed = _assert_same_as_eager(_seed, fullgraph=True).code
-    assert "dL_dloss = np.ones((), np.float32)" in seed.split("def replay")[0]  # (at module level)
-    assert "= const * sub" in seed
+    assert "= np.ones((), np.float32)" in fn.code.split("def replay")[0]  # (at module level)
+    # the seed's 0.5 * 2 is 1: its gradient of sub is sub itself (optimize.drop_unit_factors)
+    assert "dL_dsub = sub " in seed and "const" not in seed
     # the seed's .grad is only read, then set to None: never made (optimize.drop_dead_grads); the .grad above
     # is changed in place, so it is made
     assert "accumulate(" not in seed and "w_grad = dL_dw  " in seed and "w_t.grad = None" not in seed
@@ -318,20 +319,26 @@ def test_training_step_is_eager_bit_for_bit(make):
 
 
 def test_inline_ops_are_their_ops():
-    """Each op written inline is the op's own forward and backward, bit for bit."""
+    """Each op written inline is the op's own forward and backward, bit for bit (each layout a product's
+    gradient is chosen by, both ways)."""
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((4, 2)).astype(np.float32)
     c = rng.standard_normal((3, 4)).astype(np.float32) + 3
     g = rng.standard_normal((3, 4)).astype(np.float32)
+    bias = rng.standard_normal(2).astype(np.float32)
+    bt = np.asfortranarray(b)  # laid out column by column: eager takes the other product for its gradient
     from chaingrad.compiler.runtime import ctx
-    from chaingrad.ops import arithmetic, linalg, reduce, unary
+    from chaingrad.ops import arithmetic, linalg, matrix, reduce, shape, unary
 
-    ops = {"Add": (arithmetic.Add, (a, c)), "Sub": (arithmetic.Sub, (a, c)), "Mul": (arithmetic.Mul, (a, c)),
-           "Div": (arithmetic.Div, (a, c)), "Neg": (getattr(arithmetic, "Neg", None) or unary.Neg, (a,)),
-           "MatMul": (linalg.MatMul, (a, b)), "Pow": (arithmetic.Pow, (c, 2)), "Sum": (reduce.Sum, (a,)),
-           "Exp": (unary.Exp, (a,)), "Tanh": (unary.Tanh, (c - 3,))}
-    assert set(ops) == set(TABLE)
-    for name, (op, args) in ops.items():
+    cases = [("Add", arithmetic.Add, (a, c)), ("Sub", arithmetic.Sub, (a, c)), ("Mul", arithmetic.Mul, (a, c)),
+             ("Div", arithmetic.Div, (a, c)), ("Neg", getattr(arithmetic, "Neg", None) or unary.Neg, (a,)),
+             ("MatMul", linalg.MatMul, (a, b)), ("MatMul", linalg.MatMul, (a, bt)), ("Pow", arithmetic.Pow, (c, 2)),
+             ("Sum", reduce.Sum, (a,)), ("Exp", unary.Exp, (a,)), ("Tanh", unary.Tanh, (c - 3,)),
+             ("AddMatmul", matrix.AddMatmul, (bias, a, b)), ("AddMatmul", matrix.AddMatmul, (bias, a, bt)),
+             ("Permute", shape.Permute, (a,)), ("Relu", unary.Relu, (c - 3,))]
+    params = {"Permute": {"dims": (1, 0)}}
+    assert {name for name, _, _ in cases} == set(TABLE)
+    for name, op, args in cases:
         env = {"np": np}
         codes = []
         for k, v in enumerate(args):
@@ -342,24 +349,138 @@ def test_inline_ops_are_their_ops():
                 codes.append(repr(v))
         meta = tuple((v.shape, v.dtype) if isinstance(v, np.ndarray) else v for v in args)
         needs = tuple(isinstance(v, np.ndarray) for v in args)
-        c_ = ctx(op, needs, meta, True)
-        out = op.forward(c_, *args)
-        env["spread"] = __import__("chaingrad.compiler.runtime", fromlist=["spread"]).spread
-        assert np.array_equal(eval(TABLE[name].forward(codes, {}), env), out)
+        flags = tuple(isinstance(v, np.ndarray) and linalg.transposed(v) for v in args)
+        c_ = ctx(op, needs, meta, bool(op.backward_on_arrays))
+        p = params.get(name, {})
+        out = op.forward(c_, *args, **p)
+        fwd = TABLE[name].forward(codes, {k: repr(v) for k, v in p.items()})
+        if "{out}" in fwd:
+            exec(fwd.replace("{out}", "got"), env)
+            assert np.array_equal(env["got"], out), name
+        else:
+            assert np.array_equal(eval(fwd, env), out), name
         env["y"] = out  # (what {y} stands for: the op's output)
         gout = g if out.shape == g.shape else rng.standard_normal(out.shape).astype(np.float32)
         env["g"] = gout
-        expected = grads(op.backward(c_, gout), len(args))
+        expected = grads(op.backward(c_, gout), len(args)) if op.backward_on_arrays else \
+            grads_of_tensors(c_, (gout,), len(args))
         for i, e in enumerate(expected):
             if e is None or not needs[i]:
                 continue
-            expr = TABLE[name].backward(codes, {}, i, "g", tuple(np.shape(v) for v in args)).replace("{y}", "y")
+            expr = TABLE[name].backward(codes, {k: repr(v) for k, v in p.items()}, i, "g",
+                                        tuple(np.shape(v) for v in args), flags).replace("{y}", "y")
             if "{out}" in expr:  # a statement that makes the gradient
                 exec(expr.replace("{out}", "got"), env)
                 got = env["got"]
             else:
                 got = gout if expr == "=g" else eval(expr, env)
-            assert np.array_equal(got, e), (name, i)
+            assert np.array_equal(got, e) and got.strides == e.strides, (name, i)
+
+
+def _sgd_mlp(width: int = 256):
+    """Linear layers big enough for the replay's in-place forms (optimize.write_in_place), SGD, .grad kept."""
+    model = nn.Sequential(nn.Linear(64, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 5))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    x, y = torch.randn(96, 64), torch.randint(0, 5, (96,))
+    grads_seen = []
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def after():  # every .grad as eager leaves it: its values, and an array of its own
+        gs = [p.grad._data for p in model.parameters()]
+        assert all(g.base is None or g.base.base is None for g in gs)
+        assert not any(np.shares_memory(u, v) for i, u in enumerate(gs) for v in gs[i + 1:])
+        grads_seen.append([g.copy() for g in gs])
+
+    return model, step, lambda i: (x, y), after, grads_seen
+
+
+def test_linear_relu_replay_works_in_place_and_is_eager_bit_for_bit():
+    """Linear, ReLU and the weight's gradient are written as NumPy (inline.py), ReLU's forward and backward into
+    the arrays they read last (optimize.write_in_place), the weight gradient as one product with no copy
+    (optimize.fuse_transposes): every loss, parameter and .grad equals eager's over 20 steps."""
+    runs = {}
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        model, step, data, after, seen = _sgd_mlp()
+        fn = torch.compile(step, fullgraph=True) if compiled else step
+        losses = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for i in range(STEPS):
+                losses.append(fn(*data(i))._data.copy())
+                after()
+        runs[compiled] = (losses, [p._data.copy() for p in model.parameters()], seen, fn)
+    (l0, p0, g0, _), (l1, p1, g1, fn) = runs[False], runs[True]
+    for a, b in zip(l0 + p0 + [g for gs in g0 for g in gs], l1 + p1 + [g for gs in g1 for g in gs]):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    code = fn.code
+    assert "= np.maximum(addmatmul, 0, out=addmatmul)" in code and ", out=dL_drelu)" in code
+    assert "_weight = dL_daddmatmul.T @ x" in code and "_weight_t._grad = wrap(dL_d" in code
+    assert "_weight.copy()" not in code and "accumulate(" not in code  # (after zero_grad every .grad is None)
+
+
+def test_layout_guard_retraces_when_a_weight_is_laid_out_column_by_column():
+    """The weight gradient's product is chosen by the weight's layout, as eager chooses it: a weight whose array
+    becomes column-major traces again (a guard), and the replay still equals eager."""
+    def make():
+        torch.manual_seed(0)
+        model = nn.Linear(6, 4)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        x, y = torch.randn(5, 6), torch.randn(5, 4)
+
+        def step():
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, step
+
+    results = {}
+    for compiled in (False, True):
+        model, step = make()
+        fn = torch.compile(step, fullgraph=True) if compiled else step
+        out = []
+        for i in range(6):
+            if i == 3:
+                model.weight._data = np.asfortranarray(model.weight._data)  # (same values, other layout)
+            out.append(fn()._data.copy())
+            out.append(model.weight.grad._data.copy())
+        results[compiled] = out, model.weight._data.copy(), fn
+    (a, wa, _), (b, wb, fn) = results[False], results[True]
+    assert all(np.array_equal(u, v) for u, v in zip(a, b)) and np.array_equal(wa, wb)
+    # (a variant for the first call, .grad None, one for the next ones, and one for the new layout)
+    assert fn.variants == 3 and all("transposed(" in check.source for check, _ in fn._cache)
+
+
+def test_in_place_only_where_nothing_else_reads_the_array():
+    """An activation read by two later lines is never overwritten (optimize.write_in_place); the results equal
+    eager's."""
+    def make():
+        model = nn.Sequential(nn.Linear(32, 128), nn.ReLU())
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        x = torch.randn(160, 32)
+
+        def step(x):
+            opt.zero_grad()
+            h = model(x)
+            z = h * 0.5 - h
+            loss = (z * h).sum() + h.sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, step, lambda i: (x,), None
+
+    fn = _assert_same_as_eager(make, fullgraph=True)
+    assert "out=relu" not in fn.code.split("loss = ")[0]  # (relu is read again after z)
 
 
 # -- the API -------------------------------------------------------------------------------------------------------
@@ -764,3 +885,118 @@ def test_numpy_arrays_reached_by_name_are_read_as_they_are_and_made_ones_break()
 
     with pytest.raises(CompileError, match="did not see being made"):
         torch.compile(g, fullgraph=True)(x)
+
+
+def test_guard_reads_a_replaced_array_by_its_shape_and_dtype():
+    """The guards take a tensor's array being the traced one as proof of its shape and dtype (the replay writes
+    into it in place); a new array of the same shape and dtype needs no new trace, another dtype does."""
+    w = torch.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    x = torch.tensor([[1.0, 2.0], [3.0, -4.0]])
+
+    def step():
+        loss = (x @ w).sum()
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss
+
+    fn = torch.compile(step, fullgraph=True)
+    expected = []
+    w0 = w._data.copy()
+    for i in range(4):
+        if i == 2:
+            w._data = w._data.copy()  # (a new array, the same shape and dtype)
+        expected.append(step()._data.copy())
+    w._data = w0.copy()
+    for i in range(4):
+        if i == 2:
+            w._data = w._data.copy()
+        assert np.array_equal(fn()._data, expected[i])
+    assert fn.variants == 1
+    w._data, x._data = w._data.astype(np.float64), x._data.astype(np.float64)  # (another dtype: traced again)
+    w1 = w._data.copy()
+    e, we = step()._data.copy(), w._data.copy()
+    w._data = w1
+    out = fn()
+    assert out._data.dtype == np.float64 and np.array_equal(out._data, e) and np.array_equal(w._data, we)
+    assert fn.variants == 2
+
+
+def test_an_arguments_layout_is_looked_at_on_every_call():
+    """A product's gradient chosen by an argument's layout is not guarded (another call may pass another
+    array): the replay calls the op's own backward, which looks at the layout each time."""
+    x = torch.randn(5, 4)
+    w0 = torch.randn(3, 4)
+
+    def step(x, w):
+        loss = (x @ w.t()).sum()
+        loss.backward()
+        return loss
+
+    fn = torch.compile(step, fullgraph=True)
+    for arr in (w0._data, np.asfortranarray(w0._data), w0._data.copy(), np.asfortranarray(w0._data)):
+        w_eager, w_comp = torch.tensor(arr, requires_grad=True), torch.tensor(arr, requires_grad=True)
+        w_eager._data, w_comp._data = arr.copy(order="K"), arr.copy(order="K")
+        assert np.array_equal(step(x, w_eager)._data, fn(x, w_comp)._data)
+        assert np.array_equal(w_eager.grad._data, w_comp.grad._data)
+        assert w_eager.grad._data.strides == w_comp.grad._data.strides
+    assert fn.variants == 1 and "MatMul.backward" in fn.code
+
+
+def test_compiled_forward_keeps_what_its_backward_reads():
+    """A compiled forward's arrays read by its compiled backward (ReLU's output, the activations of the weight
+    gradients) are never written in place, however big: loss.backward() outside equals eager's."""
+    def run(compiled: bool):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 4))
+        fwd = torch.compile(model) if compiled else model
+        x = torch.randn(96, 64)
+        out = []
+        for _ in range(4):
+            for p in model.parameters():
+                p.grad = None
+            loss = (fwd(x) ** 2).mean()
+            loss.backward()
+            out += [loss._data.copy()] + [p.grad._data.copy() for p in model.parameters()]
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= 0.01 * p.grad
+        return out, fwd
+
+    eager, _ = run(False)
+    comp, fwd = run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, comp)) and len(eager) == len(comp)
+    assert "def backward(" in fwd.code and "np.maximum(" in fwd.code
+
+
+def test_unit_factor_keeps_every_bit_of_infinities_and_nans():
+    """dL_dsub = sub (optimize.drop_unit_factors): the same bits as eager's 1 * sub, infinities and NaNs too."""
+    def make():
+        w = torch.tensor([[0.5]], requires_grad=True)
+        b = torch.tensor([0.0], requires_grad=True)
+        x = torch.tensor([[1.0], [0.0], [float("inf")], [-2.0]])
+        y = torch.tensor([[0.5], [0.0], [1.0], [float("nan")]])
+
+        def step():
+            loss = 0.5 * torch.sum((torch.matmul(x, w) + b - y) ** 2)
+            loss.backward()
+            with torch.no_grad():
+                w.sub_(0.01 * w.grad)
+                b.sub_(0.01 * b.grad)
+            w.grad = None
+            b.grad = None
+            return loss
+
+        return w, b, step
+
+    def bits(*arrays):
+        return [a.view(np.uint32).copy() for a in arrays]
+
+    w, b, step = make()
+    eager = [bits(step()._data, w._data, b._data) for _ in range(4)]
+    w, b, step = make()
+    fn = torch.compile(step, fullgraph=True)
+    comp = [bits(fn()._data, w._data, b._data) for _ in range(4)]
+    assert all(np.array_equal(e, c) for es, cs in zip(eager, comp) for e, c in zip(es, cs))
+    assert "dL_dsub = sub " in fn.code

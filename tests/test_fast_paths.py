@@ -83,6 +83,21 @@ def _mlp_with_cross_entropy():
     return [w1, w2]
 
 
+def _log_softmax_and_nll_loss():
+    """LogSoftmax and NllLoss on arrays (every reduction, class weights, an ignored row, dim 0)."""
+    rng = np.random.default_rng(2)
+    x = cg.tensor(rng.standard_normal((6, 4)).astype(np.float32), requires_grad=True)
+    target = cg.tensor(np.array([0, 3, 1, -100, 2, 3]))
+    weight = cg.tensor(np.array([0.5, 2.0, 1.0, 1.5], np.float32))
+    logp = cg.nn.functional.log_softmax(x, dim=1)
+    f = cg.nn.functional
+    loss = f.nll_loss(logp, target, weight=weight) + f.nll_loss(logp, target, reduction="sum") * 0.3
+    loss = loss + (f.nll_loss(logp, target, reduction="none") * cg.arange(6.0)).sum()
+    loss = loss + f.log_softmax(x, dim=0)[1:3].sum() * 0.7 + f.log_softmax(x, dim=-1)[:, 0].sum()
+    _backward(loss)
+    return [x]
+
+
 def _multi_output_and_shared():
     x = cg.tensor([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]], requires_grad=True)
     parts = x.split(1, dim=1)  # multi-output node, one output unused
@@ -91,7 +106,8 @@ def _multi_output_and_shared():
     return [x]
 
 
-PROGRAMS = [_small, _seed, _broadcasting_and_reductions, _mlp_with_cross_entropy, _multi_output_and_shared]
+PROGRAMS = [_small, _seed, _broadcasting_and_reductions, _mlp_with_cross_entropy, _log_softmax_and_nll_loss,
+            _multi_output_and_shared]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.__name__.strip("_"))

@@ -14,7 +14,6 @@ passes no variant's guards traces again (up to ``CACHE_LIMIT`` variants, then ea
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -150,7 +149,8 @@ class CompiledFunction:
 
     # -- calling ---------------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if self.disable or _disabled_by_env() or hooks.TRACER is not None or self._eager_reason is not None:
+        if self.disable or (_ENV_DATA is None or _ENV_KEY in _ENV_DATA) and _disabled_by_env() or \
+                hooks.TRACER is not None or self._eager_reason is not None:
             return self._fn(*args, **kwargs)  # (a compiled function called while tracing another is traced inline)
         for check, entry in self._cache:
             tensors = check(args, kwargs)
@@ -191,14 +191,11 @@ class CompiledFunction:
             tr.trace.args.append(tr._obj_name[id(v)])
         before = {id(t): (t, _state(t)) for t in tr._bound.values()}
         names = _NameCollector(tr, _code_of(self._fn))
-        prev = sys.getprofile()
-        sys.setprofile(names)
         try:
-            result = tr.run(self._fn, args, kwargs)
+            result = tr.run(self._fn, args, kwargs, profile=names)
         finally:
-            sys.setprofile(prev)
             reads = _unwatch_groups(watched)
-        key = guards.finish(written, reads)
+        key = guards.finish(written, reads, tr.trace.layouts)
         if tr.broken is not None:
             self._eager(f"{tr.broken.message()}. (Python side effects of the function, such as print, ran "
                         "while it was traced; from now on they run on every call)")

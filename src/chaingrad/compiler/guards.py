@@ -65,7 +65,9 @@ class _Writer:
             code = name  # Speed: once it is the same tensor, the conditions below read it by name (one load)
         else:
             self.conds.append(f"isinstance({code}, Tensor)")
-        self.conds.append(f"{code}._data.shape == {a.shape!r} and {code}._data.dtype == {self.const(a.dtype, 'd')}")
+        # Speed: the same array (the replay writes into it in place) has the same shape and dtype
+        self.conds.append(f"{code}._data is {self.const(a, 'A')} or ({code}._data.shape == {a.shape!r} and "
+                          f"{code}._data.dtype == {self.const(a.dtype, 'd')})")
         is_ = {True: "is", False: "is not"}
         self.conds.append(f"{code}.requires_grad is {t.requires_grad} and {code}._grad {is_[t._grad is None]} None "
                           f"and {code}.grad_fn {is_[t.grad_fn is None]} None")
@@ -187,7 +189,8 @@ def build(fn, args: tuple, kwargs: dict):
             w.value(code, v)
 
     w.conds.append(f"len(args) == {len(args)} and " + (f"list(kwargs) == {list(kwargs)!r}" if kwargs else "not kwargs"))
-    arg("args", args, ("args",))
+    for i, x in enumerate(args):  # (args is the call's own tuple)
+        arg(f"args[{i}]", x, ("args", i))
     for k, x in kwargs.items():
         arg(f"kwargs[{k!r}]", x, ("kwargs", k))
     target = fn
@@ -226,9 +229,20 @@ def _param_groups(fn) -> list:
     return out
 
 
-def finish(w: _Writer, group_reads: set):
+def finish(w: _Writer, group_reads: set, layouts: list | None = None):
     """The check function of ``build``'s conditions, plus: each number the traced function read from an
-    optimizer's param_groups (``group_reads``: (id(optimizer), group index, key)) is still what it was."""
+    optimizer's param_groups (``group_reads``: (id(optimizer), group index, key)) is still what it was; each
+    array whose layout chose a product in the generated backward (``layouts``: (tensor, ".T" or "", whether it
+    was transposed), see inline.py) still has that layout."""
+    if layouts:
+        from ..ops.linalg import transposed
+
+        w.ns["transposed"] = transposed
+    seen = set()
+    for t, suffix, flag in layouts or ():
+        if (id(t), suffix) not in seen:
+            seen.add((id(t), suffix))
+            w.conds.append(f"transposed({w.const(t, 'T')}._data{suffix}) is {flag}")
     for opt, i, numbers in w.groups:
         for key, v in numbers.items():
             if (id(opt), i, key) in group_reads:

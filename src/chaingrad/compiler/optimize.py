@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from .tracer import Line, Trace
+from .tracer import FREE_BYTES, Line, Trace
 
 _ASARRAY = re.compile(r"^(@\d+@) = np\.asarray\((.*)\)$")
 _OUTPUT = re.compile(r"output\(@(\d+)@, ")
@@ -25,8 +25,11 @@ def optimize(trace: Trace, arrays: dict, count: int, no_grad: set) -> None:
     ``.grad`` was None when the call began, which the guards check)."""
     drop_asarray(trace, arrays)
     fold_constants(trace, count)
+    drop_unit_factors(trace, arrays)
     drop_dead_grads(trace, no_grad)
+    fuse_transposes(trace, arrays)
     inline_accumulate(trace, arrays, no_grad)
+    write_in_place(trace, arrays)
 
 
 def drop_asarray(trace: Trace, arrays: dict) -> None:
@@ -107,6 +110,58 @@ def fold_constants(trace: Trace, count: int) -> None:
         out.append(line)
     trace.lines[:] = folded + out
     trace.big -= {f"@{n}@" for n in consts}
+
+
+def drop_unit_factors(trace: Trace, arrays: dict) -> None:
+    """``dL_dsub = const * sub`` -> ``dL_dsub = sub`` where the folded constant is exactly 1 everywhere (the seed's
+    ``0.5 * 2``): the gradient is then the array itself.
+
+    ``1 * x`` is ``x``, bit for bit, for every value an arithmetic operation can give (the sign of zero,
+    infinities and quiet NaNs come through unchanged; only a signalling NaN would be quieted, and no
+    arithmetic makes one): so only where ``x`` was made by an arithmetic line of the replay, the product has
+    ``x``'s shape and dtype, and every line that reads the result reads it into a new array of its own (it
+    is never changed in place, made a ``.grad``, returned or read by a compiled backward)."""
+    consts = [line for line in trace.lines if line.section == "const" and line.text]
+    env: dict = {"np": np}
+    try:
+        for line in consts:
+            exec(_PY.sub(r"_a\1", line.text), env)
+    except Exception:  # (a constant the generator cannot evaluate here: nothing is dropped)
+        return
+    lines = [line for line in trace.lines if line.text and line.section != "const"]
+    uses = _uses(lines)
+    held = _held(trace)
+    defs = {line.defines[0]: line for line in lines if len(line.defines) == 1}
+    for k, line in enumerate(lines):
+        tree = _parse(line.text)
+        if tree is None or not isinstance(tree[1], ast.BinOp) or not isinstance(tree[1].op, ast.Mult):
+            continue
+        n, value = tree
+        if not (isinstance(value.left, ast.Name) and isinstance(value.right, ast.Name)):
+            continue
+        ml, mr = _BACK.fullmatch(value.left.id), _BACK.fullmatch(value.right.id)
+        if ml is None or mr is None:
+            continue
+        c, x = int(ml.group(1)), int(mr.group(1))
+        unit = env.get(f"_a{c}")
+        a, out = arrays.get(x), arrays.get(n)
+        made = defs.get(x)
+        if not isinstance(unit, (np.ndarray, np.generic)) or type(a) is not np.ndarray or type(out) is not np.ndarray:
+            continue
+        if not np.all(unit == 1) or a.shape != out.shape or a.dtype != out.dtype or n in held:
+            continue
+        if made is None or (p := _parse(made.text)) is None or not isinstance(p[1], (ast.BinOp, ast.UnaryOp)) or \
+                isinstance(p[1], ast.BinOp) and isinstance(p[1].op, ast.MatMult):
+            continue  # (x must be the result of arithmetic: never a signalling NaN)
+        if all(j == k or _reads_into_new(lines[j], n) for j in uses.get(n, ())):
+            line.text = f"@{n}@ = @{x}@"
+            line.comment += " (times 1: the array itself)"
+    used = {int(t) for line in trace.lines if line.section != "const" for t in _TOKEN.findall(line.text)}
+    for line in reversed(consts):  # (constants no line reads any more)
+        if line.defines and not any(d in used or any(f"@{d}@" in o.text for o in consts if o is not line)
+                                    for d in line.defines):
+            line.text = ""
+    trace.lines[:] = [line for line in trace.lines if line.text or not line.defines]
 
 
 def _fold_factors(line: Line, consts: set, top: int) -> list[tuple[int, str]]:
@@ -244,6 +299,7 @@ def inline_accumulate(trace: Trace, arrays: dict, no_grad: set) -> None:
     ``accumulate`` decides from the same facts (owned, a view, read-only), as they were when traced: the same
     line makes the same kind of array on every call. Any line that calls other code ends what is known."""
     made = {line.defines[0]: line for line in trace.lines if line.text and line.defines and line.section != "const"}
+    zeroed = _zero_grad_params(trace)
     state: dict[str, str] = dict.fromkeys(no_grad, "none")
     first: dict[str, tuple[Line, int]] = {}  # a first gradient written out, not read since: (its line, its number)
     for line in trace.lines:
@@ -281,6 +337,12 @@ def inline_accumulate(trace: Trace, arrays: dict, no_grad: set) -> None:
             state[line.text[1:-len("$.grad = None")]] = "none"
             first.pop(line.text[1:-len("$.grad = None")], None)
             continue
+        z = re.fullmatch(r"\$(\w+)\$\.zero_grad\(\)", line.text)
+        if z is not None and z.group(1) in zeroed:  # (Optimizer.zero_grad(): every parameter's .grad is None)
+            for name in zeroed[z.group(1)]:
+                state[name] = "none"
+                first.pop(name, None)
+            continue
         for o in _OBJECT.finditer(line.text):
             how = o.group(2)
             if how is None:  # (a call into other code: it may change any .grad)
@@ -290,3 +352,184 @@ def inline_accumulate(trace: Trace, arrays: dict, no_grad: set) -> None:
             first.pop(o.group(1), None)  # (its .grad, or the tensor, is used: the first .grad must be there)
             if how not in ("._data", "._grad._data", "._version[0] +="):
                 state.pop(o.group(1), None)
+
+
+def _zero_grad_params(trace: Trace) -> dict[str, list[str]]:
+    """For each optimizer of the trace whose ``zero_grad`` is chaingrad's own: the names of its parameters (after
+    ``opt.zero_grad()``, set_to_none by default, each one's ``.grad`` is None)."""
+    from ..optim.optimizer import Optimizer
+
+    names = {id(o): name for name, o in trace.objects.items()}
+    out: dict[str, list[str]] = {}
+    for name, o in trace.objects.items():
+        if isinstance(o, Optimizer) and type(o).zero_grad is Optimizer.zero_grad:
+            out[name] = [names[id(p)] for group in o.param_groups for p in group["params"] if id(p) in names]
+    return out
+
+
+def _held(trace: Trace) -> set[int]:
+    """The arrays that outlive the replay's straight line: returned, handed to the compiled backward, or read by it."""
+    held = set(trace.grad_outputs) | set(trace.backward_args) | {n for _, n in trace.deliveries}
+    held |= {int(n) for n in _TOKEN.findall(trace.output)}
+    held |= {int(n) for line in trace.backward or () for n in _TOKEN.findall(line.text)}
+    return held
+
+
+def _uses(lines: list) -> dict[int, list[int]]:
+    """Array number -> the indices of the lines that mention it."""
+    uses: dict[int, list[int]] = {}
+    for k, line in enumerate(lines):
+        for n in dict.fromkeys(_TOKEN.findall(line.text)):
+            uses.setdefault(int(n), []).append(k)
+    return uses
+
+
+_DOUBLE_T = re.compile(r"^@(\d+)@ = \((@\d+@\.T @ @\d+@)\)\.T$")
+_T_OF = re.compile(r"^@(\d+)@ = @(\d+)@\.T$")
+
+
+def fuse_transposes(trace: Trace, arrays: dict) -> None:
+    """``p = (g.T @ x).T; w_grad = p.T`` -> ``w_grad = g.T @ x``: a Linear's weight gradient, made in the
+    weight's own row-major layout, as the product itself instead of a view of it.
+
+    Eager computes the gradient of ``weight.t()`` as ``(g^T @ x)^T`` (in that operand's layout), and Permute's
+    backward transposes it back: a view of the product, which ``.grad`` then copies (a view may share its
+    memory). The product is the same NumPy call on the same arrays, so its values are the same; what changes is
+    that ``.grad`` can take the product itself (nothing else holds it), without the copy: the same values in
+    the same layout."""
+    lines = [line for line in trace.lines if line.text]
+    defs = {line.defines[0]: line for line in lines if len(line.defines) == 1}
+    uses = _uses(lines)
+    held = _held(trace)
+    for line in lines:
+        m = _T_OF.match(line.text)
+        if m is None:
+            continue
+        n = int(m.group(2))
+        inner = defs.get(n)
+        d = _DOUBLE_T.match(inner.text) if inner is not None else None
+        if inner is None or d is None or n in held or len(uses.get(n, ())) != 2 or inner.section != line.section:
+            continue
+        line.text = f"@{m.group(1)}@ = {d.group(2)}"
+        line.comment, line.letters = f"{inner.comment}, permuted back: one product", inner.letters
+        inner.text = ""
+        out = int(m.group(1))
+        if isinstance(arrays.get(out), np.ndarray):
+            arrays[out] = arrays[out].copy()  # (what the line now makes: a new array of the same values and layout)
+    trace.lines[:] = [line for line in trace.lines if line.text or not line.defines]
+
+
+#: ufuncs that give the same bits whatever array they write into: correctly rounded or exact elementwise
+_IN_PLACE_OPS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "true_divide"}
+_IN_PLACE_CALLS = {"maximum", "minimum"}
+
+
+def write_in_place(trace: Trace, arrays: dict) -> None:
+    """``y = a * b`` -> ``y = np.multiply(a, b, out=a)`` (and ``np.maximum(a, 0, out=a)``) where the array ``a``
+    is a new one that this line uses last: the result is written into ``a``'s memory instead of a new array.
+
+    Speed: a new array per step for every activation and gradient costs memory traffic that hand-written
+    NumPy avoids with ``out=``. The same ufunc on the same operands gives the same bits wherever it writes
+    (these are + - * /, maximum and minimum: each element correctly rounded or exact on its own). Only where
+    ``a`` has the result's shape and dtype, was made by a line of the replay as a new array (an arithmetic,
+    matmul or sum line: never an outside tensor's array, a view, or what an op's own code made), and every
+    other line that reads it reads it into a new array of its own (so no view of it is alive), is not
+    returned, and is not read by a compiled backward."""
+    lines = [line for line in trace.lines if line.text and line.section != "const"]
+    uses = _uses(lines)
+    held = _held(trace)
+    fresh: set[int] = set()
+    for k, line in enumerate(lines):
+        tree = _parse(line.text)
+        if tree is None:
+            continue
+        target, value = tree
+        cand = _in_place_candidate(value, fresh, uses, k, held, arrays, target, lines)
+        if cand is not None:
+            if isinstance(value, ast.BinOp):
+                call = f"np.{_IN_PLACE_OPS[type(value.op)]}({ast.unparse(value.left)}, {ast.unparse(value.right)}"
+            else:
+                call = ast.unparse(value)[:-1]
+            line.text = _BACK.sub(r"@\1@", f"_a{target} = {call}, out=_a{cand})")
+            fresh.discard(cand)
+        if target is not None and _makes_new(value):
+            fresh.add(target)
+
+
+def _parse(text: str):
+    """(the number a line assigns, its value's ast) for ``@n@ = expr`` or addmm's ``@n@ = a @ b; @n@ += c``."""
+    try:
+        tree = ast.parse(_PY.sub(r"_a\1", text))
+    except SyntaxError:
+        return None
+    body = tree.body
+    if not body or not isinstance(body[0], ast.Assign) or len(body[0].targets) != 1:
+        return None
+    t = body[0].targets[0]
+    if not isinstance(t, ast.Name) or not _BACK.fullmatch(t.id):
+        return None
+    n = int(t.id[2:])
+    if len(body) == 2 and isinstance(body[1], ast.AugAssign) and isinstance(body[1].target, ast.Name) and \
+            body[1].target.id == t.id and isinstance(body[0].value, ast.BinOp):
+        return n, body[0].value  # (the product; the += writes into the product's own new array)
+    return (n, body[0].value) if len(body) == 1 else None
+
+
+_NEW_CALLS = {"np.maximum", "np.minimum", "np.exp", "np.tanh", "np.add", "np.subtract", "np.multiply",
+              "np.true_divide", "np.negative"}
+
+
+def _makes_new(value: ast.expr) -> bool:
+    """Whether an expression gives a new array (arithmetic, a product, a comparison, a ufunc or a sum)."""
+    if isinstance(value, (ast.BinOp, ast.Compare, ast.UnaryOp)):
+        return True
+    if isinstance(value, ast.Call):
+        f = ast.unparse(value.func)
+        return f in _NEW_CALLS or f.startswith("np.add.reduce(") or f == "np.add.reduce"
+    return False
+
+
+def _only_new(value: ast.expr) -> bool:
+    """Whether an expression only reads the arrays it names into new arrays (no view of them survives it)."""
+    if not _makes_new(value):
+        return False
+    for node in ast.walk(value):
+        if isinstance(node, ast.Call) and not ast.unparse(node.func).startswith("np."):
+            return False
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id != "np" and \
+                node.attr not in ("T", "mT", "dtype", "shape"):
+            return False
+    return True
+
+
+def _in_place_candidate(value, fresh: set, uses: dict, k: int, held: set, arrays: dict, target: int | None,
+                        lines: list):
+    """The number of an operand of ``value`` (line k) that the result may be written into, or None."""
+    if isinstance(value, ast.BinOp) and type(value.op) in _IN_PLACE_OPS:
+        operands = [value.left, value.right]
+    elif isinstance(value, ast.Call) and ast.unparse(value.func) in {f"np.{c}" for c in _IN_PLACE_CALLS} and \
+            len(value.args) == 2 and not value.keywords:
+        operands = [value.args[0]]
+    else:
+        return None
+    out = arrays.get(target)
+    for op in operands:
+        m = _BACK.fullmatch(op.id) if isinstance(op, ast.Name) else None
+        if m is None:
+            continue
+        n = int(m.group(1))
+        a = arrays.get(n)
+        if n not in fresh or n in held or type(a) is not np.ndarray or type(out) is not np.ndarray or a.ndim == 0 \
+                or a.shape != out.shape or a.dtype != out.dtype:
+            continue
+        if uses[n][-1] != k or a.nbytes < FREE_BYTES:
+            continue  # (read again later; or small, where the call with out= costs more than it saves)
+        if not all(j == k or _reads_into_new(lines[j], n) for j in uses[n]):
+            continue  # (a line that may keep a view of it, or hand it to other code)
+        return n
+    return None
+
+
+def _reads_into_new(line: Line, n: int) -> bool:
+    tree = _parse(line.text)
+    return tree is not None and (tree[0] == n and _makes_new(tree[1]) or _only_new(tree[1]))

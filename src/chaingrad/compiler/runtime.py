@@ -119,12 +119,21 @@ def attach(fn, arrays: tuple, leaves: tuple) -> list:
     return outs
 
 
+def _compiled_output_node() -> Node:
+    node: Any = object.__new__(COMPILED_OUTPUT)  # (untyped __slots__, filled in as apply() does)
+    node._saved, node._arrays, node.next_edges, node.input_meta = None, False, (), ()
+    node.needs_input_grad, node._seq = (), -1
+    return node
+
+
+#: Speed: one node for every such output (a node per call cost a fifth of the call overhead of the seed's step);
+#: it holds nothing and its backward only raises
+_OUTPUT_NODE = _compiled_output_node()
+
+
 def output(a: np.ndarray, requires_grad: bool) -> Tensor:
-    """A returned tensor around ``a``; one that requires grad gets a ``CompiledOutput`` node as its grad_fn."""
+    """A returned tensor around ``a``; one that requires grad gets the ``CompiledOutput`` node as its grad_fn."""
     t: Any = wrap(a if type(a) is _ndarray else np.asarray(a), requires_grad)  # (grad_fn: typed None by _wrap)
     if requires_grad:
-        node: Any = object.__new__(COMPILED_OUTPUT)  # (untyped __slots__, filled in as apply() does)
-        node._saved, node._arrays, node.next_edges, node.input_meta = None, False, (), ()
-        node.needs_input_grad, node._seq = (), -1
-        t.grad_fn = node
+        t.grad_fn = _OUTPUT_NODE
     return t

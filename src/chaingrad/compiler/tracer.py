@@ -29,6 +29,7 @@ from ..autograd import engine
 from ..autograd import node as node_mod
 from ..autograd.grad_mode import state
 from ..autograd.gradients import broadcast_axes
+from ..ops.linalg import transposed
 from ..tensor import Tensor
 from . import hooks
 from .breaks import CompileError, GraphBreak, user_line
@@ -90,6 +91,8 @@ class Trace:
         self.deliveries: list = []              # its results: (leaf, gradient's number), one per delivery
         self.grad_outputs: list = []            # the numbers of the outputs that get its node
         self.leaf_names: dict = {}              # id(leaf) -> its name
+        self.layouts: list = []                 # (tensor, ".T" or "", transposed): guards on the layout of an
+        #                                         outside tensor's array that an inline backward was chosen by
 
 
 class Tracer:
@@ -120,6 +123,8 @@ class Tracer:
         self._leaf_slot: dict | None = None      # probing: id(leaf) -> position among the node's edges
         self._deliveries: list = []             # (line, gradient's number, not held by its node)
         self._walked = False
+        self._def: dict[int, Line] = {}         # array number -> the line that defines it
+        self._cn = 0                            # ctxs named so far (c1, c2, ...)
 
     # -- numbering arrays and naming objects ------------------------------------------------------------------
     def new(self, a) -> int:
@@ -149,6 +154,8 @@ class Tracer:
 
     def emit(self, section: str, text: str, comment: str = "", defines: tuple = ()) -> Line:
         line = Line(section, text, comment, defines)
+        for d in defines:
+            self._def[d] = line
         (self.trace.lines if self._sink is None else self._sink).append(line)
         return line
 
@@ -319,13 +326,20 @@ class Tracer:
                 node = o.grad_fn
         entry = INLINE.get(name) if op.num_outputs == 1 and nums[0] is not None else None
         expr = entry.forward(codes, pcodes) if entry is not None else None
+        if expr is not None and "{out}" in expr and outs[0]._data.ndim == 0:
+            expr = None
         if expr is not None:
             ndims = tuple(x._data.shape if isinstance(x, Tensor) else () for x in inputs)
-            text = f"@{nums[0]}@ = " + (f"np.asarray({expr})" if outs[0]._data.ndim == 0 else expr)
+            flags = tuple(isinstance(x, Tensor) and transposed(x._data) for x in inputs)
+            if "{out}" in expr:  # a statement (addmm's product, then the bias added into it)
+                text = expr.replace("{out}", f"@{nums[0]}@")
+            else:
+                text = f"@{nums[0]}@ = " + (f"np.asarray({expr})" if outs[0]._data.ndim == 0 else expr)
             line = self.emit(self._section(), text, name, defines=(nums[0],))
             line.scalar_ok = name in SCALAR_OK and "**" not in text
             if node is not None:
-                self._ctx[node] = ("inline", entry, codes, pcodes, ndims, line)
+                self._ctx[node] = ("inline", entry, codes, pcodes, ndims, line, flags, op, nums, node.needs_input_grad,
+                                   node.input_meta)
             return out
         cls = self.class_code(op)
         call_args = ", ".join(codes + [f"{k}={v}" for k, v in pcodes.items()])
@@ -333,17 +347,39 @@ class Tracer:
                                                                             op.num_outputs > 1 else "")
         scalar_out = any(o is not None and o._data.ndim == 0 for o in outs)
         if node is not None:
-            cname = f"c{len(self._ctx) + 1}"
             line = self.emit("forward", "", _forward_comment(op), defines=tuple(n for n in nums if n))
-            in_nums = [int(c[1:-1]) if c and c.startswith("@") and c.endswith("@") and c.count("@") == 2
-                       else None for c in codes]
-            self._ctx[node] = (line, cname, op, cls, call_args, targets, scalar_out, node.needs_input_grad,
-                               node.input_meta, in_nums)
+            self._ctx[node] = self._op_entry(line, op, cls, codes, pcodes, nums, node.needs_input_grad, node.input_meta)
             line.text = _forward_text(None, cls, call_args, targets, scalar_out, op)
         else:
             self.emit(self._section(), _forward_text(None, cls, call_args, targets, scalar_out, op),
                       _forward_comment(op), defines=tuple(n for n in nums if n))
         return out
+
+    def _op_entry(self, line: Line, op, cls: str, codes, pcodes, nums, needs, meta) -> tuple:
+        """What ``_observe`` needs to write the ctx and the backward of an op called through its own code."""
+        self._cn += 1
+        call_args = ", ".join(codes + [f"{k}={v}" for k, v in pcodes.items()])
+        targets = ", ".join("_" if n is None else f"@{n}@" for n in nums) + ("," if len(nums) == 1 and
+                                                                            op.num_outputs > 1 else "")
+        scalar_out = any(n is not None and getattr(self._arrays[n], "ndim", 1) == 0 for n in nums)
+        in_nums = [int(c[1:-1]) if c and c.startswith("@") and c.endswith("@") and c.count("@") == 2
+                   else None for c in codes]
+        return (line, f"c{self._cn}", op, cls, call_args, targets, scalar_out, needs, meta, in_nums)
+
+    def _layout_guard(self, code: str, flag: bool) -> bool:
+        """Guard the layout of the array ``code`` stands for (the array of a tensor the function reaches, or its
+        ``.T``); False when it is neither, or an argument's (the caller then calls the op's own code, which looks
+        at the layout itself on every call)."""
+        m = re.fullmatch(r"@(\d+)@", code)
+        line = self._def.get(int(m.group(1))) if m else None
+        suffix = ""
+        if line is not None and (t := re.fullmatch(r"@\d+@ = (@(\d+)@)\.T", line.text)):
+            line, suffix = self._def.get(int(t.group(2))), ".T"
+        src = re.fullmatch(r"@\d+@ = \$(\w+)\$\._data", line.text) if line is not None else None
+        if src is None or src.group(1) in self.trace.args:  # (an argument: the next call may pass another one)
+            return False
+        self.trace.layouts.append((self.trace.objects[src.group(1)], suffix, flag))
+        return True
 
     def _section(self) -> str:
         return "update" if self._walked and not state.enabled else "forward"
@@ -460,7 +496,19 @@ class Tracer:
         self._send(node, outs, returned, fitted, in_nums)
 
     def _observe_inline(self, node, entry, grads_out, returned, fitted) -> None:
-        _, table, codes, pcodes, ndims, line = entry
+        _, table, codes, pcodes, ndims, line, flags, op, nums, needs, meta = entry
+        edges = node.next_edges
+        exprs = {i: table.backward(codes, pcodes, i, "g", ndims, flags) for i, r in enumerate(returned[:len(edges)])
+                 if r is not None and edges[i] is not None}
+        if any(e is None for e in exprs.values()) or not all(
+                self._layout_guard(codes[j], flags[j]) for i in exprs for j in table.layout(i, ndims)):
+            # a case the inline form does not cover: the op's own forward and backward, called
+            line.text = ""
+            cls = self.class_code(op)
+            self._ctx[node] = op_entry = self._op_entry(line, op, cls, codes, pcodes, nums, needs, meta)
+            line.text = _forward_text(None, cls, op_entry[4], op_entry[5], op_entry[6], op)
+            line.comment, line.scalar_ok = _forward_comment(op), False
+            return self._observe(node, grads_out, returned, fitted)
         line_out = line.defines[0] if line.defines else None
         self._pending.setdefault(node, [None])
         slots = self._pending.pop(node)
@@ -474,7 +522,7 @@ class Tracer:
             if r is None or edges[i] is None:
                 outs.append(None)
                 continue
-            expr = table.backward(codes, pcodes, i, gcode, ndims)
+            expr = table.backward(codes, pcodes, i, gcode, ndims, flags)
             if expr is not None and "{y}" in expr:  # the op's output (Exp, Tanh)
                 expr = expr.replace("{y}", f"@{line_out}@") if line_out is not None else None
             if expr is None:
@@ -666,14 +714,21 @@ class Tracer:
         return orig(t, *args, **kwargs)
 
     # -- the session ------------------------------------------------------------------------------------------------
-    def run(self, fn, args, kwargs):
+    def run(self, fn, args, kwargs, profile=None):
+        """``fn(*args, **kwargs)`` with the entry points patched; ``profile`` (a ``sys.setprofile`` function) is
+        set only while ``fn`` runs: installing the patches makes thousands of calls it need not see (a fifth of
+        the MLP step's first call when it saw them)."""
         from . import patches
 
         hooks.TRACER = self
         patches.install(self)
+        prev = sys.getprofile()
         try:
+            if profile is not None:
+                sys.setprofile(profile)
             return fn(*args, **kwargs)
         finally:
+            sys.setprofile(prev)
             patches.uninstall(self)
             hooks.TRACER = None
 

@@ -29,6 +29,7 @@ class Softmax(Node):
 
 class LogSoftmax(Node):
     formulas = ("dL/dx = dL/dout - softmax(x) * sum(dL/dout, dim)",)
+    backward_on_arrays = True  # (on arrays: np.exp and np.add.reduce, the calls Tensor's exp and sum make)
 
     def forward(ctx, x, dim=-1):
         shifted = x - np.amax(x, axis=dim, keepdims=True)
@@ -39,7 +40,9 @@ class LogSoftmax(Node):
 
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g - out.exp() * g.sum(ctx.dim, keepdim=True)
+        if isinstance(g, Tensor):  # create_graph: recorded
+            return g - out.exp() * g.sum(ctx.dim, keepdim=True)
+        return g - np.exp(out) * np.add.reduce(g, axis=(ctx.dim % g.ndim,), keepdims=True)
 
 
 class NllLoss(Node):
@@ -65,14 +68,17 @@ class NllLoss(Node):
         with np.errstate(invalid="ignore", divide="ignore"):  # all rows ignored: nan, as torch
             return np.asarray(total / np.sum(weights), dtype=logp.dtype)
 
+    backward_on_arrays = True  # (on arrays: the same product, without a Tensor around picked)
+
     def backward(ctx, g):
-        picked = np.zeros(ctx.shape, dtype=g._data.dtype)
+        tensor = isinstance(g, Tensor)  # create_graph: recorded
+        picked = np.zeros(ctx.shape, dtype=(g._data if tensor else g).dtype)
         picked[np.arange(ctx.shape[0]), ctx.target] = -ctx.weights
         if ctx.reduction == "none":
-            return Tensor._wrap(picked) * g.unsqueeze(1)
+            return Tensor._wrap(picked) * g.unsqueeze(1) if tensor else picked * g[:, None]
         if ctx.reduction == "mean":
             picked /= np.sum(ctx.weights)
-        return Tensor._wrap(picked) * g
+        return Tensor._wrap(picked) * g if tensor else picked * g
 
 
 def _softmax_dim(ndim: int, name: str) -> int:
