@@ -847,6 +847,41 @@ def test_guard_learning_rate_read_from_param_groups():
         assert np.array_equal(a, b)
 
 
+def test_guard_optimizer_parameters_change():
+    """A parameter dropped from a group, a parameter swapped in, and a group added between calls: each traces
+    again (the replay knows which .grad zero_grad() cleared), and every step equals eager's."""
+    def run(compiled):
+        torch.manual_seed(0)
+        a, b, c = (torch.randn(3, requires_grad=True) for _ in range(3))
+        opt = torch.optim.SGD([a, b], lr=0.1)
+        x = torch.randn(3)
+
+        def step(x):
+            opt.zero_grad()
+            loss = ((a * x).sum() + (b * c * x).sum()) ** 2
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = torch.compile(step) if compiled else step
+        outs = []
+        for i in range(9):
+            if i == 3:
+                opt.param_groups[0]["params"].pop()  # b's .grad now accumulates
+            if i == 5:
+                opt.param_groups[0]["params"].append(c)
+            if i == 7:
+                opt.add_param_group({"params": [b], "lr": 0.05})
+            outs.append(fn(x)._data.copy())
+            outs += [t.grad._data.copy() for t in (a, b, c)]
+        if compiled:
+            assert fn._eager_reason is None
+        return outs + [t._data.copy() for t in (a, b, c)]
+
+    for u, v in zip(run(False), run(True)):
+        assert np.array_equal(u, v)
+
+
 class _Config:
     def __init__(self) -> None:
         self.scale = 2.0

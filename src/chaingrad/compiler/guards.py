@@ -12,7 +12,8 @@ still the same (else None):
 - for a module: every submodule's parameters, buffers and children (identity), training flag and plain
   attributes (a dropout's p, a momentum), and that it has no forward hooks; for every tensor reached, as for
   a tensor argument;
-- an optimizer's parameters, as tensors reached; the numbers the function reads from its param_groups;
+- an optimizer's parameters, group by group by identity (the replay knows which .grad its zero_grad() clears),
+  each as a tensor reached; the numbers the function reads from its param_groups;
 - for any other object reached (a config, argparse's Namespace), the Python numbers in its ``__dict__``.
 
 Checking is a few attribute reads per condition: a replay of the seed's step spends a few microseconds here.
@@ -82,10 +83,14 @@ class _Writer:
         if isinstance(v, Module):
             for m in v.modules():
                 self.module(self.const(m, "m"), m)
-        elif isinstance(v, Optimizer):
-            for group in v.param_groups:
-                for p in group["params"]:
+        elif isinstance(v, Optimizer):  # the same parameters, group by group (the replay updates those)
+            self.conds.append(f"len({code}.param_groups) == {len(v.param_groups)}")
+            for i, group in enumerate(v.param_groups):
+                params = f"{code}.param_groups[{i}]['params']"
+                self.conds.append(f"len({params}) == {len(group['params'])}")
+                for j, p in enumerate(group["params"]):
                     name = self.const(p, "P")
+                    self.conds.append(f"{params}[{j}] is {name}")
                     self.tensor(name, p, identity=False)
         elif isinstance(v, (list, tuple, dict)) and depth < 2 and len(v) <= 256:
             items = list(v.items()) if isinstance(v, dict) else list(enumerate(v))
