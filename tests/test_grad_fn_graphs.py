@@ -327,6 +327,8 @@ MODULES = {
                                            L.randn(2, 2, 4)),
     "nn_Conv2d": lambda L, nn, F: (nn.Conv2d(2, 3, 3, padding=1), L.randn(2, 2, 5, 5)),
     "nn_Conv2d_no_bias": lambda L, nn, F: (nn.Conv2d(2, 3, 3, bias=False), L.randn(2, 2, 5, 5)),
+    "nn_Conv1d": lambda L, nn, F: (nn.Conv1d(2, 3, 3, padding=1), L.randn(2, 2, 5)),
+    "nn_Conv1d_unbatched_no_bias": lambda L, nn, F: (nn.Conv1d(2, 3, 3, bias=False), L.randn(2, 5)),
     "nn_ConvTranspose2d": lambda L, nn, F: (nn.ConvTranspose2d(2, 3, 2, stride=2), L.randn(2, 2, 3, 3)),
     "nn_MaxPool2d": lambda L, nn, F: (nn.Sequential(nn.Conv2d(1, 2, 1), nn.MaxPool2d(2)), L.randn(1, 1, 4, 4)),
     "nn_AvgPool2d": lambda L, nn, F: (nn.Sequential(nn.Conv2d(1, 2, 1), nn.AvgPool2d(2)), L.randn(1, 1, 4, 4)),

@@ -128,7 +128,7 @@ def _double_backward(fn, arrays):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
 
 
-@pytest.mark.parametrize("case", ["conv", "conv_groups", "maxpool", "avgpool", "linear", "gelu", "leaky", "softplus",
+@pytest.mark.parametrize("case", ["conv", "conv_groups", "conv1d", "conv1d_unbatched", "maxpool", "avgpool", "linear", "gelu", "leaky", "softplus",
                                   "bce", "adaptive"])
 def test_double_backward_matches_torch(case):
     x4 = rnd(2, 4, 6, 6)
@@ -136,6 +136,10 @@ def test_double_backward_matches_torch(case):
         "conv": (lambda Fn, x, w, b: Fn.conv2d(x, w, b, stride=2, padding=1), [x4, rnd(3, 4, 3, 3, seed=1),
                                                                                rnd(3, seed=2)]),
         "conv_groups": (lambda Fn, x, w: Fn.conv2d(x, w, groups=2, dilation=2), [x4, rnd(4, 2, 2, 2, seed=1)]),
+        "conv1d": (lambda Fn, x, w, b: Fn.conv1d(x, w, b, stride=2, padding=1, dilation=2) ** 2,
+                   [rnd(2, 4, 9), rnd(3, 4, 3, seed=1), rnd(3, seed=2)]),
+        "conv1d_unbatched": (lambda Fn, x, w: Fn.conv1d(x, w, groups=2, padding="same") ** 2,
+                             [rnd(4, 7), rnd(4, 2, 3, seed=1)]),
         "maxpool": (lambda Fn, x: Fn.max_pool2d(x, 2) ** 2, [x4]),
         "avgpool": (lambda Fn, x: Fn.avg_pool2d(x, 3, 2, 1) ** 2, [x4]),
         "adaptive": (lambda Fn, x: Fn.adaptive_avg_pool2d(x, 4) ** 2, [x4]),

@@ -79,6 +79,25 @@ class Conv2dBackward(Node):
         return dg, dx, dw
 
 
+class Conv1d(Conv2d):
+    """``Conv2d`` on (N, C, L) by (O, C/groups, K): the same kernels on views of height 1 (torch, too, records
+    one ConvolutionBackward0 for a 1-D convolution)."""
+
+    torch_name = "ConvolutionBackward0"
+
+    def forward(ctx, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+        ctx.args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        ctx.save_for_backward(x, w)  # (the inputs themselves, so that a second derivative reaches them)
+        return conv_forward(x[:, :, None], w[:, :, None], b, stride, padding, dilation, groups)[:, :, 0]
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need = ctx.needs_input_grad + (False,) * (3 - len(ctx.needs_input_grad))
+        gx, gw, gb = apply(Conv2dBackward, g.unsqueeze(2), x.unsqueeze(2), w.unsqueeze(2), need=need, **ctx.args)
+        grads = (None if gx is None else gx.squeeze(2), None if gw is None else gw.squeeze(2), gb)
+        return grads[:len(ctx.needs_input_grad)]
+
+
 def _pair(v, name: str = "value") -> tuple[int, int]:
     if isinstance(v, (tuple, list)):
         if len(v) == 1:
@@ -119,46 +138,56 @@ def conv_padding(padding, kernel, dilation, stride) -> tuple[int, int, int, int]
     return (ph, ph, pw, pw)
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
-           groups: int = 1) -> Tensor:
-    """2-D convolution (cross-correlation, as torch) of (N, C, H, W) by (O, C/groups, KH, KW)."""
-    unbatched = input._data.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-    _check_input(input, weight, "conv2d")
+def _conv2d_params(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dilation, groups: int,
+                   op: str) -> dict:
+    """The checked stride, padding, dilation and groups of a (N, C, H, W) by (O, C/groups, KH, KW) convolution."""
+    _check_input(input, weight, op)
     s, d = _pair(stride, "stride"), _pair(dilation, "dilation")
     k = tuple(weight._data.shape[2:])
     pad = conv_padding(padding, k, d, s)
     n, c, h, w = input._data.shape
     o = weight._data.shape[0]
     if weight._data.ndim != 4:
-        raise RuntimeError(f"conv2d: expected a 4-D weight (out_channels, in_channels/groups, kH, kW), got shape "
+        raise RuntimeError(f"{op}: expected a 4-D weight (out_channels, in_channels/groups, kH, kW), got shape "
                            f"{list(weight._data.shape)}")
     if c != weight._data.shape[1] * groups or o % groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight._data.shape)}, expected input"
                            f"{list(input._data.shape)} to have {weight._data.shape[1] * groups} channels, but got "
                            f"{c} channels instead")
     if bias is not None and bias._data.shape != (o,):
-        raise RuntimeError(f"conv2d: bias should have shape [{o}], got {list(bias._data.shape)}")
+        raise RuntimeError(f"{op}: bias should have shape [{o}], got {list(bias._data.shape)}")
     oh = out_size(h, k[0], s[0], pad[0], pad[1], d[0])
     ow = out_size(w, k[1], s[1], pad[2], pad[3], d[1])
     if oh <= 0 or ow <= 0:
         raise RuntimeError(f"Calculated padded input size per channel: ({h + pad[0] + pad[1]} x "
                            f"{w + pad[2] + pad[3]}). Kernel size: ({d[0] * (k[0] - 1) + 1} x {d[1] * (k[1] - 1) + 1})."
                            " Kernel size can't be greater than actual input size")
-    params = dict(stride=s, padding=pad, dilation=d, groups=groups)
+    return dict(stride=s, padding=pad, dilation=d, groups=groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation, as torch) of (N, C, H, W) by (O, C/groups, KH, KW)."""
+    unbatched = input._data.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    params = _conv2d_params(input, weight, bias, stride, padding, dilation, groups, "conv2d")
     out = apply(Conv2d, input, weight, bias, **params)  # (no bias: None, which torch lists as (None, 0))
     return out.squeeze(0) if unbatched else out
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
            groups: int = 1) -> Tensor:
-    """1-D convolution of (N, C, L) by (O, C/groups, K), computed as a 2-D one of height 1."""
+    """1-D convolution of (N, C, L) by (O, C/groups, K): one node, computed as a 2-D one of height 1."""
     unbatched = input._data.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
+    if input._data.ndim != 3:
+        raise RuntimeError(f"conv1d: expected a 3-D input (N, C, L) (or 2-D (C, L)), got shape "
+                           f"{list(input._data.shape)}")
     one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
     pad = padding if isinstance(padding, str) else (0, one(padding))
-    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, one(stride)), pad, (1, one(dilation)), groups)
-    out = out.squeeze(2)
+    as_2d = (Tensor._wrap(input._data[:, :, None]), Tensor._wrap(weight._data[:, :, None]))  # (shapes only)
+    params = _conv2d_params(*as_2d, bias, (1, one(stride)), pad, (1, one(dilation)), groups, "conv1d")
+    out = apply(Conv1d, input, weight, bias, **params)
     return out.squeeze(0) if unbatched else out
