@@ -258,6 +258,18 @@ EXPRESSIONS = {
     "fill_number": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.fill_(2.0)),
     "fill_tensor": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.fill_(v[1])),
     "zero_": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.zero_()),
+    # the random fills: one node each, named by the overload, with bernoulli_'s probabilities as an input
+    "normal_": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.normal_()),
+    "uniform_": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.uniform_(-1, 1)),
+    "bernoulli_number": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.bernoulli_(0.3)),
+    "bernoulli_tensor": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.bernoulli_(v.sigmoid())),
+    "random_": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.random_()),
+    "random_to": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.random_(5)),
+    "random_from_to": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.random_(1, 5)),
+    "exponential_": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.exponential_()),
+    "geometric_": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.geometric_(0.5)),
+    "cauchy_": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.cauchy_()),
+    "log_normal_": lambda L, nn, F, x, y, v, W, b: _inplace(L, x, lambda t: t.log_normal_()),
     "view_after_its_add_": lambda L, nn, F, x, y, v, W, b: (lambda u: (u.add_(v), u)[1])((x * 1)[0]),
     # dtype
     "double": lambda L, nn, F, x, y, v, W, b: x.double(),

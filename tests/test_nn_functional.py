@@ -128,8 +128,8 @@ def _double_backward(fn, arrays):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
 
 
-@pytest.mark.parametrize("case", ["conv", "conv_groups", "conv1d", "conv1d_unbatched", "maxpool", "avgpool", "linear", "gelu", "leaky", "softplus",
-                                  "bce", "adaptive"])
+@pytest.mark.parametrize("case", ["conv", "conv_groups", "conv1d", "conv1d_unbatched", "maxpool", "avgpool", "linear",
+                                  "gelu", "leaky", "softplus", "bce", "adaptive"])
 def test_double_backward_matches_torch(case):
     x4 = rnd(2, 4, 6, 6)
     fns = {

@@ -455,3 +455,27 @@ def test_geometric_cauchy_and_log_normal(n, dtypes):
         cg.zeros(2).geometric_(1)
     with pytest.raises(RuntimeError, match="log_normal_ expects std > 0.0"):
         cg.zeros(2).log_normal_(1, 0)
+
+
+@pytest.mark.parametrize("fill", ["normal_", "uniform_", "exponential_", "bernoulli_tensor"])
+def test_a_recorded_random_fill_passes_zero_gradients_like_torch(fill):
+    """y = (x * 2).fill(); loss = (y * x).sum(): x's gradient comes only through the product (the fill's
+    node gives x zero, and bernoulli_'s probabilities p zero too), the same values as torch's."""
+    results = []
+    for lib in (torch, cg):
+        lib.manual_seed(0)
+        x = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        p = lib.tensor([0.2, 0.5, 0.9], requires_grad=True)
+        y = x * 2
+        if fill == "bernoulli_tensor":
+            y.bernoulli_(p)
+        else:
+            getattr(y, fill)()
+        (y * x).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy(), None if p.grad is None else p.grad.numpy()))
+    (ty, tx, tp), (cy, cx, cp) = results
+    np.testing.assert_array_equal(cy, ty)
+    np.testing.assert_array_equal(cx, tx)
+    assert (tp is None) == (cp is None)
+    if tp is not None:
+        np.testing.assert_array_equal(cp, tp)

@@ -234,9 +234,34 @@ def zero_(self: Tensor) -> Tensor:
     return inplace(self, lambda old: apply(_ZERO, old, Tensor._wrap(np.zeros((), self._data.dtype))), "zero_")
 
 
-def _random_fill(self: Tensor, values: np.ndarray, op: str) -> Tensor:
-    """Overwrite self with values (drawn by ops/random.py), recorded as a fill."""
-    return inplace(self, lambda old: apply(Fill, old, Tensor._wrap(values.astype(self._data.dtype))), op)
+class RandomFill(Node):
+    """Every element replaced by a random draw (``values``, drawn by ops/random_fill.py). The result depends
+    on neither x nor the probabilities ``p`` of ``bernoulli_(p)``: both get zero gradients, as in torch."""
+
+    input_names = ("x", "values", "p")
+    unlisted_inputs = (1,)  # (the draws are no input of torch's node)
+    formulas = ("dL/dx = 0 (overwritten by the draws)", "not differentiable (the draws: a constant)",
+                "dL/dp = 0 (a draw has no derivative in its probability)")
+
+    def forward(ctx, x, values, p=None):
+        ctx.p_shape = None if p is None else p.shape
+        return values
+
+    def backward(ctx, g):
+        need = ctx.needs_input_grad
+        dx = g * 0 if need[0] else None
+        if ctx.p_shape is None:
+            return dx, None
+        return dx, None, (Tensor._wrap(np.zeros(ctx.p_shape, g.dtype.np)) if need[2] else None)
+
+
+def _random_fill(self: Tensor, values: np.ndarray, op: str, node: str, p: Tensor | None = None) -> Tensor:
+    """Overwrite self with values (drawn by ops/random_fill.py), recorded as torch's node ``node`` for ``op``."""
+    fill = RandomFill.named(node)
+    v = Tensor._wrap(values.astype(self._data.dtype))
+    if p is None:
+        return inplace(self, lambda old: apply(fill, old, v), op)
+    return inplace(self, lambda old: apply(fill, old, v, p), op, (p,))
 
 
 def _attach() -> None:

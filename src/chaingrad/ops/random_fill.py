@@ -17,13 +17,14 @@ from .inplace import _random_fill
 from .random import _gen, _int_arg, bernoulli, multinomial
 
 
-def _fill(self: Tensor, draw, op: str) -> Tensor:
-    """Write ``draw(n, contiguous)`` (a flat sequence in draw order) into self in torch's memory order."""
+def _fill(self: Tensor, draw, op: str, node: str, p: Tensor | None = None) -> Tensor:
+    """Write ``draw(n, contiguous)`` (a flat sequence in draw order) into self in torch's memory order;
+    recorded as torch's node ``node`` (``p``: bernoulli_'s tensor of probabilities, an input of that node)."""
     a = self._data
     memory_layout.check_writable(a, op)
     values = memory_layout.place(draw(a.size, memory_layout.is_contiguous(a)), a)
-    if state.enabled and self.requires_grad:
-        return _random_fill(self, values, op)  # recorded: a fill node, or torch's error for a leaf
+    if state.enabled and (self.requires_grad or (p is not None and p.requires_grad)):
+        return _random_fill(self, values, op, node, p)  # recorded, or torch's error for a leaf
     np.copyto(a, values, casting="unsafe")
     self._version[0] += 1
     return self
@@ -55,7 +56,7 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generat
         raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{scalar_type(d.name).lower()}>::max(), "
                            f"but found to={b:g} and from={a:g} which result in to-from to exceed the limit")
     g = _gen(generator, "uniform_")
-    return _fill(self, lambda n, _c: uniform_alg.uniform(g, n, a, b, d), "uniform_")
+    return _fill(self, lambda n, _c: uniform_alg.uniform(g, n, a, b, d), "uniform_", "UniformBackward0")
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
@@ -65,7 +66,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     g = _gen(generator, "normal_")
-    return _fill(self, lambda n, c: normal_alg.normal(g, n, mean, std, d, contiguous=c), "normal_")
+    return _fill(self, lambda n, c: normal_alg.normal(g, n, mean, std, d, contiguous=c), "normal_", "NormalBackward0")
 
 
 def random_(self: Tensor, *args, generator: Generator | None = None, **kw) -> Tensor:
@@ -77,7 +78,7 @@ def random_(self: Tensor, *args, generator: Generator | None = None, **kw) -> Te
     g = _gen(generator, "random_")
     d = self._data.dtype
     if not args:
-        return _fill(self, lambda n, _c: integers.random_bits(g, n, d), "random_")
+        return _fill(self, lambda n, _c: integers.random_bits(g, n, d), "random_", "RandomBackward2")
     if len(args) == 1:
         low, high = 0, _int_arg(args[0], "to", "random_")
     elif len(args) == 2:
@@ -86,7 +87,8 @@ def random_(self: Tensor, *args, generator: Generator | None = None, **kw) -> Te
     else:
         raise TypeError(f"random_() takes at most 2 positional arguments ({len(args)} given)")
     integers.random_from_to(Generator(), 0, low, high, d)  # argument checks before any draw
-    return _fill(self, lambda n, _c: integers.random_from_to(g, n, low, high, d), "random_")
+    return _fill(self, lambda n, _c: integers.random_from_to(g, n, low, high, d), "random_",
+                 "RandomBackward1" if len(args) == 1 else "RandomBackward0")
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
@@ -97,7 +99,7 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | Non
                            f"floating point but you specified {scalar_type(d.name)}")
     g = _gen(generator, "exponential_")
     lambd = float(lambd)
-    return _fill(self, lambda n, _c: discrete.exponential(g, n, lambd, d), "exponential_")
+    return _fill(self, lambda n, _c: discrete.exponential(g, n, lambd, d), "exponential_", "ExponentialBackward0")
 
 
 def geometric_(self: Tensor, p: float, *, generator: Generator | None = None) -> Tensor:
@@ -106,7 +108,7 @@ def geometric_(self: Tensor, p: float, *, generator: Generator | None = None) ->
     p, d = float(p), self._data.dtype
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
-    return _fill(self, lambda n, _c: discrete.geometric(g, n, p, d), "geometric_")
+    return _fill(self, lambda n, _c: discrete.geometric(g, n, p, d), "geometric_", "GeometricBackward0")
 
 
 def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None) -> Tensor:
@@ -119,7 +121,7 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
     g = _gen(generator, "cauchy_")
-    return _fill(self, lambda n, _c: discrete.cauchy(g, n, median, sigma, d), "cauchy_")
+    return _fill(self, lambda n, _c: discrete.cauchy(g, n, median, sigma, d), "cauchy_", "CauchyBackward0")
 
 
 def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Generator | None = None) -> Tensor:
@@ -129,7 +131,8 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator:
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
     g = _gen(generator, "log_normal_")
-    return _fill(self, lambda n, _c: discrete.log_normal(g, n, mean, std, d), "log_normal_")
+    return _fill(self, lambda n, _c: discrete.log_normal(g, n, mean, std, d), "log_normal_",
+                 "LogNormalBackward0")
 
 
 def bernoulli_(self: Tensor, p=0.5, *, generator: Generator | None = None) -> Tensor:
@@ -139,11 +142,11 @@ def bernoulli_(self: Tensor, p=0.5, *, generator: Generator | None = None) -> Te
     if isinstance(p, Tensor):
         probs = np.broadcast_to(p._data, self._data.shape)
         return _fill(self, lambda n, _c: discrete.bernoulli_tensor(g, memory_layout.in_memory_order(probs, self._data))
-                     .astype(d), "bernoulli_")
+                     .astype(d), "bernoulli_", "BernoulliBackward1", p)
     p = float(p)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
-    return _fill(self, lambda n, _c: discrete.bernoulli_scalar(g, n, p).astype(d), "bernoulli_")
+    return _fill(self, lambda n, _c: discrete.bernoulli_scalar(g, n, p).astype(d), "bernoulli_", "BernoulliBackward2")
 
 
 def _tensor_bernoulli(self: Tensor, p=None, *, generator: Generator | None = None) -> Tensor:
