@@ -44,6 +44,7 @@ _NO_GRAD = re.compile(r"^\$(\w+)\$\.grad = None$")
 _VERSION = re.compile(r"^\$(\w+)\$\._version\[0\] \+= \d+$")
 _OP_CALL = re.compile(r"(\$?\w+\$?)\.(forward|backward)\((c\d+|UNRECORDED)\b|= grads_of_tensors\(c\d+, ")
 _WRITES = re.compile(r"^@(\d+)@ [-+*/]= ")
+_NJIT = '@njit(cache=False, error_model="numpy")'
 _SECTIONS = {"const": "constants (they depend on no input)", "forward": "forward",
              "backward": "backward: the chain rule, node by node, newest first", "update": "updates"}
 
@@ -59,11 +60,11 @@ def load_numba():
 
 
 class Fused:
-    """What ``generate`` gives: the module's source and, per kernel, example arguments to compile it for and the
-    dtype and rank of each result (checked against what numba compiles)."""
+    """What ``generate`` gives: the module's source and, per kernel, its own source (with its imports), example
+    arguments to compile it for, and the dtype and rank of each result (checked against what numba compiles)."""
 
-    def __init__(self, source: str, samples: dict, results: dict) -> None:
-        self.source, self.samples, self.results = source, samples, results
+    def __init__(self, source: str, kernels: dict, samples: dict, results: dict) -> None:
+        self.source, self.kernels, self.samples, self.results = source, kernels, samples, results
 
 
 class _Run:
@@ -238,10 +239,12 @@ def _render(trace: Trace, title: str, items: list, runs: list, tr: Lines, names:
                       text)
 
     kernels: list[str] = []
+    sources: dict[str, str] = {}
     samples: dict[str, list] = {}
     results: dict[str, list] = {}
     for run in runs:
-        kernels += ["", "", "@njit(cache=False)", f"def {run.name}({', '.join(names[n] for n in run.inputs)}):"]
+        start = len(kernels) + 2
+        kernels += ["", "", _NJIT, f"def {run.name}({', '.join(names[n] for n in run.inputs)}):"]
         section = None
         for line, stmts in run.body:
             if line.section not in (section, "input"):
@@ -257,6 +260,7 @@ def _render(trace: Trace, title: str, items: list, runs: list, tr: Lines, names:
                 kernels.append(text)
         if run.outputs:
             kernels.append(f"    return {', '.join(tr.vals[n].code for n in run.outputs)}")
+        sources[run.name] = "\n".join(kernels[start:])
         samples[run.name] = [_sample(arrays.get(n), n in tr.boxed, names[n]) for n in run.inputs]
         results[run.name] = [(names[n], tr.vals[n].dtype, len(tr.vals[n].shape)) for n in run.outputs]
 
@@ -281,8 +285,10 @@ def _render(trace: Trace, title: str, items: list, runs: list, tr: Lines, names:
            "tensors,", 'setting .grad, the calls it replays) in replay()."""', "", "import numpy as np",
            "from numba import njit", ""]
     helpers = [h for h in HELPERS if re.search(rf"\b{h}\(", kernel_text)]
+    kernel_imports = "import numpy as np\nfrom numba import njit\n"
     if helpers:
         out.append(f"from chaingrad.compiler.numba_kernels import {', '.join(helpers)}")
+        kernel_imports += out[-1] + "\n"
     words = set(_WORD.findall(python_text))
     runtime = [name for name in RUNTIME if name in words]
     if runtime:
@@ -297,9 +303,12 @@ def _render(trace: Trace, title: str, items: list, runs: list, tr: Lines, names:
                 if n not in trace.args and objects[n] in words]
     if provided:
         out += ["", "# provided by the caller: " + ", ".join(provided)]
-    out += kernels
+    out += ["", "", "# numba compiles these when the trace is made, for the arrays' types then. cache=False: no cache",
+            '# file is written; error_model="numpy": a division by zero gives inf or nan, as in NumPy.']
+    out += kernels[2:]
     out += ["", "", f"def replay({', '.join(objects[a] for a in trace.args)}):", python_text]
-    return Fused("\n".join(out) + "\n", samples, results)
+    return Fused("\n".join(out) + "\n", {k: kernel_imports + "\n\n" + v + "\n" for k, v in sources.items()}, samples,
+                 results)
 
 
 def _comments(line: Line, sub, count: int) -> list[str]:
@@ -327,18 +336,32 @@ def _argument(name: str, a, boxed: bool) -> str:
     return f"{name}[()]" if np.ndim(a) == 0 else name
 
 
+#: compiled kernels by (source, argument types): the variants of a step (traced again once its .grad exist, say)
+#: often fuse the same code, which then is compiled once. Each was made from its own source alone, so it holds no
+#: reference to the program's objects.
+_COMPILED: dict = {}
+CACHE_SIZE = 64
+
+
 def compile_kernels(namespace: dict, fused: Fused) -> None:
-    """Compile each kernel for its example arguments' types; ``Untranslatable`` if numba cannot, or if a result's
-    dtype or rank is not eager's (a check on the translation)."""
+    """Compile each kernel for its example arguments' types and put it in ``namespace``; ``Untranslatable`` if
+    numba cannot, or if a result's dtype or rank is not eager's (a check on the translation)."""
     numba = load_numba()
     from numba.np.numpy_support import as_dtype
 
     for kname, sample in fused.samples.items():
-        dispatcher = namespace[kname]
+        types = tuple(numba.typeof(s) for s in sample)
+        key = (fused.kernels[kname], types)
+        if key in _COMPILED:
+            namespace[kname] = _COMPILED[key]
+            continue
+        scope: dict = {}
+        exec(builtins_compile(fused.kernels[kname], f"<chaingrad.compile numba {kname}>", "exec"), scope)
+        dispatcher = scope[kname]
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", numba.NumbaPerformanceWarning)
-                dispatcher.compile(tuple(numba.typeof(s) for s in sample))
+                dispatcher.compile(types)
         except Exception as e:  # (numba's typing and lowering errors: the first line says what)
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise Untranslatable(f"numba could not compile the fused code ({type(e).__name__}: {first})") from None
@@ -350,3 +373,9 @@ def compile_kernels(namespace: dict, fused: Fused) -> None:
             if have != (np.dtype(dtype), ndim):
                 raise Untranslatable(f"numba computes {name} as {have[0]} of rank {have[1]} where eager gives "
                                      f"{np.dtype(dtype)} of rank {ndim}")
+        if len(_COMPILED) >= CACHE_SIZE:
+            del _COMPILED[next(iter(_COMPILED))]
+        _COMPILED[key] = namespace[kname] = dispatcher
+
+
+builtins_compile = compile  # (the builtin; chaingrad.compile is another function)

@@ -105,6 +105,8 @@ def _kept(shape: tuple, axes) -> tuple:
 
 def spread(code: str, g_shape: tuple, shape: tuple, axes) -> str:
     """``_spread(g, shape, axes)``: the reduced gradient copied over the summed axes."""
+    if shape == ():
+        return code
     if g_shape == ():
         return f"np.full({shape!r}, {code})"
     kept = _kept(shape, axes)
@@ -145,17 +147,6 @@ def _mean_bwd(o: Call, i: int):
         return None
     return spread(f"({g} / {o.lit(count)})" if g.shape else f"{g} / {o.lit(count)}", g.shape, x.shape,
                   o.params.get("axes"))
-
-
-def _sum_fwd(o: Call):
-    if o.params.get("dtype") is not None:
-        return None
-    keep = o.out.shape if o.params.get("keepdim", False) and o.out.shape != () else None
-    return summed(str(o.x), o.x.shape, o.params.get("axes"), keep)
-
-
-def _sum_bwd(o: Call, i: int):
-    return None if o.g is None else spread(str(o.g), o.g.shape, o.x.shape, o.params.get("axes"))
 
 
 def _permute_fwd(o: Call):
@@ -253,7 +244,6 @@ TABLE: dict[str, Entry] = {
                      else None, _maximum_bwd(">")),
     "Minimum": Entry(lambda o: f"np.minimum({o.ins[0]}, {o.ins[1]})" if all(isinstance(v, Val) for v in o.ins)
                      else None, _maximum_bwd("<")),
-    "Sum": Entry(_sum_fwd, _sum_bwd),
     "Mean": Entry(_mean_fwd, _mean_bwd),
     "Permute": Entry(_permute_fwd, _permute_bwd),
     "Reshape": Entry(lambda o: f"{_contiguous(o.x)}.reshape({o.out.shape!r})",
