@@ -8,6 +8,7 @@ numba is in the test extra: these tests need it and fail (they are not skipped) 
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 
@@ -317,3 +318,44 @@ def test_sums_add_in_numpys_order():
         a = rng.standard_normal(shape)
         assert total(a) == np.add.reduce(a, axis=None)
         assert np.array_equal(row_sums(a), np.add.reduce(a, axis=1))
+
+
+def test_line_forms_against_numpy():
+    """The forms of the default replay's lines (written by inline.py and optimize.py), each translated by
+    numba_lines and run in one kernel, give NumPy's bits: products, in-place ufuncs, masks, sums in their
+    three orders, fills, NumPy's fast paths of ``**``, casts, and a division by zero (inf, as in NumPy)."""
+    from numba import njit
+
+    from chaingrad.compiler import numba_kernels
+    from chaingrad.compiler.numba_lines import Lines
+
+    rng = np.random.default_rng(0)
+    inputs = {1: rng.standard_normal((4, 3)).astype(np.float32), 2: rng.standard_normal((3, 5)).astype(np.float32),
+              3: rng.standard_normal(5).astype(np.float32), 4: rng.standard_normal((4, 5)).astype(np.float32),
+              5: rng.standard_normal((300, 2))}
+    lines = ["@10@ = @1@ @ @2@; @10@ += @3@", "@11@ = np.maximum(@10@, 0)", "@12@ = @4@ * (@11@ > 0)",
+             "@13@ = (@4@.T @ @1@).T", "@14@ = np.multiply(@12@, @4@, out=@12@)", "@15@ = @1@.T @ @4@",
+             "@16@ = np.add.reduce(@4@, axis=(0,))",
+             "@17@ = np.add.reduce(@4@, axis=(1,), keepdims=True).reshape((4, 1))",
+             "@18@ = np.add.reduce(@5@, axis=None, keepdims=False)", "@19@ = np.empty((4, 5), @18@.dtype); "
+             "@19@[...] = @18@", "@20@ = np.asarray(@18@ * 0.5)", "@21@ = @4@ ** 2 - 1 / @11@ + @11@ ** 0.5",
+             "@22@ = @4@.astype(np.float64) * 0.1 + @19@", "@23@ = @20@ / (@20@ - @20@)", "@24@ = -@4@ * 2 * @3@",
+             "@25@ = np.add.reduce(@5@, axis=(1,), keepdims=False)", "@26@ = np.tanh(@4@) * 0 + @16@"]
+    env = {f"_a{n}": a.copy() for n, a in inputs.items()} | {"np": np}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for text in lines:
+            exec(re.sub(r"@(\d+)@", r"_a\1", text), env)
+    arrays = {int(k[2:]): v for k, v in env.items() if k.startswith("_a")}
+    tr = Lines({n: f"v{n}" for n in arrays}, arrays, lambda *a: None)
+    body = [code for text in lines for _, code in tr.translate(text)]
+    outs = sorted(set(arrays) - set(inputs))
+    source = (f"def kernel({', '.join(f'v{n}' for n in inputs)}):\n" + "".join(f"    {c}\n" for c in body)
+              + f"    return {', '.join(f'v{n}' for n in outs)}\n")
+    scope: dict = {"np": np}
+    scope.update({name: getattr(numba_kernels, name) for name in numba_kernels.__all__})
+    exec(source, scope)
+    got = njit(error_model="numpy")(scope["kernel"])(*[a.copy() for a in inputs.values()])
+    for n, value in zip(outs, got):
+        expected = arrays[n]
+        value = np.asarray(value, dtype=np.asarray(expected).dtype)
+        assert value.shape == np.shape(expected) and np.array_equal(value, expected), (n, source)

@@ -43,7 +43,7 @@ _SET_GRAD = re.compile(r"^\$(\w+)\$\._grad = wrap\((.*)\)$")
 _NO_GRAD = re.compile(r"^\$(\w+)\$\.grad = None$")
 _VERSION = re.compile(r"^\$(\w+)\$\._version\[0\] \+= \d+$")
 _OP_CALL = re.compile(r"(\$?\w+\$?)\.(forward|backward)\((c\d+|UNRECORDED)\b|= grads_of_tensors\(c\d+, ")
-_WRITES = re.compile(r"^@(\d+)@ [-+*/]= ")
+_WRITES = re.compile(r"(?:^|; )@(\d+)@ [-+*/]= |\bout=@(\d+)@|(?:^|; )@(\d+)@\[")  # (arrays a line changes in place)
 _NJIT = '@njit(cache=False, error_model="numpy")'
 _SECTIONS = {"const": "constants (they depend on no input)", "forward": "forward",
              "backward": "backward: the chain rule, node by node, newest first", "update": "updates"}
@@ -104,6 +104,10 @@ def _kind(text: str) -> str:
     return "array" if all(re.fullmatch(r"_a\d+|np|spread", n) for n in names) else "python"
 
 
+def _written(text: str) -> set[int]:
+    return {int(n) for m in _WRITES.finditer(text) for n in m.groups() if n is not None}
+
+
 def _tokens(text: str) -> set[int]:
     return {int(n) for n in _TOKEN.findall(text)}
 
@@ -154,8 +158,7 @@ def _split(lines: list[Line], names: dict, taken: set, top: int) -> list:
             cur.after.append(text)
             cur.waiting.setdefault(name, set()).update(_tokens(text))
         else:
-            w = _WRITES.match(text)
-            if w is not None and any(int(w.group(1)) in s for s in cur.waiting.values()):
+            if any(n in s for n in _written(text) for s in cur.waiting.values()):
                 close()
             cur.lines.append(line)
     close()
@@ -190,9 +193,7 @@ def generate(trace: Trace, title: str, arrays: dict) -> Fused:
     tr = Lines(names, arrays, resolve)
     reads = {int(m.group(1)) for line in lines if (m := _READ.match(line.text))}
     for line in lines:  # a 0-d tensor updated in place: the kernel gets a 1-element view of its array
-        w = _WRITES.match(line.text)
-        if w is not None and int(w.group(1)) in reads and np.ndim(arrays[int(w.group(1))]) == 0:
-            tr.boxed.add(int(w.group(1)))
+        tr.boxed.update(n for n in _written(line.text) if n in reads and np.ndim(arrays[n]) == 0)
     top = max([0, *names, *arrays])
     items = _split([line for line in lines if line.section != "const"], names,
                    set(names.values()) | reserved, top)

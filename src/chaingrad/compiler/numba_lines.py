@@ -61,16 +61,16 @@ def _float(dtype) -> bool:
 
 
 def _binop_dtype(a: Typed, b: Typed, what: str):
-    """NumPy 2's result dtype of ``a op b`` (a Python number takes the other operand's dtype)."""
-    for t in (a, b):
-        if not t.is_number and not _float(t.dtype):
-            raise Untranslatable(f"{what} on a {np.dtype(t.dtype).name} value (only float32 and float64 arithmetic is "
-                                 "fused)")
-    if a.is_number:
-        return b.dtype
-    if b.is_number:
-        return a.dtype
-    return np.result_type(a.dtype, b.dtype)
+    """NumPy 2's result dtype of ``a op b`` (a Python number takes the other operand's dtype): float32 or float64
+    (a mask of booleans times a float array included), else ``Untranslatable``."""
+    if a.is_number or b.is_number:
+        dtype = b.dtype if a.is_number else a.dtype
+    else:
+        dtype = np.result_type(a.dtype, b.dtype)
+    if not _float(dtype):
+        raise Untranslatable(f"{what} on {' and '.join(np.dtype(t.dtype).name for t in (a, b) if not t.is_number)} "
+                             "values (only float32 and float64 arithmetic is fused)")
+    return dtype
 
 
 def _cast(t: Typed, dtype) -> ast.expr:
@@ -85,6 +85,9 @@ def _cast(t: Typed, dtype) -> ast.expr:
 
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+_COMPARE = (ast.Gt, ast.Lt, ast.GtE, ast.LtE, ast.Eq, ast.NotEq)
+#: NumPy's ufuncs of two arrays that numba compiles (also with an output array: ``np.add(a, b, out=a)``)
+BINARY = {"add", "subtract", "multiply", "true_divide", "maximum", "minimum"}
 
 
 class Lines:
@@ -123,7 +126,7 @@ class Lines:
             if m is None:
                 raise Untranslatable(f"the name {node.id}")
             v = self.val(int(m.group(1)))
-            if not _float(v.dtype):
+            if not _float(v.dtype) and v.dtype != np.bool_:
                 raise Untranslatable(f"arithmetic on {v.code}, a {v.dtype.name} array")
             return Typed(_parse(v.code), v.dtype, v.shape)
         if isinstance(node, ast.Constant) and type(node.value) in (int, float):
@@ -136,6 +139,11 @@ class Lines:
             return Typed(ast.UnaryOp(node.op, t.node), t.dtype, t.shape)
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
             return self.binop(node)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
+            a, b = self.expr(node.left), self.expr(node.comparators[0])
+            dtype = _binop_dtype(a, b, f"`{_code(node)}`")
+            return Typed(ast.Compare(_cast(a, dtype), node.ops, [_cast(b, dtype)]), np.dtype(np.bool_),
+                         tuple(np.broadcast_shapes(a.shape, b.shape)))
         if isinstance(node, ast.Call):
             return self.call(node)
         if isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):
@@ -188,16 +196,17 @@ class Lines:
         kw = {k.arg: k.value for k in node.keywords}
         if text == "np.asarray" and len(node.args) == 1 and not kw:
             return self.expr(node.args[0])
-        if text.startswith("np.") and text[3:] in UNARY and len(node.args) == 1 and not kw:
+        if text.startswith("np.") and text[3:] in UNARY and len(node.args) == 1 and set(kw) <= {"out"}:
             t = self.expr(node.args[0])
-            if t.is_number:
-                raise Untranslatable(f"{text} of a Python number")
-            return Typed(ast.Call(f, [t.node], []), t.dtype, t.shape)
-        if text in ("np.maximum", "np.minimum") and len(node.args) == 2 and not kw:
+            if t.is_number or not _float(t.dtype):
+                raise Untranslatable(f"{text} of {t.literal!r}" if t.is_number else f"{text} of a {t.dtype} array")
+            return Typed(ast.Call(f, [t.node] + self.out(kw, t.dtype, t.shape), []), t.dtype, t.shape)
+        if text.startswith("np.") and text[3:] in BINARY and len(node.args) == 2 and set(kw) <= {"out"}:
             a, b = (self.expr(x) for x in node.args)
             dtype = _binop_dtype(a, b, text)
-            return Typed(ast.Call(f, [_cast(a, dtype), _cast(b, dtype)], []), dtype,
-                         tuple(np.broadcast_shapes(a.shape, b.shape)))
+            shape = tuple(np.broadcast_shapes(a.shape, b.shape))
+            return Typed(ast.Call(f, [_cast(a, dtype), _cast(b, dtype)] + self.out(kw, dtype, shape), []), dtype,
+                         shape)
         if text in ("np.float32", "np.float64") and len(node.args) == 1 and not kw:
             value = ast.literal_eval(node.args[0])
             return Typed(_parse(number(value, text[3:])), np.dtype(text[3:]), ())
@@ -219,6 +228,15 @@ class Lines:
         if isinstance(f, ast.Attribute) and f.attr in ("reshape", "astype", "copy"):
             return self.method(f.attr, self.expr(f.value), node.args, kw)
         raise Untranslatable(f"the call {_code(node)}")
+
+    def out(self, kw: dict, dtype, shape: tuple) -> list:
+        """A ufunc's ``out=`` array (numba takes it as the last positional argument), checked to fit the result."""
+        if "out" not in kw:
+            return []
+        t = self.expr(kw["out"])
+        if not isinstance(kw["out"], ast.Name) or t.dtype != np.dtype(dtype) or t.shape != shape or not shape:
+            raise Untranslatable(f"the output array {_code(kw['out'])} of a ufunc")
+        return [t.node]
 
     def dtype_of(self, node: ast.expr):
         text = _code(node)
@@ -276,11 +294,11 @@ class Lines:
         except SyntaxError:
             raise Untranslatable(f"the line {text}") from None
         body = tree.body
-        if len(body) == 2:
+        if len(body) == 2 and isinstance(body[1], ast.Assign) and isinstance(body[1].targets[0], ast.Subscript):
             return [self.fill(body[0], body[1], text)]
-        if len(body) != 1:
-            raise Untranslatable(f"the line {text}")
-        stmt = body[0]
+        return [out for stmt in body for out in self.statement(stmt, text)]
+
+    def statement(self, stmt: ast.stmt, text: str) -> list[tuple[int | None, str]]:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target = stmt.targets[0]
             n = _number(target)
