@@ -123,7 +123,8 @@ def test_relu_mlp_step_with_mse_is_eager_bit_for_bit():
     fn = _compare(_mlp(np.float32, "relu", "mse"), exact=True)
     code = fn.code
     assert "np.maximum(addmatmul, np.float32(0.0))" in code and "opt.step()" in code
-    assert "accumulate(model_0_weight_t, dL_dmodel_0_weight, True)" in code
+    assert re.search(r"accumulate\(model_0_weight_t, dL_dmodel_0_weight, True\)|model_0_weight_t\._grad = wrap\("
+                     r"dL_dmodel_0_weight\)", code)  # (.grad set after the kernel, by accumulate or written out)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

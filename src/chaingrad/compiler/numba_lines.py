@@ -167,8 +167,10 @@ class Lines:
                 raise Untranslatable(f"the product {_code(node)} (numba multiplies 1-d and 2-d arrays)")
             if a.dtype != b.dtype:
                 raise Untranslatable(f"the product {_code(node)} of {a.dtype.name} and {b.dtype.name}")
-            shape = np.matmul(np.empty(a.shape, np.float32), np.empty(b.shape, np.float32)).shape
-            return Typed(ast.BinOp(a.node, ast.MatMult(), b.node), a.dtype, tuple(shape))
+            if a.shape[-1] != b.shape[0]:
+                raise Untranslatable(f"the product {_code(node)} of shapes {list(a.shape)} and {list(b.shape)}")
+            shape = a.shape[:-1] + b.shape[1:]  # (matrix @ matrix, matrix @ vector, vector @ matrix, dot)
+            return Typed(ast.BinOp(a.node, ast.MatMult(), b.node), a.dtype, shape)
         dtype = _binop_dtype(a, b, f"`{_code(node)}`")
         shape = tuple(np.broadcast_shapes(a.shape, b.shape))
         if op == "**":
