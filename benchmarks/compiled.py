@@ -7,6 +7,10 @@ step, so that the ratios compare the two compilers in the same run.
 
 ``mlp_first_call`` is the cost of compiling: the first call of a new compiled MLP step (trace, generate,
 exec) in the chaingrad column, one eager chaingrad step in the NumPy column (the ratio is first call / eager).
+
+``seed_numba``, ``small_numba`` and ``mlp_numba`` are the same steps compiled with ``backend="numba"`` (the array
+arithmetic fused into numba functions; compiled, which takes seconds, and warmed up before timing). Without numba
+installed their chaingrad column is empty (run.py says so in the row's name).
 """
 
 from __future__ import annotations
@@ -16,14 +20,28 @@ import numpy as np
 from . import workloads as w
 
 
-def _compiled(lib: str, make):
+def _compiled(lib: str, make, backend=None):
     """``make(torch)`` -> step; chaingrad's is compiled (and warmed up by the worker), torch's runs eagerly."""
     torch = w._import(lib)
     step = make(torch)
-    return (torch.compile(step, fullgraph=True) if lib == "chaingrad" else step), 1
+    return (_compile(torch, step, backend) if lib == "chaingrad" else step), 1
 
 
-def seed_step(lib: str):
+def _compile(chaingrad, step, backend):
+    compiled = chaingrad.compile(step, fullgraph=True, backend=backend)
+    if backend == "numba":  # (numba compiles on the first call, for seconds: not in the worker's warm-up estimate)
+        for _ in range(3):
+            compiled()
+    return compiled
+
+
+def numba_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
+
+
+def seed_step(lib: str, backend=None):
     """One epoch of the seed with loss.backward() and the update under no_grad."""
     if lib == "numpy":
         x, y_true = np.array(w.X, dtype=np.float32), np.array(w.Y, dtype=np.float32)
@@ -57,10 +75,10 @@ def seed_step(lib: str):
 
         return step
 
-    return _compiled(lib, make)
+    return _compiled(lib, make, backend)
 
 
-def small_step(lib: str):
+def small_step(lib: str, backend=None):
     if lib == "numpy":
         return w.small_graph("numpy")
 
@@ -75,14 +93,14 @@ def small_step(lib: str):
 
         return step
 
-    return _compiled(lib, make)
+    return _compiled(lib, make, backend)
 
 
-def mlp_step(lib: str):
+def mlp_step(lib: str, backend=None):
     if lib == "numpy":
         return w.mlp("numpy")
     step, unit = w.mlp(lib)
-    return (w._import(lib).compile(step, fullgraph=True) if lib == "chaingrad" else step), unit
+    return (_compile(w._import(lib), step, backend) if lib == "chaingrad" else step), unit
 
 
 def lenet_step(lib: str):
@@ -130,6 +148,17 @@ def mlp_inductor(lib: str):
     return _torch_compiled(step), unit
 
 
+def _numba(workload):
+    """The chaingrad column compiled with backend="numba" (absent without numba); the others as ``workload``'s."""
+    def build(lib: str):
+        if lib == "chaingrad" and not numba_available():
+            return None, 1
+        return workload(lib, backend="numba" if lib == "chaingrad" else None)
+
+    return build
+
+
 WORKLOADS = {"seed_compiled": seed_step, "small_compiled": small_step, "mlp_compiled": mlp_step,
              "lenet_compiled": lenet_step, "seed_inductor": seed_inductor, "mlp_inductor": mlp_inductor,
-             "mlp_first_call": mlp_first_call}
+             "mlp_first_call": mlp_first_call, "seed_numba": _numba(seed_step), "small_numba": _numba(small_step),
+             "mlp_numba": _numba(mlp_step)}

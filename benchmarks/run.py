@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LIBS = ("chaingrad", "torch", "numpy")
 # BLAS-bound: pause before each block
-HEAVY = {"mlp", "lenet", "mlp_compiled", "lenet_compiled", "mlp_first_call", "mlp_inductor"}
+HEAVY = {"mlp", "lenet", "mlp_compiled", "lenet_compiled", "mlp_first_call", "mlp_inductor", "mlp_numba"}
 PAUSE_S = 0.3
 # This machine pins OpenBLAS to a Haswell kernel with a tiny L2 size; the benchmark's own processes
 # let OpenBLAS pick its kernel for the CPU (reported in BENCHMARKS.md).
@@ -64,6 +64,12 @@ class Row:
                 return None
             results.append(r <= limit)
         return all(results) if results else None
+
+
+def numba_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
 
 
 def bench_env(keep_blas_env: bool) -> dict:
@@ -233,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
             if key not in IN_PROCESS:
                 continue
             label, target, check = IN_PROCESS[key]
+            if key in NUMBA_ROWS and not numba_available():
+                label += " (numba is not installed: pip install 'chaingrad[numba]')"
             print(f"timing {label} ...", file=sys.stderr, flush=True)
             results[key] = Row(label, target, time_workload(workers, key, blocks, block_s), check=check)
     finally:
@@ -301,6 +309,12 @@ IN_PROCESS = {
                      "none (peer)", ()),
     "mlp_first_call": ("first call of the compiled MLP step (trace + generate); NumPy column: one eager "
                        "chaingrad step", "<= 5x eager", (("chaingrad", "numpy", 5.0),)),
+    "seed_numba": ("seed step (fwd, bwd, SGD update), chaingrad.compile(backend='numba')", "<= 1.3x NumPy, <= 0.2",
+                   (("chaingrad", "numpy", 1.3), ("chaingrad", "torch", 0.2))),
+    "small_numba": ("small graph fwd+bwd, chaingrad.compile(backend='numba')", "<= 1.5x NumPy",
+                    (("chaingrad", "numpy", 1.5),)),
+    "mlp_numba": ("MLP 784-512-512-10 step, batch 256, chaingrad.compile(backend='numba')", "<= 1.03x NumPy",
+                  (("chaingrad", "numpy", 1.03),)),
     "chain": ("20,000-op scalar chain, fwd+bwd", "<= 1.0", (("chaingrad", "torch", 1.0),)),
     "randn": ("randn(10^6) float32, torch's stream", "<= 5", (("chaingrad", "torch", 5.0),)),
     "rand": ("rand(10^6) float32", "<= 2", (("chaingrad", "torch", 2.0),)),
@@ -313,8 +327,10 @@ IN_PROCESS = {
     "randn_16": ("randn(16) float32: one block of torch's AVX2 normal kernel", "<= 5 µs",
                  (("chaingrad", None, 5e-6),)),
 }
+NUMBA_ROWS = ("seed_numba", "small_numba", "mlp_numba")
 ALL_ROWS = ("seed", "seed_hand", "small", "mlp", "lenet", "seed_compiled", "small_compiled", "mlp_compiled",
-            "lenet_compiled", "seed_inductor", "mlp_inductor", "mlp_first_call", "rss", "chain", "seed_program",
+            "lenet_compiled", "seed_inductor", "mlp_inductor", "mlp_first_call", *NUMBA_ROWS, "rss", "chain",
+            "seed_program",
             "import",
             "randn", "rand", "randint", "bernoulli", "dropout", "randperm", "random_small", "randn_16")  # table order
 

@@ -47,9 +47,14 @@ def compile(model_or_fn: Callable | None = None, *, fullgraph: bool = False, dyn
     if model_or_fn is None:
         return lambda f: compile(f, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
                                  options=options, disable=disable)
-    if backend not in (None, "inductor", "chaingrad", "numpy"):
-        raise NotImplementedError(f"chaingrad.compile: backend={backend!r} is not available; the one backend "
-                                  "replays NumPy code (backend=None)")
+    if backend not in (None, "inductor", "chaingrad", "numpy", "numba"):
+        raise NotImplementedError(f"chaingrad.compile: backend={backend!r} is not available; the backends are None "
+                                  "(the default: NumPy code, bit for bit eager's) and 'numba' (the array arithmetic "
+                                  "fused into numba functions, see docs/compile.md)")
+    if backend == "numba":
+        from .numba_backend import load_numba
+
+        load_numba()
     if mode not in _MODES:
         raise NotImplementedError(f"chaingrad.compile: mode={mode!r} is not supported (only the default mode: the "
                                   "replay is the same NumPy code whatever the mode)")
@@ -60,11 +65,12 @@ def compile(model_or_fn: Callable | None = None, *, fullgraph: bool = False, dyn
                                   "own trace (dynamic=None or False)")
     from ..nn.module import Module
 
+    fused = backend == "numba"
     if isinstance(model_or_fn, Module):
-        return _optimized_module()(model_or_fn, fullgraph=fullgraph, disable=disable)
+        return _optimized_module()(model_or_fn, fullgraph=fullgraph, disable=disable, fused=fused)
     if not callable(model_or_fn):
         raise TypeError(f"chaingrad.compile expects a function or an nn.Module, got {type(model_or_fn).__name__}")
-    return CompiledFunction(model_or_fn, fullgraph=fullgraph, disable=disable)
+    return CompiledFunction(model_or_fn, fullgraph=fullgraph, disable=disable, fused=fused)
 
 
 _OPTIMIZED: list = []
@@ -122,9 +128,11 @@ class _Eager:
 class CompiledFunction:
     """What ``chaingrad.compile(fn)`` returns: call it as ``fn``; ``.code`` is the source of its last trace."""
 
-    def __init__(self, fn: Callable, *, fullgraph: bool = False, disable: bool = False, label: str = "") -> None:
+    def __init__(self, fn: Callable, *, fullgraph: bool = False, disable: bool = False, label: str = "",
+                 fused: bool = False) -> None:
         self._fn = fn
         self.fullgraph, self.disable = fullgraph, disable
+        self.fused = fused  # backend="numba": the array arithmetic fused into numba functions (numba_backend.py)
         self.label = label or getattr(fn, "__qualname__", type(fn).__name__)
         self._cache: list = []  # (guard check, Variant or _Eager), tried in order
         self._last: Variant | None = None
@@ -219,13 +227,35 @@ class CompiledFunction:
         tr.add_version_lines()
         no_grad = {tr._obj_name[k] for k, (t, st) in before.items() if st[2] == id(None) and k in tr._obj_name}
         optimize(tr.trace, tr._arrays, tr._n, no_grad)
-        source = render(tr.trace, self.label)
         namespace = {name: o for name, o in tr.trace.objects.items() if name not in tr.trace.args}
         namespace = {(f"{n}_t" if isinstance(o, Tensor) else n): o for n, o in namespace.items()}
-        variant = Variant(source, namespace, arg_paths, self.label)
+        variant = self._fused_variant(tr, namespace, arg_paths) if self.fused else None
+        if variant is None:
+            variant = Variant(render(tr.trace, self.label), namespace, arg_paths, self.label)
         self._cache.append((key, variant))
         self._last = variant
         return result
+
+
+    def _fused_variant(self, tr: Tracer, namespace: dict, arg_paths: list) -> Variant | None:
+        """backend="numba": the trace fused into numba functions, or None (with a warning, once) where it cannot be,
+        so that the default NumPy code replays it; with fullgraph=True that is a CompileError."""
+        from . import numba_backend
+
+        try:
+            fused = numba_backend.generate(tr.trace, self.label, tr._arrays)
+            variant = Variant(fused.source, namespace, arg_paths, self.label)
+            numba_backend.compile_kernels(variant.namespace, fused)
+            return variant
+        except numba_backend.Untranslatable as e:
+            reason = f"backend='numba' cannot fuse {self.label}: {e}"
+        if self.fullgraph:
+            raise CompileError(f"chaingrad.compile(fullgraph=True) {reason}")
+        if reason not in self._warned:
+            self._warned.add(reason)
+            warnings.warn(f"chaingrad.compile: {reason}; it is replayed by the default NumPy backend instead",
+                          stacklevel=4)
+        return None
 
 
 def _optimized_module_class():
@@ -236,11 +266,11 @@ def _optimized_module_class():
         ``_orig_mod`` (so its ``state_dict`` keys start with ``_orig_mod.``, as torch's do), whose calls go to
         the compiled module; other attributes come from ``_orig_mod``."""
 
-        def __init__(self, mod, *, fullgraph: bool = False, disable: bool = False) -> None:
+        def __init__(self, mod, *, fullgraph: bool = False, disable: bool = False, fused: bool = False) -> None:
             super().__init__()
             self._orig_mod = mod
             self.__dict__["_compiled"] = CompiledFunction(mod, fullgraph=fullgraph, disable=disable,
-                                                          label=type(mod).__name__)
+                                                          label=type(mod).__name__, fused=fused)
 
         def forward(self, *args, **kwargs):
             return self.__dict__["_compiled"](*args, **kwargs)
