@@ -479,6 +479,8 @@ def _refresh_view(t: Tensor) -> None:
     """The base (or a sibling view) was modified in place: make ``t``'s grad_fn a view of the base as it is now."""
     base = t._base
     if base.requires_grad and state.enabled:
-        fresh = replay_view(t._view[0], base)
+        from ..ops.as_strided import regenerate_view  # (an op: the view made again, as torch, in one node)
+
+        fresh = regenerate_view(t._view[0], base)
         t.grad_fn, t._output_nr, t.requires_grad = fresh.grad_fn, fresh._output_nr, fresh.requires_grad
     t._view[1] = t._version[0]

@@ -15,6 +15,7 @@ from ..autograd.grad_mode import state
 from ..autograd.node import Node, _edge, _refresh_view, _seq, apply, replay_view
 from ..tensor import Tensor
 from ._dispatch import number_operand
+from .as_strided import regenerate_view
 
 LEAF_MESSAGE = ("a leaf Variable that requires grad is being used in an in-place operation ({op} on a tensor "
                 "of shape {shape}). Do the update under `with chaingrad.no_grad():`, or on `.data`.")
@@ -108,7 +109,7 @@ def _rebase(view: Tensor, base: Tensor, old: Tensor, out: Tensor) -> None:
 
         record_trace(node)
     base.grad_fn, base._output_nr, base.requires_grad = node, 0, True
-    fresh = replay_view(view._view[0], base)
+    fresh = regenerate_view(view._view[0], base)  # (AsStridedBackward0, as torch makes the view again)
     view.grad_fn, view._output_nr, view.requires_grad = fresh.grad_fn, fresh._output_nr, True
 
 
