@@ -232,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
 
     workers = {lib: Worker(lib, env) for lib in LIBS}
+    # the numba rows get workers of their own: numba's compiler leaves about 130,000 objects alive, and
+    # Python's garbage collector, scanning them, slows every later row with many small objects (the 20,000-op
+    # chain: 1.7x) in the process that compiled
+    numba_workers: dict = {}
     results: dict = {}
     try:
         info = workers["torch"].ask(cmd="info")
@@ -241,10 +245,13 @@ def main(argv: list[str] | None = None) -> int:
             label, target, check = IN_PROCESS[key]
             if key in NUMBA_ROWS and not numba_available():
                 label += " (numba is not installed: pip install 'chaingrad[numba]')"
+            if key in NUMBA_ROWS and not numba_workers:
+                numba_workers.update({lib: Worker(lib, env) for lib in LIBS})
             print(f"timing {label} ...", file=sys.stderr, flush=True)
-            results[key] = Row(label, target, time_workload(workers, key, blocks, block_s), check=check)
+            row_workers = numba_workers if key in NUMBA_ROWS else workers
+            results[key] = Row(label, target, time_workload(row_workers, key, blocks, block_s), check=check)
     finally:
-        for w in workers.values():
+        for w in (*workers.values(), *numba_workers.values()):
             w.close()
 
     if "rss" in only:
