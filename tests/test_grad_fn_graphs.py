@@ -367,8 +367,6 @@ DIFFERENT = {
     "view_read_after_its_base_mul_": "a view's grad_fn read right after its base changed in place, before the view "
                                      "is used again: the old node here (made again at the view's next use); torch "
                                      "makes it again when grad_fn is read",
-    "pad_circular": "one gather node named CopySlices; torch builds it from several slice copies (a tower of "
-                    "CopySlices)",
 }
 
 

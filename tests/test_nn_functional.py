@@ -129,7 +129,7 @@ def _double_backward(fn, arrays):
 
 
 @pytest.mark.parametrize("case", ["conv", "conv_groups", "conv1d", "conv1d_unbatched", "maxpool", "avgpool", "linear",
-                                  "gelu", "leaky", "softplus", "bce", "adaptive"])
+                                  "gelu", "leaky", "softplus", "bce", "adaptive", "pad_circular"])
 def test_double_backward_matches_torch(case):
     x4 = rnd(2, 4, 6, 6)
     fns = {
@@ -141,6 +141,7 @@ def test_double_backward_matches_torch(case):
         "conv1d_unbatched": (lambda Fn, x, w: Fn.conv1d(x, w, groups=2, padding="same") ** 2,
                              [rnd(4, 7), rnd(4, 2, 3, seed=1)]),
         "maxpool": (lambda Fn, x: Fn.max_pool2d(x, 2) ** 2, [x4]),
+        "pad_circular": (lambda Fn, x: Fn.pad(x, (1, 2, -1, 3), mode="circular") ** 2, [x4]),
         "avgpool": (lambda Fn, x: Fn.avg_pool2d(x, 3, 2, 1) ** 2, [x4]),
         "adaptive": (lambda Fn, x: Fn.adaptive_avg_pool2d(x, 4) ** 2, [x4]),
         "linear": (lambda Fn, x, w, b: Fn.linear(x, w, b) ** 2, [rnd(3, 4), rnd(2, 4, seed=1), rnd(2, seed=2)]),

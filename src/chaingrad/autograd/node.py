@@ -455,7 +455,7 @@ def _edge(t: Tensor):
 def _link_view(src: Tensor, r: Tensor, op, params) -> None:
     """Make ``r`` a view of ``src``'s base, if its array really shares ``src``'s memory (reshape may copy)."""
     a = r._data
-    if not (a.base is src._data and a.size) and not np.may_share_memory(a, src._data):
+    if a.base is not src._data and not np.may_share_memory(a, src._data):  # (an empty view is a view too)
         return
     r._version = src._version
     if src._base is None:

@@ -1,6 +1,7 @@
 """F.pad: constant padding of any number of trailing dims, and reflect, replicate and circular padding of the
-last 1, 2 or 3 dims. Negative widths crop. Non-constant padding reads every output element from one input
-element, so its gradient adds each output's gradient back into the element it was read from."""
+last 1, 2 or 3 dims. Negative widths crop. Reflect and replicate padding read every output element from one
+input element, so their gradient adds each output's gradient back into the element it was read from; circular
+padding is made of copies into a new tensor, as torch makes it (so its graph is torch's tower of CopySlices)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ class ConstantPadNd(Node):
 
 
 class IndexPad(Node):
-    """out = x read at ``sources[i]`` along each of the last len(sources) dims (reflect, replicate, circular)."""
+    """out = x read at ``sources[i]`` along each of the last len(sources) dims (reflect, replicate)."""
 
     formulas = ("dL/dx = dL/dout added back into the input element each output element was read from",)
 
@@ -45,7 +46,7 @@ class IndexPad(Node):
         return out
 
     def backward(ctx, g):
-        return apply(_named(IndexPadAdjoint, ctx.label.replace("Backward0", "BackwardBackward0")), g,
+        return apply(IndexPadAdjoint.named(ctx.label.replace("Backward0", "BackwardBackward0")), g,
                      sources=ctx.sources, shape=ctx.shape, label=ctx.label)
 
 
@@ -66,25 +67,11 @@ class IndexPadAdjoint(Node):
         return out
 
     def backward(ctx, gg):
-        return apply(_named(IndexPad, ctx.label), gg, sources=ctx.sources, label=ctx.label)
-
-
-def _named(op: type[Node], torch_name: str) -> type[Node]:
-    """``op`` under torch's name for this pad's node (circular padding is torch's CopySlices, which its
-    ``name()`` spells with the C++ namespace)."""
-    if torch_name.startswith("CopySlices"):
-        return op.named("CopySlices" + torch_name[len("CopySlices"):], name_prefix="torch::autograd::")
-    return op.named(torch_name)
+        return apply(IndexPad.named(ctx.label), gg, sources=ctx.sources, label=ctx.label)
 
 
 def _sources(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
     """For each output position along one dim, the input position it copies."""
-    if mode == "circular":
-        centre = np.arange(max(-lo, 0), n - max(-hi, 0))
-        m = len(centre)
-        left = centre[(np.arange(max(lo, 0)) + m - max(lo, 0)) % m] if lo > 0 else centre[:0]
-        right = centre[np.arange(max(hi, 0)) % m] if hi > 0 else centre[:0]
-        return np.concatenate([left, centre, right])
     p = np.arange(-lo, n + hi)
     if mode == "replicate":
         return np.clip(p, 0, n - 1)
@@ -93,7 +80,7 @@ def _sources(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
 
 
 _NON_CONSTANT = {"reflect": "ReflectionPad{d}DBackward0", "replicate": "ReplicationPad{d}DBackward0",
-                 "circular": "CopySlices"}
+                 "circular": None}  # (circular: copies, see _circular)
 
 
 def _non_constant(input: Tensor, pad: tuple, mode: str) -> Tensor:
@@ -123,9 +110,37 @@ def _non_constant(input: Tensor, pad: tuple, mode: str) -> Tensor:
         if n + lo + hi < 0:
             raise RuntimeError(f"narrow(): length must be non-negative. (pad ({lo}, {hi}) crops more than the "
                                f"{n} elements of dimension {dim})")
-        sources.insert(0, _sources(n, lo, hi, mode).astype(np.int64))
+        if mode != "circular":
+            sources.insert(0, _sources(n, lo, hi, mode).astype(np.int64))
+    if mode == "circular":
+        return _circular(input, pad)
     label = _NON_CONSTANT[mode].format(d=k)
-    return apply(_named(IndexPad, label), input, sources=tuple(sources), label=label)
+    return apply(IndexPad.named(label), input, sources=tuple(sources), label=label)
+
+
+def _circular(input: Tensor, pad: tuple) -> Tensor:
+    """Circular padding as torch builds it, so with its graph (a tower of CopySlices): the input (cropped
+    where a pad is negative) copied into the middle of a new tensor, then, dim by dim from the last, the
+    left pad copied from the right end of what is there and the right pad from the left end."""
+    nd, k = input._data.ndim, len(pad) // 2
+    dims = [nd - 1 - i for i in range(k)]  # pad[2i:2i+2] pads dims[i]
+    shape = list(input._data.shape)
+    for i, d in enumerate(dims):
+        shape[d] += pad[2 * i] + pad[2 * i + 1]
+    out = input.new_empty(shape)
+    inner, src = out, input
+    for d, (lo, hi) in sorted(zip(dims, zip(pad[0::2], pad[1::2]))):
+        n = input._data.shape[d]
+        src = src.narrow(d, max(-lo, 0), n - max(-lo, 0) - max(-hi, 0))
+        inner = inner.narrow(d, max(lo, 0), src._data.shape[d])
+    inner.copy_(src)
+    for i, d in enumerate(dims):
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        if lo > 0:
+            out.narrow(d, 0, lo).copy_(out.narrow(d, shape[d] - lo - max(hi, 0), lo))
+        if hi > 0:
+            out.narrow(d, shape[d] - hi, hi).copy_(out.narrow(d, max(lo, 0), hi))
+    return out
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
