@@ -454,8 +454,9 @@ def _edge(t: Tensor):
 # -- views: outputs sharing memory with their input share its version counter and know their base ------------
 def _link_view(src: Tensor, r: Tensor, op, params) -> None:
     """Make ``r`` a view of ``src``'s base, if its array really shares ``src``'s memory (reshape may copy)."""
-    a = r._data
-    if a.base is not src._data and not np.may_share_memory(a, src._data):  # (an empty view is a view too)
+    a, s = r._data, src._data
+    # (NumPy's .base is the array that owns the memory; an empty view shares none, but is a view all the same)
+    if a.base is not s and (a.base is None or a.base is not s.base) and not np.may_share_memory(a, s):
         return
     r._version = src._version
     if src._base is None:
