@@ -364,9 +364,6 @@ MODULES = {
 # where chaingrad records another graph than torch (its own decomposition, one derivative per op): each is a
 # strict xfail, so that matching torch's graph makes the test pass and this list must shrink
 DIFFERENT = {
-    "view_read_after_its_base_mul_": "a view's grad_fn read right after its base changed in place, before the view "
-                                     "is used again: the old node here (made again at the view's next use); torch "
-                                     "makes it again when grad_fn is read",
 }
 
 

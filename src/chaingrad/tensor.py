@@ -34,7 +34,7 @@ class Size(tuple):
 class Tensor:
     """An n-dimensional array that can record the operations applied to it."""
 
-    __slots__ = ("_data", "requires_grad", "_grad", "grad_fn", "_output_nr", "_version",
+    __slots__ = ("_data", "requires_grad", "_grad", "_grad_fn", "_output_nr", "_version",
                  "_base", "_view", "_retains_grad", "_name", "_hooks", "__weakref__")
 
     if TYPE_CHECKING:  # what chaingrad.ops attaches at import time (each op file's _attach), for type checkers
@@ -93,7 +93,7 @@ class Tensor:
         t._data = array
         t.requires_grad = requires_grad
         t._grad = None
-        t.grad_fn = None
+        t._grad_fn = None
         t._output_nr = 0
         t._version = [0]
         t._base = None
@@ -154,8 +154,22 @@ class Tensor:
         return strides if dim is None else strides[_check_dim(dim, self._data.ndim, "stride")]
 
     @property
+    def grad_fn(self):
+        """The node that made this tensor (None for a leaf). A view whose base changed in place since gets its
+        node made again first, as torch does when grad_fn is read (the engine reads ``_grad_fn`` itself)."""
+        if self._base is not None and self._view[1] != self._version[0]:
+            from .autograd.node import _refresh_view
+
+            _refresh_view(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        self._grad_fn = node
+
+    @property
     def is_leaf(self) -> bool:
-        return self.grad_fn is None
+        return self._grad_fn is None
 
     @property
     def output_nr(self) -> int:
@@ -169,8 +183,8 @@ class Tensor:
     @name.setter
     def name(self, value: str | None) -> None:
         self._name = value
-        if self.grad_fn is not None:  # a node has no dict of output names until one is set
-            self.grad_fn.__dict__.setdefault("_output_names", {})[self._output_nr] = value
+        if self._grad_fn is not None:  # a node has no dict of output names until one is set
+            self._grad_fn.__dict__.setdefault("_output_names", {})[self._output_nr] = value
 
     # -- gradients --------------------------------------------------------------------------------
     @property
@@ -193,7 +207,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording operations on this leaf tensor; returns self."""
-        if not requires_grad and self.grad_fn is not None:
+        if not requires_grad and self._grad_fn is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
                 "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
@@ -206,9 +220,9 @@ class Tensor:
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is not None and not self._retains_grad:
+        if self._grad_fn is not None and not self._retains_grad:
             self._retains_grad = True
-            self.grad_fn._retain(self)
+            self._grad_fn._retain(self)
 
     @property
     def retains_grad(self) -> bool:
@@ -218,8 +232,8 @@ class Tensor:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is not None:
-            return self.grad_fn._add_tensor_hook(self._output_nr, hook)
+        if self._grad_fn is not None:
+            return self._grad_fn._add_tensor_hook(self._output_nr, hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -235,7 +249,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Cut this tensor off from the graph in place; it becomes a leaf that does not require grad."""
-        self.grad_fn = None
+        self._grad_fn = None
         self.requires_grad = False
         return self
 
@@ -332,7 +346,7 @@ class Tensor:
     def __deepcopy__(self, memo):
         """``copy.deepcopy``: new memory (tensors that were views of one array stay views of one copy), the
         requires_grad flag and a copy of ``.grad``; only leaves can be copied, as in torch."""
-        if self.grad_fn is not None:
+        if self._grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                                "protocol at the moment; use .detach().clone()")
         t = type(self)._wrap(_deepcopy_array(self._data, memo), self.requires_grad)

@@ -123,7 +123,7 @@ class _Walk:
                     raise TypeError(f"inputs[{i}] must be a Tensor, got {type(t).__name__}")
                 if not t.requires_grad:
                     raise RuntimeError(f"One of the differentiated Tensors (inputs[{i}]) does not require grad")
-                self.targets[id(t) if t.grad_fn is None else (t.grad_fn, t._output_nr)] = i
+                self.targets[id(t) if t._grad_fn is None else (t._grad_fn, t._output_nr)] = i
             self.captured = [None] * len(inputs)
 
     def capture(self, j: int, g) -> None:
@@ -158,7 +158,7 @@ class _Walk:
                 g = grads[nr] = _run_tensor_hooks(hooks, g, c)
             ref = node._retained and node._retained.get(nr)
             t = ref() if ref is not None else None
-            if t is not None and t.grad_fn is node:
+            if t is not None and t._grad_fn is node:
                 c.accumulate(t, g)
             if self.targets is not None:
                 j = self.targets.get((node, nr))
@@ -238,10 +238,10 @@ def run_backward(outputs: list[Tensor], grads: list[Tensor], retain_graph: bool 
     on_arrays = c is Arrays
     pending: dict = {}  # node -> the gradient of each of its outputs, summed as consumers send them
     for t, g in zip(outputs, grads):
-        if t.grad_fn is None:
+        if t._grad_fn is None:
             walk.deliver(t, c.of(g))
         else:
-            _send(pending, t.grad_fn, t._output_nr, c.of(g), c)
+            _send(pending, t._grad_fn, t._output_nr, c.of(g), c)
     nodes = graph_nodes(pending)
     needed = _needed(nodes, walk.targets) if walk.targets is not None else None
     plain = walk.targets is None and accumulate  # leaves just get .grad (walk.deliver says the rest)
@@ -340,7 +340,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
 def tensor_backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
                     create_graph: bool = False, inputs=None) -> None:
     """Compute d(self)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad`` (``Tensor.backward``)."""
-    if gradient is None and inputs is None and not create_graph and self.grad_fn is not None \
+    if gradient is None and inputs is None and not create_graph and self._grad_fn is not None \
             and self._data.size == 1:
         backward_of_a_scalar(self, bool(retain_graph))
     else:

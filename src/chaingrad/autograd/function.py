@@ -119,7 +119,7 @@ def _check_dirty(cls, dirty, args, outs, record: bool) -> None:
             raise RuntimeError("Some elements marked as dirty during the forward method were not returned as output. "
                                "The inputs that are modified inplace must all be outputs of the Function.")
         leaf = t if t._base is None else t._base
-        if record and leaf.requires_grad and leaf.grad_fn is None:
+        if record and leaf.requires_grad and leaf._grad_fn is None:
             raise RuntimeError(f"a leaf Variable that requires grad has been used in an in-place operation "
                                f"({cls.__name__}.forward marked it dirty); clone it before the call")
         if record and t._base is not None and len(outs) > 1:
@@ -138,19 +138,19 @@ def _function_output(ctx: FunctionCtx, nr: int, o, non_diff, dirty):
             from ..ops.inplace import _rebase
 
             r = Tensor._wrap(o._data, True)
-            r.grad_fn, r._output_nr, r._version = ctx, nr, o._version
+            r._grad_fn, r._output_nr, r._version = ctx, nr, o._version
             old = Tensor._wrap(o._data, o.requires_grad)  # (the view's node before: what ctx's edge may point at)
-            old.grad_fn, old._output_nr = o.grad_fn, o._output_nr
+            old._grad_fn, old._output_nr = o._grad_fn, o._output_nr
             _rebase(o, o._base, old, r)
             o._view[1] = o._version[0]
             return o
         o._grad = None
-        o.requires_grad, o.grad_fn, o._output_nr = differentiable, (ctx if differentiable else None), nr
+        o.requires_grad, o._grad_fn, o._output_nr = differentiable, (ctx if differentiable else None), nr
         return o
     r = Tensor._wrap(o._data)
     r._version = o._version
     if differentiable:
-        r.requires_grad, r.grad_fn, r._output_nr = True, ctx, nr
+        r.requires_grad, r._grad_fn, r._output_nr = True, ctx, nr
     return r
 
 

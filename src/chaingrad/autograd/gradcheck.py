@@ -278,14 +278,14 @@ def check_hand_gradients(loss, hand_grads, *, eps: float | None = None, atol: fl
     for t in tensors:
         if not isinstance(t, Tensor):
             raise TypeError(f"check_hand_gradients: the keys of hand_grads must be tensors, got {type(t).__name__}")
-        if t.grad_fn is not None and callable(loss) and not isinstance(loss, Tensor):
+        if t._grad_fn is not None and callable(loss) and not isinstance(loss, Tensor):
             raise ValueError("check_hand_gradients: with a loss function, the tensors must be leaves (their values "
                              "are nudged for finite differences)")
     frame = caller_frame()
     leaf_names, _ = names_from_frames(frame)
     is_fn = callable(loss) and not isinstance(loss, Tensor)
 
-    saved_flags = [(t, t.requires_grad) for t in tensors if t.grad_fn is None]
+    saved_flags = [(t, t.requires_grad) for t in tensors if t._grad_fn is None]
     for t, _ in saved_flags:
         t.requires_grad = True
     try:

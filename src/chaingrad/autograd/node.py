@@ -85,7 +85,7 @@ class Node:
     #: derivatives table show
     op_name: str = "Node"
     #: torch's name for the node (``MulBackward0``, ``MmBackward0``): the class's ``__name__``, so that
-    #: ``type(t.grad_fn).__name__`` and ``t.grad_fn.name()`` print what they print under torch. Given in the
+    #: ``type(t._grad_fn).__name__`` and ``t._grad_fn.name()`` print what they print under torch. Given in the
     #: class body, or the op name + "Backward0"
     torch_name: str = ""
     #: inputs that ``next_functions`` leaves out, as torch has no edge for them (``where``'s condition)
@@ -159,7 +159,7 @@ class Node:
                     out.append(a)
                 else:
                     t = _wrap(a, a.dtype.kind == "f")
-                    t.grad_fn, t._output_nr = self, nr
+                    t._grad_fn, t._output_nr = self, nr
                     out.append(t)
             elif kind is _ndarray and not arrays:
                 out.append(_wrap(value))  # an array forward computed: a constant
@@ -394,7 +394,7 @@ def _record(op: type[Node], inputs, params):
         a = out if type(out) is _ndarray else _asarray(out)  # NumPy gives scalars for 0-d results
         result = _wrap(a, a.dtype.kind == "f")
         if result.requires_grad:
-            result.grad_fn = node
+            result._grad_fn = node
         if op.is_view:
             _link_view(inputs[0], result, op, params)
         if node._saved:
@@ -408,7 +408,7 @@ def _record(op: type[Node], inputs, params):
         o = o if type(o) is _ndarray else _asarray(o)
         r = _wrap(o, o.dtype.kind == "f")
         if r.requires_grad:
-            r.grad_fn, r._output_nr = node, nr
+            r._grad_fn, r._output_nr = node, nr
         if op.is_view:
             _link_view(inputs[0], r, op, params)
         results.append(r)
@@ -444,8 +444,8 @@ def _arguments(node: Node, inputs) -> list:
 def _edge(t: Tensor):
     if t._base is not None and t._view[1] != t._version[0]:
         _refresh_view(t)
-    if t.grad_fn is not None:
-        return (t.grad_fn, t._output_nr)
+    if t._grad_fn is not None:
+        return (t._grad_fn, t._output_nr)
     if t.requires_grad:
         return (t, -1)
     return None
@@ -483,5 +483,5 @@ def _refresh_view(t: Tensor) -> None:
         from ..ops.as_strided import regenerate_view  # (an op: the view made again, as torch, in one node)
 
         fresh = regenerate_view(t._view[0], base)
-        t.grad_fn, t._output_nr, t.requires_grad = fresh.grad_fn, fresh._output_nr, fresh.requires_grad
+        t._grad_fn, t._output_nr, t.requires_grad = fresh._grad_fn, fresh._output_nr, fresh.requires_grad
     t._view[1] = t._version[0]

@@ -210,7 +210,7 @@ class CompiledFunction:
             return result
         reason = _unexplained(tr, before)
         if reason is None and not any(line.section == "backward" for line in tr.trace.lines):
-            outs = [t for t in _tensors_of(result) if t.requires_grad and t.grad_fn is not None
+            outs = [t for t in _tensors_of(result) if t.requires_grad and t._grad_fn is not None
                     and id(t) not in tr._bound]
             if outs:  # a forward whose outputs require grad: their grad_fn will run a compiled backward
                 why = tr.probe_backward(list({id(t): t for t in outs}.values()))

@@ -71,7 +71,7 @@ class _Writer:
                           f"{code}._data.dtype == {self.const(a.dtype, 'd')})")
         is_ = {True: "is", False: "is not"}
         self.conds.append(f"{code}.requires_grad is {t.requires_grad} and {code}._grad {is_[t._grad is None]} None "
-                          f"and {code}.grad_fn {is_[t.grad_fn is None]} None")
+                          f"and {code}._grad_fn {is_[t._grad_fn is None]} None")
 
     def reached(self, code: str, v, depth: int) -> None:
         from ..nn.module import Module

@@ -113,7 +113,7 @@ def attach(fn, arrays: tuple, leaves: tuple) -> list:
     outs = []
     for i, a in enumerate(arrays):
         t: Any = wrap(a if type(a) is _ndarray else np.asarray(a), True)  # (grad_fn: typed None by _wrap)
-        t.grad_fn, t._output_nr = node, i
+        t._grad_fn, t._output_nr = node, i
         outs.append(t)
     node.__dict__["_output_meta"] = tuple((t._data.shape, t._data.dtype) for t in outs)
     return outs
@@ -135,5 +135,5 @@ def output(a: np.ndarray, requires_grad: bool) -> Tensor:
     """A returned tensor around ``a``; one that requires grad gets the ``CompiledOutput`` node as its grad_fn."""
     t: Any = wrap(a if type(a) is _ndarray else np.asarray(a), requires_grad)  # (grad_fn: typed None by _wrap)
     if requires_grad:
-        t.grad_fn = _OUTPUT_NODE
+        t._grad_fn = _OUTPUT_NODE
     return t

@@ -322,8 +322,8 @@ class Tracer:
                 nums.append(None)
                 continue
             nums.append(self.new(o._data))
-            if o.grad_fn is not None and node is None:
-                node = o.grad_fn
+            if o._grad_fn is not None and node is None:
+                node = o._grad_fn
         entry = INLINE.get(name) if op.num_outputs == 1 and nums[0] is not None else None
         expr = entry.forward(codes, pcodes) if entry is not None else None
         if expr is not None and "{out}" in expr and outs[0]._data.ndim == 0:
@@ -400,7 +400,7 @@ class Tracer:
         for t, g in roots:
             if self.broken is not None:
                 break
-            if t.grad_fn is None:
+            if t._grad_fn is None:
                 self.break_("backward() of a leaf", "only a backward through recorded operations is captured")
                 break
             gn = self._sym.get(id(g._data))
@@ -414,10 +414,10 @@ class Tracer:
                 ln = self._sym.get(id(t._data))
                 if ln is not None:
                     self.trace.grad_names[gn] = (ln, "")
-            slot = self._pending.setdefault(t.grad_fn, [None] * t.grad_fn.num_outputs)
+            slot = self._pending.setdefault(t._grad_fn, [None] * t._grad_fn.num_outputs)
             slot[t._output_nr] = self._add(slot[t._output_nr], gn)
         if self.broken is None:
-            for n in engine.graph_nodes([t.grad_fn for t, _ in roots]):
+            for n in engine.graph_nodes([t._grad_fn for t, _ in roots]):
                 if n._hooked or n._posthooks:
                     self.break_("a hook on the graph (register_hook, retain_grad)", "hooks run Python code "
                                 "during the backward pass, which is not captured")
@@ -735,7 +735,7 @@ class Tracer:
     def probe_backward(self, outs: list) -> str | None:
         """For a function that returns tensors requiring grad without calling backward: run the backward once
         (retain_graph, into no .grad) to write the code of one compiled node for them. A reason if it cannot."""
-        roots = [t.grad_fn for t in outs]
+        roots = [t._grad_fn for t in outs]
         nodes = engine.graph_nodes(roots)
         leaves: dict = {}
         for n in nodes:
@@ -758,7 +758,7 @@ class Tracer:
             gn = self.new(g)
             self.trace.backward_args.append(gn)
             self.trace.grad_names[gn] = (self._sym[id(t._data)], "")
-            slot = self._pending.setdefault(t.grad_fn, [None] * t.grad_fn.num_outputs)
+            slot = self._pending.setdefault(t._grad_fn, [None] * t._grad_fn.num_outputs)
             slot[t._output_nr] = self._add(slot[t._output_nr], gn)
             grads.append(Tensor._wrap(g))
         self._sink, self._leaf_slot = [], {}

@@ -154,10 +154,10 @@ def names_from_frames(frame, depth: int = 6) -> tuple[dict, dict]:
     outs: dict = {}
 
     def note(name: str, t: Tensor) -> None:
-        if t.grad_fn is None:
+        if t._grad_fn is None:
             leaves.setdefault(id(t), name)
         else:
-            outs.setdefault((t.grad_fn, t._output_nr), (name, t))
+            outs.setdefault((t._grad_fn, t._output_nr), (name, t))
 
     f = frame
     for _ in range(depth):
@@ -218,15 +218,15 @@ class GraphView:
         self.roots = roots
         leaf_names, out_names = names_from_frames(frame) if frame is not None else ({}, {})
         self.tensors: dict = {}
-        nodes = graph_nodes([r.grad_fn for r in roots if r.grad_fn is not None])
+        nodes = graph_nodes([r._grad_fn for r in roots if r._grad_fn is not None])
         self.ops: list[OpInfo] = [OpInfo(n, op_name(n)) for n in nodes]  # backward order: newest first
         self.op_of = {o.node: o for o in self.ops}
 
         known = _known_tensors(nodes, roots)  # tensor objects we can reach: roots, saved inputs/outputs
         used_outputs: dict = {}
         for r in roots:
-            if r.grad_fn is not None:
-                used_outputs.setdefault(r.grad_fn, set()).add(r._output_nr)
+            if r._grad_fn is not None:
+                used_outputs.setdefault(r._grad_fn, set()).add(r._output_nr)
         for node in nodes:
             for e in node.next_edges:
                 if e is not None and e[1] >= 0:
@@ -234,7 +234,7 @@ class GraphView:
 
         counters: dict = {}
         leaf_count = 0
-        root_keys = {("out", r.grad_fn, r._output_nr) if r.grad_fn is not None else ("leaf", id(r)) for r in roots}
+        root_keys = {("out", r._grad_fn, r._output_nr) if r._grad_fn is not None else ("leaf", id(r)) for r in roots}
         self._constants(leaf_names, frame)
         for info in reversed(self.ops):  # forward order: inputs are named before the ops that use them
             node = info.node
@@ -290,7 +290,7 @@ class GraphView:
                     ti.shape = tuple(info.node.input_meta[i][0])
                     ti.dtype = info.node.input_meta[i][1]
         for r in roots:  # a root that is itself a leaf
-            if r.grad_fn is None and ("leaf", id(r)) not in self.tensors:
+            if r._grad_fn is None and ("leaf", id(r)) not in self.tensors:
                 nm = r._name or leaf_names.get(id(r)) or "output"
                 self.tensors[("leaf", id(r))] = TensorInfo(("leaf", id(r)), nm, tuple(r._data.shape), r._data.dtype,
                                                            "output", tensor=r, value=r._data)
@@ -383,9 +383,9 @@ class GraphView:
 
     # -- lookups -------------------------------------------------------------------------------------
     def info_of(self, t: Tensor) -> TensorInfo | None:
-        if t.grad_fn is None:
+        if t._grad_fn is None:
             return self.tensors.get(("leaf", id(t)))
-        return self.tensors.get(("out", t.grad_fn, t._output_nr))
+        return self.tensors.get(("out", t._grad_fn, t._output_nr))
 
     def leaves(self) -> list[TensorInfo]:
         return [ti for ti in self.tensors.values() if ti.key[0] == "leaf" and ti.tensor is not None
@@ -396,12 +396,12 @@ def _known_tensors(nodes, roots) -> dict:
     """``{(node, output_nr): Tensor}`` for outputs we can see: roots and tensors saved for backward."""
     known = {}
     for r in roots:
-        if r.grad_fn is not None:
-            known[(r.grad_fn, r._output_nr)] = r
+        if r._grad_fn is not None:
+            known[(r._grad_fn, r._output_nr)] = r
     for node in nodes:
         for entry in node._saved or ():
-            if type(entry) is tuple and entry and entry[0] is _IN and entry[1].grad_fn is not None:
-                known.setdefault((entry[1].grad_fn, entry[1]._output_nr), entry[1])
+            if type(entry) is tuple and entry and entry[0] is _IN and entry[1]._grad_fn is not None:
+                known.setdefault((entry[1]._grad_fn, entry[1]._output_nr), entry[1])
             elif type(entry) is tuple and entry and entry[0] is _OUT:
                 known.setdefault((node, entry[4]), Tensor._wrap(entry[1]))
     return known
@@ -435,7 +435,7 @@ def observe_backward(view: GraphView, output: Tensor, gradient, observer, freed:
 
     ``freed`` is the error message for a graph whose saved values backward() already freed."""
     leaves = view.leaves()
-    if not leaves or output.grad_fn is None:
+    if not leaves or output._grad_fn is None:
         return []
     (g0,) = root_grads([output], [gradient], False)
     retained = [(o.node, o.node._retained) for o in view.ops if o.node._retained]

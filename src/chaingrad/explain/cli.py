@@ -78,8 +78,8 @@ def script_loss(path: str):
     ns = runpy.run_path(path, run_name="__chaingrad_explain__")
     tensors = {k: v for k, v in ns.items() if isinstance(v, Tensor) and not k.startswith("_")}
     loss = tensors.get("loss")
-    if loss is None or loss.grad_fn is None:
-        cands = [v for v in tensors.values() if v.grad_fn is not None and v.numel() == 1]
+    if loss is None or loss._grad_fn is None:
+        cands = [v for v in tensors.values() if v._grad_fn is not None and v.numel() == 1]
         if len(cands) != 1:
             raise SystemExit(f"chaingrad explain: {path} must leave its loss in a variable named `loss` (a tensor "
                              f"computed from tensors with requires_grad=True, before any loss.backward()); found "

@@ -80,7 +80,7 @@ def _sources(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
 
 
 _NON_CONSTANT = {"reflect": "ReflectionPad{d}DBackward0", "replicate": "ReplicationPad{d}DBackward0",
-                 "circular": None}  # (circular: copies, see _circular)
+                 "circular": "CopySlices"}  # (circular: torch's copies, see _circular)
 
 
 def _non_constant(input: Tensor, pad: tuple, mode: str) -> Tensor:

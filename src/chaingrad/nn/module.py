@@ -194,7 +194,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
                             "(chaingrad.nn.Parameter or None required)")
-        if param is not None and param.grad_fn is not None:
+        if param is not None and param._grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
                              "created explicitly. To express '{name}' as a function of another Tensor, compute "
                              "the value in the forward() method.")
@@ -347,7 +347,7 @@ class Module:
                 p.grad = None
             else:
                 g = p.grad
-                if g.grad_fn is not None:
+                if g._grad_fn is not None:
                     g.detach_()
                 else:
                     g.requires_grad_(False)

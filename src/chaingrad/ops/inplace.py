@@ -28,15 +28,15 @@ def inplace(t: Tensor, compute, op: str, others=()) -> Tensor:
         _refresh_view(t)  # the base or another view changed since t's grad_fn was set
     record = state.enabled and (t.requires_grad or any(o.requires_grad for o in others if isinstance(o, Tensor)))
     if record:
-        if t.requires_grad and t.grad_fn is None:
+        if t.requires_grad and t._grad_fn is None:
             raise RuntimeError(LEAF_MESSAGE.format(op=op, shape=list(t._data.shape)))
-        if base is not None and base.requires_grad and base.grad_fn is None:
+        if base is not None and base.requires_grad and base._grad_fn is None:
             raise RuntimeError(
                 f"a view of a leaf Variable that requires grad is being used in an in-place operation ({op} on a "
                 f"view of shape {list(t._data.shape)} of a leaf of shape {list(base._data.shape)}). Do the update "
                 "under `with chaingrad.no_grad():`, or clone the leaf first.")
         old = Tensor._wrap(t._data.copy(), t.requires_grad)
-        old.grad_fn, old._output_nr = t.grad_fn, t._output_nr
+        old._grad_fn, old._output_nr = t._grad_fn, t._output_nr
         out = compute(old)
     else:
         prev = state.enabled
@@ -49,7 +49,7 @@ def inplace(t: Tensor, compute, op: str, others=()) -> Tensor:
     if record and base is not None:
         _rebase(t, base, old, out)
     elif record:
-        t.grad_fn, t._output_nr, t.requires_grad = out.grad_fn, out._output_nr, out.requires_grad
+        t._grad_fn, t._output_nr, t.requires_grad = out._grad_fn, out._output_nr, out.requires_grad
     t._version[0] += 1
     if base is not None:
         t._view[1] = t._version[0]
@@ -90,10 +90,10 @@ class CopySlices(Node):
 def _rebase(view: Tensor, base: Tensor, old: Tensor, out: Tensor) -> None:
     """After ``view`` (whose values before were ``old``) was overwritten with ``out``: the base's node becomes
     CopySlices(old base, out's node), and the view a view of that."""
-    fn = out.grad_fn
+    fn = out._grad_fn
     if fn is None or fn.num_outputs != 1 or not fn.next_edges or fn.next_edges[0] != _edge(old) \
             or out._data.shape != view._data.shape:  # out is not one op on the old values: the region := out
-        fn = apply(COPY, old, out).grad_fn
+        fn = apply(COPY, old, out)._grad_fn
     node = object.__new__(CopySlices)
     node._arrays = False
     node.next_edges = (_edge(base),) + fn.next_edges[1:]
@@ -108,9 +108,9 @@ def _rebase(view: Tensor, base: Tensor, old: Tensor, out: Tensor) -> None:
         from ..autograd.anomaly import record_trace
 
         record_trace(node)
-    base.grad_fn, base._output_nr, base.requires_grad = node, 0, True
+    base._grad_fn, base._output_nr, base.requires_grad = node, 0, True
     fresh = regenerate_view(view._view[0], base)  # (AsStridedBackward0, as torch makes the view again)
-    view.grad_fn, view._output_nr, view.requires_grad = fresh.grad_fn, fresh._output_nr, True
+    view._grad_fn, view._output_nr, view.requires_grad = fresh._grad_fn, fresh._output_nr, True
 
 
 def _write(t: Tensor, out: Tensor, op: str) -> None:

@@ -106,8 +106,8 @@ def _order(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 
 def _pick(op: type[Node], input: Tensor, indices: np.ndarray, dim: int, keepdim: bool, result, **extra):
     values = apply(op, input, indices=indices, dim=dim, keepdim=keepdim)
-    if values.grad_fn is not None:
-        values.grad_fn.__dict__.update(extra)
+    if values._grad_fn is not None:
+        values._grad_fn.__dict__.update(extra)
     idx = indices if keepdim else np.squeeze(indices, axis=dim)
     return result(values, Tensor._wrap(idx.astype(np.int64, copy=False)))
 

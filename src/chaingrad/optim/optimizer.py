@@ -91,7 +91,7 @@ class Optimizer:
                     p._grad = None
                 else:
                     g = p._grad
-                    if g.grad_fn is not None:
+                    if g._grad_fn is not None:
                         g.detach_()
                     else:
                         g.requires_grad = False
