@@ -40,11 +40,8 @@ def drop_asarray(trace: Trace, arrays: dict) -> None:
     them alike, and these operations are correctly rounded in either path); ``**`` and every other function
     are left alone. ``output()`` makes its own 0-d array of a scalar, as eager's result."""
     lines = [line for line in trace.lines + (trace.backward or []) if line.text]
-    uses: dict[int, list] = {}
-    for line in lines:
-        for n in _TOKEN.findall(line.text):
-            uses.setdefault(int(n), []).append(line)
-    held = set(trace.grad_outputs) | set(trace.backward_args) | {n for _, n in trace.deliveries}
+    uses = _users(lines)
+    held = _delivered(trace)
     in_output = [int(n) for n in _TOKEN.findall(trace.output)]
     to_output = [int(n) for n in _OUTPUT.findall(trace.output)]
     for line in lines:
@@ -75,11 +72,8 @@ def fold_constants(trace: Trace, count: int) -> None:
     (Python computes ``(dL_dpow_ * 2) * sub`` in that order too). Only the plain arithmetic lines are folded, and
     only values that every later line merely reads (never changed in place, never returned or made a .grad)."""
     lines = [line for line in trace.lines + (trace.backward or []) if line.text]
-    uses: dict[int, list] = {}
-    for line in lines:
-        for n in _TOKEN.findall(line.text):
-            uses.setdefault(int(n), []).append(line)
-    held = set(trace.grad_outputs) | set(trace.backward_args) | {n for _, n in trace.deliveries}
+    uses = _users(lines)
+    held = _delivered(trace)
     held |= {int(n) for n in _TOKEN.findall(trace.output)}
 
     def only_read(n: int, line: Line) -> bool:
@@ -367,9 +361,24 @@ def _zero_grad_params(trace: Trace) -> dict[str, list[str]]:
     return out
 
 
+def _delivered(trace: Trace) -> set[int]:
+    """The arrays handed on by the trace: a compiled backward's output gradients and arguments, and the
+    gradients it delivers."""
+    return set(trace.grad_outputs) | set(trace.backward_args) | {n for _, n in trace.deliveries}
+
+
+def _users(lines: list) -> dict[int, list]:
+    """Array number -> the lines that mention it (once per mention)."""
+    users: dict[int, list] = {}
+    for line in lines:
+        for n in _TOKEN.findall(line.text):
+            users.setdefault(int(n), []).append(line)
+    return users
+
+
 def _held(trace: Trace) -> set[int]:
     """The arrays that outlive the replay's straight line: returned, handed to the compiled backward, or read by it."""
-    held = set(trace.grad_outputs) | set(trace.backward_args) | {n for _, n in trace.deliveries}
+    held = _delivered(trace)
     held |= {int(n) for n in _TOKEN.findall(trace.output)}
     held |= {int(n) for line in trace.backward or () for n in _TOKEN.findall(line.text)}
     return held
