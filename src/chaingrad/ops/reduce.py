@@ -81,10 +81,10 @@ class Sum(Node):
 
     def forward(ctx, x, axes=None, keepdim=False, dtype=None):
         ctx.shape, ctx.axes = x.shape, axes
-        if dtype is not None:  # sum(dtype=): summed in that dtype (the engine casts the gradient back to x's)
-            x = x.astype(dtype)
-        # (np.sum is a wrapper around this; dtype= keeps small ints and bools from NumPy's int64 upcast)
-        return np.add.reduce(x, axis=axes, keepdims=keepdim, dtype=x.dtype)
+        if dtype is not None:  # sum(dtype=): summed in that dtype (the engine casts the gradient back to x's);
+            # NumPy's dtype= keeps small ints and bools from its int64 upcast
+            return np.add.reduce(x.astype(dtype), axis=axes, keepdims=keepdim, dtype=dtype)
+        return np.add.reduce(x, axis=axes, keepdims=keepdim)  # (np.sum is a wrapper around this)
 
     def backward(ctx, g):
         return _spread(g, ctx.shape, ctx.axes)
