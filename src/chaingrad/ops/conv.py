@@ -31,9 +31,12 @@ class Conv2d(Node):
 
     def backward(ctx, g):
         x, w = ctx.saved_tensors
+        return ctx.gradients(g, x, w)
+
+    def gradients(ctx, g, x, w) -> tuple:
+        """The gradients of the inputs ctx recorded (x, weight[, bias]) from g, by Conv2dBackward."""
         need = ctx.needs_input_grad + (False,) * (3 - len(ctx.needs_input_grad))
-        gx, gw, gb = apply(Conv2dBackward, g, x, w, need=need, **ctx.args)
-        return (gx, gw, gb)[:len(ctx.needs_input_grad)]
+        return apply(Conv2dBackward, g, x, w, need=need, **ctx.args)[:len(ctx.needs_input_grad)]
 
 
 class Conv2dBackward(Node):
@@ -92,10 +95,8 @@ class Conv1d(Conv2d):
 
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        need = ctx.needs_input_grad + (False,) * (3 - len(ctx.needs_input_grad))
-        gx, gw, gb = apply(Conv2dBackward, g.unsqueeze(2), x.unsqueeze(2), w.unsqueeze(2), need=need, **ctx.args)
-        grads = (None if gx is None else gx.squeeze(2), None if gw is None else gw.squeeze(2), gb)
-        return grads[:len(ctx.needs_input_grad)]
+        grads = ctx.gradients(g.unsqueeze(2), x.unsqueeze(2), w.unsqueeze(2))
+        return tuple(None if d is None else d.squeeze(2) for d in grads[:2]) + grads[2:]  # (x's, weight's; bias's)
 
 
 def _pair(v, name: str = "value") -> tuple[int, int]:
