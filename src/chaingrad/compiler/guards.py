@@ -89,9 +89,7 @@ class _Writer:
                 params = f"{code}.param_groups[{i}]['params']"
                 self.conds.append(f"len({params}) == {len(group['params'])}")
                 for j, p in enumerate(group["params"]):
-                    name = self.const(p, "P")
-                    self.conds.append(f"{params}[{j}] is {name}")
-                    self.tensor(name, p, identity=False)
+                    self.tensor(f"{params}[{j}]", p, identity=True)
         elif isinstance(v, (list, tuple, dict)) and depth < 2 and len(v) <= 256:
             items = list(v.items()) if isinstance(v, dict) else list(enumerate(v))
             self.conds.append(f"len({code}) == {len(items)}")
