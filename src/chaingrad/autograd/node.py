@@ -85,7 +85,7 @@ class Node:
     #: derivatives table show
     op_name: str = "Node"
     #: torch's name for the node (``MulBackward0``, ``MmBackward0``): the class's ``__name__``, so that
-    #: ``type(t._grad_fn).__name__`` and ``t._grad_fn.name()`` print what they print under torch. Given in the
+    #: ``type(t.grad_fn).__name__`` and ``t.grad_fn.name()`` print what they print under torch. Given in the
     #: class body, or the op name + "Backward0"
     torch_name: str = ""
     #: inputs that ``next_functions`` leaves out, as torch has no edge for them (``where``'s condition)
