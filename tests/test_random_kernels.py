@@ -159,12 +159,22 @@ def test_the_python_float_kernel_equals_the_numpy_one():
 
 
 def test_small_uniform_path_equals_the_vectorized_one():
-    for low, high in [(0, 1), (-0.1, 0.1), (2.5, 7.25), (100.0, 101.0), (0, 3e-5)]:
+    one_up = float(np.nextafter(f32(1), f32(2)))  # a width of one float32 step: many sums round up to `to`
+    for low, high in [(0, 1), (-0.1, 0.1), (2.5, 7.25), (100.0, 101.0), (0, 3e-5), (1.0, one_up), (-one_up, -1.0)]:
         for dtype in (np.float32, np.float64):
-            a = uniform.uniform(Generator().manual_seed(1), 16, low, high, dtype)
-            x = uniform.unit(Generator().manual_seed(1), 16, dtype)
-            b = x if (low, high) == (0, 1) else uniform.scale(x, low, high, dtype)
-            np.testing.assert_array_equal(a, b)
+            for seed in range(3):
+                a = uniform.uniform(Generator().manual_seed(seed), 16, low, high, dtype)
+                x = uniform.unit(Generator().manual_seed(seed), 16, dtype)
+                b = x if (low, high) == (0, 1) else uniform._keep_below_to(uniform.scale(x, low, high, dtype),
+                                                                           low, high)
+                np.testing.assert_array_equal(a, b)
+                assert (a >= dtype(low)).all() and (a < dtype(high)).all()
+
+
+def test_few_words_make_the_same_float32_uniforms():
+    words = np.random.default_rng(0).integers(0, 2**32, 1000, dtype=np.uint64)
+    words[:4] = [0, 2**32 - 1, 2**24 - 1, 2**24]
+    np.testing.assert_array_equal(uniform.unit_float32_small(words), uniform.unit_float32(words))
 
 
 def test_small_normal_path_equals_the_vectorized_scalar_path():

@@ -135,9 +135,7 @@ from .ops.legacy import (
 )
 from .ops.linalg import bmm, dot, einsum, ger, inner, matmul, mm, mv, outer
 from .ops.nn_ops import log_softmax, softmax
-from .ops import random as _random
 from .ops._out import with_out as _with_out
-from .ops.creation import cpu_only as _cpu_only
 from .ops.random import (
     Generator,
     bernoulli,
@@ -146,6 +144,14 @@ from .ops.random import (
     initial_seed,
     manual_seed,
     multinomial,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
     seed,
     set_rng_state,
 )
@@ -255,15 +261,6 @@ from .ops.sorting import (
 from .tensor import Size, Tensor, is_tensor
 from . import return_types
 
-# the random functions with their device= argument checked as every other creation function's
-normal = _cpu_only(_random.normal)
-rand = _cpu_only(_random.rand)
-rand_like = _cpu_only(_random.rand_like)
-randint = _cpu_only(_random.randint)
-randint_like = _cpu_only(_random.randint_like)
-randn = _cpu_only(_random.randn)
-randn_like = _cpu_only(_random.randn_like)
-randperm = _cpu_only(_random.randperm)
 
 # the functions torch gives an out= argument (ops/_out.py; tests/test_out.py finds them from torch's kernels); the
 # random ones take it themselves, and these below compute in out's dtype

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
@@ -85,6 +84,14 @@ def parse_size(size: tuple, op: str = "size", keyword=None) -> tuple[int, ...]:
         size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+    for s in size:
+        if type(s) is not int or s < 0:
+            return _checked_size(size, op)
+    return tuple(size)  # plain non-negative ints (nearly every call): as they are
+
+
+def _checked_size(size, op: str) -> tuple[int, ...]:
+    """parse_size's elements one by one: 0-d tensors and NumPy integers read as ints; torch's errors."""
     out = []
     for s in size:
         if isinstance(s, Tensor):
@@ -257,14 +264,3 @@ def _attach() -> None:
 _attach()
 _ = (Size, from_numpy_dtype)
 
-
-def cpu_only(fn):
-    """``fn`` with its ``device=`` and ``pin_memory=`` arguments checked before it runs (for the random
-    functions, whose module is about random numbers only)."""
-    @functools.wraps(fn)
-    def checked(*args, device=None, pin_memory: bool = False, **kwargs):
-        if device is not None or pin_memory:
-            _on_cpu(device, pin_memory, fn.__name__)
-        return fn(*args, **kwargs)
-
-    return checked

@@ -22,7 +22,7 @@ from ..random.generator import Generator, default_generator
 from ..tensor import Tensor
 from ._checks import scalar_type
 from ._out import require_out, write_out
-from .creation import _new, parse_size
+from .creation import _new, _on_cpu, parse_size
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm",
@@ -60,7 +60,10 @@ def _finish(array: np.ndarray, out: Tensor | None, requires_grad: bool, op: str)
 def rand(*sizes, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Uniform samples on [0, 1): the low 24 (float32) or 53 (float64) bits of the generator's draws."""
-    require_out(out, "rand")
+    if device is not None or pin_memory:
+        _on_cpu(device, pin_memory, "rand")
+    if out is not None:
+        require_out(out, "rand")
     shape = parse_size(sizes, "rand", size)
     d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "rand", "check_uniform_bounds")
     values = uniform_alg.uniform(_gen(generator, "rand"), math.prod(shape), 0.0, 1.0, d)
@@ -70,7 +73,10 @@ def rand(*sizes, size=None, generator: Generator | None = None, out=None, dtype=
 def randn(*sizes, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Standard normal samples (torch's Box-Muller: blocks of 16, or one at a time below 16 elements)."""
-    require_out(out, "randn")
+    if device is not None or pin_memory:
+        _on_cpu(device, pin_memory, "randn")
+    if out is not None:
+        require_out(out, "randn")
     shape = parse_size(sizes, "randn", size)
     d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "randn", "normal_kernel_cpu")
     values = normal_alg.normal(_gen(generator, "randn"), math.prod(shape), 0.0, 1.0, d)
@@ -91,6 +97,8 @@ def _fill_like(like: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def rand_like(input: Tensor, *, generator: Generator | None = None, dtype=None, layout=None, device=None,
               requires_grad: bool = False, memory_format=None) -> Tensor:
+    if device is not None:
+        _on_cpu(device, False, "rand_like")
     like, d = _like(input, dtype, "rand_like")
     d = _float_dtype(d, "rand_like", "check_uniform_bounds")
     values = uniform_alg.uniform(_gen(generator, "rand_like"), like.size, 0.0, 1.0, d)
@@ -99,6 +107,8 @@ def rand_like(input: Tensor, *, generator: Generator | None = None, dtype=None, 
 
 def randn_like(input: Tensor, *, generator: Generator | None = None, dtype=None, layout=None, device=None,
                requires_grad: bool = False, memory_format=None) -> Tensor:
+    if device is not None:
+        _on_cpu(device, False, "randn_like")
     like, d = _like(input, dtype, "randn_like")
     d = _float_dtype(d, "randn_like", "normal_kernel_cpu")
     values = normal_alg.normal(_gen(generator, "randn_like"), like.size, 0.0, 1.0, d,
@@ -107,6 +117,8 @@ def randn_like(input: Tensor, *, generator: Generator | None = None, dtype=None,
 
 
 def _int_arg(value, name: str, op: str) -> int:
+    if type(value) is int:  # (the common call, settled at once)
+        return value
     if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.is_floating_point is False:
         return int(value.item())
     if isinstance(value, (bool, float)) or not hasattr(value, "__index__"):
@@ -118,7 +130,10 @@ def randint(low=None, high=None, size=None, *, generator: Generator | None = Non
             layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Integers in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``; each is
     ``low + word % (high - low)`` (a 64-bit draw once the range reaches 2**28)."""
-    require_out(out, "randint")
+    if device is not None or pin_memory:
+        _on_cpu(device, pin_memory, "randint")
+    if out is not None:
+        require_out(out, "randint")
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None and low is not None:  # randint(high, size=...)
@@ -131,7 +146,7 @@ def randint(low=None, high=None, size=None, *, generator: Generator | None = Non
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"randint(): argument 'size' must be tuple of ints, not {type(size).__name__}")
     low, high = _int_arg(low, "low", "randint"), _int_arg(high, "high", "randint")
-    shape = parse_size((tuple(size),), "randint")
+    shape = parse_size((size,), "randint")
     d = (int64 if dtype is None else to_dtype(dtype)).np
     if out is not None and dtype is None:
         d = out._data.dtype
@@ -143,6 +158,8 @@ def randint_like(input: Tensor, low=0, high=None, *, generator: Generator | None
                  layout=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
     if high is None:
         low, high = 0, low
+    if device is not None:
+        _on_cpu(device, False, "randint_like")
     like, d = _like(input, dtype, "randint_like")
     low, high = _int_arg(low, "low", "randint_like"), _int_arg(high, "high", "randint_like")
     values = integers.random_from_to(_gen(generator, "randint_like"), like.size, low, high, d)
@@ -152,7 +169,10 @@ def randint_like(input: Tensor, low=0, high=None, *, generator: Generator | None
 def randperm(n: int, *, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A random permutation of 0 .. n-1: torch's forward Fisher-Yates shuffle, one word per swap."""
-    require_out(out, "randperm")
+    if device is not None or pin_memory:
+        _on_cpu(device, pin_memory, "randperm")
+    if out is not None:
+        require_out(out, "randperm")
     n = _int_arg(n, "n", "randperm")
     if n < 0:
         raise RuntimeError(f"randperm(): Trying to create tensor with negative dimension {n}: [{n}]")
@@ -165,7 +185,7 @@ def randperm(n: int, *, generator: Generator | None = None, out=None, dtype=None
         top = {2: 2049, 4: (1 << 24) + 1, 8: (1 << 53) + 1}[d.itemsize]
         if n > top:
             raise RuntimeError(f"n cannot be greater than {top} for {scalar_type(d.name)} type.")
-    elif n > 0 and n - 1 > np.iinfo(d).max:
+    elif n > 128 and n - 1 > np.iinfo(d).max:  # (no integer type holds less than 127: skip iinfo's 0.5 µs)
         raise RuntimeError(f"randperm({n}): value cannot be converted to type {d.name}_t without overflow")
     values = integers.randperm(_gen(generator, "randperm"), n).astype(d, copy=False)
     return _finish(values, out, requires_grad, "randperm")
@@ -196,7 +216,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
            layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Normal samples. ``normal(mean, std, size)`` with numbers; or tensors for mean and/or std, when the
     shape comes from them and the sample is ``normal_(0, 1) * std + mean`` (two roundings, as in torch)."""
-    require_out(out, "normal")
+    if device is not None or pin_memory:
+        _on_cpu(device, pin_memory, "normal")
+    if out is not None:
+        require_out(out, "normal")
     g = _gen(generator, "normal")
     mean_t, std_t = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not mean_t and not std_t:

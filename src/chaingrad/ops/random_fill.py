@@ -25,7 +25,7 @@ def _fill(self: Tensor, draw, op: str, node: str, p: Tensor | None = None) -> Te
     values = memory_layout.place(draw(a.size, memory_layout.is_contiguous(a)), a)
     if state.enabled and (self.requires_grad or (p is not None and p.requires_grad)):
         return _random_fill(self, values, op, node, p)  # recorded, or torch's error for a leaf
-    np.copyto(a, values, casting="unsafe")
+    a[...] = values  # (casting as copyto's "unsafe", in half its time on a few elements)
     self._version[0] += 1
     return self
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from .generator import Generator
 from .normal import BLOCK
-from .uniform import from_double, unit_float32, unit_float64
+from .uniform import from_double, unit_float32, unit_float32_small, unit_float64
 
 
 def bernoulli_scalar(gen: Generator, n: int, p: float) -> np.ndarray:
@@ -54,7 +54,7 @@ def bernoulli_tensor(gen: Generator, p: np.ndarray) -> np.ndarray:
             w = gen.random(2 * p.size).tolist()
             return np.array([(((w[2 * i] & 0x1FFFFF) << 32) | w[2 * i + 1]) * 2.0 ** -53 < q
                              for i, q in enumerate(probs)], bool)
-        return np.array([(w & 0xFFFFFF) * 2.0 ** -24 < q for w, q in zip(gen.random(p.size).tolist(), probs)], bool)
+        return unit_float32_small(gen.random(p.size)) < p
     if not ((p >= 0) & (p <= 1)).all():
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (bernoulli: every "
                            "probability must lie in [0, 1])")

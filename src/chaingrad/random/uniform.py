@@ -14,6 +14,7 @@ is replaced by ``from``, so that the result stays in [from, to). ``rand()`` is f
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -24,6 +25,7 @@ from .generator import Generator
 # (constants as 0-d arrays: NumPy combines them with tiny arrays faster than scalars, which the small
 # tensors of layer initialization and sampling loops notice)
 _MASK24 = np.array((1 << 24) - 1, np.uint32)
+_MASK24_64 = np.array((1 << 24) - 1, np.uint64)
 _MASK53 = np.array((1 << 53) - 1, np.uint64)
 _ULP24 = np.array(2.0 ** -24, np.float32)
 _ULP53 = np.array(2.0 ** -53, np.float64)
@@ -36,6 +38,12 @@ def unit_float32(words: np.ndarray) -> np.ndarray:
     x = k.view(np.int32).astype(np.float32)
     x *= _ULP24
     return x
+
+
+def unit_float32_small(words: np.ndarray) -> np.ndarray:
+    """The same for a few words (uint64), in two calls instead of four (a few words: the calls are the cost)."""
+    k = words & _MASK24_64
+    return np.multiply(k, _ULP24, dtype=np.float32)  # k < 2**24 converts exactly
 
 
 def unit_float64(values64: np.ndarray) -> np.ndarray:
@@ -93,35 +101,51 @@ def scale(x: np.ndarray, low: float, high: float, dtype) -> np.ndarray:
     return fma32(x, width, lo)
 
 
-_EPS = {4: 2.0 ** -23, 8: 2.0 ** -52}  # a float's spacing just below x is at most |x| * eps
-SMALL = 16  # up to this many elements Python floats beat the fixed cost of a dozen NumPy calls
+_EPS64 = 2.0 ** -52  # a double's spacing just below x is at most |x| * eps
+SMALL = 16  # up to this many elements the fixed cost of each NumPy call is what counts
+
+
+@functools.lru_cache(maxsize=256)  # (programs call uniform_ with a few bounds, many times: layer by layer)
+def _affine32(low: float, high: float) -> tuple[float, np.ndarray, bool, bool]:
+    """For float32 U[low, high): from as the kernel rounds it, the step ``width * 2**-24`` (a 0-d double),
+    whether ``k * step + from`` is exact in a double for every word, and whether any can round up to ``to``
+    (rounding is monotonic: only if the largest sum does)."""
+    lo, width = np.float32(low), np.float32(high) - np.float32(low)
+    largest = ((1 << 24) - 1) * 2.0 ** -24 * float(width) + float(lo)
+    return (float(lo), np.array(float(width) * 2.0 ** -24), _sum_is_exact(width, lo),
+            bool(np.float32(largest) >= np.float32(high)))
 
 
 def _uniform_small(gen: Generator, n: int, low: float, high: float, dtype: np.dtype) -> np.ndarray | None:
-    """The same numbers for a few elements with Python floats (None where the NumPy path must do it).
+    """The same numbers for a few elements in fewer calls (None where the general path must do it).
 
-    Each float32 element is ``x = (word & 0xFFFFFF) * 2**-24`` and then ``x * width + low``; both products
-    are exact in a Python float, and converting the float64 sum to float32 is the one fused rounding.
+    Each float32 element is ``x = (word & 0xFFFFFF) * 2**-24`` and then ``x * width + low``: the product
+    ``k * (width * 2**-24)`` is exact in a double, so is the sum where ``_sum_is_exact``, and converting the
+    double to float32 is the one fused rounding. A float64 element joins two words with Python ints.
     """
     if dtype == np.float32:
         if low == 0 and high == 1:
-            return np.array([(w & 0xFFFFFF) * 2.0 ** -24 for w in gen.random(n).tolist()], np.float32)
-        lo, width = np.float32(low), np.float32(high) - np.float32(low)
-        if not _sum_is_exact(width, lo):
+            return unit_float32_small(gen.random(n))
+        lo, step, exact, could_reach_top = _affine32(low, high)
+        if not exact:
             return None
-        lo, width = float(lo), float(width)
-        sums = [(w & 0xFFFFFF) * 2.0 ** -24 * width + lo for w in gen.random(n).tolist()]
+        k = gen.random(n)
+        k &= _MASK24_64
+        sums = k * step
+        sums += lo
+        values = sums.astype(np.float32)
     elif dtype == np.float64:
         lo, width = float(low), float(high) - float(low)
         if not (lo == 0 or width == 1):
             return None
         w = gen.random(2 * n).tolist()
         sums = [(((w[i] & 0x1FFFFF) << 32) | w[i + 1]) * 2.0 ** -53 * width + lo for i in range(0, 2 * n, 2)]
+        values = np.array(sums, dtype)  # (a product alone, or a sum alone: one rounding)
+        top = float(high)
+        could_reach_top = bool(sums) and max(sums) >= top - abs(top) * _EPS64
     else:
         return None
-    values = np.array(sums, dtype)  # (float64: a product alone, or a sum alone: one rounding)
-    top = float(dtype.type(high))
-    if sums and max(sums) >= top - abs(top) * _EPS[dtype.itemsize]:  # only then can one round up to top
+    if could_reach_top:
         _keep_below_to(values, low, high)
     return values
 
