@@ -83,7 +83,9 @@ def test_lenet_replay_in_batch_last_memory_is_eager_bit_for_bit(act, pool):
     code = fn.code
     assert "batch_last.conv2d_backward(" in code
     if pool is nn.AvgPool2d:  # (the whole chain conv -> act -> pool -> conv in batch-last memory)
-        assert "batch_last.avg_pool(" in code and "batch_last.avg_unpool(" in code
+        assert "batch_last.avg_pool(" in code
+        assert ("batch_last.unpool_sigmoid_backward(" in code) is (act is nn.Sigmoid)  # (no unpooled copy)
+        assert ("batch_last.avg_unpool(" in code) is (act is not nn.Sigmoid)
         assert code.count("batch_last.nchw(") == 1  # (only before the flatten)
 
 
@@ -240,6 +242,21 @@ def test_batch_last_sigmoid_is_sigmoid():
             for grad in (g, gv):
                 got = batch_last.sigmoid_backward(grad, out, buffers)
                 assert got.dtype == want_g.dtype and np.array_equal(got, want_g)
+        # the unpooled gradient read from its blocks: as unpooling and then sigmoid's backward
+        for size in ((5, 6), (4, 6)):  # (blocks side by side; a row left over: the two steps)
+            pooled = rng.standard_normal((3, 4, 2, 3)).astype(dtype)
+            s = np.ascontiguousarray(Sigmoid.forward(_Ctx(), a[:, :, :size[0]]).transpose(1, 2, 3, 0))
+            s = s.transpose(3, 0, 1, 2)
+            want_u = Sigmoid.backward(_with(s), ck.unpool_blocks(pooled, (2, 2), size, 0.25))
+            for buffers in (batch_last.Buffers(), batch_last.Buffers("out", "1-y", "g*y")):
+                got = batch_last.unpool_sigmoid_backward(pooled, s, (2, 2), size, 0.25, buffers)
+                assert ck.in_batch_last_memory(got) and np.array_equal(got, want_u)
+
+
+def _with(*saved):
+    ctx = _Ctx()
+    ctx.save_for_backward(*saved)
+    return ctx
 
 
 class _Ctx:

@@ -20,6 +20,7 @@ from ..ops.conv_kernels import (
     conv_backward,
     conv_forward_batch_last,
     in_batch_last_memory,
+    scaled,
     transposed,
     unpool_blocks,
 )
@@ -55,6 +56,9 @@ class Buffers:
     def new(self, role: str):
         """``get`` for one role: a function (shape, dtype) -> array, as the kernels take it."""
         return lambda shape, dtype: self.get(role, shape, dtype)
+
+
+_NO_BUFFERS = Buffers()
 
 
 class ConvSaved:
@@ -106,6 +110,17 @@ def sigmoid_backward(g: np.ndarray, out: np.ndarray, buffers: Buffers) -> np.nda
         return buffers.get(role, shape[1:] + shape[:1], dtype).transpose(3, 0, 1, 2) if in_batch_last_memory(out) \
             else np.empty(shape, dtype)
     return sigmoid_grad(g, out, new)
+
+
+def unpool_sigmoid_backward(g: np.ndarray, out: np.ndarray, kernel, size, scale: float, buffers: Buffers):
+    """``avg_unpool`` then ``sigmoid_backward``, without writing the unpooled gradient: each element of
+    unpooled * out is the same product of the same two numbers, read from g's block instead of its copy."""
+    n, c, oh, ow = g.shape
+    if tuple(size) != (oh * kernel[0], ow * kernel[1]) or not in_batch_last_memory(out):
+        return sigmoid_backward(avg_unpool(g, kernel, size, scale, _NO_BUFFERS), out, buffers)
+    gs = scaled(g, scale).transpose(1, 2, 3, 0)[:, :, None, :, None, :]  # (C, OH, 1, OW, 1, N)
+    per_block = out.transpose(1, 2, 3, 0).reshape(c, oh, kernel[0], ow, kernel[1], n)
+    return sigmoid_grad(gs, per_block, buffers.get).reshape(c, size[0], size[1], n).transpose(3, 0, 1, 2)
 
 
 def nchw(a: np.ndarray) -> np.ndarray:

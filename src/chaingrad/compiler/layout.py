@@ -68,6 +68,7 @@ def batch_last(trace: Trace, arrays: dict) -> None:
     convs: dict[str, bool] = {}  # ctx of a rewritten convolution -> whether it pads
     pools: dict[str, str] = {}   # ctx of a rewritten pooling -> its backward's parameters
     sigmoids: dict[str, str] = {}  # ctx of a rewritten sigmoid -> its output
+    unpools: dict[str, tuple] = {}  # the result of a rewritten unpooling -> (its line, its arguments)
     plan: list[tuple[Line, str, list[int]]] = []  # (line, its new text, the arrays to copy to C order first)
     for line in lines:
         text, reads = line.text, [int(n) for n in dict.fromkeys(_TOKEN.findall(line.text))]
@@ -103,6 +104,7 @@ def batch_last(trace: Trace, arrays: dict) -> None:
             out = m.group(1)[:-1]
             new = f"{out} = batch_last.avg_unpool(@{m.group(3)}@, {pools[m.group(2)]}, buffers=BUFFERS_{m.group(2)})"
             plan.append((line, new, []))
+            unpools[out] = (line, f"@{m.group(3)}@, {pools[m.group(2)]}")
             views.add(int(out[1:-1]))
             continue
         m = _SIGMOID_FORWARD.match(text)
@@ -116,8 +118,15 @@ def batch_last(trace: Trace, arrays: dict) -> None:
         m = _SIGMOID_BACKWARD.match(text)
         if m is not None and dense and m.group(2) in sigmoids:
             out, cname, g = m.groups()
-            plan.append((line, f"@{out}@ = batch_last.sigmoid_backward(@{g}@, {sigmoids[cname]}, BUFFERS_{cname})",
-                         []))
+            pool = unpools.get(f"@{g}@")
+            if pool is not None and sum(g in _TOKEN.findall(o.text) for o in lines) == 2:
+                # its gradient is an unpooling's, which nothing else reads: the two as one (no unpooled copy)
+                plan[:] = [p for p in plan if p[0] is not pool[0]]
+                pool[0].text = ""
+                new = f"@{out}@ = batch_last.unpool_sigmoid_backward({pool[1]}, out={sigmoids[cname]}, "
+            else:
+                new = f"@{out}@ = batch_last.sigmoid_backward(@{g}@, {sigmoids[cname]}, "
+            plan.append((line, new + f"buffers=BUFFERS_{cname})", []))
             views.add(int(out))
             continue
         if any(n in views for n in reads) and dense and (_SIGMOID_FORWARD.match(text) or
@@ -190,7 +199,7 @@ def _buffers(trace: Trace, line: Line) -> None:
         back = next((b for b in trace.lines if f"batch_last.conv2d_backward({cname}, " in b.text), None)
         role = "gx"
     elif fn == "sigmoid":
-        back = next((b for b in trace.lines if b.text.endswith(f", {out}, {placeholder})")), None)
+        back = next((b for b in trace.lines if b.text.endswith(f"{out}, buffers={placeholder})")), None)
         role = "g*y"
     made = re.match(r"^(@\d+@)", back.text) if back is not None else None
     if back is not None and made is not None and _dies_within(trace, made.group(1), back):
@@ -219,7 +228,7 @@ def _dies_within(trace: Trace, token: str, made: Line) -> bool:
                 r"^@\d+@(, c\d+|, _)? = batch_last\.(avg_pool|avg_unpool|conv2d|sigmoid)\(" + re.escape(token) + ", ",
                 text):
             continue
-        if re.match(r"^@\d+@ = batch_last\.sigmoid_backward\(@\d+@, @\d+@, ", text):
+        if re.match(r"^@\d+@ = batch_last\.(unpool_)?sigmoid_backward\(@\d+@, ", text):
             continue
         if re.match(r"^.+ = batch_last\.conv2d_backward\(c\d+, " + re.escape(token) + r"\)$", text):
             continue

@@ -324,12 +324,17 @@ def avg_blocks(x: np.ndarray, k, out, scale: float, batch_last: bool = False) ->
     return total
 
 
+def scaled(g: np.ndarray, scale: float) -> np.ndarray:
+    """g * scale, in g's dtype: each block's value of ``unpool_blocks``."""
+    return g * g.dtype.type(scale)
+
+
 def unpool_blocks(g: np.ndarray, k, size, scale: float, new=None) -> np.ndarray:
     """(N, C, H, W) of size ``size`` where each k[0] x k[1] block holds its value of g (N, C, OH, OW) times
     ``scale`` (AvgUnpoolBlocks' forward; rows and columns past the last block are 0); with ``new`` an
     (N, C, H, W) view of the (C, H, W, N) array ``new(shape, dtype)``."""
     n, c, oh, ow = g.shape
-    gs = g * g.dtype.type(scale)
+    gs = scaled(g, scale)
     h, w = size
     exact = (h, w) == (oh * k[0], ow * k[1])
     # one output buffer, no intermediates (big fresh arrays cost page faults): the first row of every
