@@ -96,6 +96,26 @@ def test_conv_variants_in_batch_last_memory_are_eager_bit_for_bit(kw):
     _assert_same_as_eager(_lenet(**kw))
 
 
+def test_a_cnn_with_a_relu_head_and_adam():
+    """Fully connected ReLU layers after the flatten (written in place by the replay) and Adam."""
+    def make():
+        net = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(4, 4, 3),
+                            nn.Sigmoid(), nn.Flatten(), nn.Linear(4 * 4 * 4, 300), nn.ReLU(), nn.Linear(300, 5))
+        opt = torch.optim.Adam(net.parameters(), lr=0.01)
+        x, y = torch.randn(64, 2, 12, 12), torch.randint(0, 5, (64,))
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step():
+            opt.zero_grad()
+            loss = loss_fn(net(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return net, step
+    fn = _assert_same_as_eager(make)
+    assert "out=" in fn.code and "batch_last.sigmoid(" in fn.code
+
+
 class _Pieces(nn.Module):
     def __init__(self, in_shape, requires_grad: bool) -> None:
         super().__init__()

@@ -70,6 +70,7 @@ def batch_last(trace: Trace, arrays: dict) -> None:
     sigmoids: dict[str, str] = {}  # ctx of a rewritten sigmoid -> its output
     unpools: dict[str, tuple] = {}  # the result of a rewritten unpooling -> (its line, its arguments)
     plan: list[tuple[Line, str, list[int]]] = []  # (line, its new text, the arrays to copy to C order first)
+    fused: list[Line] = []       # lines a rewritten line does the work of
     for line in lines:
         text, reads = line.text, [int(n) for n in dict.fromkeys(_TOKEN.findall(line.text))]
         dense = all(_c_contiguous(arrays.get(n)) for n in line.defines)  # (as eager's array was)
@@ -122,7 +123,7 @@ def batch_last(trace: Trace, arrays: dict) -> None:
             if pool is not None and sum(g in _TOKEN.findall(o.text) for o in lines) == 2:
                 # its gradient is an unpooling's, which nothing else reads: the two as one (no unpooled copy)
                 plan[:] = [p for p in plan if p[0] is not pool[0]]
-                pool[0].text = ""
+                fused.append(pool[0])
                 new = f"@{out}@ = batch_last.unpool_sigmoid_backward({pool[1]}, out={sigmoids[cname]}, "
             else:
                 new = f"@{out}@ = batch_last.sigmoid_backward(@{g}@, {sigmoids[cname]}, "
@@ -138,16 +139,19 @@ def batch_last(trace: Trace, arrays: dict) -> None:
             continue
         if _writes_or_hands_on(text, touched):
             return  # (it may change such an array in place, or keep it: the trace is left as it is)
-        derived.update(line.defines)
+        if not _makes_new(text):
+            derived.update(line.defines)
         copies = [n for n in reads if n in views and n not in line.defines]
         if copies:
             plan.append((line, text, copies))
     dropped = (set(convs) | set(pools) | set(sigmoids)) - {"UNRECORDED"}
-    rewritten = {id(line) for line, _, _ in plan}
+    rewritten = {id(line) for line, _, _ in plan} | {id(line) for line in fused}
     if any(re.search(rf"\b{c}\b", line.text) and id(line) not in rewritten and not line.text.startswith(f"{c} = ")
            for line in lines for c in dropped):
         return  # (a line reads the ctx of an op it rewrote but is not rewritten itself: left as it is)
     outputs = [int(n) for n in dict.fromkeys(_TOKEN.findall(trace.output)) if int(n) in views]
+    for line in fused:
+        line.text = ""
     _apply(trace, arrays, plan, dropped, top, outputs)
 
 
@@ -273,6 +277,19 @@ def _pointwise(node: ast.expr) -> bool:
         return ast.unparse(node.func) in _ELEMENTWISE_CALLS and all(_pointwise(a) for a in node.args) and \
             all(k.arg == "out" and _pointwise(k.value) for k in node.keywords)
     return False
+
+
+def _makes_new(text: str) -> bool:
+    """Whether a line's result is a new array (arithmetic, a product, a ufunc without ``out=``, a sum): never a
+    view of what it reads."""
+    tree = _parse(text)
+    if tree is None:
+        return False
+    value = tree[1]
+    if isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Compare)):
+        return True
+    return isinstance(value, ast.Call) and all(k.arg != "out" for k in value.keywords) and (
+        ast.unparse(value.func) in _ELEMENTWISE_CALLS - {"np.asarray"} or ast.unparse(value.func) == "np.add.reduce")
 
 
 def _writes_or_hands_on(text: str, touched: list) -> bool:
