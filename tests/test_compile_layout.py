@@ -201,6 +201,22 @@ def test_activation_returned_and_read_twice():
     assert fn._last.namespace["c1_buffers"].roles == ("rows",)  # (z is returned: not in a buffer)
 
 
+def test_inference_on_new_batches_without_grad():
+    """Unrecorded convolutions (no_grad, eval) on a new argument each call, the logits returned."""
+    net = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.Sigmoid(), nn.AvgPool2d(2), nn.Conv2d(3, 2, 3),
+                        nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 3)).eval()
+
+    def infer(x):
+        with torch.no_grad():
+            return net(x)
+    fn = torch.compile(infer, fullgraph=True)
+    for i in range(4):
+        x = torch.randn(5, 1, 12, 12)
+        got, want = fn(x), infer(x)
+        assert got._data.flags.c_contiguous and np.array_equal(got._data, want._data)
+    assert "batch_last.conv2d(" in fn.code and "batch_last.sigmoid(" in fn.code
+
+
 def test_a_compiled_forward_is_left_as_it_is():
     """A forward whose backward runs later (through a compiled node) keeps eager's forms: the row columns
     would have to outlive the call."""
