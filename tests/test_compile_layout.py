@@ -210,7 +210,7 @@ def test_inference_on_new_batches_without_grad():
         with torch.no_grad():
             return net(x)
     fn = torch.compile(infer, fullgraph=True)
-    for i in range(4):
+    for _ in range(4):
         x = torch.randn(5, 1, 12, 12)
         got, want = fn(x), infer(x)
         assert got._data.flags.c_contiguous and np.array_equal(got._data, want._data)
