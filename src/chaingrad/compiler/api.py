@@ -24,6 +24,7 @@ from ..tensor import Tensor
 from . import guards, hooks
 from .breaks import CompileError, GraphBreak
 from .codegen import render
+from .layout import batch_last
 from .optimize import optimize
 from .tracer import Tracer
 
@@ -227,6 +228,8 @@ class CompiledFunction:
         tr.add_version_lines()
         no_grad = {tr._obj_name[k] for k, (t, st) in before.items() if st[2] == id(None) and k in tr._obj_name}
         optimize(tr.trace, tr._arrays, tr._n, no_grad)
+        if not self.fused:  # (numba's kernels are typed by the layouts of the traced arrays)
+            batch_last(tr.trace, tr._arrays)
         namespace = {name: o for name, o in tr.trace.objects.items() if name not in tr.trace.args}
         namespace = {(f"{n}_t" if isinstance(o, Tensor) else n): o for n, o in namespace.items()}
         variant = self._fused_variant(tr, namespace, arg_paths) if self.fused else None

@@ -59,6 +59,9 @@ def choose_names(trace: Trace, reserved: set) -> dict[int, str]:
             if n not in names and n in trace.grad_names:
                 src, suffix = trace.grad_names[n]
                 take(n, "dL_d" + names.get(src, "x") + suffix)
+    for n, (src, suffix) in trace.derived.items():  # copies, named after what they copy
+        if src in names:
+            take(n, names[src] + suffix)
     for line in all_lines:
         for n in line.defines:
             take(n, "t")

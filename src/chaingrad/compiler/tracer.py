@@ -91,6 +91,8 @@ class Trace:
         self.deliveries: list = []              # its results: (leaf, gradient's number), one per delivery
         self.grad_outputs: list = []            # the numbers of the outputs that get its node
         self.leaf_names: dict = {}              # id(leaf) -> its name
+        self.derived: dict[int, tuple[int, str]] = {}  # array number -> (that of the array it is a copy of,
+        #                                                 suffix): named <its name><suffix>
         self.layouts: list = []                 # (tensor, ".T" or "", transposed): guards on the layout of an
         #                                         outside tensor's array that an inline backward was chosen by
 

@@ -109,11 +109,21 @@ def transposed(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def in_batch_last_memory(a: np.ndarray) -> bool:
+    """Whether the (N, C, H, W) array ``a`` is a view of C-contiguous (C, H, W, N) memory (chaingrad.compile's
+    batch-last replay, compiler/batch_last.py, passes such views; eager's arrays are (N, C, H, W) memory)."""
+    return a.transpose(1, 2, 3, 0).flags.c_contiguous
+
+
 def _batch_last(x: np.ndarray, pad) -> np.ndarray:
-    """(N, C, H, W) -> a padded (C, H + top + bottom, W + left + right, N) copy (a work array)."""
+    """(N, C, H, W) -> a padded (C, H + top + bottom, W + left + right, N) copy (a work array), or unpadded x's
+    own memory where it is batch-last already (the same values: no copy needed)."""
     n, c, h, w = x.shape
     top, bottom, left, right = pad
-    xt = transposed(x.reshape(n, c * h * w), work_array("xt", (c * h * w, n), x.dtype)).reshape(c, h, w, n)
+    if in_batch_last_memory(x):
+        xt = x.transpose(1, 2, 3, 0)
+    else:
+        xt = transposed(x.reshape(n, c * h * w), work_array("xt", (c * h * w, n), x.dtype)).reshape(c, h, w, n)
     if not (top or bottom or left or right):
         return xt
     xp = work_array("xp", (c, h + top + bottom, w + left + right, n), x.dtype)
@@ -143,11 +153,12 @@ def _row_windows(r: np.ndarray, kh: int, stride_h: int, oh: int) -> np.ndarray:
     return as_strided(r, (oh, kh * c * kw, ow * n), (stride_h * c * kw * step, step, r.itemsize), writeable=False)
 
 
-def _row_columns(x, kw, stride, padding, dilation, ow) -> np.ndarray:
-    """The row columns (Hp, C, KW, OW, N) of (N, C, H, W): r[h, c, j] = padded row h of channel c, shifted by j."""
+def _row_columns(x, kw, stride, padding, dilation, ow, new=None) -> np.ndarray:
+    """The row columns (Hp, C, KW, OW, N) of (N, C, H, W): r[h, c, j] = padded row h of channel c, shifted by j
+    (in a work array, or in ``new(shape, dtype)``)."""
     xt = _batch_last(x, padding)
     c, hp, _, n = xt.shape
-    r = work_array("rows", (hp, c, kw, ow, n), x.dtype)
+    r = new((hp, c, kw, ow, n), x.dtype) if new else work_array("rows", (hp, c, kw, ow, n), x.dtype)
     for j in range(kw):
         c0 = j * dilation[1]
         r[:, :, j] = xt[:, :, c0:c0 + stride[1] * (ow - 1) + 1:stride[1]].transpose(1, 0, 2, 3)
@@ -155,7 +166,17 @@ def _row_columns(x, kw, stride, padding, dilation, ow) -> np.ndarray:
 
 
 def conv_forward(x, w, b, stride, padding, dilation, groups) -> np.ndarray:
-    """The (N, O, OH, OW) cross-correlation of (N, C, H, W) by (O, C/groups, KH, KW), plus the bias ``b``.
+    """The (N, O, OH, OW) cross-correlation of (N, C, H, W) by (O, C/groups, KH, KW), plus the bias ``b``: the
+    batch-last product of ``conv_forward_batch_last``, transposed to (N, O, OH, OW)."""
+    out, _ = conv_forward_batch_last(x, w, b, stride, padding, dilation, groups)
+    o, oh, ow, n = out.shape
+    return transposed(out.reshape(o * oh * ow, n)).reshape(n, o, oh, ow)
+
+
+def conv_forward_batch_last(x, w, b, stride, padding, dilation, groups, new=None, new_rows=None) -> tuple:
+    """The convolution in (O, OH, OW, N) memory (a work array, or ``new(shape, dtype)``), and the row columns it
+    read where they are made by ``new_rows(shape, dtype)`` (else None; None too where it ran on full columns):
+    ``conv_backward`` can take them instead of building them again.
 
     With groups == 1 and no dilation along H (the usual case) the GEMM is batched over output rows of the
     row columns (see ``_row_windows``); otherwise it runs on the full (C*KH*KW, OH*OW*N) columns.
@@ -164,12 +185,13 @@ def conv_forward(x, w, b, stride, padding, dilation, groups) -> np.ndarray:
     o, cg, kh, kw = w.shape
     oh = out_size(h, kh, stride[0], padding[0], padding[1], dilation[0])
     ow = out_size(wd, kw, stride[1], padding[2], padding[3], dilation[1])
+    r = None
     if _by_rows(groups, dilation):
-        r = _row_columns(x, kw, stride, padding, dilation, ow)
+        r = _row_columns(x, kw, stride, padding, dilation, ow, new_rows)
         wr = w.transpose(0, 2, 1, 3).reshape(o, kh * c * kw)  # (O, (i, c, j)): the rows' order
-        out = work_array("out", (o, oh, ow * n), np.result_type(x, w))
+        shape, dtype = (o, oh, ow * n), np.result_type(x, w)
+        out = new(shape, dtype) if new else work_array("out", shape, dtype)
         np.matmul(wr, _row_windows(r, kh, stride[0], oh), out=out.transpose(1, 0, 2))
-        del r
         out = out.reshape(o, oh * ow * n)
     else:
         cols = _columns(x, (kh, kw), stride, padding, dilation, (oh, ow))
@@ -177,19 +199,25 @@ def conv_forward(x, w, b, stride, padding, dilation, groups) -> np.ndarray:
         out = out.reshape(o, oh * ow * n)
     if b is not None:
         out += b.reshape(o, 1).astype(out.dtype, copy=False)
-    return transposed(out.reshape(o * oh * ow, n)).reshape(n, o, oh, ow)
+    return out.reshape(o, oh, ow, n), (r if new_rows else None)
 
 
-def conv_backward(g, x, w, stride, padding, dilation, groups, need) -> tuple:
+def conv_backward(g, x, w, stride, padding, dilation, groups, need, rows=None, new_gx=None) -> tuple:
     """The gradients (x, weight, bias) of ``conv_forward`` for the output gradient ``g``, each only where ``need``
-    says (None otherwise). ``x`` gives the input's shape and, for the weight gradient, its values."""
+    says (None otherwise). ``x`` gives the input's shape and, for the weight gradient, its values; ``rows``, when
+    given, are the row columns the forward built from it (``conv_forward_batch_last(new_rows=...)``: the same
+    values). With ``new_gx`` and no padding the x-gradient is an (N, C, H, W) view of the (C, H, W, N) array
+    ``new_gx(shape, dtype)``."""
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
     oh, ow = g.shape[2:]
     m = oh * ow * n
     top, bottom, left, right = padding
     hp, wp = h + top + bottom, wd + left + right
-    g_om = transposed(g.reshape(n, o * oh * ow), work_array("g", (o * oh * ow, n), g.dtype)).reshape(o, m)
+    if in_batch_last_memory(g):  # (g's own memory is the (O, OH*OW*N) array the copy would make)
+        g_om = g.transpose(1, 2, 3, 0).reshape(o, m)
+    else:
+        g_om = transposed(g.reshape(n, o * oh * ow), work_array("g", (o * oh * ow, n), g.dtype)).reshape(o, m)
     gx = gw = gb = None
     if need[2]:
         gb = g_om.sum(1)
@@ -204,10 +232,11 @@ def conv_backward(g, x, w, stride, padding, dilation, groups, need) -> tuple:
         else:
             g_rows = g_om.reshape(o, oh, ow * n).transpose(1, 0, 2)  # (OH, O, OW*N)
         if need[1]:
-            win = _row_windows(_row_columns(x, kw, stride, padding, dilation, ow), kh, stride[0], oh)
+            r = rows if rows is not None else _row_columns(x, kw, stride, padding, dilation, ow)
+            win = _row_windows(r, kh, stride[0], oh)
             gw = np.matmul(g_rows, win.transpose(0, 2, 1)).sum(0)
             gw = gw.reshape(o, kh, c, kw).transpose(0, 2, 1, 3)
-            del win
+            del win, r
         if need[0] and stride[0] == 1:
             # the row columns' gradient is a transposed convolution along H, again one batched GEMM:
             # image row hr gets sum_i W_i^T g[hr - i], read from the zero-padded g
@@ -226,7 +255,7 @@ def conv_backward(g, x, w, stride, padding, dilation, groups, need) -> tuple:
                 dr[i:i + stride[0] * (oh - 1) + 1:stride[0]] += d_rows[:, i * ckw:(i + 1) * ckw]
             dr = dr.reshape(hp, c, kw, ow, n)
         if need[0]:
-            gxp = work_array("gx", (c, hp, wp, n), dr.dtype)
+            gxp = new_gx((c, hp, wp, n), dr.dtype) if new_gx else work_array("gx", (c, hp, wp, n), dr.dtype)
             gxp.fill(0)
             for j in range(kw):
                 c0 = j * dilation[1]
@@ -246,7 +275,9 @@ def conv_backward(g, x, w, stride, padding, dilation, groups, need) -> tuple:
             for i, j, rows, cs in _offsets((kh, kw), stride, dilation, (oh, ow)):
                 gxp[:, rows, cs] += dc[:, i, j]
             del dc, dcols
-    if need[0]:
+    if need[0] and new_gx and not (top or bottom or left or right):
+        gx = gxp.transpose(3, 0, 1, 2)
+    elif need[0]:
         gx = transposed(gxp.reshape(c * hp * wp, n)).reshape(n, c, hp, wp)[:, :, top:top + h, left:left + wd]
     return gx, gw, gb
 
@@ -266,16 +297,62 @@ def _columns(x, k, stride, padding, dilation, out) -> np.ndarray:
     return cols.reshape(c * k[0] * k[1], -1)
 
 
-def block_sum(x: np.ndarray, k, out) -> np.ndarray:
-    """Sum of each non-overlapping k[0] x k[1] block of (N, C, H, W) (remainder rows/columns left out)."""
+def block_sum(x: np.ndarray, k, out, batch_last: bool = False) -> np.ndarray:
+    """Sum of each non-overlapping k[0] x k[1] block of (N, C, H, W) (remainder rows/columns left out); with
+    ``batch_last`` (x a view of (C, H, W, N) memory) the sums are in that memory order too."""
     def add(parts, buffer=None):
         if len(parts) == 1:
-            return parts[0] if buffer is not None else parts[0].copy()
-        total = np.add(parts[0], parts[1], out=buffer)
+            return parts[0] if buffer is not None else parts[0].copy(order="K" if batch_last else "C")
+        total = np.add(parts[0], parts[1], out=buffer)  # (a new array in its operands' memory order)
         for part in parts[2:]:
             total += part
         return total
 
     parts = [x[:, :, i:i + k[0] * (out[0] - 1) + 1:k[0], :out[1] * k[1]] for i in range(k[0])]
-    rows = add(parts, work_array("pool", parts[0].shape, x.dtype))  # sums over block rows: never returned
+    shape = parts[0].shape
+    buffer = work_array("pool", shape[1:] + shape[:1], x.dtype).transpose(3, 0, 1, 2) if batch_last else \
+        work_array("pool", shape, x.dtype)
+    rows = add(parts, buffer)  # sums over block rows: never returned
     return add([rows[..., j::k[1]] for j in range(k[1])])
+
+
+def avg_blocks(x: np.ndarray, k, out, scale: float, batch_last: bool = False) -> np.ndarray:
+    """Average pooling of (N, C, H, W) by non-overlapping k[0] x k[1] blocks (AvgPoolBlocks' forward): the
+    block sums times ``scale``."""
+    total = block_sum(x, k, out, batch_last)
+    total *= total.dtype.type(scale)
+    return total
+
+
+def scaled(g: np.ndarray, scale: float) -> np.ndarray:
+    """g * scale, in g's dtype: each block's value of ``unpool_blocks``."""
+    return g * g.dtype.type(scale)
+
+
+def unpool_blocks(g: np.ndarray, k, size, scale: float, new=None) -> np.ndarray:
+    """(N, C, H, W) of size ``size`` where each k[0] x k[1] block holds its value of g (N, C, OH, OW) times
+    ``scale`` (AvgUnpoolBlocks' forward; rows and columns past the last block are 0); with ``new`` an
+    (N, C, H, W) view of the (C, H, W, N) array ``new(shape, dtype)``."""
+    n, c, oh, ow = g.shape
+    gs = scaled(g, scale)
+    h, w = size
+    exact = (h, w) == (oh * k[0], ow * k[1])
+    # one output buffer, no intermediates (big fresh arrays cost page faults): the first row of every
+    # block gets k1 strided copies, the other rows copy it (the rows and columns past the last block are 0)
+    if new is not None:
+        out = new((c, h, w, n), g.dtype).transpose(3, 0, 1, 2)
+        if not exact:
+            out.fill(0)
+    else:
+        out = np.empty((n, c, h, w), g.dtype) if exact else np.zeros((n, c, h, w), g.dtype)
+    if not exact:
+        for i in range(k[0]):
+            for j in range(k[1]):
+                out[:, :, i:i + k[0] * (oh - 1) + 1:k[0], j:j + k[1] * (ow - 1) + 1:k[1]] = gs
+        return out
+    blocks = out.reshape(n, c, oh, k[0], ow, k[1])  # (splitting axes: a view in either memory order)
+    for j in range(k[1]):
+        blocks[:, :, :, 0, :, j] = gs
+    for i in range(1, k[0]):
+        blocks[:, :, :, i] = blocks[:, :, :, 0]
+    return out

@@ -13,7 +13,7 @@ import numpy as np
 from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from .conv import _pair
-from .conv_kernels import block_sum, col2im, im2col, pad_image, windows
+from .conv_kernels import avg_blocks, col2im, im2col, pad_image, unpool_blocks, windows
 
 
 class Unfold(Node):
@@ -86,9 +86,7 @@ class AvgPoolBlocks(Node):
 
     def forward(ctx, x, kernel=(2, 2), out_size=(1, 1), scale=0.25):
         ctx.args = (x.shape[2:], kernel, scale)
-        out = block_sum(x, kernel, out_size)
-        out *= out.dtype.type(scale)
-        return out
+        return avg_blocks(x, kernel, out_size, scale)
 
     def backward(ctx, g):
         size, k, scale = ctx.args
@@ -101,26 +99,8 @@ class AvgUnpoolBlocks(Node):
     formulas = ("dL/dx = scale * (sum of dL/dout over each block)  (average pooling)",)
 
     def forward(ctx, g, kernel=(2, 2), size=(2, 2), scale=0.25):
-        n, c, oh, ow = g.shape
-        k = kernel
-        ctx.args = (k, (oh, ow), scale)
-        gs = g * g.dtype.type(scale)
-        h, w = size
-        exact = (h, w) == (oh * k[0], ow * k[1])
-        # one output buffer, no intermediates (big fresh arrays cost page faults): the first row of every
-        # block gets k1 strided copies, the other rows copy it (the rows and columns past the last block are 0)
-        out = np.empty((n, c, h, w), g.dtype) if exact else np.zeros((n, c, h, w), g.dtype)
-        blocks = out[:, :, :oh * k[0], :ow * k[1]].reshape(n, c, oh, k[0], ow, k[1]) if exact else None
-        if blocks is None:
-            for i in range(k[0]):
-                for j in range(k[1]):
-                    out[:, :, i:i + k[0] * (oh - 1) + 1:k[0], j:j + k[1] * (ow - 1) + 1:k[1]] = gs
-            return out
-        for j in range(k[1]):
-            blocks[:, :, :, 0, :, j] = gs
-        for i in range(1, k[0]):
-            blocks[:, :, :, i] = blocks[:, :, :, 0]
-        return out
+        ctx.args = (kernel, g.shape[2:], scale)
+        return unpool_blocks(g, kernel, size, scale)
 
     def backward(ctx, g):
         k, out, scale = ctx.args

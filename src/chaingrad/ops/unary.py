@@ -204,19 +204,34 @@ class Sigmoid(Node):
     backward_on_arrays = True
 
     def forward(ctx, x):
-        # 1 / (1 + exp(-x)) computed in one buffer (big activations: no temporaries); -x is capped where exp
-        # would overflow (the result there is below the dtype's smallest normal number either way)
-        out = np.negative(x, out=np.empty_like(x))  # out= keeps 0-d results arrays
-        np.minimum(out, _EXP_LIMIT[x.dtype.char], out=out)
-        np.exp(out, out=out)
-        out += 1
-        np.reciprocal(out, out=out)
+        out = sigmoid_into(x, np.empty_like(x))
         ctx.save_for_backward(out)
         return out
 
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
+        return sigmoid_grad(g, out)
+
+
+def sigmoid_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)) computed in ``out`` (big activations: no temporaries); -x is capped where exp would
+    overflow (the result there is below the dtype's smallest normal number either way)."""
+    np.negative(x, out=out)  # (out= keeps 0-d results arrays)
+    np.minimum(out, _EXP_LIMIT[x.dtype.char], out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+    return out
+
+
+def sigmoid_grad(g, out, new=None):
+    """dL/dx = g * out * (1 - out) for out = sigmoid(x): new arrays, or the same products written into
+    ``new(role, shape, dtype)`` (chaingrad.compile's buffers; the same ufuncs on the same values)."""
+    if new is None:
         return g * out * (1 - out)
+    product = np.multiply(g, out, out=new("g*y", out.shape, np.result_type(g, out)))
+    product *= np.subtract(1, out, out=new("1-y", out.shape, out.dtype))
+    return product
 
 
 class Relu(Node):
