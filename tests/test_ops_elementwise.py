@@ -3,6 +3,8 @@ differences (float64), broadcasting in both directions, Python scalars on either
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -161,16 +163,30 @@ def test_floor_divide_values_like_torch_and_its_backward_is_not_implemented():
             y.sum().backward()
 
 
-def test_sigmoid_is_stable_for_large_inputs():
-    x = cg.tensor([-1000.0, -30.0, 0.0, 30.0, 1000.0], requires_grad=True)
-    y = cg.sigmoid(x)
-    y.sum().backward()
-    t = torch.tensor([-1000.0, -30.0, 0.0, 30.0, 1000.0], requires_grad=True)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_is_stable_for_large_inputs(dtype):
+    values = [-1000.0, -710.0, -100.0, -88.8, -88.0, -30.0, 0.0, 30.0, 1000.0]
+    x = cg.tensor(values, dtype=getattr(cg, dtype), requires_grad=True)
+    t = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exp's overflow is silent, as in torch
+        y = cg.sigmoid(x)
+        y.sum().backward()
     torch.sigmoid(t).sum().backward()
-    # equal up to float32's smallest normal number (torch's 0 at -1000 comes from exp overflowing to inf)
-    tiny = np.finfo(np.float32).tiny
-    np.testing.assert_allclose(y.detach().numpy(), torch.sigmoid(t).detach().numpy(), rtol=1e-6, atol=tiny)
-    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6, atol=tiny)
+    # where exp(-x) overflows to inf both give exactly 0, the value and the gradient; elsewhere equal to rounding
+    expected = torch.sigmoid(t).detach().numpy()
+    np.testing.assert_array_equal(y.detach().numpy() == 0, expected == 0)
+    np.testing.assert_allclose(y.detach().numpy(), expected, rtol=1e-6, atol=0)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6, atol=0)
+
+
+def test_float16_sigmoid_computes_in_float32_as_torch():
+    x0 = np.linspace(-20, 20, 2001).astype(np.float16)
+    x, t = cg.tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+    cg.sigmoid(x).sum().backward()
+    torch.sigmoid(t).sum().backward()
+    np.testing.assert_array_equal(cg.sigmoid(x).detach().numpy(), torch.sigmoid(t).detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
 
 
 def test_ties_of_maximum_and_minimum_split_the_gradient_like_torch():

@@ -196,9 +196,6 @@ class Tanh(Node):
         return g * (1 - out * out)
 
 
-_EXP_LIMIT = {"e": 11.0, "f": 88.0, "d": 709.0}  # exp(limit) is finite in float16, float32, float64
-
-
 class Sigmoid(Node):
     formulas = ("dL/dx = dL/dout * sigmoid(x) * (1 - sigmoid(x))",)
     backward_on_arrays = True
@@ -214,11 +211,15 @@ class Sigmoid(Node):
 
 
 def sigmoid_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) computed in ``out`` (big activations: no temporaries); -x is capped where exp would
-    overflow (the result there is below the dtype's smallest normal number either way)."""
+    """1 / (1 + exp(-x)) computed in ``out`` (big activations: no temporaries). Below about -88.7 (float32)
+    exp(-x) overflows to inf and the result is 0, as torch's is; float16 computes in float32 and rounds once,
+    as torch's kernel does."""
+    if x.dtype == np.float16:
+        out[...] = sigmoid_into(x.astype(np.float32), np.empty(x.shape, np.float32))
+        return out
     np.negative(x, out=out)  # (out= keeps 0-d results arrays)
-    np.minimum(out, _EXP_LIMIT[x.dtype.char], out=out)
-    np.exp(out, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
     out += 1
     np.reciprocal(out, out=out)
     return out
