@@ -102,6 +102,9 @@ IMPORT_SWAPS = {
     "from torch.utils.data import DataLoader, TensorDataset":
         "from chaingrad.utils.data import DataLoader, TensorDataset",
     "from torch.autograd import Variable": "from chaingrad.autograd import Variable",
+    "from torch import optim": "from chaingrad import optim",
+    "from torch.utils.data import DataLoader": "from chaingrad.utils.data import DataLoader",
+    "from torch.utils.data import TensorDataset": "from chaingrad.utils.data import TensorDataset",
 }
 TORCH_IMPORT = re.compile(r"^\s*(import|from)\s+torch")  # torchvision and the like too
 
