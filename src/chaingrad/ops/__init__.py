@@ -17,4 +17,4 @@ from . import (  # noqa: F401
 )
 
 # isort: split
-from . import histogram, linalg_decomp, matrix, norms, rearrange, scan, sorting, special  # noqa: F401
+from . import histogram, inplace_shape, linalg_decomp, matrix, norms, rearrange, scan, sorting, special  # noqa: F401

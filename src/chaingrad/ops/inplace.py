@@ -293,4 +293,20 @@ def _attach() -> None:
     T.zero_ = zero_
 
 
+def _attach_twins() -> None:
+    """The in-place twins of ops defined in later files (ops/__init__.py imports this one first): each is
+    its out-of-place op written back, named and differentiated as that op (torch: ``x.tan_()`` is TanBackward0)."""
+    T = Tensor
+    for name in ("absolute", "negative", "sinh", "cosh", "tan", "log2", "log10", "cumsum"):
+        method = getattr(T, name)
+        setattr(T, name + "_", _unary(name + "_", lambda x, *a, _m=method, **k: _m(x, *a, **k)))
+    for name in ("true_divide",):
+        method = getattr(T, name)
+        setattr(T, name + "_", _arith(name + "_", lambda x, other, *a, _m=method, **k: _m(x, other, *a, **k)))
+    T.floor_divide_ = T.__ifloordiv__
+    scatter_add = T.scatter_add
+    T.scatter_add_ = lambda self, dim, index, src: inplace(
+        self, lambda old: scatter_add(old, dim, index, src), "scatter_add_", (src,))
+
+
 _attach()
