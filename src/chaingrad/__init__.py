@@ -121,6 +121,8 @@ from .ops.elementwise import (
     trunc,
     where,
 )
+from .ops.addc import addcdiv, addcmul
+from .ops.trig_inverse import acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh
 from .ops.index import gather, index_add, index_select, masked_fill, masked_select, nonzero, scatter_add, take_along_dim
 from .ops.legacy import (
     BoolTensor,
@@ -276,7 +278,8 @@ _OUT_FUNCTIONS = (
     "index_select", "masked_select", "take_along_dim", "tril", "triu", "diag", "mean", "amax", "amin", "argmax",
     "argmin", "std", "var", "logsumexp", "logcumsumexp", "all", "any", "norm", "searchsorted", "bucketize", "histc",
     "msort", "argsort", "clamp_max", "clamp_min", "diff", "index_add", "scatter_add", "nonzero", "inverse", "softmax",
-    "log_softmax",
+    "log_softmax", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh",
+    "arccosh", "arctanh", "addcmul", "addcdiv",
     # several results: out=(values, indices) and the like
     "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin", "histogram", "qr",
     "slogdet", "svd",

@@ -122,10 +122,10 @@ def _write(t: Tensor, out: Tensor, op: str) -> None:
             raise RuntimeError(f"{op}: output with shape {list(a.shape)} doesn't match the broadcast shape "
                                f"{list(np.broadcast_shapes(a.shape, r.shape))}") from None
     if r.dtype != a.dtype and not np.can_cast(r.dtype, a.dtype, casting="same_kind"):
-        from .._dtype import from_numpy_dtype
+        from ._checks import scalar_type
 
-        raise RuntimeError(f"{op}: result type {from_numpy_dtype(r.dtype).name.capitalize()} can't be cast to the "
-                           f"desired output type {from_numpy_dtype(a.dtype).name.capitalize()}")
+        raise RuntimeError(f"{op}: result type {scalar_type(r.dtype)} can't be cast to the desired output type "
+                           f"{scalar_type(a.dtype)}")
     if not a.flags.writeable:
         raise RuntimeError(f"{op}: unsupported operation: this tensor shares memory with an expanded (broadcast) "
                            "tensor and can't be written; use .clone() first")
