@@ -121,6 +121,7 @@ from .ops.elementwise import (
     trunc,
     where,
 )
+from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from .ops.addc import addcdiv, addcmul
 from .ops.trig_inverse import acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh
 from .ops.index import gather, index_add, index_select, masked_fill, masked_select, nonzero, scatter_add, take_along_dim

@@ -155,9 +155,10 @@ def reshape(input: Tensor, *shape) -> Tensor:
     try:
         np.reshape(a, shape, copy=False)
     except ValueError:  # the elements' order in memory does not allow a view
+        from .._memory_format import contiguous_format
         from .convert import clone
 
-        return apply(_UNSAFE_VIEW, clone(input), shape=shape)
+        return apply(_UNSAFE_VIEW, clone(input, memory_format=contiguous_format), shape=shape)
     return apply(_RESHAPE_ALIAS, input, shape=shape)
 
 
