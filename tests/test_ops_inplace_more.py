@@ -118,9 +118,7 @@ def test_floor_divide_and_scatter_add_in_place():
         src = lib.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
         acc = lib.zeros(1, 4) * 1
         acc.scatter_add_(1, lib.tensor([[0, 3, 0]]), src)
-        assert acc.tolist() == [[4.0, 0.0, 0.0, 2.0]]
-        # the node of the out-of-place op (chaingrad's scatter_add is recorded as an index add plus an add)
-        assert acc.grad_fn.name() == lib.zeros(1, 4).scatter_add(1, lib.tensor([[0]]), src).grad_fn.name()
+        assert acc.tolist() == [[4.0, 0.0, 0.0, 2.0]] and acc.grad_fn.name() == "ScatterAddBackward0"
         (acc * lib.tensor([[1.0, 2.0, 3.0, 4.0]])).sum().backward()
         assert src.grad.tolist() == [[1.0, 4.0, 1.0]]
         with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
