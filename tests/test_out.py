@@ -51,6 +51,7 @@ for _n in ["erfinv", "logit", "special.erfinv", "special.logit", "special.ndtri"
            "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arctanh"]:
     C[_n] = lambda L, n: ((n.u,), {})
 C["acosh"] = C["arccosh"] = lambda L, n: ((n.p + 1,), {})
+C["nansum"] = C["nanmean"] = lambda L, n: ((n.x, 1), {})
 C["addcmul"] = lambda L, n: ((n.x, n.y, n.p), {"value": 0.5})
 C["addcdiv"] = lambda L, n: ((n.x, n.y, n.p), {"value": -2})
 for _n in ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",

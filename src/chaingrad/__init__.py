@@ -123,6 +123,8 @@ from .ops.elementwise import (
 )
 from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from .ops.addc import addcdiv, addcmul
+from .ops.nan_reduce import nanmean, nansum
+from .ops.shape import fliplr, flipud, moveaxis, ravel
 from .ops.trig_inverse import acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh
 from .ops.index import gather, index_add, index_select, masked_fill, masked_select, nonzero, scatter_add, take_along_dim
 from .ops.legacy import (
@@ -288,7 +290,7 @@ _OUT_FUNCTIONS = (
 for _name in _OUT_FUNCTIONS:
     globals()[_name] = _with_out(globals()[_name], _name)
 for _name in ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "eye", "sum", "prod", "cumsum",
-              "cumprod"):  # (these compute in out's dtype)
+              "cumprod", "nansum", "nanmean"):  # (these compute in out's dtype)
     globals()[_name] = _with_out(globals()[_name], _name, in_out_dtype=True)
 del _name
 
