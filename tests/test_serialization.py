@@ -240,6 +240,7 @@ LAYERS = {
     **{f"{kind}Pad{d}d": (lambda nn, kind=kind, d=d: getattr(nn, f"{kind}Pad{d}d")(1))
        for kind in ("Zero", "Reflection", "Replication", "Circular") for d in (1, 2, 3)},
     **{f"ConstantPad{d}d": (lambda nn, d=d: getattr(nn, f"ConstantPad{d}d")(1, 2.5)) for d in (1, 2, 3)},
+    "RMSNorm": lambda nn: nn.RMSNorm([2, 3]),
     "LazyLinear": lambda nn: _dry_run(nn, nn.LazyLinear(4), (2, 3)),
     "LazyConv1d": lambda nn: _dry_run(nn, nn.LazyConv1d(3, 2), (1, 2, 5)),
     "LazyConv2d": lambda nn: _dry_run(nn, nn.LazyConv2d(3, 2, bias=False), (1, 2, 4, 4)),
