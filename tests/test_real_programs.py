@@ -92,6 +92,8 @@ Neural Networks: Zero to Hero, the makemore lectures and Let's build GPT:
     mm_backprop_ninja       part 4, becoming a backprop ninja
     mm_wavenet              part 5, building a WaveNet
     zth_gpt                 Let's build GPT: from scratch, in code, spelled out (The Time Machine, tiny sizes)
+    zth_llama               the "build a Llama from scratch" write-ups that follow it (RMSNorm, rotary
+                            embeddings, SwiGLU, scaled_dot_product_attention; tiny sizes)
 """
 
 from __future__ import annotations
