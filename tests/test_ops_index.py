@@ -86,6 +86,21 @@ def test_scatter_add_like_torch():
     compare_with_torch(lambda m, x, s: x.scatter_add(0, m.tensor([[1, 0, 1]]), s), [np.ones((2, 3)), np.ones((1, 3))])
 
 
+def test_scatter_add_records_torchs_node_with_its_second_derivative_and_errors():
+    from op_helpers import assert_same_grad_fn, compare_second_derivatives
+
+    def fn(m, x, src):
+        return (m.scatter_add(x * x, 1, m.tensor([[0, 1, 0], [2, 2, 2]]), src * src) * x).sum(1)
+
+    arrays = [np.arange(8.0).reshape(2, 4) / 7, np.arange(6.0).reshape(2, 3) / 5 - 0.5]
+    assert_same_grad_fn(lambda m, x, s: m.scatter_add(x, 1, m.tensor([[0, 1, 0], [2, 2, 2]]), s), arrays)
+    compare_with_torch(fn, arrays)
+    compare_second_derivatives(fn, arrays)
+    for lib in (torch, cg):
+        with pytest.raises(RuntimeError, match="Expected self.dtype to be equal to src.dtype"):
+            lib.zeros(1, 4).scatter_add(1, lib.tensor([[0]]), lib.ones(1, 1, dtype=lib.float64))
+
+
 SETS = {
     "int": lambda m, x, v: x.__setitem__(1, v[0]),
     "slice": lambda m, x, v: x.__setitem__((slice(None), slice(1, 3)), v[:, :2]),

@@ -47,8 +47,13 @@ for _n in ["abs", "absolute", "ceil", "floor", "round", "trunc", "neg", "negativ
 C["flip"] = lambda L, n: ((n.x, [1]), {})
 for _n in ["sqrt", "rsqrt", "log", "log1p", "log2", "log10", "reciprocal", "special.log1p"]:
     C[_n] = lambda L, n: ((n.p,), {})
-for _n in ["erfinv", "logit", "special.erfinv", "special.logit", "special.ndtri"]:
+for _n in ["erfinv", "logit", "special.erfinv", "special.logit", "special.ndtri", "asin", "acos", "atan", "asinh",
+           "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arctanh"]:
     C[_n] = lambda L, n: ((n.u,), {})
+C["acosh"] = C["arccosh"] = lambda L, n: ((n.p + 1,), {})
+C["nansum"] = C["nanmean"] = lambda L, n: ((n.x, 1), {})
+C["addcmul"] = lambda L, n: ((n.x, n.y, n.p), {"value": 0.5})
+C["addcdiv"] = lambda L, n: ((n.x, n.y, n.p), {"value": -2})
 for _n in ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
            "maximum", "minimum", "atan2", "arctan2", "hypot", "eq", "ne", "not_equal", "lt", "less", "le",
            "less_equal", "gt", "greater", "ge", "greater_equal", "xlogy", "special.xlogy", "special.xlog1py"]:

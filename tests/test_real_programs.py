@@ -33,6 +33,16 @@ PyTorch tutorials, "Learn the Basics":
     pt_graph_walk           A Gentle Introduction to torch.autograd (grad_fn, next_functions, hooks)
     pt_train_best_model     the training function of the Transfer Learning tutorial (phases, StepLR,
                             copy.deepcopy of the best weights) and plotting losses with matplotlib
+PyTorch tutorials, more:
+    pt_blitz                Deep Learning with PyTorch: A 60 Minute Blitz (autograd, Neural Networks,
+                            Training a Classifier; the 8x8 digits in place of CIFAR-10)
+    pt_nn_really            What is torch.nn really? (the 8x8 digits in place of MNIST)
+    pt_word_embeddings      Word Embeddings: Encoding Lexical Semantics (N-gram model, CBOW; The Time Machine)
+    pt_lstm_tagger          Sequence Models and Long Short-Term Memory Networks (the LSTM tagger)
+    pt_char_rnn             NLP From Scratch: Classifying and Generating Names with a Character-Level RNN
+                            (names.txt, classified by their last letter)
+    pt_custom_optimizer     optimizers and schedulers written by subclassing torch.optim.Optimizer and
+                            lr_scheduler.LRScheduler, as courses and blog posts teach them
 PyTorch tutorials, "Learning PyTorch with Examples":
     lpe_tensors             Warm-up: numpy, then PyTorch: Tensors
     lpe_autograd            PyTorch: Tensors and autograd
@@ -66,12 +76,24 @@ Dive into Deep Learning (PyTorch edition):
     d2l_resnet_block        8.6 Residual Networks
     d2l_rnn_timemachine     9.2 Converting Raw Text into Sequence Data, 9.5 and 9.6 RNNs from scratch and
                             concise (The Time Machine)
-Neural Networks: Zero to Hero, the makemore lectures:
+    d2l_lazy_nets           4.5 Concise Softmax Regression, 6.4 Lazy Initialization, 8.2 VGG and 8.3 NiN
+                            (nn.LazyLinear, nn.LazyConv2d; tiny sizes, the 8x8 digits)
+    d2l_gru_lstm            10.1 LSTM and 10.2 GRU from scratch and concise, 10.3 deep and 10.4 bidirectional
+                            RNNs (The Time Machine)
+    d2l_attention           11.3 Attention Scoring Functions, 11.5 Multi-Head Attention, 11.6 Positional
+                            Encoding, 11.7 The Transformer Architecture (the encoder)
+    d2l_optimization        12.3-12.10 gradient descent, SGD, momentum, Adagrad, RMSProp, Adadelta, Adam by
+                            hand and with torch.optim, 12.11 Learning Rate Scheduling
+Neural Networks: Zero to Hero, the makemore lectures and Let's build GPT:
     mm_bigram               part 1, the bigram model by counting
     mm_neural_bigram        part 1, the neural-network bigram
     mm_mlp                  part 2, the MLP with an embedding table
     mm_batchnorm            part 3, activations, gradients and BatchNorm
     mm_backprop_ninja       part 4, becoming a backprop ninja
+    mm_wavenet              part 5, building a WaveNet
+    zth_gpt                 Let's build GPT: from scratch, in code, spelled out (The Time Machine, tiny sizes)
+    zth_llama               the "build a Llama from scratch" write-ups that follow it (RMSNorm, rotary
+                            embeddings, SwiGLU, scaled_dot_product_attention; tiny sizes)
 """
 
 from __future__ import annotations
@@ -102,6 +124,9 @@ IMPORT_SWAPS = {
     "from torch.utils.data import DataLoader, TensorDataset":
         "from chaingrad.utils.data import DataLoader, TensorDataset",
     "from torch.autograd import Variable": "from chaingrad.autograd import Variable",
+    "from torch import optim": "from chaingrad import optim",
+    "from torch.utils.data import DataLoader": "from chaingrad.utils.data import DataLoader",
+    "from torch.utils.data import TensorDataset": "from chaingrad.utils.data import TensorDataset",
 }
 TORCH_IMPORT = re.compile(r"^\s*(import|from)\s+torch")  # torchvision and the like too
 

@@ -237,6 +237,15 @@ LAYERS = {
     "CrossEntropyLoss": lambda nn: nn.CrossEntropyLoss(weight=torch_or_cg(nn).tensor([1.0, 2.0])),
     "NLLLoss": lambda nn: nn.NLLLoss(weight=torch_or_cg(nn).tensor([1.0, 0.5])),
     "AdaptiveMaxPool1d": lambda nn: nn.AdaptiveMaxPool1d(2), "AdaptiveMaxPool2d": lambda nn: nn.AdaptiveMaxPool2d(2),
+    **{f"{kind}Pad{d}d": (lambda nn, kind=kind, d=d: getattr(nn, f"{kind}Pad{d}d")(1))
+       for kind in ("Zero", "Reflection", "Replication", "Circular") for d in (1, 2, 3)},
+    **{f"ConstantPad{d}d": (lambda nn, d=d: getattr(nn, f"ConstantPad{d}d")(1, 2.5)) for d in (1, 2, 3)},
+    "RMSNorm": lambda nn: nn.RMSNorm([2, 3]),
+    "LazyLinear": lambda nn: _dry_run(nn, nn.LazyLinear(4), (2, 3)),
+    "LazyConv1d": lambda nn: _dry_run(nn, nn.LazyConv1d(3, 2), (1, 2, 5)),
+    "LazyConv2d": lambda nn: _dry_run(nn, nn.LazyConv2d(3, 2, bias=False), (1, 2, 4, 4)),
+    "LazyBatchNorm1d": lambda nn: _dry_run(nn, nn.LazyBatchNorm1d(), (4, 3)),
+    "LazyBatchNorm2d": lambda nn: _dry_run(nn, nn.LazyBatchNorm2d(), (2, 3, 2, 2)),
     "ConvTranspose1d": lambda nn: nn.ConvTranspose1d(2, 3, 3),
     "ConvTranspose2d": lambda nn: nn.ConvTranspose2d(2, 4, (3, 2), groups=2),
     "Fold": lambda nn: nn.Fold((4, 5), 2), "Unfold": lambda nn: nn.Unfold(2),
@@ -252,6 +261,12 @@ ABSTRACT = {"Module", "RNNBase", "RNNCellBase"}
 
 def torch_or_cg(nn):
     return torch if nn is torch.nn else chaingrad
+
+
+def _dry_run(nn, lazy_layer, shape):
+    """A lazy layer after its first batch (which gives its weights their shapes)."""
+    lazy_layer(torch_or_cg(nn).ones(*shape))
+    return lazy_layer
 
 
 def _layer_names():

@@ -121,6 +121,11 @@ from .ops.elementwise import (
     trunc,
     where,
 )
+from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
+from .ops.addc import addcdiv, addcmul
+from .ops.nan_reduce import nanmean, nansum
+from .ops.shape import fliplr, flipud, moveaxis, ravel
+from .ops.trig_inverse import acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh
 from .ops.index import gather, index_add, index_select, masked_fill, masked_select, nonzero, scatter_add, take_along_dim
 from .ops.legacy import (
     BoolTensor,
@@ -276,7 +281,8 @@ _OUT_FUNCTIONS = (
     "index_select", "masked_select", "take_along_dim", "tril", "triu", "diag", "mean", "amax", "amin", "argmax",
     "argmin", "std", "var", "logsumexp", "logcumsumexp", "all", "any", "norm", "searchsorted", "bucketize", "histc",
     "msort", "argsort", "clamp_max", "clamp_min", "diff", "index_add", "scatter_add", "nonzero", "inverse", "softmax",
-    "log_softmax",
+    "log_softmax", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh",
+    "arccosh", "arctanh", "addcmul", "addcdiv",
     # several results: out=(values, indices) and the like
     "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin", "histogram", "qr",
     "slogdet", "svd",
@@ -284,7 +290,7 @@ _OUT_FUNCTIONS = (
 for _name in _OUT_FUNCTIONS:
     globals()[_name] = _with_out(globals()[_name], _name)
 for _name in ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "eye", "sum", "prod", "cumsum",
-              "cumprod"):  # (these compute in out's dtype)
+              "cumprod", "nansum", "nanmean"):  # (these compute in out's dtype)
     globals()[_name] = _with_out(globals()[_name], _name, in_out_dtype=True)
 del _name
 

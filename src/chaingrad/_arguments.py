@@ -44,7 +44,7 @@ FUNCTIONAL_ARGUMENTS = {
     **dict.fromkeys(["avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "unfold"],
                     (("input", TENSOR), ("kernel_size", INTS))),
     "adaptive_max_pool1d": (("input", TENSOR), ("output_size", INTS)),
-    "layer_norm": (("input", TENSOR), ("normalized_shape", INTS)),
+    **dict.fromkeys(["layer_norm", "rms_norm"], (("input", TENSOR), ("normalized_shape", INTS))),
     "pad": (("input", TENSOR), ("pad", INTS)),
     "one_hot": (("tensor", TENSOR), ("num_classes", INT)),
 }

@@ -146,8 +146,13 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Row-major strides (or those of ``memory_format``: ``chaingrad.channels_last`` ...)."""
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from ._memory_format import check_memory_format, is_in_format
+
+        return is_in_format(self._data, check_memory_format(memory_format, "is_contiguous"))
 
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)

@@ -41,6 +41,7 @@ from ..ops.nn_ops import (  # noqa: F401
     softmax,
 )
 from ..ops.nn_ops import SmoothL1Loss as _SmoothL1Loss
+from ..ops.norms import VectorNorm as _VectorNorm
 from ..ops.pool import (  # noqa: F401
     adaptive_avg_pool2d,
     avg_pool1d,
@@ -246,6 +247,22 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     n1 = apply(NormFloor, vector_norm(x1, 2, dim, keepdim=True), eps=eps)
     n2 = apply(NormFloor, vector_norm(x2, 2, dim, keepdim=True), eps=eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+_PAIRWISE_NORM = _VectorNorm.named("NormBackward1")  # (torch's pairwise_distance calls the older norm)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """||x1 - x2 + eps||_p over the last dimension (x1 and x2 broadcast), torch's NormBackward1."""
+    from ..ops._checks import require_tensor
+
+    require_tensor(x1, "pairwise_distance", "x1")
+    require_tensor(x2, "pairwise_distance", "x2", 2)
+    diff = x1 - x2 + eps
+    if not diff.is_floating_point():
+        diff = diff.float()
+    axes = None if diff.ndim == 0 else (max(x1.ndim, x2.ndim) - 1,)
+    return apply(_PAIRWISE_NORM, diff, ord=float(p), axes=axes, keepdim=keepdim)
 
 
 # -- dropout ------------------------------------------------------------------------------------------------
@@ -512,6 +529,25 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
                                "and the input must have one dtype; convert with .to())")
     dims = tuple(range(input.ndim - len(ns), input.ndim))
     return apply(NativeLayerNorm, input, weight, bias, dims=dims, eps=eps)  # (None where absent, as torch lists it)
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) over the last len(normalized_shape) dims, times weight; eps defaults to the
+    dtype's machine epsilon. Recorded as its steps (pow, mean, add, rsqrt, mul), as torch records it."""
+    ns = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(ns):]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != ns:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{list(weight.shape)} and normalized_shape = {list(ns)}")
+    if eps is None:
+        from .._finfo import finfo
+
+        eps = finfo(input.dtype).eps
+    dims = tuple(range(input.ndim - len(ns), input.ndim))
+    out = input * (input.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
 
 
 class NativeLayerNorm(Node):

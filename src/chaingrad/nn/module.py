@@ -19,7 +19,7 @@ from .._dtype import to_dtype
 from ..autograd.grad_mode import no_grad
 from ..ops.convert import parse_to_args
 from ..tensor import Size, Tensor
-from .parameter import Buffer, Parameter
+from .parameter import Buffer, Parameter, data_of, is_lazy
 
 _handle_ids = itertools.count()
 
@@ -360,11 +360,13 @@ class Module:
         for p in self._parameters.values():
             if p is None:
                 continue
-            p._data = fn(p._data)
+            p._data = fn(data_of(p))
             if p._grad is not None:
                 p._grad = Tensor._wrap(fn(p._grad._data))
         for name, b in self._buffers.items():
-            if b is not None:
+            if is_lazy(b):  # a lazy layer's buffer keeps its kind, with the new dtype, until it has a shape
+                b._data = fn(data_of(b))
+            elif b is not None:
                 self._buffers[name] = Tensor._wrap(fn(b._data))
         return self
 
@@ -417,12 +419,12 @@ class Module:
             keep_vars = args[2] if len(args) > 2 else keep_vars
         if destination is None:
             destination = OrderedDict()
-        for name, p in self._parameters.items():
+        for name, p in self._parameters.items():  # an uninitialized one is saved as itself (no data to detach)
             if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
+                destination[prefix + name] = p if keep_vars or is_lazy(p) else p.detach()
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars else b.detach()
+                destination[prefix + name] = b if keep_vars or is_lazy(b) else b.detach()
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
@@ -439,6 +441,8 @@ class Module:
                 missing_keys.append(key)
                 continue
             value = state_dict[key]
+            if is_lazy(current) and is_lazy(value):  # both still without a shape: nothing to copy
+                continue
             try:
                 array = value._data if isinstance(value, Tensor) else np.asarray(value)
             except Exception:  # noqa: BLE001 - anything that is not array-like

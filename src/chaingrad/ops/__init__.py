@@ -17,4 +17,16 @@ from . import (  # noqa: F401
 )
 
 # isort: split
-from . import histogram, linalg_decomp, matrix, norms, rearrange, scan, sorting, special  # noqa: F401
+from . import (  # noqa: F401  # noqa: F401
+    addc,
+    histogram,
+    inplace_shape,
+    linalg_decomp,
+    matrix,
+    norms,
+    rearrange,
+    scan,
+    sorting,
+    special,
+    trig_inverse,
+)

@@ -91,6 +91,7 @@ _MEDIAN = (Rule(_same, RuntimeError, "Expected tensor for 'values' to have the s
 
 
 # the dtype rule of each op that is not CAST (a tuple: one rule a result), as torch's kernels check it
+_NANSUM = Rule(lambda result, out: out.kind == "f", NotImplementedError, "\"nansum_cpu\" not implemented for '{O}'")
 OUT_DTYPES: dict[str, Rule | tuple[Rule, ...]] = {
     **dict.fromkeys(["addmm", "addmv", "baddbmm", "bmm", "cross", "gather", "index_add", "inverse", "log_softmax",
                      "matmul", "mm", "msort", "mv", "norm", "scatter_add", "softmax", "take_along_dim", "tril", "triu",
@@ -112,6 +113,9 @@ OUT_DTYPES: dict[str, Rule | tuple[Rule, ...]] = {
     "logspace": _not_bool("logspace_cpu"),
     "all": _reduction("all"),
     "any": _reduction("any"),
+    # (these compute in out's dtype, and torch's NaN-skipping sum has no integer kernel)
+    "nansum": _NANSUM,
+    "nanmean": _NANSUM,
     "logsumexp": Rule(lambda result, out: out.kind == "f", RuntimeError,
                       "logsumexp(): Expected floating point type for result tensor, but got: {O}"),
     "amax": Rule(_same, RuntimeError, "Expected the dtype for input and out to match, but got {R} for input's dtype "

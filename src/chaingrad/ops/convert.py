@@ -9,6 +9,7 @@ import numpy as np
 from .._device import check_device, device
 from .._dtype import bool_, float16, float32, float64, int8, int16, int32, int64, to_dtype, uint8
 from .._dtype import dtype as DType
+from .._memory_format import check_memory_format, contiguous_format, copy_in_format, is_in_format, preserve_format
 from ..autograd.node import Node, apply
 from ..tensor import Tensor
 
@@ -27,8 +28,8 @@ class Cast(Node):
 class Clone(Node):
     formulas = ("dL/dx = dL/dout",)
 
-    def forward(ctx, x):
-        return x.copy()
+    def forward(ctx, x, memory_format=preserve_format):
+        return copy_in_format(x, memory_format, "clone")
 
     def backward(ctx, g):
         return g
@@ -148,14 +149,20 @@ def type_(self: Tensor, dtype=None, non_blocking: bool = False):
 
 
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
-    """A copy with its own memory; gradients flow back to the original."""
-    return apply(Clone, input)
+    """A copy with its own memory; gradients flow back to the original. Its strides keep the order of the
+    input's (``preserve_format``, the default) or follow ``memory_format``."""
+    return apply(Clone, input, memory_format=check_memory_format(memory_format, "clone"))
 
 
-def contiguous(self: Tensor, memory_format=None) -> Tensor:
-    if self._data.flags.c_contiguous:
+def contiguous(self: Tensor, memory_format=contiguous_format) -> Tensor:
+    """The tensor itself when its strides are already those of ``memory_format`` (row-major by default), else a
+    copy laid out so."""
+    fmt = check_memory_format(memory_format, "contiguous")
+    if is_in_format(self._data, fmt):
         return self
-    return clone(self)
+    if fmt is preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    return clone(self, memory_format=fmt)
 
 
 def cpu(self: Tensor, memory_format=None) -> Tensor:

@@ -370,13 +370,34 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     return Tensor._wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((1, 0), np.int64))
 
 
+class ScatterAdd(Node):
+    """``x.scatter_add(dim, index, src)``: x with ``src[i, j]`` added at ``x[index[i, j], j]`` (for dim 0;
+    repeated indices accumulate)."""
+
+    input_names = ("x", "src")
+    formulas = ("dL/dx = dL/dout", "dL/dsrc = dL/dout gathered at index along dim")
+
+    def forward(ctx, x, src, where=()):
+        ctx.where = where
+        out = x.copy()
+        np.add.at(out, where, src)
+        return out
+
+    def backward(ctx, g):
+        return g, (apply(AdvancedIndex, g, index=ctx.where, basic=False) if ctx.needs_input_grad[1] else None)
+
+
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """input with src added at ``index`` along ``dim`` (repeated indices accumulate)."""
     d = _check_dim(dim, input._data.ndim, "scatter_add")
     grids = list(np.ix_(*[np.arange(s) for s in index._data.shape]))
     grids[d] = index._data
-    src = src[tuple(slice(0, s) for s in index._data.shape)]
-    return input + apply(IndexAdd, src, index=tuple(grids), basic=False, shape=input._data.shape)
+    if src._data.shape != index._data.shape:  # only the leading index.shape block of src is added
+        src = src[tuple(slice(0, s) for s in index._data.shape)]
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype (scatter_add of "
+                           f"{input.dtype.name} and {src.dtype.name}: convert src with .to(input.dtype))")
+    return apply(ScatterAdd, input, src, where=tuple(grids))
 
 
 def _attach() -> None:

@@ -122,10 +122,10 @@ def _write(t: Tensor, out: Tensor, op: str) -> None:
             raise RuntimeError(f"{op}: output with shape {list(a.shape)} doesn't match the broadcast shape "
                                f"{list(np.broadcast_shapes(a.shape, r.shape))}") from None
     if r.dtype != a.dtype and not np.can_cast(r.dtype, a.dtype, casting="same_kind"):
-        from .._dtype import from_numpy_dtype
+        from ._checks import scalar_type
 
-        raise RuntimeError(f"{op}: result type {from_numpy_dtype(r.dtype).name.capitalize()} can't be cast to the "
-                           f"desired output type {from_numpy_dtype(a.dtype).name.capitalize()}")
+        raise RuntimeError(f"{op}: result type {scalar_type(r.dtype)} can't be cast to the desired output type "
+                           f"{scalar_type(a.dtype)}")
     if not a.flags.writeable:
         raise RuntimeError(f"{op}: unsupported operation: this tensor shares memory with an expanded (broadcast) "
                            "tensor and can't be written; use .clone() first")
@@ -291,6 +291,22 @@ def _attach() -> None:
     T.copy_ = copy_
     T.fill_ = fill_
     T.zero_ = zero_
+
+
+def _attach_twins() -> None:
+    """The in-place twins of ops defined in later files (ops/__init__.py imports this one first): each is
+    its out-of-place op written back, named and differentiated as that op (torch: ``x.tan_()`` is TanBackward0)."""
+    T = Tensor
+    for name in ("absolute", "negative", "sinh", "cosh", "tan", "log2", "log10", "cumsum"):
+        method = getattr(T, name)
+        setattr(T, name + "_", _unary(name + "_", lambda x, *a, _m=method, **k: _m(x, *a, **k)))
+    for name in ("true_divide",):
+        method = getattr(T, name)
+        setattr(T, name + "_", _arith(name + "_", lambda x, other, *a, _m=method, **k: _m(x, other, *a, **k)))
+    T.floor_divide_ = T.__ifloordiv__
+    scatter_add = T.scatter_add
+    T.scatter_add_ = lambda self, dim, index, src: inplace(
+        self, lambda old: scatter_add(old, dim, index, src), "scatter_add_", (src,))
 
 
 _attach()

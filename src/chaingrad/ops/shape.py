@@ -155,9 +155,10 @@ def reshape(input: Tensor, *shape) -> Tensor:
     try:
         np.reshape(a, shape, copy=False)
     except ValueError:  # the elements' order in memory does not allow a view
+        from .._memory_format import contiguous_format
         from .convert import clone
 
-        return apply(_UNSAFE_VIEW, clone(input), shape=shape)
+        return apply(_UNSAFE_VIEW, clone(input, memory_format=contiguous_format), shape=shape)
     return apply(_RESHAPE_ALIAS, input, shape=shape)
 
 
@@ -454,8 +455,32 @@ def unbind(input: Tensor, dim: int = 0):
     return split_outputs(input, (), _check_dim(dim, input._data.ndim, "unbind"), squeeze=True)
 
 
+moveaxis = movedim
+
+
+def ravel(input: Tensor) -> Tensor:
+    """All elements in one dimension, in row-major order: a view of a contiguous tensor, else of a copy."""
+    return view(input.contiguous(), (-1,))
+
+
+def fliplr(input: Tensor) -> Tensor:
+    """The columns (dim 1) in reverse order."""
+    if input._data.ndim < 2:
+        raise RuntimeError(f"Input must be >= 2-d. (fliplr of a {input._data.ndim}-D tensor)")
+    return flip(input, 1)
+
+
+def flipud(input: Tensor) -> Tensor:
+    """The rows (dim 0) in reverse order."""
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d. (flipud of a 0-D tensor)")
+    return flip(input, 0)
+
+
 def _attach() -> None:
     T = Tensor
+    for name in ("moveaxis", "ravel", "fliplr", "flipud"):
+        setattr(T, name, globals()[name])
     for name in ("reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose",
                  "swapaxes", "swapdims", "t", "movedim", "expand", "expand_as", "broadcast_to", "repeat", "tile",
                  "flip", "narrow", "select", "split", "chunk", "tensor_split", "unbind"):
