@@ -84,3 +84,54 @@ def test_reshape_of_a_permuted_tensor_still_copies_row_major():
         y = x.reshape(6)
         assert y.is_contiguous() and y.grad_fn.name() == "UnsafeViewBackward0"
         assert y.tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+
+
+def _like_views(lib):
+    """Inputs of the ``*_like`` functions: dense permutations, views with gaps and expanded dims (where torch
+    infers the dense order, a zero stride keeping the dims' order)."""
+    x = lib.arange(120.0).reshape(4, 5, 6)
+    return {**_views(lib), "expanded_row": x[:1].expand(4, 5, 6), "expanded_permuted": x[:, :1].expand(4, 5, 6)
+            .permute(2, 1, 0), "expanded_transposed": x[..., :1].expand(4, 5, 6).transpose(0, 1),
+            "permuted_gaps": x.permute(2, 0, 1)[:, 1:3, ::2], "expanded_gaps": x[:1, :1].expand(3, 5, 6)[:, ::2]
+            .transpose(1, 2)}
+
+
+LIKE_VIEWS = list(_like_views(torch))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("view", LIKE_VIEWS)
+def test_like_functions_lay_out_and_fill_as_torch(view, fmt):
+    results = []
+    for lib in (torch, chaingrad):
+        x = _like_views(lib)[view]
+        kw = {} if fmt is None else {"memory_format": getattr(lib, fmt)}
+        if fmt == "channels_last" and x.ndim != 4:
+            with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last format"):
+                lib.zeros_like(x, **kw)
+            continue
+        lib.manual_seed(7)
+        made = [lib.zeros_like(x, **kw), lib.ones_like(x, **kw), lib.empty_like(x, **kw), lib.full_like(x, 2.5, **kw),
+                lib.rand_like(x, **kw), lib.randn_like(x, **kw), lib.randint_like(x, 0, 100, **kw)]
+        results.append([(t.stride(), t.numpy().copy() if i != 2 else None) for i, t in enumerate(made)])
+    for (stride_t, values_t), (stride_c, values_c) in zip(*results):
+        assert stride_c == stride_t
+        if values_t is not None:
+            np.testing.assert_array_equal(values_c, values_t)  # (the random ones: drawn in the new memory order)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_to_float_and_cpu_lay_out_as_torch(fmt):
+    results = []
+    for lib in (torch, chaingrad):
+        x = lib.arange(120.0, requires_grad=True)
+        y = x.reshape(2, 3, 4, 5).permute(0, 2, 3, 1)
+        kw = {} if fmt is None else {"memory_format": getattr(lib, fmt)}
+        made = [y.to(**kw), y.to(lib.float64, **kw), y.float(**kw), y.double(**kw), y.cpu(**kw)]
+        sum(t.sum() for t in made).backward()
+        names = [t.grad_fn.name() if hasattr(t.grad_fn, "name") else type(t.grad_fn).__name__ for t in made]
+        results.append(([t.stride() for t in made], [t is y for t in made], names, x.grad.numpy().copy()))
+    assert results[0][:3] == results[1][:3]
+    np.testing.assert_array_equal(results[0][3], results[1][3])
+    with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last format"):
+        chaingrad.zeros(3).to(memory_format=chaingrad.channels_last)

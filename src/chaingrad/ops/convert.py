@@ -9,7 +9,15 @@ import numpy as np
 from .._device import check_device, device
 from .._dtype import bool_, float16, float32, float64, int8, int16, int32, int64, to_dtype, uint8
 from .._dtype import dtype as DType
-from .._memory_format import check_memory_format, contiguous_format, copy_in_format, is_in_format, preserve_format
+from .._memory_format import (
+    channels_last,
+    channels_last_3d,
+    check_memory_format,
+    contiguous_format,
+    copy_in_format,
+    is_in_format,
+    preserve_format,
+)
 from ..autograd.node import Node, apply
 from ..tensor import Tensor
 
@@ -28,8 +36,8 @@ class Cast(Node):
 class Clone(Node):
     formulas = ("dL/dx = dL/dout",)
 
-    def forward(ctx, x, memory_format=preserve_format):
-        return copy_in_format(x, memory_format, "clone")
+    def forward(ctx, x, memory_format=preserve_format, called: str = "clone"):
+        return copy_in_format(x, memory_format, called)
 
     def backward(ctx, g):
         return g
@@ -132,9 +140,32 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
     """``t.to(chaingrad.float64)``, ``t.to("cpu")``, ``t.to(device, dtype)``, ``t.to(other)``: a tensor of that
     dtype (``self`` when nothing changes, unless ``copy=True``); devices other than the CPU are refused."""
     _, dtype, _, copy = parse_to_args(args, kwargs, "Tensor")
-    if dtype is None:
-        return clone(self) if copy else self
-    return _cast(self, dtype, copy)
+    out = (clone(self) if copy else self) if dtype is None else _cast(self, dtype, copy)
+    return _in_format(out, kwargs.get("memory_format"), "to", self)
+
+
+def _in_format(t: Tensor, memory_format, op: str, source: Tensor | None = None) -> Tensor:
+    """``t`` (``source`` converted, or ``source`` itself) laid out as ``memory_format`` asks (``to``, ``float``
+    ... and ``cpu`` take one). As torch: preserve_format keeps the layout; ``source`` itself comes back where the
+    format asked for is the one its strides suggest (channels_last for a channels-last 4-D tensor, else
+    contiguous_format), else a copy; a converted copy is laid out in the format itself."""
+    fmt = check_memory_format(memory_format, op)
+    if fmt is preserve_format:
+        return t
+    if t is not source:  # (a new array no one else holds: laid out again in place of the converted one)
+        t._data = copy_in_format(t._data, fmt, op)
+        return t
+    if fmt is _suggested_format(t._data):
+        return t
+    return apply(Clone.named("ToCopyBackward0"), t, memory_format=fmt, called=op)  # (torch's node for to()'s copy)
+
+
+def _suggested_format(a: np.ndarray):
+    """torch's ``suggest_memory_format``: the channels-last format a tensor's strides follow, else contiguous."""
+    for fmt, rank in ((channels_last, 4), (channels_last_3d, 5)):
+        if a.ndim == rank and not a.flags.c_contiguous and is_in_format(a, fmt):
+            return fmt
+    return contiguous_format
 
 
 def type_(self: Tensor, dtype=None, non_blocking: bool = False):
@@ -166,8 +197,8 @@ def contiguous(self: Tensor, memory_format=contiguous_format) -> Tensor:
 
 
 def cpu(self: Tensor, memory_format=None) -> Tensor:
-    """The tensor itself: it is on the CPU already."""
-    return self
+    """The tensor itself (it is on the CPU already), or its copy in ``memory_format``."""
+    return _in_format(self, memory_format, "cpu", self)
 
 
 def cuda(self: Tensor, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
@@ -195,15 +226,15 @@ def _attach() -> None:
     T.is_cpu = property(lambda self: True)
     T.is_mps = property(lambda self: False)
     T.is_meta = property(lambda self: False)
-    T.float = lambda self, memory_format=None: _cast(self, float32)
-    T.double = lambda self, memory_format=None: _cast(self, float64)
-    T.half = lambda self, memory_format=None: _cast(self, float16)
-    T.long = lambda self, memory_format=None: _cast(self, int64)
-    T.int = lambda self, memory_format=None: _cast(self, int32)
-    T.short = lambda self, memory_format=None: _cast(self, int16)
-    T.char = lambda self, memory_format=None: _cast(self, int8)
-    T.byte = lambda self, memory_format=None: _cast(self, uint8)
-    T.bool = lambda self, memory_format=None: _cast(self, bool_)
+    T.float = lambda self, memory_format=None: _in_format(_cast(self, float32), memory_format, "float", self)
+    T.double = lambda self, memory_format=None: _in_format(_cast(self, float64), memory_format, "double", self)
+    T.half = lambda self, memory_format=None: _in_format(_cast(self, float16), memory_format, "half", self)
+    T.long = lambda self, memory_format=None: _in_format(_cast(self, int64), memory_format, "long", self)
+    T.int = lambda self, memory_format=None: _in_format(_cast(self, int32), memory_format, "int", self)
+    T.short = lambda self, memory_format=None: _in_format(_cast(self, int16), memory_format, "short", self)
+    T.char = lambda self, memory_format=None: _in_format(_cast(self, int8), memory_format, "char", self)
+    T.byte = lambda self, memory_format=None: _in_format(_cast(self, uint8), memory_format, "byte", self)
+    T.bool = lambda self, memory_format=None: _in_format(_cast(self, bool_), memory_format, "bool", self)
     T.type_as = lambda self, other: _cast(self, other.dtype)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from .._device import check_device, check_pin_memory
 from .._dtype import dtype as DType
 from .._dtype import from_numpy_dtype, get_default_dtype, int64, scalar_dtype, to_dtype
+from .._memory_format import check_memory_format, contiguous_format, empty_in_format, preserve_format
 from ..tensor import Size, Tensor, _check_can_require_grad
 
 
@@ -151,36 +152,42 @@ def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_gra
     return _new(np.full(parse_size((size,), "full"), fill_value, d), requires_grad)
 
 
-def _like(input: Tensor, dtype):
-    return input._data.shape, (input._data.dtype if dtype is None else to_dtype(dtype).np)
+def _like(input: Tensor, dtype, memory_format, op: str, fill=None) -> np.ndarray:
+    """A new array of input's shape (in ``dtype``, else input's), laid out as ``memory_format`` says (by default
+    in the order of input's strides, as torch), holding ``fill`` (None: uninitialized)."""
+    a = input._data
+    d = a.dtype if dtype is None else to_dtype(dtype).np
+    fmt = check_memory_format(memory_format, op)
+    if fill is not None and (fmt is contiguous_format or (fmt is preserve_format and a.flags.c_contiguous)):
+        return np.full(a.shape, fill, d) if fill != 0 else np.zeros(a.shape, d)  # (zeros: calloc's free pages)
+    out = empty_in_format(a, d, fmt, op)
+    if fill is not None:
+        out[...] = fill
+    return out
 
 
 def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                pin_memory: bool = False, memory_format=None) -> Tensor:
     _on_cpu(device, pin_memory, "zeros_like")
-    shape, d = _like(input, dtype)
-    return _new(np.zeros(shape, d), requires_grad)
+    return _new(_like(input, dtype, memory_format, "zeros_like", 0), requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
               pin_memory: bool = False, memory_format=None) -> Tensor:
     _on_cpu(device, pin_memory, "ones_like")
-    shape, d = _like(input, dtype)
-    return _new(np.ones(shape, d), requires_grad)
+    return _new(_like(input, dtype, memory_format, "ones_like", 1), requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                pin_memory: bool = False, memory_format=None) -> Tensor:
     _on_cpu(device, pin_memory, "empty_like")
-    shape, d = _like(input, dtype)
-    return _new(np.empty(shape, d), requires_grad)
+    return _new(_like(input, dtype, memory_format, "empty_like"), requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
               pin_memory: bool = False, memory_format=None) -> Tensor:
     _on_cpu(device, pin_memory, "full_like")
-    shape, d = _like(input, dtype)
-    return _new(np.full(shape, fill_value, d), requires_grad)
+    return _new(_like(input, dtype, memory_format, "full_like", fill_value), requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None,

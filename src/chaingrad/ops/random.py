@@ -13,6 +13,7 @@ import operator
 import numpy as np
 
 from .._dtype import get_default_dtype, int64, to_dtype
+from .._memory_format import check_memory_format, empty_in_format
 from ..autograd.node import Node, apply
 from ..random import discrete, get_rng_state, initial_seed, integers, manual_seed, seed, set_rng_state
 from ..random import layout as memory_layout
@@ -83,24 +84,26 @@ def randn(*sizes, size=None, generator: Generator | None = None, out=None, dtype
     return _finish(values.reshape(shape), out, requires_grad, "randn")
 
 
-def _like(input: Tensor, dtype, op: str) -> tuple[np.ndarray, np.dtype]:
+def _like(input: Tensor, dtype, memory_format, op: str) -> np.ndarray:
+    """The (uninitialized) array a ``*_like`` function fills: input's shape, in ``dtype`` (else input's), laid out
+    as ``memory_format`` says (by default in the order of input's strides, as torch)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     d = input._data.dtype if dtype is None else to_dtype(dtype).np
-    return input._data, d
+    return empty_in_format(input._data, d, check_memory_format(memory_format, op), op)
 
 
-def _fill_like(like: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """torch's *_like functions keep the input's memory layout (preserve_format): values go in that order."""
-    return memory_layout.place(values, like) if not like.flags.c_contiguous else values.reshape(like.shape)
+def _fill_like(target: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """torch fills the new tensor in its own memory order: ``values`` go into ``target`` in that order."""
+    return values.reshape(target.shape) if target.flags.c_contiguous else memory_layout.fill(target, values)
 
 
 def rand_like(input: Tensor, *, generator: Generator | None = None, dtype=None, layout=None, device=None,
               requires_grad: bool = False, memory_format=None) -> Tensor:
     if device is not None:
         _on_cpu(device, False, "rand_like")
-    like, d = _like(input, dtype, "rand_like")
-    d = _float_dtype(d, "rand_like", "check_uniform_bounds")
+    like = _like(input, dtype, memory_format, "rand_like")
+    d = _float_dtype(like.dtype, "rand_like", "check_uniform_bounds")
     values = uniform_alg.uniform(_gen(generator, "rand_like"), like.size, 0.0, 1.0, d)
     return _new(_fill_like(like, values), requires_grad)
 
@@ -109,8 +112,8 @@ def randn_like(input: Tensor, *, generator: Generator | None = None, dtype=None,
                requires_grad: bool = False, memory_format=None) -> Tensor:
     if device is not None:
         _on_cpu(device, False, "randn_like")
-    like, d = _like(input, dtype, "randn_like")
-    d = _float_dtype(d, "randn_like", "normal_kernel_cpu")
+    like = _like(input, dtype, memory_format, "randn_like")
+    d = _float_dtype(like.dtype, "randn_like", "normal_kernel_cpu")
     values = normal_alg.normal(_gen(generator, "randn_like"), like.size, 0.0, 1.0, d,
                                contiguous=memory_layout.is_contiguous(like))
     return _new(_fill_like(like, values), requires_grad)
@@ -160,7 +163,8 @@ def randint_like(input: Tensor, low=0, high=None, *, generator: Generator | None
         low, high = 0, low
     if device is not None:
         _on_cpu(device, False, "randint_like")
-    like, d = _like(input, dtype, "randint_like")
+    like = _like(input, dtype, memory_format, "randint_like")
+    d = like.dtype
     low, high = _int_arg(low, "low", "randint_like"), _int_arg(high, "high", "randint_like")
     values = integers.random_from_to(_gen(generator, "randint_like"), like.size, low, high, d)
     return _new(_fill_like(like, values), requires_grad)

@@ -51,6 +51,13 @@ def place(values: np.ndarray, like: np.ndarray) -> np.ndarray:
     return out
 
 
+def fill(out: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``out`` (dense, any stride order) holding ``values`` in its memory order; returned."""
+    axes = memory_axes(out)
+    np.transpose(out, axes)[...] = values.reshape([out.shape[ax] for ax in axes])
+    return out
+
+
 def in_memory_order(values: np.ndarray, like: np.ndarray) -> np.ndarray:
     """values (shaped like ``like``) read in like's memory order, as a flat array."""
     if is_contiguous(like):
