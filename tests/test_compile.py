@@ -82,6 +82,20 @@ def test_seed_step_is_eager_bit_for_bit():
     assert "# dL/dw = x^T @ dL/d" in code  # the backward line carries its formula, in the program's names
 
 
+def test_a_step_compiled_under_cprofile_is_eager_and_leaves_the_profiler_running():
+    import cProfile
+    import sys
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        _assert_same_as_eager(_seed, fullgraph=True)
+        still = sys.getprofile()
+    finally:
+        profiler.disable()
+    assert still is profiler
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_scalar_arithmetic_without_asarray_is_eager_bit_for_bit(dtype):
     """0-d results used only by + - * / stay NumPy scalars in the replay (optimize.drop_asarray); one used by **

@@ -722,15 +722,18 @@ class Tracer:
         the MLP step's first call when it saw them)."""
         from . import patches
 
+        # a profiler the program runs under (cProfile) is left in place, and the names go without it: a C
+        # profiler cannot be put back through sys.setprofile
+        mine = profile is not None and sys.getprofile() is None
         hooks.TRACER = self
         patches.install(self)
-        prev = sys.getprofile()
         try:
-            if profile is not None:
+            if mine:
                 sys.setprofile(profile)
             return fn(*args, **kwargs)
         finally:
-            sys.setprofile(prev)
+            if mine:
+                sys.setprofile(None)
             patches.uninstall(self)
             hooks.TRACER = None
 
