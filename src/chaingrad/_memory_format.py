@@ -56,10 +56,9 @@ def copy_in_format(array: np.ndarray, fmt: memory_format, op: str) -> np.ndarray
     """A copy of ``array`` laid out in ``fmt``."""
     if fmt is preserve_format:
         return array.copy(order="K")
-    if fmt is contiguous_format:
-        return array.copy(order="C")
-    order = _channels_last_order(fmt, array.ndim, op)
-    return np.ascontiguousarray(array.transpose(order)).transpose(np.argsort(order))
+    out = empty_in_format(array, array.dtype, fmt, op)
+    out[...] = array
+    return out
 
 
 def _dense_order(shape: tuple, strides: tuple) -> list[int]:

@@ -13,7 +13,6 @@ import operator
 import numpy as np
 
 from .._dtype import get_default_dtype, int64, to_dtype
-from .._memory_format import check_memory_format, empty_in_format
 from ..autograd.node import Node, apply
 from ..random import discrete, get_rng_state, initial_seed, integers, manual_seed, seed, set_rng_state
 from ..random import layout as memory_layout
@@ -23,6 +22,7 @@ from ..random.generator import Generator, default_generator
 from ..tensor import Tensor
 from ._checks import scalar_type
 from ._out import require_out, write_out
+from .creation import _like as _like_array
 from .creation import _new, _on_cpu, parse_size
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
@@ -89,8 +89,7 @@ def _like(input: Tensor, dtype, memory_format, op: str) -> np.ndarray:
     as ``memory_format`` says (by default in the order of input's strides, as torch)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    d = input._data.dtype if dtype is None else to_dtype(dtype).np
-    return empty_in_format(input._data, d, check_memory_format(memory_format, op), op)
+    return _like_array(input, dtype, memory_format, op)
 
 
 def _fill_like(target: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -45,15 +45,16 @@ def place(values: np.ndarray, like: np.ndarray) -> np.ndarray:
     """An array shaped like ``like`` whose elements, visited in like's memory order, are ``values``."""
     if is_contiguous(like):
         return values.reshape(like.shape)
-    axes = memory_axes(like)
-    out = np.empty(like.shape, values.dtype)
-    np.transpose(out, axes)[...] = values.reshape([like.shape[ax] for ax in axes])
-    return out
+    return _write_in_order(np.empty(like.shape, values.dtype), values, memory_axes(like))
 
 
 def fill(out: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``out`` (dense, any stride order) holding ``values`` in its memory order; returned."""
-    axes = memory_axes(out)
+    return _write_in_order(out, values, memory_axes(out))
+
+
+def _write_in_order(out: np.ndarray, values: np.ndarray, axes: tuple) -> np.ndarray:
+    """``values`` written into ``out`` visiting its axes in the order ``axes`` (outermost first)."""
     np.transpose(out, axes)[...] = values.reshape([out.shape[ax] for ax in axes])
     return out
 
