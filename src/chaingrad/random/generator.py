@@ -9,12 +9,17 @@ words here (``random_raw``); this class adds what torch keeps beside them: the f
 
 Every distribution asks for one of two things per element, in element order:
 ``random()``, one 32-bit word, or ``random64()``, two words joined as ``(first << 32) | second``.
+
+A distribution may also read words before the stream reaches them (``draw_ahead``), to compute many small
+results in one vectorized pass (normal.py does for repeated ``randn(16)``). Such words are handed out by
+``random()`` as if drawn then, and the state a program reads is the stream's own: the engine is wound back
+to where the stream is (``_sync``) before ``get_state`` reads it.
 """
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -79,6 +84,12 @@ class Generator:
     _next_at_rest: int | None
     _normal_cache: float | None
     _float_cache: float | None
+    _ahead: np.ndarray | None
+    _ahead_at: int
+    _rewind: tuple[Any, int, int | None] | None
+    _ahead_values: object | None
+
+    _position = 0  # words handed out since the generator was made: where the stream is, for caches (it only grows)
 
     def __init__(self, device="cpu") -> None:
         kind = str(getattr(device, "type", device)).split(":")[0]
@@ -95,6 +106,13 @@ class Generator:
         self._next_at_rest = 0  # torch reports next=0, left=1 until the first draw after seeding
         self._normal_cache = None  # the cached double Box-Muller sample (see normal.py)
         self._float_cache = None  # torch's float cache: kept only so that states round-trip
+        self._drop_ahead()
+
+    def _drop_ahead(self) -> None:
+        self._ahead = None  # words drawn from the engine that the stream has not reached yet, from _ahead_at on
+        self._ahead_at = 0
+        self._rewind = None  # the engine's state before them, words of them since handed out, _next_at_rest then
+        self._ahead_values = None  # what a distribution computed from the words ahead: valid while they are
 
     def manual_seed(self, seed: int) -> Generator:
         """Seed the generator (only the low 32 bits reach the engine) and return it."""
@@ -136,11 +154,64 @@ class Generator:
 
     def random(self, n: int) -> np.ndarray:
         """n 32-bit words (torch's ``random()``), as uint64 values below 2**32."""
+        self._position += n
+        if self._ahead is not None:
+            return self._from_ahead(n)
         if self._next_at_rest is None and self._bitgen is not None:  # running since its first draw
             return self._bitgen.random_raw(n)
         if n == 0:  # drawing nothing leaves a freshly seeded generator as it is
             return np.empty(0, np.uint64)
         return self._engine().random_raw(n)
+
+    def draw_ahead(self, n: int) -> np.ndarray:
+        """The next n words of the stream, without taking them: ``random()`` (or ``skip``) hands them out later.
+        A read-only view; the caller should take at least one of them at once (the state a program reads
+        stays the stream's either way)."""
+        have = 0 if self._ahead is None else len(self._ahead) - self._ahead_at
+        if have < n:
+            at_rest = self._next_at_rest
+            engine = self._engine()
+            if self._ahead is None or self._rewind is None:
+                self._rewind = (engine.state, 0, at_rest)
+                words = engine.random_raw(n)
+            else:
+                state, taken, at_rest = self._rewind
+                self._rewind = (state, taken + self._ahead_at, at_rest)
+                words = np.concatenate([self._ahead[self._ahead_at:], engine.random_raw(n - have)])
+            words.flags.writeable = False
+            self._ahead, self._ahead_at = words, 0
+        assert self._ahead is not None
+        return self._ahead[self._ahead_at:self._ahead_at + n]
+
+    def skip(self, n: int) -> None:
+        """Take the next n words, drawn ahead, without looking at them (their use was computed already)."""
+        self._position += n
+        self._from_ahead(n)
+
+    def _from_ahead(self, n: int) -> np.ndarray:
+        ahead, i = self._ahead, self._ahead_at
+        assert ahead is not None
+        j = i + n
+        if j < len(ahead):
+            self._ahead_at = j
+            return ahead[i:j].copy()
+        words = ahead[i:]
+        if j > len(ahead):
+            assert self._bitgen is not None
+            words = np.concatenate([words, self._bitgen.random_raw(j - len(ahead))])
+        self._drop_ahead()  # the engine is where the stream is again
+        return words.copy() if words.base is ahead else words
+
+    def _sync(self) -> None:
+        """Wind the engine back to where the stream is: its state before the words ahead, plus those taken."""
+        assert self._rewind is not None and self._bitgen is not None
+        state, taken, at_rest = self._rewind
+        taken += self._ahead_at
+        self._bitgen.state = state
+        self._bitgen.random_raw(taken)
+        if not taken:
+            self._next_at_rest = at_rest
+        self._drop_ahead()
 
     def random64(self, n: int) -> np.ndarray:
         """n 64-bit values (torch's ``random64()``): two words each, the first one high."""
@@ -151,6 +222,8 @@ class Generator:
 
     # -- state ------------------------------------------------------------------------------------------
     def _numpy_state(self) -> tuple[np.ndarray, int]:
+        if self._ahead is not None:
+            self._sync()
         if self._pending_seed is not None:
             return init_genrand(self._pending_seed & 0xFFFFFFFF), _N
         assert self._bitgen is not None  # (no seed pending: _engine or set_state made it)
@@ -201,6 +274,7 @@ class Generator:
         self._bitgen.state = {"bit_generator": "MT19937",
                               "state": {"key": words.astype(np.uint32), "pos": _N + 1 - left}}
         self._pending_seed = None
+        self._drop_ahead()
         self._seed = int(rec["initial_seed"])
         self._next_at_rest = nxt if left == 1 else None
         self._normal_cache = float(rec["normal_y"]) if rec["normal_is_valid"] else None
