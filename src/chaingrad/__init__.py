@@ -122,6 +122,7 @@ from .ops.elementwise import (
     where,
 )
 from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
+from ._layout import _mkldnn, jagged, layout, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr, strided
 from .ops.addc import addcdiv, addcmul
 from .ops.nan_reduce import nanmean, nansum
 from .ops.shape import fliplr, flipud, moveaxis, ravel

@@ -140,6 +140,13 @@ class Tensor:
         return CPU
 
     @property
+    def layout(self):
+        """How the elements are stored: always ``chaingrad.strided`` (a dense array with strides)."""
+        from ._layout import strided
+
+        return strided
+
+    @property
     def is_cuda(self) -> bool:
         return False
 

@@ -10,6 +10,7 @@ import numpy as np
 from .._device import check_device, check_pin_memory
 from .._dtype import dtype as DType
 from .._dtype import from_numpy_dtype, get_default_dtype, int64, scalar_dtype, to_dtype
+from .._layout import check_layout
 from .._memory_format import check_memory_format, contiguous_format, empty_in_format, preserve_format
 from ..tensor import Size, Tensor, _check_can_require_grad
 
@@ -106,8 +107,11 @@ def _checked_size(size, op: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _on_cpu(device, pin_memory: bool, op: str) -> None:
-    """``device=`` must be the CPU (or None), and ``pin_memory`` False, as torch without an accelerator."""
+def _on_cpu(device, pin_memory: bool, op: str, layout=None) -> None:
+    """``device=`` must be the CPU (or None), ``pin_memory`` False, as torch without an accelerator, and
+    ``layout`` strided (or None)."""
+    if layout is not None:
+        check_layout(layout, op)
     if device is not None:
         check_device(device, op)
     if pin_memory:
@@ -127,25 +131,32 @@ def _float_or(dtype) -> np.dtype:
 
 def zeros(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
           pin_memory: bool = False) -> Tensor:
-    _on_cpu(device, pin_memory, "zeros")
+    _on_cpu(device, pin_memory, "zeros", layout)
     return _new(np.zeros(parse_size(sizes, "zeros", size), _float_or(dtype)), requires_grad)
 
 
 def ones(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
          pin_memory: bool = False) -> Tensor:
-    _on_cpu(device, pin_memory, "ones")
+    _on_cpu(device, pin_memory, "ones", layout)
     return _new(np.ones(parse_size(sizes, "ones", size), _float_or(dtype)), requires_grad)
 
 
 def empty(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
           pin_memory: bool = False, memory_format=None) -> Tensor:
-    _on_cpu(device, pin_memory, "empty")
-    return _new(np.empty(parse_size(sizes, "empty", size), _float_or(dtype)), requires_grad)
+    _on_cpu(device, pin_memory, "empty", layout)
+    shape, d = parse_size(sizes, "empty", size), _float_or(dtype)
+    if memory_format is None or memory_format is contiguous_format:
+        return _new(np.empty(shape, d), requires_grad)
+    if check_memory_format(memory_format, "empty") is preserve_format:
+        raise RuntimeError("empty(): unsupported memory format Preserve (a new tensor has no layout to preserve; "
+                           "give chaingrad.contiguous_format or channels_last)")
+    like = np.broadcast_to(np.empty((), np.bool_), shape)  # (only its shape is read)
+    return _new(empty_in_format(like, d, memory_format, "empty"), requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
          pin_memory: bool = False) -> Tensor:
-    _on_cpu(device, pin_memory, "full")
+    _on_cpu(device, pin_memory, "full", layout)
     d = scalar_dtype(fill_value).np if dtype is None else to_dtype(dtype).np
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -168,32 +179,32 @@ def _like(input: Tensor, dtype, memory_format, op: str, fill=None) -> np.ndarray
 
 def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                pin_memory: bool = False, memory_format=None) -> Tensor:
-    _on_cpu(device, pin_memory, "zeros_like")
+    _on_cpu(device, pin_memory, "zeros_like", layout)
     return _new(_like(input, dtype, memory_format, "zeros_like", 0), requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
               pin_memory: bool = False, memory_format=None) -> Tensor:
-    _on_cpu(device, pin_memory, "ones_like")
+    _on_cpu(device, pin_memory, "ones_like", layout)
     return _new(_like(input, dtype, memory_format, "ones_like", 1), requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                pin_memory: bool = False, memory_format=None) -> Tensor:
-    _on_cpu(device, pin_memory, "empty_like")
+    _on_cpu(device, pin_memory, "empty_like", layout)
     return _new(_like(input, dtype, memory_format, "empty_like"), requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
               pin_memory: bool = False, memory_format=None) -> Tensor:
-    _on_cpu(device, pin_memory, "full_like")
+    _on_cpu(device, pin_memory, "full_like", layout)
     return _new(_like(input, dtype, memory_format, "full_like", fill_value), requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None,
            requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """``arange(5)`` -> int64 [0..4]; any float argument gives the default float dtype."""
-    _on_cpu(device, pin_memory, "arange")
+    _on_cpu(device, pin_memory, "arange", layout)
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -215,7 +226,7 @@ def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None,
 
 def linspace(start, end, steps: int, *, dtype=None, layout=None, device=None,
              requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
-    _on_cpu(device, pin_memory, "linspace")
+    _on_cpu(device, pin_memory, "linspace", layout)
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
     return _new(np.linspace(float(start), float(end), steps).astype(_float_or(dtype)), requires_grad)
@@ -223,43 +234,43 @@ def linspace(start, end, steps: int, *, dtype=None, layout=None, device=None,
 
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, layout=None, device=None,
              requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
-    _on_cpu(device, pin_memory, "logspace")
+    _on_cpu(device, pin_memory, "logspace", layout)
     return _new((base ** np.linspace(float(start), float(end), steps)).astype(_float_or(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, layout=None, device=None,
         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
-    _on_cpu(device, pin_memory, "eye")
+    _on_cpu(device, pin_memory, "eye", layout)
     return _new(np.eye(n, n if m is None else m, dtype=_float_or(dtype)), requires_grad)
 
 
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                   pin_memory: bool = False) -> Tensor:
-    _on_cpu(device, pin_memory, "scalar_tensor")
+    _on_cpu(device, pin_memory, "scalar_tensor", layout)
     return _new(np.array(s, dtype=_float_or(dtype)), requires_grad)
 
 
 def _attach() -> None:
-    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
         return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
                       pin_memory=pin_memory)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         return zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
-                     pin_memory=pin_memory)
+                     pin_memory=pin_memory, layout=layout)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         return ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
-                    pin_memory=pin_memory)
+                    pin_memory=pin_memory, layout=layout)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
                  pin_memory=False):
         return full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
-                    pin_memory=pin_memory)
+                    pin_memory=pin_memory, layout=layout)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         return empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
-                     pin_memory=pin_memory)
+                     pin_memory=pin_memory, layout=layout)
 
     Tensor.new_tensor = new_tensor
     Tensor.new_zeros = new_zeros

@@ -304,6 +304,9 @@ def index_add_(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """out[i][j] = input[i][index[i][j]] along ``dim`` (shapes as torch.gather)."""
+    if sparse_grad:
+        raise NotImplementedError("gather(sparse_grad=True): chaingrad has no sparse gradients; leave sparse_grad "
+                                  "False (the dense gradient holds the same values)")
     d = _check_dim(dim, input._data.ndim, "gather")
     idx = index._data
     if idx.dtype.kind not in "iu":

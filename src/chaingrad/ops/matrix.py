@@ -11,6 +11,7 @@ from ..autograd.node import Node, apply
 from ..tensor import Tensor, _check_dim
 from ._checks import require_tensor
 from ._dispatch import broadcast_error
+from .creation import _on_cpu
 
 
 # -- diagonals ---------------------------------------------------------------------------------------------
@@ -192,11 +193,13 @@ def _triangle_indices(row: int, col: int, offset: int, dtype, upper: bool) -> Te
 
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
     """The (2, N) row and column indices of the lower triangle of a row x col matrix, in row-major order."""
+    _on_cpu(device, False, "tril_indices", layout)
     return _triangle_indices(row, col, offset, dtype, False)
 
 
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
     """The (2, N) row and column indices of the upper triangle of a row x col matrix, in row-major order."""
+    _on_cpu(device, False, "triu_indices", layout)
     return _triangle_indices(row, col, offset, dtype, True)
 
 

@@ -61,8 +61,8 @@ def _finish(array: np.ndarray, out: Tensor | None, requires_grad: bool, op: str)
 def rand(*sizes, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Uniform samples on [0, 1): the low 24 (float32) or 53 (float64) bits of the generator's draws."""
-    if device is not None or pin_memory:
-        _on_cpu(device, pin_memory, "rand")
+    if device is not None or pin_memory or layout is not None:
+        _on_cpu(device, pin_memory, "rand", layout)
     if out is not None:
         require_out(out, "rand")
     shape = parse_size(sizes, "rand", size)
@@ -74,8 +74,8 @@ def rand(*sizes, size=None, generator: Generator | None = None, out=None, dtype=
 def randn(*sizes, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Standard normal samples (torch's Box-Muller: blocks of 16, or one at a time below 16 elements)."""
-    if device is not None or pin_memory:
-        _on_cpu(device, pin_memory, "randn")
+    if device is not None or pin_memory or layout is not None:
+        _on_cpu(device, pin_memory, "randn", layout)
     if out is not None:
         require_out(out, "randn")
     shape = parse_size(sizes, "randn", size)
@@ -99,8 +99,8 @@ def _fill_like(target: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def rand_like(input: Tensor, *, generator: Generator | None = None, dtype=None, layout=None, device=None,
               requires_grad: bool = False, memory_format=None) -> Tensor:
-    if device is not None:
-        _on_cpu(device, False, "rand_like")
+    if device is not None or layout is not None:
+        _on_cpu(device, False, "rand_like", layout)
     like = _like(input, dtype, memory_format, "rand_like")
     d = _float_dtype(like.dtype, "rand_like", "check_uniform_bounds")
     values = uniform_alg.uniform(_gen(generator, "rand_like"), like.size, 0.0, 1.0, d)
@@ -109,8 +109,8 @@ def rand_like(input: Tensor, *, generator: Generator | None = None, dtype=None, 
 
 def randn_like(input: Tensor, *, generator: Generator | None = None, dtype=None, layout=None, device=None,
                requires_grad: bool = False, memory_format=None) -> Tensor:
-    if device is not None:
-        _on_cpu(device, False, "randn_like")
+    if device is not None or layout is not None:
+        _on_cpu(device, False, "randn_like", layout)
     like = _like(input, dtype, memory_format, "randn_like")
     d = _float_dtype(like.dtype, "randn_like", "normal_kernel_cpu")
     values = normal_alg.normal(_gen(generator, "randn_like"), like.size, 0.0, 1.0, d,
@@ -132,8 +132,8 @@ def randint(low=None, high=None, size=None, *, generator: Generator | None = Non
             layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Integers in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``; each is
     ``low + word % (high - low)`` (a 64-bit draw once the range reaches 2**28)."""
-    if device is not None or pin_memory:
-        _on_cpu(device, pin_memory, "randint")
+    if device is not None or pin_memory or layout is not None:
+        _on_cpu(device, pin_memory, "randint", layout)
     if out is not None:
         require_out(out, "randint")
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
@@ -160,8 +160,8 @@ def randint_like(input: Tensor, low=0, high=None, *, generator: Generator | None
                  layout=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
     if high is None:
         low, high = 0, low
-    if device is not None:
-        _on_cpu(device, False, "randint_like")
+    if device is not None or layout is not None:
+        _on_cpu(device, False, "randint_like", layout)
     like = _like(input, dtype, memory_format, "randint_like")
     d = like.dtype
     low, high = _int_arg(low, "low", "randint_like"), _int_arg(high, "high", "randint_like")
@@ -172,8 +172,8 @@ def randint_like(input: Tensor, low=0, high=None, *, generator: Generator | None
 def randperm(n: int, *, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A random permutation of 0 .. n-1: torch's forward Fisher-Yates shuffle, one word per swap."""
-    if device is not None or pin_memory:
-        _on_cpu(device, pin_memory, "randperm")
+    if device is not None or pin_memory or layout is not None:
+        _on_cpu(device, pin_memory, "randperm", layout)
     if out is not None:
         require_out(out, "randperm")
     n = _int_arg(n, "n", "randperm")
@@ -219,8 +219,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
            layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Normal samples. ``normal(mean, std, size)`` with numbers; or tensors for mean and/or std, when the
     shape comes from them and the sample is ``normal_(0, 1) * std + mean`` (two roundings, as in torch)."""
-    if device is not None or pin_memory:
-        _on_cpu(device, pin_memory, "normal")
+    if device is not None or pin_memory or layout is not None:
+        _on_cpu(device, pin_memory, "normal", layout)
     if out is not None:
         require_out(out, "normal")
     g = _gen(generator, "normal")
