@@ -39,6 +39,8 @@ FUNCTIONAL_ARGUMENTS = {
     **dict.fromkeys(["cross_entropy", "nll_loss", "poisson_nll_loss"], _TARGET),
     **dict.fromkeys(["celu", "elu"], (("input", TENSOR), ("alpha", NUMBER))),
     "leaky_relu": (("input", TENSOR), ("negative_slope", NUMBER)),
+    **dict.fromkeys(["hardshrink", "softshrink"], (("input", TENSOR), ("lambd", NUMBER))),
+    **dict.fromkeys(["rrelu", "rrelu_"], (("input", TENSOR), ("lower", NUMBER), ("upper", NUMBER))),
     "softplus": (("input", TENSOR), ("beta", NUMBER)),
     "hardtanh": (("input", TENSOR), ("min_val", NUMBER), ("max_val", NUMBER)),
     **dict.fromkeys(["avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "unfold"],

@@ -18,6 +18,7 @@ from .._arguments import checked_namespace as _checked_namespace
 from ..autograd.grad_mode import no_grad
 from ..autograd.node import Node, apply  # (`apply` by this name: chaingrad.compile replaces it while tracing)
 from ..compiler.hooks import kernel as _kernel
+from ..ops import activations as _act
 from ..ops.adaptive_pool import adaptive_max_pool1d, adaptive_max_pool2d  # noqa: F401
 from ..ops.conv import conv1d, conv2d  # noqa: F401
 from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
@@ -41,6 +42,7 @@ from ..ops.nn_ops import (  # noqa: F401
     softmax,
 )
 from ..ops.nn_ops import SmoothL1Loss as _SmoothL1Loss
+from ..ops.nn_ops import legacy_reduction as _legacy_reduction
 from ..ops.norms import VectorNorm as _VectorNorm
 from ..ops.pool import (  # noqa: F401
     adaptive_avg_pool2d,
@@ -53,7 +55,7 @@ from ..ops.shape import broadcast_tensors as _broadcast_tensors
 from ..random import discrete as random_discrete
 from ..random import layout as random_layout
 from ..random.generator import default_generator
-from ..tensor import Tensor
+from ..tensor import Tensor, _check_dim
 from .functional_image import (  # noqa: F401
     fold,
     interpolate,
@@ -95,7 +97,8 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return _maybe_inplace(input, lambda x: apply(LeakyRelu, _float(x), negative_slope=negative_slope), inplace,
+    node = LeakyRelu.named("LeakyReluBackward1") if inplace else LeakyRelu  # (torch's in-place node name)
+    return _maybe_inplace(input, lambda x: apply(node, _float(x), negative_slope=negative_slope), inplace,
                           "leaky_relu_")
 
 
@@ -110,53 +113,72 @@ def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    x = _float(input)
-    return x * x.sigmoid()
+    return _maybe_inplace(input, lambda x: apply(_act.Silu, _float(x)), inplace, "silu_")
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    x = _float(input)
-    return x * softplus(x).tanh()
+    return _maybe_inplace(input, lambda x: apply(_act.Mish, _float(x)), inplace, "mish_")
+
+
+def _elu(input: Tensor, inplace: bool, op: str, name: str, **constants) -> Tensor:
+    node = _act.Elu.named(f"{name}Backward{int(inplace)}")  # (torch names the in-place node ...Backward1)
+    return _maybe_inplace(input, lambda x: apply(node, _float(x), from_result=inplace, **constants), inplace, op)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    def fn(x):
-        x = _float(x)
-        return _where(x > 0, x, alpha * x.clamp(max=0).expm1())
-
-    return _maybe_inplace(input, fn, inplace, "elu_")
+    return _elu(input, inplace, "elu_", "Elu", alpha=alpha)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
-    return scale * elu(input, alpha)
+    return _elu(input, inplace, "selu_", "Elu", alpha=alpha, scale=scale)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    x = _float(input)
-    return _where(x > 0, x, alpha * (x.clamp(max=0) / alpha).expm1())
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: celu(alpha=0) divides by alpha; give a nonzero alpha")
+    return _elu(input, inplace, "celu_", "Celu", alpha=alpha, input_scale=1.0 / alpha,
+                backward_input_scale=1.0 / float(np.float32(alpha)))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return apply(Softplus, _float(input), beta=beta, threshold=threshold)
 
 
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Leaky ReLU with a random slope in [lower, upper) per non-positive element while training (drawn from the
+    default generator as torch draws it), the mean slope otherwise."""
+    from ..random.generator import default_generator
+
+    x = _float(input)
+    noise = _act.rrelu_noise(default_generator, x._data, lower, upper, training)
+    node = _act.RreluWithNoise.named(f"RreluWithNoiseBackward{int(inplace)}")
+    return _maybe_inplace(x, lambda t: apply(node, t, noise=noise), inplace, "rrelu_")
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), computed without overflow."""
-    return -apply(Softplus, -_float(input), beta=1.0, threshold=None)
+    return apply(_act.LogSigmoid, _float(input))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    return _maybe_inplace(input, lambda x: _float(x).clamp(min_val, max_val), inplace, "hardtanh_")
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(input, lambda x: apply(_act.Hardtanh, _float(x), min_val=min_val, max_val=max_val),
+                          inplace, "hardtanh_")
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    return (_float(input) + 3).clamp(0, 6) / 6
+    return _maybe_inplace(input, lambda x: apply(_act.Hardsigmoid, _float(x)), inplace, "hardsigmoid_")
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    x = _float(input)
-    return x * (x + 3).clamp(0, 6) / 6
+    return _maybe_inplace(input, lambda x: apply(_act.Hardswish, _float(x)), inplace, "hardswish_")
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -170,33 +192,35 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    x = _float(input)
-    return _where(x > lambd, x - lambd, _where(x < -lambd, x + lambd, x * 0))
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return apply(_act.Softshrink, _float(input), lambd=lambd)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    x = _float(input)
-    return _where((x > lambd) | (x < -lambd), x, x * 0)
+    return apply(_act.Hardshrink, _float(input), lambd=lambd)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    def fn(x):
-        x = _float(x)
-        return _where(x > threshold, x, Tensor._wrap(np.array(value, x._data.dtype)))
-
-    return _maybe_inplace(input, fn, inplace, "threshold_")
+    node = _act.Threshold.named(f"ThresholdBackward{int(inplace)}")
+    return _maybe_inplace(input, lambda x: apply(node, x, threshold=threshold, value=value), inplace, "threshold_")
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     w = weight
     if input.ndim >= 2 and weight.numel() > 1:
+        if weight.numel() != input.shape[1]:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{weight.numel()} and channel size = {input.shape[1]}.")
         w = weight.reshape([-1] + [1] * (input.ndim - 2))
-    return _where(input > 0, input, w * input)
+    return apply(_act.PreluKernel, input, w)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
-    a, b = input.chunk(2, dim)
-    return a * b.sigmoid()
+    d = _check_dim(dim, input.dim(), "glu")
+    if input.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
+    return apply(_act.Glu, _float(input), dim=d)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -703,6 +727,7 @@ def _warn_size(input: Tensor, target: Tensor) -> None:
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Mean (or sum) of |input - target|."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "l1_loss")
     _warn_size(input, target)
     return _reduce((input - target).abs(), reduction)
@@ -711,6 +736,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (d = input - target)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "smooth_l1_loss")
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -739,6 +765,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """-(y log x + (1 - y) log(1 - x)) for probabilities x in [0, 1] (logs clamped at -100 as torch)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy")
     _check_same_size(input, target, "binary_cross_entropy")
     x = input._data
@@ -757,6 +784,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
     """BCE of sigmoid(input) computed stably: (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     _check_same_size(input, target, "binary_cross_entropy_with_logits")
     if target._data.dtype != input._data.dtype:
@@ -775,6 +803,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     """KL(target || exp(input)) pointwise; ``input`` is log-probabilities."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("mean", "sum", "none", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if log_target:
@@ -789,6 +818,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
 
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
                      eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     losses = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:
         t = target
@@ -799,11 +829,13 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average=None,
                         reduce=None, reduction: str = "mean") -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
 
 
 def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_average=None, reduce=None,
                           reduction: str = "mean") -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     cos = cosine_similarity(input1, input2, dim=-1)
     losses = _where(target == 1, 1 - cos, (cos - margin).clamp(min=0))
     return _reduce(losses, reduction)

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
+from ..ops.nn_ops import legacy_reduction as _legacy_reduction
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
-
-
-def _legacy_reduction(size_average, reduce, reduction: str) -> str:
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
 
 
 class _Loss(Module):

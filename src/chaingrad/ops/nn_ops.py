@@ -124,9 +124,23 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
     return losses
 
 
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """The ``reduction`` that the deprecated ``size_average``/``reduce`` flags ask for (with torch's warning), or
+    ``reduction`` itself when neither is given: reduce=False is "none", else size_average=False is "sum"."""
+    if size_average is None and reduce is None:
+        return reduction
+    reduce = True if reduce is None else reduce
+    size_average = True if size_average is None else size_average
+    chosen = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{chosen}' instead.",
+                  UserWarning, stacklevel=3)
+    return chosen
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None, ignore_index: int = -100,
              reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices, given log-probabilities (N, C) or (N, C, d1, ...)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "nll_loss")
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {target.dtype} (nll_loss targets are class "
@@ -160,6 +174,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits against class indices or class probabilities: as torch computes it,
     nll_loss(log_softmax(input)) for class indices."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -202,6 +217,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Mean squared error; warns like torch when the shapes differ (broadcasting is rarely meant)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "mse_loss")
     if input.shape != target.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "

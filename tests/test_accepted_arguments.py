@@ -1,0 +1,102 @@
+"""Arguments torch accepts that change what a call does are honoured, not ignored: the legacy
+``size_average``/``reduce`` flags of the functional losses, ``inplace=True`` of the activations,
+``memory_format=`` of ``empty``; what chaingrad does not have (sparse gradients) raises."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chaingrad as cg
+
+
+def _pair(make):
+    return make(torch), make(cg)
+
+
+LOSSES = {
+    "nll_loss": lambda L, **k: L.nn.functional.nll_loss(L.tensor([[-1.0, -2.0, -0.5], [-0.3, -1.5, -2.5]]),
+                                                         L.tensor([2, 0]), **k),
+    "cross_entropy": lambda L, **k: L.nn.functional.cross_entropy(L.tensor([[1.0, 2.0, 0.5], [0.3, -1.5, 2.5]]),
+                                                                   L.tensor([2, 1]), **k),
+    "mse_loss": lambda L, **k: L.nn.functional.mse_loss(L.tensor([1.0, 2.0, 4.0]), L.tensor([0.5, 2.5, 1.0]), **k),
+    "l1_loss": lambda L, **k: L.nn.functional.l1_loss(L.tensor([1.0, 2.0, 4.0]), L.tensor([0.5, 2.5, 1.0]), **k),
+    "smooth_l1_loss": lambda L, **k: L.nn.functional.smooth_l1_loss(L.tensor([1.0, 2.0, 4.0]),
+                                                                     L.tensor([0.5, 2.5, 1.0]), **k),
+    "binary_cross_entropy": lambda L, **k: L.nn.functional.binary_cross_entropy(L.tensor([0.2, 0.7, 0.9]),
+                                                                                 L.tensor([0.0, 1.0, 1.0]), **k),
+    "binary_cross_entropy_with_logits": lambda L, **k: L.nn.functional.binary_cross_entropy_with_logits(
+        L.tensor([0.2, -0.7, 1.9]), L.tensor([0.0, 1.0, 1.0]), **k),
+    "kl_div": lambda L, **k: L.nn.functional.kl_div(L.tensor([-1.0, -0.5, -2.0]), L.tensor([0.2, 0.5, 0.3]), **k),
+    "poisson_nll_loss": lambda L, **k: L.nn.functional.poisson_nll_loss(L.tensor([0.5, 1.0, 2.0]),
+                                                                         L.tensor([1.0, 0.0, 3.0]), **k),
+    "margin_ranking_loss": lambda L, **k: L.nn.functional.margin_ranking_loss(
+        L.tensor([0.5, 1.0, 2.0]), L.tensor([1.0, 0.0, 3.0]), L.tensor([1.0, -1.0, 1.0]), **k),
+    "cosine_embedding_loss": lambda L, **k: L.nn.functional.cosine_embedding_loss(
+        L.tensor([[0.5, 1.0], [2.0, 1.0]]), L.tensor([[1.0, 0.0], [3.0, -1.0]]), L.tensor([1.0, -1.0]), **k),
+}
+FLAGS = [dict(size_average=False), dict(reduce=False), dict(size_average=True), dict(size_average=False, reduce=True),
+         dict(size_average=True, reduce=False)]
+
+
+@pytest.mark.parametrize("flags", FLAGS, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()))
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_legacy_reduction_flags_choose_the_reduction_with_torchs_warning(name, flags):
+    out = []
+    for lib in (torch, cg):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = LOSSES[name](lib, **flags)
+        out.append((value.detach().numpy(), [str(w.message) for w in caught if w.category is UserWarning]))
+    (want, want_warn), (got, got_warn) = out
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert got_warn == want_warn and len(want_warn) == 1
+
+
+ACTIVATIONS = ["silu", "mish", "selu", "celu", "hardsigmoid", "hardswish", "elu", "relu6", "hardtanh",
+               "leaky_relu", "threshold", "rrelu"]
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_inplace_activations_write_into_their_input(name):
+    results = []
+    for lib in (torch, cg):
+        w = lib.tensor([-3.5, -1.0, 0.0, 0.5, 2.0, 4.0, 7.0], requires_grad=True)
+        x = w * 1.0
+        f = getattr(lib.nn.functional, name)
+        y = f(x, 0.1, 2.0, inplace=True) if name == "threshold" else (
+            f(x, training=False, inplace=True) if name == "rrelu" else f(x, inplace=True))
+        (y * lib.arange(7.0)).sum().backward()
+        results.append((y is x, x.detach().numpy().copy(), w.grad.numpy().copy()))
+    (t_same, t_x, t_g), (c_same, c_x, c_g) = results
+    assert t_same and c_same
+    np.testing.assert_allclose(c_x, t_x, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(c_g, t_g, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("fmt,shape", [("channels_last", (2, 3, 4, 5)), ("channels_last_3d", (2, 3, 4, 5, 6)),
+                                       ("contiguous_format", (2, 3))])
+def test_empty_lays_out_its_memory_format(fmt, shape):
+    want = torch.empty(*shape, memory_format=getattr(torch, fmt))
+    got = cg.empty(*shape, memory_format=getattr(cg, fmt))
+    assert got.stride() == want.stride() and tuple(got.shape) == shape
+    assert got.is_contiguous(memory_format=getattr(cg, fmt))
+
+
+def test_empty_rejects_what_torch_rejects():
+    for lib in (torch, cg):
+        with pytest.raises(RuntimeError, match="Preserve"):
+            lib.empty(2, memory_format=lib.preserve_format)
+        with pytest.raises(RuntimeError, match="rank 4"):
+            lib.empty(2, 3, memory_format=lib.channels_last)
+
+
+def test_sparse_gradients_are_refused():
+    x = cg.ones(2, 2, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="sparse_grad"):
+        cg.gather(x, 1, cg.tensor([[0], [1]]), sparse_grad=True)
+    assert cg.gather(x, 1, cg.tensor([[0], [1]]), sparse_grad=False).shape == (2, 1)
