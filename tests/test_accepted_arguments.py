@@ -100,3 +100,39 @@ def test_sparse_gradients_are_refused():
     with pytest.raises(NotImplementedError, match="sparse_grad"):
         cg.gather(x, 1, cg.tensor([[0], [1]]), sparse_grad=True)
     assert cg.gather(x, 1, cg.tensor([[0], [1]]), sparse_grad=False).shape == (2, 1)
+
+
+def test_jvp_strict_refuses_an_output_independent_of_the_inputs():
+    for lib in (torch, cg):
+        x = lib.ones(3)
+        with pytest.raises(RuntimeError, match="independent of the inputs"):
+            lib.func.jvp(lambda t, lib=lib: lib.ones(3), (x,), (x,), strict=True)
+        assert lib.func.jvp(lambda t, lib=lib: lib.ones(3), (x,), (x,))[1].tolist() == [0.0, 0.0, 0.0]
+        assert lib.func.jvp(lambda t: t * 2, (x,), (x,), strict=True)[1].tolist() == [2.0, 2.0, 2.0]
+
+
+def test_gradcheck_forward_mode_and_its_other_options():
+    x = cg.tensor([0.3, -1.2, 2.0], dtype=cg.float64, requires_grad=True)
+    assert cg.autograd.gradcheck(lambda t: (t * t).sin(), (x,), check_forward_ad=True)
+    assert cg.autograd.gradcheck(lambda t: (t * t).sin(), (x,), check_forward_ad=True, check_backward_ad=False)
+    assert cg.autograd.gradgradcheck(lambda t: (t * t).sin(), (x,), check_fwd_over_rev=True,
+                                     gen_non_contig_grad_outputs=True)
+
+    class WrongGradient(cg.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    for kw in (dict(), dict(check_forward_ad=True, check_backward_ad=False)):
+        with pytest.raises(RuntimeError, match="Jacobian mismatch"):
+            cg.autograd.gradcheck(WrongGradient.apply, (x,), **kw)
+    for lib in (torch, cg):
+        y = lib.tensor([0.3], dtype=lib.float64, requires_grad=True)
+        with pytest.raises(AssertionError, match="at least one of check_forward_ad or check_backward_ad"):
+            lib.autograd.gradcheck(lambda t: t * 2, (y,), check_backward_ad=False)
+    with pytest.raises(NotImplementedError, match="vmap"):
+        cg.autograd.gradcheck(lambda t: t * 2, (x,), check_batched_grad=True)

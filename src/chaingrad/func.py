@@ -169,6 +169,9 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
             if pairs:
                 res = list(_grad([p[0] for p in pairs], us, [p[1] for p in pairs], create_graph=True,
                                  allow_unused=True, retain_graph=True))
+    if strict and any(r is None for r in res):
+        raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is independent of the inputs. "
+                           "This is not allowed with strict=True.")
     jv = [_out(r, keep) if r is not None else _zeros(o) for r, o in zip(res, outs)]
     jv_out = tuple(jv) if isinstance(out, tuple) else jv[0]
     value = _detach_tree(out, keep)

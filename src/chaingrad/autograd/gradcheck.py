@@ -70,7 +70,7 @@ def _numerical_jacobians(func, inputs: tuple, eps: float) -> list[list[np.ndarra
     return jac
 
 
-def _analytical_jacobians(func, inputs: tuple) -> tuple[list, tuple]:
+def _analytical_jacobians(func, inputs: tuple, check_dtypes: bool = False) -> tuple[list, tuple]:
     """``J[i][j]`` from the engine: one backward pass per output element."""
     diff_inputs = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     with enable_grad():
@@ -92,6 +92,9 @@ def _analytical_jacobians(func, inputs: tuple) -> tuple[list, tuple]:
                         if g._data.shape != t._data.shape:
                             raise GradcheckError(f"Gradient has incorrect shape for input of shape "
                                                  f"{list(t._data.shape)}: got {list(g._data.shape)}")
+                        if check_dtypes and g._data.dtype != t._data.dtype:
+                            raise GradcheckError(f"Gradient has dtype mismatch: the input is {t.dtype}, its "
+                                                 f"gradient {g.dtype}")
                         rows[id(t)][r] = g._data.reshape(-1)
         for i, t in enumerate(inputs):
             if jac[i] is not None:
@@ -99,8 +102,41 @@ def _analytical_jacobians(func, inputs: tuple) -> tuple[list, tuple]:
     return jac, outs
 
 
+def _forward_jacobians(func, inputs: tuple) -> list:
+    """``J[i][j]`` by forward mode (``chaingrad.func.jvp``): one Jacobian-vector product per input element."""
+    from ..func import jvp
+
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    primals = tuple(inputs[i].detach() for i in diff)
+
+    def f(*xs):
+        args = list(inputs)
+        for i, x in zip(diff, xs):
+            args[i] = x
+        return tuple(o for o in _as_tuple(func(*args)) if isinstance(o, Tensor))
+
+    jac: list = [None] * len(inputs)
+    for pos, i in enumerate(diff):
+        size = inputs[i]._data.size
+        cols: list[np.ndarray] = []
+        for k in range(size):
+            tangents = tuple(Tensor._wrap(np.zeros(p._data.shape, p._data.dtype)) for p in primals)
+            tangents[pos]._data.reshape(-1)[k] = 1
+            _, columns = jvp(f, primals, tangents)
+            if not cols:
+                cols = [np.zeros((c._data.size, size)) for c in columns]
+            for j, c in enumerate(columns):
+                cols[j][:, k] = c._data.reshape(-1)
+        jac[i] = cols
+    return jac
+
+
 def _unravel(k: int, shape: tuple) -> tuple:
     return tuple(int(v) for v in np.unravel_index(k, shape)) if shape else ()
+
+
+def _refuse(option: str, value, why: str) -> None:
+    raise NotImplementedError(f"gradcheck({option}={value}): {why}")
 
 
 def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
@@ -114,8 +150,20 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, 
     Inputs that require grad should be float64; each Jacobian element must satisfy
     ``|analytical - numerical| <= atol + rtol * |numerical|``. On failure, raises ``GradcheckError`` naming
     the output, the input, the element, and both values (or returns False with ``raise_exception=False``).
-    The torch-only options (batched, forward AD, fast mode) are accepted and ignored.
+    ``check_backward_ad`` checks the engine's backward pass, ``check_forward_ad`` forward mode (``func.jvp``),
+    ``check_grad_dtypes`` that each gradient has its input's dtype. ``fast_mode`` runs the full check (which
+    finds everything torch's faster random projection does); chaingrad's backward passes are deterministic, so
+    ``nondet_tol`` has nothing to allow for, and an output that gets no gradient is always given zeros
+    (what ``check_undefined_grad`` tests). There is no vmap or sparse/masked tensors: asking for the batched
+    or masked checks raises NotImplementedError.
     """
+    if check_batched_grad or check_batched_forward_grad:
+        _refuse("check_batched_grad" if check_batched_grad else "check_batched_forward_grad", True,
+                "chaingrad has no vmap to batch gradients with; leave it False")
+    if masked:
+        _refuse("masked", masked, "chaingrad has no sparse or masked tensors; leave it None")
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
     tupled = _as_tuple(inputs)
     for i, t in enumerate(tupled):
         if isinstance(t, Tensor) and t.requires_grad and t._data.dtype != np.float64:
@@ -132,41 +180,52 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, 
         return False
 
     try:
-        analytical, outs = _analytical_jacobians(func, tupled)
+        analytical, outs = _analytical_jacobians(func, tupled, check_grad_dtypes)
     except GradcheckError as err:
         return fail(str(err))
     numerical = _numerical_jacobians(func, tupled, eps)
     out_tensors = [o for o in outs if isinstance(o, Tensor)]
-    for j, o in enumerate(out_tensors):
-        for i, t in enumerate(tupled):
-            if analytical[i] is None:
-                continue
-            a, n = analytical[i][j], numerical[i][j]
-            if a is None or n is None:
-                continue
-            if not o.requires_grad:
-                if np.any(np.abs(n) > atol):
-                    return fail(f"Numerical gradient for function expected to be zero: output {j} does not require "
-                                f"grad but changes with input {i}")
-                continue
-            bad = np.abs(a - n) > atol + rtol * np.abs(n)
-            if bad.any():
-                r, c = (int(v) for v in np.argwhere(bad)[0])
-                worst = np.unravel_index(int(np.argmax(np.abs(a - n))), a.shape)
-                return fail(
-                    f"Jacobian mismatch for output {j} with respect to input {i},\n"
-                    f"first mismatch at output element {_unravel(r, o._data.shape)}, input element "
-                    f"{_unravel(c, t._data.shape)}: analytical {a[r, c]:.10g} vs numerical {n[r, c]:.10g} "
-                    f"(difference {a[r, c] - n[r, c]:.3g}, allowed {atol + rtol * abs(n[r, c]):.3g}); "
-                    f"{int(bad.sum())} of {bad.size} elements differ, largest difference "
-                    f"{abs(a[worst] - n[worst]):.3g}\n"
-                    f"numerical:{_short(n)}\nanalytical:{_short(a)}\n")
+    checks = [("Jacobian", analytical)] if check_backward_ad else []
+    if check_forward_ad:
+        checks.append(("Forward-mode Jacobian", _forward_jacobians(func, tupled)))
+    for kind, computed in checks:
+        for j, o in enumerate(out_tensors):
+            for i, t in enumerate(tupled):
+                if computed[i] is None:
+                    continue
+                a, n = computed[i][j], numerical[i][j]
+                if a is None or n is None:
+                    continue
+                if not o.requires_grad:
+                    if np.any(np.abs(n) > atol):
+                        return fail(f"Numerical gradient for function expected to be zero: output {j} does not "
+                                    f"require grad but changes with input {i}")
+                    continue
+                bad = np.abs(a - n) > atol + rtol * np.abs(n)
+                if bad.any():
+                    r, c = (int(v) for v in np.argwhere(bad)[0])
+                    worst = np.unravel_index(int(np.argmax(np.abs(a - n))), a.shape)
+                    return fail(
+                        f"{kind} mismatch for output {j} with respect to input {i},\n"
+                        f"first mismatch at output element {_unravel(r, o._data.shape)}, input element "
+                        f"{_unravel(c, t._data.shape)}: analytical {a[r, c]:.10g} vs numerical {n[r, c]:.10g} "
+                        f"(difference {a[r, c] - n[r, c]:.3g}, allowed {atol + rtol * abs(n[r, c]):.3g}); "
+                        f"{int(bad.sum())} of {bad.size} elements differ, largest difference "
+                        f"{abs(a[worst] - n[worst]):.3g}\n"
+                        f"numerical:{_short(n)}\nanalytical:{_short(a)}\n")
     return True
 
 
 def _short(m: np.ndarray) -> str:
     with np.printoptions(precision=6, threshold=60, edgeitems=3, linewidth=100):
         return "\n" + str(m) if m.ndim == 2 and m.shape[0] > 1 else str(m)
+
+
+def _non_contiguous(a: np.ndarray) -> np.ndarray:
+    """The same values in a strided view (every other element of a larger array)."""
+    wide = np.zeros(a.shape + (2,), a.dtype)
+    wide[..., 0] = a
+    return wide[..., 0]
 
 
 def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
@@ -176,15 +235,19 @@ def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-
                   fast_mode: bool = False, masked: bool = False) -> bool:
     """Check second derivatives: gradcheck of ``(inputs, grad_outputs) -> d(func)/d(inputs) . grad_outputs``.
 
-    ``grad_outputs`` defaults to random float64 tensors (fixed seed) that require grad, as in torch.
+    ``grad_outputs`` defaults to random float64 tensors (fixed seed) that require grad, as in torch
+    (non-contiguous ones with ``gen_non_contig_grad_outputs``); ``check_rev_over_rev`` and ``check_fwd_over_rev``
+    are gradcheck's backward and forward checks of that function; the other options as in ``gradcheck``.
     """
     tupled = _as_tuple(inputs)
     with enable_grad():
         outs = [o for o in _as_tuple(func(*tupled)) if isinstance(o, Tensor) and o.requires_grad]
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = tuple(Tensor._wrap(rng.standard_normal(o._data.shape).astype(o._data.dtype), True)
-                             for o in outs)
+        made = [rng.standard_normal(o._data.shape).astype(o._data.dtype) for o in outs]
+        if gen_non_contig_grad_outputs:
+            made = [_non_contiguous(g) for g in made]
+        grad_outputs = tuple(Tensor._wrap(g, True) for g in made)
     else:
         grad_outputs = _as_tuple(grad_outputs)
     n_in = len(tupled)
@@ -198,7 +261,9 @@ def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-
         return tuple(g if g is not None else Tensor._wrap(np.zeros(xs[i]._data.shape)) for g, i in zip(gs, diff_idx))
 
     return gradcheck(first_derivative, tupled + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+                     raise_exception=raise_exception, check_grad_dtypes=check_grad_dtypes,
+                     check_batched_grad=check_batched_grad, check_forward_ad=check_fwd_over_rev,
+                     check_backward_ad=check_rev_over_rev, masked=masked)
 
 
 # -- hand-derived gradients ----------------------------------------------------------------------------
