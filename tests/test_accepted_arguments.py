@@ -136,3 +136,17 @@ def test_gradcheck_forward_mode_and_its_other_options():
             lib.autograd.gradcheck(lambda t: t * 2, (y,), check_backward_ad=False)
     with pytest.raises(NotImplementedError, match="vmap"):
         cg.autograd.gradcheck(lambda t: t * 2, (x,), check_batched_grad=True)
+
+
+@pytest.mark.parametrize("name", ["ReLU", "ReLU6", "ELU", "SELU", "CELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish",
+                                  "Hardtanh", "LeakyReLU", "RReLU", "Dropout"])
+def test_inplace_modules_write_into_their_input(name):
+    out = []
+    for lib in (torch, cg):
+        lib.manual_seed(0)
+        layer = getattr(lib.nn, name)(inplace=True)
+        x = lib.linspace(-4, 4, 9)
+        y = layer(x)
+        out.append((y is x, x.numpy().copy(), repr(layer)))
+    assert out[0][0] and out[1][0] and out[0][2] == out[1][2]
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-6, atol=1e-7)

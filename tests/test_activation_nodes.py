@@ -24,6 +24,8 @@ def _call(lib, name: str, x, inplace: bool):
         return F.glu(x, 0)
     if name in ("softshrink", "hardshrink"):
         return getattr(F, name)(x, 0.5)
+    if name == "gelu_tanh":
+        return F.gelu(x, approximate="tanh")
     if name == "celu":
         return F.celu(x, 0.7, **kw)
     if name == "elu":
@@ -35,7 +37,7 @@ def _call(lib, name: str, x, inplace: bool):
 
 INPLACE = ["relu6", "elu", "selu", "celu", "silu", "mish", "hardsigmoid", "hardswish", "hardtanh", "threshold",
            "leaky_relu"]
-CASES = [(n, False) for n in INPLACE + ["logsigmoid", "softshrink", "hardshrink", "glu", "prelu"]]
+CASES = [(n, False) for n in INPLACE + ["logsigmoid", "softshrink", "hardshrink", "glu", "prelu", "gelu_tanh"]]
 CASES += [(n, True) for n in INPLACE]
 
 
@@ -61,7 +63,7 @@ def test_node_name_values_and_gradient_are_torchs(name, inplace, dtype):
     assert c_y.dtype == t_y.dtype
 
 
-SMOOTH = ["elu", "selu", "celu", "silu", "mish", "logsigmoid", "glu"]
+SMOOTH = ["elu", "selu", "celu", "silu", "mish", "logsigmoid", "glu", "gelu_tanh"]
 
 
 @pytest.mark.parametrize("name", SMOOTH)
@@ -135,3 +137,18 @@ def test_rrelu_draws_torchs_slopes_and_leaves_the_stream_as_torch(dtype, bounds)
                     lib.rand(4).numpy(), type(y.grad_fn).__name__, type(inplace.grad_fn).__name__, inplace is z])
     for a, b in zip(*out):
         assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+
+
+def test_inplace_functional_forms_and_shrink_modules():
+    x = np.array([-2.0, -0.5, 0.3, 1.5], np.float32)
+    calls = [("elu_", ()), ("selu_", ()), ("celu_", (2.0,)), ("leaky_relu_", (0.3,)), ("hardtanh_", (-0.4, 0.4)),
+             ("threshold_", (0.0, 7.0))]
+    for name, args in calls:
+        t, c = torch.tensor(x), cg.tensor(x)
+        assert getattr(cg.nn.functional, name)(c, *args) is c
+        getattr(torch.nn.functional, name)(t, *args)
+        np.testing.assert_allclose(c.numpy(), t.numpy(), rtol=1e-6)
+    for lib_mod, name, arg in [(torch.nn, "Softshrink", 0.4), (torch.nn, "Hardshrink", 0.4)]:
+        want, got = getattr(lib_mod, name)(arg), getattr(cg.nn, name)(arg)
+        assert repr(got) == repr(want)
+        np.testing.assert_allclose(got(cg.tensor(x)).numpy(), want(torch.tensor(x)).numpy())

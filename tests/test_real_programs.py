@@ -62,6 +62,9 @@ Dive into Deep Learning (PyTorch edition):
     d2l_linreg_concise      3.5 Concise Implementation of Linear Regression
     d2l_weight_decay        3.7 Weight Decay
     d2l_softmax_scratch     4.4 Softmax Regression Implementation from Scratch (on the digits)
+    d2l_activations         5.1 Multilayer Perceptrons (activation functions and their derivatives), and the
+                            other activations of torch.nn as its documentation lists them, each in a small
+                            classifier on the digits, with their nodes and in-place forms
     d2l_mlp_concise         5.2 Implementation of Multilayer Perceptrons
     d2l_numerical_stability 5.4 Numerical Stability and Initialization
     d2l_dropout             5.6 Dropout

@@ -41,6 +41,7 @@ from ..ops.nn_ops import (  # noqa: F401
     nll_loss,
     softmax,
 )
+from ..ops.nn_ops import GeluTanh as _GeluTanh
 from ..ops.nn_ops import SmoothL1Loss as _SmoothL1Loss
 from ..ops.nn_ops import legacy_reduction as _legacy_reduction
 from ..ops.norms import VectorNorm as _VectorNorm
@@ -107,8 +108,7 @@ def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
     if approximate == "none":
         return apply(Gelu, _float(input))
     if approximate == "tanh":
-        x = _float(input)
-        return 0.5 * x * (1 + (math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)).tanh())
+        return apply(_GeluTanh, _float(input))
     raise RuntimeError(f"approximate argument must be either none or tanh, got '{approximate}'")
 
 
@@ -155,6 +155,26 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     noise = _act.rrelu_noise(default_generator, x._data, lower, upper, training)
     node = _act.RreluWithNoise.named(f"RreluWithNoiseBackward{int(inplace)}")
     return _maybe_inplace(x, lambda t: apply(node, t, noise=noise), inplace, "rrelu_")
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
@@ -204,6 +224,13 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     node = _act.Threshold.named(f"ThresholdBackward{int(inplace)}")
     return _maybe_inplace(input, lambda x: apply(node, x, threshold=threshold, value=value), inplace, "threshold_")
+
+
+_threshold = threshold  # (threshold_'s argument of the same name hides the function)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _threshold(input, threshold, value, inplace=True)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:

@@ -12,6 +12,8 @@ import numpy as np
 from ..autograd.node import Node
 from ..tensor import Tensor
 
+_SIXTH = float(np.float32(1 / 6))  # hardsigmoid's gradient: torch multiplies by the float32 1/6, in double too
+
 
 def _c(x: np.ndarray, value: float):
     """A constant in x's dtype (so float32 stays float32)."""
@@ -88,7 +90,6 @@ class Hardsigmoid(Node):
     """min(max(x + 3, 0), 6) / 6."""
 
     formulas = ("dL/dx = dL/dout / 6 where -3 < x < 3, else 0",)
-    _SIXTH = float(np.float32(1 / 6))  # torch multiplies by the float32 1/6, in double too
 
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -96,7 +97,7 @@ class Hardsigmoid(Node):
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * _mask((x._data > -3) & (x._data < 3), g) * ctx._SIXTH
+        return g * _mask((x._data > -3) & (x._data < 3), g) * _SIXTH
 
 
 class Hardswish(Node):

@@ -355,6 +355,29 @@ class Gelu(Node):
         return g * (apply(NormalCdf, x) + x * pdf)
 
 
+_GELU_BETA, _GELU_KAPPA = float(np.sqrt(2 / np.pi)), 0.044715
+
+
+class GeluTanh(Node):
+    """GELU's tanh approximation: x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), torch's ``approximate='tanh'``."""
+
+    torch_name = "GeluBackward0"
+    formulas = ("dL/dx = dL/dout * ((1 + t) / 2 + x / 2 * (1 - t^2) * sqrt(2/pi) * (1 + 3 * 0.044715 x^2)), "
+                "t = tanh(sqrt(2/pi) (x + 0.044715 x^3))",)
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        c = x.dtype.type
+        inner = c(_GELU_BETA) * (x + c(_GELU_KAPPA) * (x * x * x))
+        return c(0.5) * x * (c(1) + np.tanh(inner))
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        t = ((x + _GELU_KAPPA * (x * x * x)) * _GELU_BETA).tanh()
+        slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _GELU_BETA * (1 + 3 * _GELU_KAPPA * (x * x))
+        return g * slope
+
+
 class Softplus(Node):
     """log(1 + exp(beta x)) / beta, linear above ``threshold`` (as torch); never overflows."""
 
