@@ -70,6 +70,9 @@ class Polygamma(Node):
         return g * polygamma(ctx.n + 1, x)
 
 
+_POLYGAMMA_IN_PLACE = Polygamma.named("PolygammaBackward1")  # (torch's node for x.polygamma_(n))
+
+
 def lgamma(input: Tensor) -> Tensor:
     """log |Gamma(x)| (inf at 0 and the negative integers); integer inputs become the default float dtype."""
     return apply(Lgamma, to_float(_tensor(input, "lgamma")))
@@ -82,12 +85,16 @@ def digamma(input: Tensor) -> Tensor:
 
 def polygamma(n: int, input: Tensor) -> Tensor:
     """The n-th derivative of digamma (``polygamma(0, x)`` is ``digamma(x)``; 1 is the trigamma function)."""
+    return _polygamma(n, input, Polygamma)
+
+
+def _polygamma(n: int, input: Tensor, node: type[Node]) -> Tensor:
     if not isinstance(n, numbers.Integral) or isinstance(n, bool):
         raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     _tensor(input, "polygamma", "input", 2)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    return apply(Polygamma, to_float(input), n=int(n))
+    return apply(node, to_float(input), n=int(n))
 
 
 def _attach() -> None:
@@ -98,7 +105,7 @@ def _attach() -> None:
     T.lgamma_ = lambda self: inplace(self, lambda old: lgamma(old), "lgamma_")
     T.digamma_ = lambda self: inplace(self, lambda old: digamma(old), "digamma_")
     T.polygamma = lambda self, n: polygamma(n, self)  # (the method takes n: x.polygamma(2))
-    T.polygamma_ = lambda self, n: inplace(self, lambda old: polygamma(n, old), "polygamma_")
+    T.polygamma_ = lambda self, n: inplace(self, lambda old: _polygamma(n, old, _POLYGAMMA_IN_PLACE), "polygamma_")
 
 
 _attach()
