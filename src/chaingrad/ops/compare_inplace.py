@@ -12,6 +12,7 @@ import numpy as np
 from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from . import compare
+from ._checks import require_tensor
 from .inplace import _write, inplace
 
 
@@ -49,6 +50,8 @@ def _logical(name: str):
     fn = getattr(compare, name)
 
     def method(self: Tensor, *other) -> Tensor:
+        for o in other:
+            require_tensor(o, name + "_", "other", 1)
         result = fn(self, *other)
         _write(self, result, name + "_")  # (nothing recorded: the logic ops have no derivative, as in torch)
         self._version[0] += 1
