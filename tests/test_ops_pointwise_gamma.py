@@ -39,8 +39,12 @@ UNARY = {
     "polygamma0": (lambda m, x: m.polygamma(0, x), "pos"),
     "polygamma1": (lambda m, x: m.polygamma(1, x), "pos"),
     "polygamma3_method": (lambda m, x: x.polygamma(3), "pos"),
+    "special_gammaln": (lambda m, x: m.special.gammaln(x + 1), "pos"),
+    "special_psi_digamma": (lambda m, x: m.special.psi(x) + m.special.digamma(x * 2), "pos"),
+    "special_polygamma": (lambda m, x: m.special.polygamma(2, x), "pos"),
 }
-GAMMA = {"lgamma", "digamma", "digamma_negative", "polygamma0", "polygamma1", "polygamma3_method"}
+GAMMA = {"lgamma", "digamma", "digamma_negative", "polygamma0", "polygamma1", "polygamma3_method", "special_gammaln",
+         "special_psi_digamma", "special_polygamma"}
 
 
 def _arrays(seed, domains, shape=(3, 4)):
