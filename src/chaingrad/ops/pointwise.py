@@ -68,9 +68,20 @@ class LogAddExp(Node):
                 g * (1 - share) if ctx.needs_input_grad[1] else None)
 
 
+class Sgn(Step):
+    """The sign, 0 for NaN as torch's; a step function like sign (its derivative, Step's, is 0)."""
+
+    torch_name = "SgnBackward0"
+
+    def forward(ctx, x):
+        if x.dtype.kind == "b":
+            return x.copy()
+        out = np.sign(x)
+        return np.where(np.isnan(out), np.zeros((), out.dtype), out) if out.dtype.kind == "f" else out
+
+
 _FMOD_TENSOR = Fmod.named("FmodBackward1")
 _LOGADDEXP2 = LogAddExp.named("Logaddexp2Backward0")
-_SGN = Step.named("SgnBackward0")
 
 
 def _no_bool(x: Tensor, kernel: str) -> None:
@@ -106,11 +117,7 @@ def frac(input: Tensor) -> Tensor:
 
 def sgn(input: Tensor) -> Tensor:
     """The sign (-1, 0 or 1; 0 for NaN, as torch); for real tensors the same as ``sign``."""
-    _tensor(input, "sgn")
-    a = input._data
-    if a.dtype.kind == "b":
-        return apply(_SGN, input, fn=np.copy)
-    return apply(_SGN, input, fn=lambda v: np.nan_to_num(np.sign(v), nan=0.0) if v.dtype.kind == "f" else np.sign(v))
+    return apply(Sgn, _tensor(input, "sgn"))
 
 
 def _logaddexp(input: Tensor, other: Tensor, base2: bool) -> Tensor:
