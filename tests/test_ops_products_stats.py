@@ -73,6 +73,21 @@ def test_integer_bool_and_mixed_dtypes_as_torch():
     compare_with_torch(lambda m, x: (m.cov(x), m.cov(x.T)), [np.ones((2, 0))], check_grad=False)
 
 
+def test_cov_of_integers_takes_its_dtype_from_the_weights_and_the_default_as_torch():
+    for default in ("float64", "float32"):
+        dtypes = []
+        for m in (cg, torch):
+            m.set_default_dtype(getattr(m, default))
+            try:
+                i = m.tensor([[1, 2, 3], [4, 0, 2]], dtype=m.int32)
+                dtypes.append([str(t.dtype).rpartition(".")[2] for t in (
+                    m.cov(i), m.corrcoef(i), m.cov(i, fweights=m.tensor([1, 2, 1])),
+                    m.cov(i, aweights=m.tensor([1.0, 2.0, 1.0], dtype=m.float32)), m.cov(i.half()))])
+            finally:
+                m.set_default_dtype(m.float32)
+        assert dtypes[0] == dtypes[1]
+
+
 def test_cov_warns_as_torch_when_no_degrees_of_freedom_remain():
     for m in (cg, torch):
         with warnings.catch_warnings(record=True) as caught:

@@ -12,7 +12,6 @@ import numpy as np
 from ..tensor import Tensor
 from ._checks import require_tensor as _tensor
 from ._checks import scalar_type
-from ._dispatch import to_float
 
 
 def _check_weights(w: Tensor | None, name: str, observations: int, integral: bool) -> None:
@@ -49,20 +48,15 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         raise RuntimeError("cov(): bool dtype is not supported for input")
     if not isinstance(correction, numbers.Integral) or isinstance(correction, bool):
         raise TypeError(f"cov(): argument 'correction' must be int, not {type(correction).__name__}")
-    x = input if input._data.ndim == 2 else input.view(1, -1)
-    x = to_float(x)
+    x = input if input._data.ndim == 2 else input.view(1, -1)  # (an integer x becomes float through the mean)
     observations = x._data.shape[1]
     _check_weights(fweights, "fweights", observations, integral=True)
     _check_weights(aweights, "aweights", observations, integral=False)
     w = fweights
     if aweights is not None:
         w = aweights if w is None else w * aweights
-    if w is None:
-        avg = x.mean(1)
-        w_sum = Tensor._wrap(np.array(observations, np.int64))
-    else:
-        w_sum = w.sum()
-        avg = (x * w).sum(1) / w_sum
+    w_sum = Tensor._wrap(np.array(observations, np.int64)) if w is None else w.sum()
+    avg = (x if w is None else x * w).sum(1) / w_sum
     if w is None or correction == 0:
         norm = w_sum - correction if correction else w_sum
     elif aweights is None:
