@@ -134,6 +134,17 @@ C["linalg.qr"] = C["qr"] = C["linalg.svd"] = C["svd"] = C["linalg.svdvals"] = la
 C["linalg.solve"] = lambda L, n: ((n.m, n.x.T), {})
 C["linalg.norm"] = C["linalg.vector_norm"] = lambda L, n: ((n.x,), {})
 C["linalg.matrix_norm"] = lambda L, n: ((n.m,), {})
+C["fmod"] = C["logaddexp"] = C["logaddexp2"] = lambda L, n: ((n.x, n.y), {})
+C["frac"] = C["sgn"] = C["lgamma"] = C["digamma"] = lambda L, n: ((n.x,), {})
+C["polygamma"] = C["special.polygamma"] = lambda L, n: ((2, n.p), {})
+C["special.gammaln"] = C["special.digamma"] = C["special.psi"] = lambda L, n: ((n.p,), {})
+C["kron"] = lambda L, n: ((n.x, n.y), {})
+C["tensordot"] = lambda L, n: ((n.x, n.y.T), {"dims": 1})
+C["scatter"] = lambda L, n: ((n.x, 1, n.idx, n.y), {})
+C["index_copy"] = lambda L, n: ((n.x, 1, n.iv, n.y), {})
+C["index_fill"] = lambda L, n: ((n.x, 1, n.iv, 2.5), {})
+C["pixel_shuffle"] = lambda L, n: ((n.b3.reshape(1, 8, 1, 1), 2), {})
+C["pixel_unshuffle"] = lambda L, n: ((n.b3.reshape(1, 2, 2, 2), 2), {})
 
 
 NAMESPACES = (("", cg, torch, ""), ("linalg.", cg.linalg, torch.linalg, "linalg_"),

@@ -43,6 +43,8 @@ PyTorch tutorials, more:
                             (names.txt, classified by their last letter)
     pt_custom_optimizer     optimizers and schedulers written by subclassing torch.optim.Optimizer and
                             lr_scheduler.LRScheduler, as courses and blog posts teach them
+    pt_transformer_copy     Language Translation with nn.Transformer (Seq2SeqTransformer, the masks, greedy
+                            decoding) with d2l's 11.7 The Transformer Architecture, on a synthetic copy task
 PyTorch tutorials, "Learning PyTorch with Examples":
     lpe_tensors             Warm-up: numpy, then PyTorch: Tensors
     lpe_autograd            PyTorch: Tensors and autograd

@@ -255,6 +255,10 @@ LAYERS = {
     "TransformerEncoderLayer": lambda nn: nn.TransformerEncoderLayer(4, 2, dim_feedforward=8),
     "TransformerEncoder": lambda nn: nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, dim_feedforward=8), 2,
                                                            enable_nested_tensor=False),
+    "PixelShuffle": lambda nn: nn.PixelShuffle(2), "PixelUnshuffle": lambda nn: nn.PixelUnshuffle(2),
+    "TransformerDecoderLayer": lambda nn: nn.TransformerDecoderLayer(4, 2, dim_feedforward=8),
+    "TransformerDecoder": lambda nn: nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2, dim_feedforward=8), 2),
+    "Transformer": lambda nn: nn.Transformer(4, 2, 1, 1, 8),
 }
 ABSTRACT = {"Module", "RNNBase", "RNNCellBase"}
 

@@ -234,6 +234,12 @@ from .ops.matrix import (
     triu,
     triu_indices,
 )
+from .ops.gamma import digamma, lgamma, polygamma
+from .ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from .ops.pointwise import fmod, frac, logaddexp, logaddexp2, sgn
+from .ops.products import kron, tensordot
+from .ops.scatter import index_copy, index_fill, scatter
+from .ops.statistics import corrcoef, cov
 from .ops.rearrange import meshgrid, repeat_interleave, roll, rot90
 from .ops.scan import cummax, cummin, cumprod, diff, logcumsumexp
 from .ops.special import (
@@ -283,7 +289,8 @@ _OUT_FUNCTIONS = (
     "argmin", "std", "var", "logsumexp", "logcumsumexp", "all", "any", "norm", "searchsorted", "bucketize", "histc",
     "msort", "argsort", "clamp_max", "clamp_min", "diff", "index_add", "scatter_add", "nonzero", "inverse", "softmax",
     "log_softmax", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh",
-    "arccosh", "arctanh", "addcmul", "addcdiv",
+    "arccosh", "arctanh", "addcmul", "addcdiv", "fmod", "frac", "lgamma", "digamma", "polygamma", "logaddexp",
+    "logaddexp2", "sgn", "kron", "scatter", "index_copy",
     # several results: out=(values, indices) and the like
     "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin", "histogram", "qr",
     "slogdet", "svd",

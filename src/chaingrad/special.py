@@ -1,10 +1,11 @@
-"""chaingrad.special, as torch.special: the error functions, logit/expit, xlogy and friends."""
+"""chaingrad.special, as torch.special: the error functions, logit/expit, xlogy, the gamma family and friends."""
 
 from __future__ import annotations
 
 import math
 
-from . import expm1, log1p, logsumexp, round, sigmoid  # noqa: A004 (chaingrad's own names)
+from . import digamma, expm1, log1p, logsumexp, polygamma, round, sigmoid  # noqa: A004 (chaingrad's own names)
+from . import lgamma as gammaln
 from ._arguments import checked_namespace as _checked_namespace
 from .ops._out import with_out as _with_out
 from .ops.nn_ops import log_softmax, softmax  # (without out=, as torch.special's)
@@ -12,6 +13,7 @@ from .ops.special import erf, erfc, erfinv, logit, xlog1py, xlogy
 from .tensor import Tensor
 
 expit = sigmoid
+psi = digamma
 
 
 def ndtr(input: Tensor) -> Tensor:
@@ -30,5 +32,5 @@ for _name in ("erf", "erfc", "erfinv", "logit", "ndtr", "ndtri", "xlog1py", "xlo
 del _name
 _checked_namespace(globals())  # special.erf([1.0]) is torch's TypeError (chaingrad/_arguments.py)
 
-__all__ = ["erf", "erfc", "erfinv", "expit", "expm1", "log1p", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri",
-           "round", "softmax", "xlog1py", "xlogy"]
+__all__ = ["digamma", "erf", "erfc", "erfinv", "expit", "expm1", "gammaln", "log1p", "log_softmax", "logit",
+           "logsumexp", "ndtr", "ndtri", "polygamma", "psi", "round", "softmax", "xlog1py", "xlogy"]

@@ -77,6 +77,7 @@ from .padding import (  # noqa: F401
     ZeroPad3d,
 )
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter  # noqa: F401
+from .pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: F401
 from .pooling import (  # noqa: F401
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -91,3 +92,4 @@ from .resample import Fold, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNe
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: F401
+from .transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer  # noqa: F401

@@ -45,6 +45,7 @@ from ..ops.nn_ops import GeluTanh as _GeluTanh
 from ..ops.nn_ops import SmoothL1Loss as _SmoothL1Loss
 from ..ops.nn_ops import legacy_reduction as _legacy_reduction
 from ..ops.norms import VectorNorm as _VectorNorm
+from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.pool import (  # noqa: F401
     adaptive_avg_pool2d,
     avg_pool1d,

@@ -19,14 +19,21 @@ from . import (  # noqa: F401
 # isort: split
 from . import (  # noqa: F401  # noqa: F401
     addc,
+    compare_inplace,
+    gamma,
     histogram,
     inplace_shape,
     linalg_decomp,
     matrix,
     norms,
+    pixel_shuffle,
+    pointwise,
+    products,
     rearrange,
     scan,
+    scatter,
     sorting,
     special,
+    statistics,
     trig_inverse,
 )

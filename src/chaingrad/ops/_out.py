@@ -95,10 +95,11 @@ _NANSUM = Rule(lambda result, out: out.kind == "f", NotImplementedError, "\"nans
 OUT_DTYPES: dict[str, Rule | tuple[Rule, ...]] = {
     **dict.fromkeys(["addmm", "addmv", "baddbmm", "bmm", "cross", "gather", "index_add", "inverse", "log_softmax",
                      "matmul", "mm", "msort", "mv", "norm", "scatter_add", "softmax", "take_along_dim", "tril", "triu",
+                     "index_copy", "scatter",
                      "argmax", "argmin", "argsort", "linalg.cross", "linalg.det", "linalg.inv", "linalg.matmul",
                      "linalg.solve", "linalg.svdvals", "linalg.vector_norm"], SAME),
     **dict.fromkeys(["abs", "absolute", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "floor", "neg", "negative",
-                     "round", "sign", "trunc", "special.round", "bitwise_not"], FOUND),
+                     "round", "sign", "trunc", "special.round", "bitwise_not", "frac", "sgn"], FOUND),
     **dict.fromkeys(["sum", "prod", "bernoulli", "empty", "eye", "full", "ones", "zeros"], ANY),
     **dict.fromkeys(["cat", "concat", "concatenate", "hstack", "stack", "vstack"], _CAT),
     **dict.fromkeys(["max", "min", "sort", "topk"], (SAME, SAME)),
@@ -150,6 +151,7 @@ OUT_DTYPES: dict[str, Rule | tuple[Rule, ...]] = {
     "linalg.matrix_norm": _NORM._replace(text=_NORM.text.replace("linalg.norm", "linalg.matrix_norm")),
 }
 OUT_DTYPES["amin"] = OUT_DTYPES["amax"]
+OUT_DTYPES["tensordot"] = OUT_DTYPES["inner"]
 OUT_DTYPES["special.logsumexp"] = OUT_DTYPES["logsumexp"]
 
 

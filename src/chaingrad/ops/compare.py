@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ._dispatch import as_operand, promote
+from ._dispatch import as_operand, broadcast_error, promote
 from .arithmetic import nondiff
 
 
@@ -35,16 +35,23 @@ def _data(x):
     return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _logic(ufunc, input, other) -> Tensor:
+    try:
+        return nondiff(ufunc(_data(input), _data(other)))
+    except ValueError:  # shapes that do not broadcast: torch's RuntimeError
+        raise broadcast_error(as_operand(input), as_operand(other)) from None
+
+
 def logical_and(input, other) -> Tensor:
-    return nondiff(np.logical_and(_data(input), _data(other)))
+    return _logic(np.logical_and, input, other)
 
 
 def logical_or(input, other) -> Tensor:
-    return nondiff(np.logical_or(_data(input), _data(other)))
+    return _logic(np.logical_or, input, other)
 
 
 def logical_xor(input, other) -> Tensor:
-    return nondiff(np.logical_xor(_data(input), _data(other)))
+    return _logic(np.logical_xor, input, other)
 
 
 def logical_not(input) -> Tensor:
