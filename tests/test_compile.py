@@ -1049,3 +1049,24 @@ def test_unit_factor_keeps_every_bit_of_infinities_and_nans():
     comp = [bits(fn()._data, w._data, b._data) for _ in range(4)]
     assert all(np.array_equal(e, c) for es, cs in zip(eager, comp) for e, c in zip(es, cs))
     assert "dL_dsub = sub " in fn.code
+
+
+def test_tracing_code_with_objects_that_do_things_when_asked_for_attributes():
+    # ctypes' library loaders open a library by any attribute name asked for; the naming of traced arrays
+    # and the guards ask objects in the user's frames for attributes
+    import ctypes
+
+    class Touchy:
+        def __getattr__(self, name):
+            raise OSError(f"{name}: asked")
+
+    def step(x, loader=ctypes.cdll, touchy=Touchy()):
+        local_loader, local_touchy = loader, touchy
+        y = (x * 2).sum()
+        return y, local_loader is not None and local_touchy is not None
+
+    x = torch.ones(3, requires_grad=True)
+    compiled = torch.compile(step)
+    for _ in range(2):
+        out, flag = compiled(x)
+        assert out.item() == 6.0 and flag

@@ -382,7 +382,7 @@ def _reach(value, name: str, out: list, depth: int = 0) -> None:
     elif isinstance(value, dict) and depth < 2 and len(value) <= 256:
         for k, v in value.items():
             _reach(v, f"{name}_{k}", out, depth + 1)
-    elif hasattr(value, "optimizer") and hasattr(value, "last_epoch"):  # an LR scheduler
+    elif guards.is_scheduler(value):  # an LR scheduler
         out.append((name, value))
 
 
@@ -500,7 +500,10 @@ class _NameCollector:
         from ..explain._graph import names_from_frames  # (explain's naming of a program's tensors)
 
         tr = self.tr
-        _, outs = names_from_frames(frame, depth=1)
+        try:
+            _, outs = names_from_frames(frame, depth=1)
+        except Exception:  # noqa: BLE001 - names only make .code readable; never let them break a trace
+            return
         for name, t in outs.values():
             n = tr.known(t._data)
             if n is not None and name.isidentifier():

@@ -32,6 +32,16 @@ from ..tensor import Tensor
 _PLAIN = (bool, int, float, str, type(None))
 
 
+
+def is_scheduler(v) -> bool:
+    """Whether ``v`` looks like an LR scheduler (its ``optimizer`` and ``last_epoch``). Asking any object for
+    attributes can fail in other ways than AttributeError (ctypes' library loaders open a library by the name
+    asked for): such an object is not one."""
+    try:
+        return hasattr(v, "optimizer") and hasattr(v, "last_epoch")
+    except Exception:  # noqa: BLE001 - see above
+        return False
+
 class _Writer:
     def __init__(self) -> None:
         self.conds: list[str] = []
@@ -95,7 +105,7 @@ class _Writer:
             self.conds.append(f"len({code}) == {len(items)}")
             for k, x in items:
                 self.value(f"{code}[{k!r}]", x, depth + 1)
-        elif hasattr(v, "optimizer") and hasattr(v, "last_epoch"):  # an LR scheduler: its optimizer
+        elif is_scheduler(v):  # an LR scheduler: its optimizer
             self.conds.append(f"{code}.optimizer is {self.const(v.optimizer, 'o')}")
             self.reached(f"{code}.optimizer", v.optimizer, depth + 1)
         elif isinstance(getattr(v, "__dict__", None), dict) and not isinstance(v, (type, types.FunctionType,
@@ -225,7 +235,7 @@ def _param_groups(fn) -> list:
 
     out = []
     for _, _, value in roots(fn):
-        for opt in (value, getattr(value, "optimizer", None)):
+        for opt in (value, value.optimizer if is_scheduler(value) else None):
             if isinstance(opt, Optimizer):
                 for i, g in enumerate(opt.param_groups):
                     out.append((opt, i, {k: v for k, v in g.items() if type(v) in _PLAIN or type(v) is tuple}))

@@ -177,7 +177,9 @@ def names_from_frames(frame, depth: int = 6) -> tuple[dict, dict]:
                     for i, v in enumerate(value):
                         if isinstance(v, Tensor):
                             note(f"{name}[{i}]", v)
-                elif hasattr(value, "named_parameters") and not isinstance(value, type):
+                # (looked up on the type: an object's own __getattr__ may do anything, ctypes' loaders open
+                # a library by the name asked for)
+                elif not isinstance(value, type) and callable(getattr(type(value), "named_parameters", None)):
                     try:
                         for pname, p in value.named_parameters():
                             if isinstance(p, Tensor):

@@ -89,7 +89,8 @@ def script_loss(path: str):
         if v.name is None:
             v.name = k
     for k, v in ns.items():
-        if not k.startswith("_") and hasattr(v, "named_parameters") and not isinstance(v, type):
+        # (looked up on the type: an object's own __getattr__ may do anything, e.g. open a library)
+        if not k.startswith("_") and not isinstance(v, type) and callable(getattr(type(v), "named_parameters", None)):
             for pname, p in v.named_parameters():
                 if p.name is None:
                     p.name = f"{k}.{pname}"
