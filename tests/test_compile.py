@@ -1060,7 +1060,9 @@ def test_tracing_code_with_objects_that_do_things_when_asked_for_attributes():
         def __getattr__(self, name):
             raise OSError(f"{name}: asked")
 
-    def step(x, loader=ctypes.cdll, touchy=Touchy()):
+    touchy = Touchy()
+
+    def step(x, loader=ctypes.cdll):
         local_loader, local_touchy = loader, touchy
         y = (x * 2).sum()
         return y, local_loader is not None and local_touchy is not None

@@ -179,3 +179,17 @@ ERRORS = [
 def test_errors_as_torch(case):
     fn, words = ERRORS[case]
     assert_raises_like_torch(fn, match=words)
+
+
+def test_sign_of_nan_is_zero_as_torchs():
+    values = [float("nan"), -0.0, 0.0, float("inf"), -float("inf"), -2.5, 3.0]
+    for dtype in ("float32", "float64", "float16"):
+        want = torch.sign(torch.tensor(values, dtype=getattr(torch, dtype)))
+        got = cg.sign(cg.tensor(values, dtype=getattr(cg, dtype)))
+        assert got.tolist() == want.tolist() and got.dtype == getattr(cg, dtype)
+    assert cg.sign(cg.tensor([True, False])).tolist() == [True, False]
+    x = cg.tensor([float("nan"), 2.0], requires_grad=True)
+    y = x.sign()
+    assert type(y.grad_fn).__name__ == "SignBackward0"
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]

@@ -80,6 +80,7 @@ class Sgn(Step):
         return np.where(np.isnan(out), np.zeros((), out.dtype), out) if out.dtype.kind == "f" else out
 
 
+SIGN = Sgn.named("SignBackward0")
 _FMOD_TENSOR = Fmod.named("FmodBackward1")
 _LOGADDEXP2 = LogAddExp.named("Logaddexp2Backward0")
 

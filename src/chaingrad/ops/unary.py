@@ -412,7 +412,10 @@ absolute = abs
 
 
 def sign(input: Tensor) -> Tensor:
-    return apply(_STEPS["sign"], input, fn=np.sign)
+    """-1, 0 or 1 (0 for NaN, as torch's); booleans stay booleans."""
+    from .pointwise import SIGN  # (the sign is sgn's computation under torch's other name)
+
+    return apply(SIGN, input)
 
 
 def floor(input: Tensor) -> Tensor:
