@@ -150,3 +150,24 @@ def test_inplace_modules_write_into_their_input(name):
         out.append((y is x, x.numpy().copy(), repr(layer)))
     assert out[0][0] and out[1][0] and out[0][2] == out[1][2]
     np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-6, atol=1e-7)
+
+
+def test_jacobian_strategies_give_the_same_numbers_and_torchs_refusals():
+    data = np.array([0.3, -1.2, 2.0])
+    results = []
+    for lib in (torch, cg):
+        F = lib.autograd.functional
+        x = lib.tensor(data)
+        f = lambda t, lib=lib: (t * t).sin()  # noqa: E731
+        rev = F.jacobian(f, x)
+        fwd = F.jacobian(f, x, vectorize=True, strategy="forward-mode")
+        hes = F.hessian(lambda t: (t * t).sin().sum(), x, vectorize=True, outer_jacobian_strategy="forward-mode")
+        results.append((rev.detach().numpy(), fwd.detach().numpy(), hes.detach().numpy()))
+        for kw, err in [(dict(strategy="sideways"), AssertionError),
+                        (dict(strategy="forward-mode"), NotImplementedError),
+                        (dict(strategy="forward-mode", vectorize=True, create_graph=True), NotImplementedError),
+                        (dict(strategy="forward-mode", vectorize=True, strict=True), RuntimeError)]:
+            with pytest.raises(err):
+                F.jacobian(f, x, **kw)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-13)

@@ -149,13 +149,30 @@ def jacobian_blocks(output: Tensor, inputs, create_graph: bool) -> tuple[list[Te
     return blocks, used
 
 
+def _check_strategy(strategy: str, create_graph: bool, strict: bool, vectorize: bool) -> None:
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+    if strategy == "reverse-mode":
+        return
+    for flag, name, error in ((create_graph, "create_graph", NotImplementedError), (strict, "strict", RuntimeError)):
+        if flag:
+            raise error(f"chaingrad.autograd.functional.jacobian: `{name}=True` and `strategy=\"forward-mode\"` are "
+                        f"not supported together (yet). Please either set `{name}=False` or "
+                        '`strategy="reverse-mode"`.')
+    if not vectorize:
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is only "
+                                  "implemented for `vectorize=True`.")
+
+
 def jacobian(func, inputs, create_graph: bool = False, strict: bool = False, vectorize: bool = False,
              strategy: str = "reverse-mode"):
     """The Jacobian of ``func`` at ``inputs``: for output j and input i, shape ``out_j.shape + in_i.shape``.
 
     Tensor in, Tensor out gives a Tensor; a tuple on either side gives tuples (outputs outer, inputs inner).
-    ``vectorize`` and ``strategy`` are accepted; rows are computed one vjp at a time either way.
+    The rows are computed one vjp at a time whatever ``vectorize`` and ``strategy`` say (the numbers are the
+    same); the combinations torch refuses are refused with its errors.
     """
+    _check_strategy(strategy, create_graph, strict, vectorize)
     with enable_grad():
         in_tuple, ins = _as_tuple(inputs, "inputs", "jacobian")
         ins = tuple(_track(t, create_graph) for t in ins)
@@ -190,10 +207,14 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False, vect
             raise RuntimeError("The Tensor returned by the function given to hessian should contain a single element")
         return out.reshape(())
 
+    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+
     def jac_func(*xs):
         return jacobian(ensure_scalar, _untuple(in_tuple, xs), create_graph=True, strict=strict)
 
-    return jacobian(jac_func, _untuple(in_tuple, ins), create_graph=create_graph, strict=strict)
+    return jacobian(jac_func, _untuple(in_tuple, ins), create_graph=create_graph, strict=strict,
+                    vectorize=vectorize, strategy=outer_jacobian_strategy)
 
 
 def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
