@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from .cross_entropy import inline_cross_entropy
 from .tracer import FREE_BYTES, Line, Trace
 
 _ASARRAY = re.compile(r"^(@\d+@) = np\.asarray\((.*)\)$")
@@ -23,6 +24,7 @@ def optimize(trace: Trace, arrays: dict, count: int, no_grad: set) -> None:
     """Run every pass on ``trace`` in place (``arrays``: the tracer's array number -> the array it traced;
     ``count``: the largest number it gave an array; ``no_grad``: the names of the tensors from outside whose
     ``.grad`` was None when the call began, which the guards check)."""
+    inline_cross_entropy(trace, arrays, count)
     drop_asarray(trace, arrays)
     fold_constants(trace, count)
     drop_unit_factors(trace, arrays)
