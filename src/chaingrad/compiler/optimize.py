@@ -20,11 +20,13 @@ _OUTPUT = re.compile(r"output\(@(\d+)@, ")
 _TOKEN = re.compile(r"@(\d+)@")
 
 
-def optimize(trace: Trace, arrays: dict, count: int, no_grad: set) -> None:
+def optimize(trace: Trace, arrays: dict, count: int, no_grad: set, fused: bool = False) -> None:
     """Run every pass on ``trace`` in place (``arrays``: the tracer's array number -> the array it traced;
     ``count``: the largest number it gave an array; ``no_grad``: the names of the tensors from outside whose
-    ``.grad`` was None when the call began, which the guards check)."""
-    inline_cross_entropy(trace, arrays, count)
+    ``.grad`` was None when the call began, which the guards check; ``fused``: for backend="numba", which
+    translates the cross-entropy ops itself)."""
+    if not fused:
+        inline_cross_entropy(trace, arrays, count)
     drop_asarray(trace, arrays)
     fold_constants(trace, count)
     drop_unit_factors(trace, arrays)
