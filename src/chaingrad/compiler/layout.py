@@ -226,8 +226,11 @@ def _only_reader(trace: Trace, line: Line) -> bool:
     """Whether a sigmoid's input is a convolution's output that this line alone reads (and that dies with the
     call, as its output does): the sigmoid may then be computed in the input's own memory.
 
-    Speed: LeNet's first sigmoid read 2.4 MB and wrote 2.4 MB more (440 against 470 µs in place)."""
-    x = re.search(r"batch_last\.sigmoid\((@\d+@), ", line.text).group(1)
+    Speed: LeNet's first sigmoid read 2.4 MB and wrote 2.4 MB more: 490 µs a step, 410 in place."""
+    m = re.search(r"batch_last\.sigmoid\((@\d+@), ", line.text)
+    if m is None:
+        return False
+    x = m.group(1)
     if x in trace.output or any(x in re.findall(r"@\d+@", b.text) for b in trace.backward or ()):
         return False
     readers = [other for other in trace.lines if x in re.findall(r"@\d+@", other.text)]
