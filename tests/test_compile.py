@@ -1072,3 +1072,60 @@ def test_tracing_code_with_objects_that_do_things_when_asked_for_attributes():
     for _ in range(2):
         out, flag = compiled(x)
         assert out.item() == 6.0 and flag
+
+
+def _cross_entropy_run(compiled: bool, loss_of, classes: int, dtype, targets, steps: int = STEPS):
+    """A Linear + loss step with SGD, eager or compiled: its losses, .grad and parameters, step by step."""
+    torch.manual_seed(0)
+    model = nn.Linear(6, classes).to(dtype)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = torch.randn(len(targets), 6).to(dtype)
+    y = torch.tensor(targets)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_of(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = torch.compile(step, fullgraph=True) if compiled else step
+    seen = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (all rows ignored: 0/0 in the backward warns, in eager as in the replay)
+        for _ in range(steps):
+            seen.append(fn(x, y)._data.copy())
+            seen += [p.grad._data.copy() for p in model.parameters()] + [p._data.copy() for p in model.parameters()]
+    return seen, fn
+
+
+_SOME_IGNORED = [0, 3, -100, 2, 1, -100, 4, 0]
+
+
+@pytest.mark.parametrize("loss_of, classes, dtype, targets", [
+    (F.cross_entropy, 5, torch.float32, [0, 3, 1, 2, 1, 4, 4, 0]),
+    (nn.CrossEntropyLoss(), 5, torch.float32, _SOME_IGNORED),
+    (lambda z, y: F.nll_loss(F.log_softmax(z, dim=-1), y, ignore_index=3), 5, torch.float64, [0, 3, 1, 2, 3, 4]),
+    (F.cross_entropy, 5, torch.float32, [-100] * 4),  # every row ignored: a nan loss, nan gradients
+    (F.cross_entropy, 2100, torch.float32, _SOME_IGNORED),  # 64 KiB arrays: the replay writes them in place
+], ids=["plain", "ignored-rows", "log_softmax-nll-float64", "all-ignored", "wide"])
+def test_cross_entropy_written_out_is_eager_bit_for_bit(loss_of, classes, dtype, targets):
+    """log_softmax + nll_loss written as NumPy lines (compiler/cross_entropy.py): the loss, every .grad and
+    parameter equal eager's bit for bit over 20 steps (nan where eager gives nan), and the ops are not called."""
+    eager, _ = _cross_entropy_run(False, loss_of, classes, dtype, targets)
+    comp, fn = _cross_entropy_run(True, loss_of, classes, dtype, targets)
+    assert fn._last is not None and fn._eager_reason is None
+    assert len(eager) == len(comp)
+    for a, b in zip(eager, comp):
+        assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+    assert "np.amax(" in fn.code and "NllLoss." not in fn.code and "LogSoftmax." not in fn.code
+
+
+def test_cross_entropy_cases_not_written_out_call_the_ops():
+    """Class weights (or another reduction) keep the ops' own forward and backward, and still equal eager."""
+    weight = torch.tensor([1.0, 2.0, 0.5, 1.0, 3.0])
+    for loss_of in (nn.CrossEntropyLoss(weight=weight), nn.CrossEntropyLoss(reduction="sum")):
+        eager, _ = _cross_entropy_run(False, loss_of, 5, torch.float32, _SOME_IGNORED, steps=5)
+        comp, fn = _cross_entropy_run(True, loss_of, 5, torch.float32, _SOME_IGNORED, steps=5)
+        assert all(np.array_equal(a, b) for a, b in zip(eager, comp)) and len(eager) == len(comp)
+        assert "NllLoss.forward(" in fn.code

@@ -87,6 +87,8 @@ def test_lenet_replay_in_batch_last_memory_is_eager_bit_for_bit(act, pool):
         assert ("batch_last.unpool_sigmoid_backward(" in code) is (act is nn.Sigmoid)  # (no unpooled copy)
         assert ("batch_last.avg_unpool(" in code) is (act is not nn.Sigmoid)
         assert code.count("batch_last.nchw(") == 1  # (only before the flatten)
+        # a sigmoid of a convolution's output that nothing else reads is computed in that output's memory
+        assert code.count("in_place=True)") == (2 if act is nn.Sigmoid else 0)
 
 
 @pytest.mark.parametrize("kw", [dict(bias=False), dict(padding=0), dict(stride=2),
@@ -199,6 +201,7 @@ def test_activation_returned_and_read_twice():
     assert h._data.flags.c_contiguous and z._data.flags.c_contiguous  # (returned in eager's layout)
     assert not np.shares_memory(z._data, z2._data) and not np.shares_memory(h._data, h2._data)
     assert fn._last.namespace["c1_buffers"].roles == ("rows",)  # (z is returned: not in a buffer)
+    assert "in_place=True" not in fn.code  # (z is read again: the sigmoid does not write into it)
 
 
 def test_inference_on_new_batches_without_grad():
@@ -275,6 +278,8 @@ def test_batch_last_sigmoid_is_sigmoid():
         for buffers in (batch_last.Buffers(), batch_last.Buffers("out", "1-y", "g*y")):
             out = batch_last.sigmoid(view, buffers)
             assert ck.in_batch_last_memory(out) and np.array_equal(out, want)
+            into = view.copy()  # (in place: into the input's own memory, the same bits)
+            assert batch_last.sigmoid(into, buffers, in_place=True) is into and np.array_equal(into, want)
             for grad in (g, gv):
                 got = batch_last.sigmoid_backward(grad, out, buffers)
                 assert got.dtype == want_g.dtype and np.array_equal(got, want_g)

@@ -227,7 +227,7 @@ class CompiledFunction:
         tr.decide_ownership()
         tr.add_version_lines()
         no_grad = {tr._obj_name[k] for k, (t, st) in before.items() if st[2] == id(None) and k in tr._obj_name}
-        optimize(tr.trace, tr._arrays, tr._n, no_grad)
+        optimize(tr.trace, tr._arrays, tr._n, no_grad, fused=self.fused)
         if not self.fused:  # (numba's kernels are typed by the layouts of the traced arrays)
             batch_last(tr.trace, tr._arrays)
         namespace = {name: o for name, o in tr.trace.objects.items() if name not in tr.trace.args}

@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from .cross_entropy import inline_cross_entropy
 from .tracer import FREE_BYTES, Line, Trace
 
 _ASARRAY = re.compile(r"^(@\d+@) = np\.asarray\((.*)\)$")
@@ -19,10 +20,13 @@ _OUTPUT = re.compile(r"output\(@(\d+)@, ")
 _TOKEN = re.compile(r"@(\d+)@")
 
 
-def optimize(trace: Trace, arrays: dict, count: int, no_grad: set) -> None:
+def optimize(trace: Trace, arrays: dict, count: int, no_grad: set, fused: bool = False) -> None:
     """Run every pass on ``trace`` in place (``arrays``: the tracer's array number -> the array it traced;
     ``count``: the largest number it gave an array; ``no_grad``: the names of the tensors from outside whose
-    ``.grad`` was None when the call began, which the guards check)."""
+    ``.grad`` was None when the call began, which the guards check; ``fused``: for backend="numba", which
+    translates the cross-entropy ops itself)."""
+    if not fused:
+        inline_cross_entropy(trace, arrays, count)
     drop_asarray(trace, arrays)
     fold_constants(trace, count)
     drop_unit_factors(trace, arrays)
