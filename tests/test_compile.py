@@ -1129,3 +1129,30 @@ def test_cross_entropy_cases_not_written_out_call_the_ops():
         comp, fn = _cross_entropy_run(True, loss_of, 5, torch.float32, _SOME_IGNORED, steps=5)
         assert all(np.array_equal(a, b) for a, b in zip(eager, comp)) and len(eager) == len(comp)
         assert "NllLoss.forward(" in fn.code
+
+
+@pytest.mark.parametrize("loss_of", ["cross_entropy", "log_softmax_nll", "weighted"])
+def test_compiled_losses_check_their_targets_on_every_call(loss_of):
+    # the target check runs in the replay too: a negative class would otherwise pick a class from the end
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    weight = torch.tensor([1.0, 2.0, 0.5])
+
+    def step(x, t):
+        z = model(x)
+        if loss_of == "cross_entropy":
+            loss = nn.functional.cross_entropy(z, t)
+        elif loss_of == "weighted":
+            loss = nn.functional.cross_entropy(z, t, weight=weight)
+        else:
+            loss = nn.functional.nll_loss(nn.functional.log_softmax(z, dim=1), t)
+        loss.backward()
+        return loss
+
+    compiled = torch.compile(step)
+    x = torch.randn(5, 4)
+    good = torch.tensor([0, 2, 1, -100, 2])
+    assert compiled(x, good).item() == step(x, good).item()
+    for bad in (torch.tensor([0, 2, -1, 1, 2]), torch.tensor([0, 3, 1, 1, 2])):
+        with pytest.raises(IndexError, match="out of bounds"):
+            compiled(x, bad)

@@ -118,6 +118,8 @@ def _rewrite(trace: Trace, arrays: dict, count: int, f: dict) -> None:
     ls.defines = (f["logp"],)
     ls_log = Line("forward", f"{lp} -= np.log(np.sum(np.exp({lp}), axis={d}, keepdims=True))", "", ())
     prep = [
+        Line("forward", f"check_targets({t_}, {x.shape[1]}, {f['ignore']})",
+             "NllLoss: every target is a class index or ignore_index (else IndexError)", ()),
         Line("forward", f"@{valid}@ = {t_} != {f['ignore']}", "NllLoss: the rows whose target is not ignore_index",
              (valid,)),
         Line("forward", f"@{target}@ = np.where(@{valid}@, {t_}, 0)", "(an ignored row picks class 0, with weight 0)",
@@ -145,6 +147,7 @@ def _rewrite(trace: Trace, arrays: dict, count: int, f: dict) -> None:
     trace.lines[:] = out
     trace.big -= {f["c_ls"], f["c_nll"]}
     texts = " ".join(line.text for line in out + list(trace.backward or ()))
+    trace.imports["check_targets"] = "chaingrad.ops.nn_ops"
     for op in ("LogSoftmax", "NllLoss"):  # (imported for the ops' own calls: none left)
         if not re.search(rf"\b{op}\b", texts):
             trace.imports.pop(op, None)

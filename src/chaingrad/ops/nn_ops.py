@@ -45,6 +45,17 @@ class LogSoftmax(Node):
         return g - np.exp(out) * np.add.reduce(g, axis=(ctx.dim % g.ndim,), keepdims=True)
 
 
+def check_targets(target: np.ndarray, classes: int, ignore_index: int) -> None:
+    """Every target not ``ignore_index`` is a class index in [0, classes) (a negative one would silently pick a
+    class from the end). NllLoss runs it on every call, so a compiled replay does too."""
+    bad = (target < 0) | (target >= classes)
+    if bad.any():
+        bad &= target != ignore_index
+        if bad.any():
+            raise IndexError(f"Target {target[bad][0]} is out of bounds: nll_loss expects class indices in "
+                             f"[0, {classes - 1}] for {classes} classes")
+
+
 class NllLoss(Node):
     """-w[t_i] * logp[i, t_i] for each row i of log-probabilities (N, C), then their sum, their weighted mean
     (divided by the summed weights) or each ('none'). Rows whose target is ``ignore_index`` have weight 0."""
@@ -53,6 +64,7 @@ class NllLoss(Node):
     formulas = ("dL/dlogp[i, t_i] = -w_i * dL/dout (/ sum of w for 'mean'), 0 elsewhere",)
 
     def forward(ctx, logp, target=None, weight=None, ignore_index=-100, reduction="mean"):
+        check_targets(target, logp.shape[1], ignore_index)
         valid = target != ignore_index
         target = np.where(valid, target, 0)  # (an ignored row picks class 0, with weight 0)
         weights = np.ones(logp.shape[0], logp.dtype) if weight is None else weight[target].astype(logp.dtype)
@@ -157,11 +169,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     t = target._data
     if t.shape[0] != n:
         raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({t.shape[0]}).")
-    valid = t != ignore_index
-    if ((t[valid] < 0) | (t[valid] >= c)).any():
-        bad = t[valid][(t[valid] < 0) | (t[valid] >= c)][0]
-        raise IndexError(f"Target {bad} is out of bounds: nll_loss expects class indices in [0, {c - 1}] "
-                         f"for {c} classes")
+    check_targets(t, c, ignore_index)
     losses = apply(NllLoss, x, target=t, weight=None if weight is None else weight._data, ignore_index=ignore_index,
                    reduction=reduction)
     if reduction == "none" and losses._data.shape != target_shape:
