@@ -171,3 +171,15 @@ def test_jacobian_strategies_give_the_same_numbers_and_torchs_refusals():
                 F.jacobian(f, x, **kw)
     for a, b in zip(*results):
         np.testing.assert_allclose(b, a, rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["logical_and", "logical_or", "logical_xor"])
+def test_logic_ops_take_tensors_only_as_torchs(name):
+    for lib in (torch, cg):
+        t = lib.tensor([True, False])
+        fn, method = getattr(lib, name), getattr(t, name)
+        for args, call in (((t, 1), fn), ((1, t), fn), ((1,), method)):
+            with pytest.raises(TypeError, match="must be Tensor, not int"):
+                call(*args)
+    assert getattr(cg, name)(cg.tensor([True, False]), cg.tensor([1, 1])).tolist() == \
+        getattr(torch, name)(torch.tensor([True, False]), torch.tensor([1, 1])).tolist()

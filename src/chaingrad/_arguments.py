@@ -32,6 +32,8 @@ ARGUMENTS = {
     "where": (("condition", TENSOR), ("input", TENSOR_OR_NUMBER), ("other", TENSOR_OR_NUMBER)),
     "result_type": (("tensor", TENSOR_OR_NUMBER), ("other", TENSOR_OR_NUMBER)),
     "scalar_tensor": (("s", NUMBER),),
+    **dict.fromkeys(["logical_and", "logical_or", "logical_xor"], (("input", TENSOR), ("other", TENSOR))),
+    "logical_not": (("input", TENSOR),),
 }
 _WEIGHT, _TARGET = (("input", TENSOR), ("weight", TENSOR)), (("input", TENSOR), ("target", TENSOR))
 FUNCTIONAL_ARGUMENTS = {

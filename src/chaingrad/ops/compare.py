@@ -36,6 +36,9 @@ def _data(x):
 
 
 def _logic(ufunc, input, other) -> Tensor:
+    if not isinstance(other, Tensor):  # (the functions are checked where they are listed; this is the method)
+        raise TypeError(f"{ufunc.__name__}(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(other).__name__}")
     try:
         return nondiff(ufunc(_data(input), _data(other)))
     except ValueError:  # shapes that do not broadcast: torch's RuntimeError
