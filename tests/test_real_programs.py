@@ -41,6 +41,8 @@ PyTorch tutorials, more:
     pt_lstm_tagger          Sequence Models and Long Short-Term Memory Networks (the LSTM tagger)
     pt_char_rnn             NLP From Scratch: Classifying and Generating Names with a Character-Level RNN
                             (names.txt, classified by their last letter)
+    pt_data_tutorial        Datasets & DataLoaders (a custom Dataset with transforms, batches, collate_fn,
+                            random_split, every sampler, iter/next; synthetic and seeded)
     pt_custom_optimizer     optimizers and schedulers written by subclassing torch.optim.Optimizer and
                             lr_scheduler.LRScheduler, as courses and blog posts teach them
     pt_transformer_copy     Language Translation with nn.Transformer (Seq2SeqTransformer, the masks, greedy
