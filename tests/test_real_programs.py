@@ -92,6 +92,8 @@ Dive into Deep Learning (PyTorch edition):
     d2l_optimization        12.3-12.10 gradient descent, SGD, momentum, Adagrad, RMSProp, Adadelta, Adam by
                             hand and with torch.optim, 12.11 Learning Rate Scheduling
 Neural Networks: Zero to Hero, the makemore lectures and Let's build GPT:
+    zth_micrograd           lecture 1, micrograd: a scalar autograd engine by hand, checked with torch (legacy
+                            Tensor, .double(), requires_grad set by hand) and an MLP trained both ways
     mm_bigram               part 1, the bigram model by counting
     mm_neural_bigram        part 1, the neural-network bigram
     mm_mlp                  part 2, the MLP with an embedding table
