@@ -89,6 +89,8 @@ Dive into Deep Learning (PyTorch edition):
                             RNNs (The Time Machine)
     d2l_attention           11.3 Attention Scoring Functions, 11.5 Multi-Head Attention, 11.6 Positional
                             Encoding, 11.7 The Transformer Architecture (the encoder)
+    d2l_word2vec            15.1-15.4 word2vec: subsampling, contexts, negative sampling, masked padded minibatches,
+                            skip-gram with bmm, masked sigmoid BCE, Adam, nearest words (The Time Machine)
     d2l_optimization        12.3-12.10 gradient descent, SGD, momentum, Adagrad, RMSProp, Adadelta, Adam by
                             hand and with torch.optim, 12.11 Learning Rate Scheduling
 Neural Networks: Zero to Hero, the makemore lectures and Let's build GPT:
