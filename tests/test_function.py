@@ -224,3 +224,34 @@ def test_gradcheck_style_finite_differences_of_a_custom_function():
         return float(np.sum(v * v * 1.5 + v ** 3))
     num = [(f(x + eps * e) - f(x - eps * e)) / (2 * eps) for e in np.eye(3)]
     np.testing.assert_allclose(t.grad.numpy(), num, rtol=1e-6)
+
+
+def test_functions_in_the_setup_context_style():
+    def make(lib):
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(x, factor):
+                return x * factor, (x > 0)
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, factor = inputs
+                ctx.factor = factor
+                ctx.mark_non_differentiable(output[1])
+                ctx.save_for_backward(x)
+
+            @staticmethod
+            def backward(ctx, g, _g_mask):
+                (x,) = ctx.saved_tensors
+                return g * ctx.factor + 0 * x, None
+
+        return Scale
+
+    out = []
+    for lib in (torch, cg):
+        x = lib.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+        y, mask = make(lib).apply(x, 2.5)
+        y.sum().backward()
+        out.append((y.detach().tolist(), mask.tolist(), mask.requires_grad, x.grad.tolist(),
+                    type(y.grad_fn).__name__))
+    assert out[0] == out[1]

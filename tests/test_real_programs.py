@@ -41,6 +41,9 @@ PyTorch tutorials, more:
     pt_lstm_tagger          Sequence Models and Long Short-Term Memory Networks (the LSTM tagger)
     pt_char_rnn             NLP From Scratch: Classifying and Generating Names with a Character-Level RNN
                             (names.txt, classified by their last letter)
+    pt_extending_autograd   Extending PyTorch, Autograd mechanics and the hooks tutorial (Functions with ctx and
+                            with setup_context, mark_non_differentiable, mark_dirty, once_differentiable,
+                            tensor and module hooks, a gradient penalty with create_graph)
     pt_data_tutorial        Datasets & DataLoaders (a custom Dataset with transforms, batches, collate_fn,
                             random_split, every sampler, iter/next; synthetic and seeded)
     pt_custom_optimizer     optimizers and schedulers written by subclassing torch.optim.Optimizer and
@@ -138,6 +141,9 @@ IMPORT_SWAPS = {
     "from torch import optim": "from chaingrad import optim",
     "from torch.utils.data import DataLoader": "from chaingrad.utils.data import DataLoader",
     "from torch.utils.data import TensorDataset": "from chaingrad.utils.data import TensorDataset",
+    "from torch.autograd import Function": "from chaingrad.autograd import Function",
+    "from torch.autograd.function import once_differentiable":
+        "from chaingrad.autograd.function import once_differentiable",
 }
 TORCH_IMPORT = re.compile(r"^\s*(import|from)\s+torch")  # torchvision and the like too
 

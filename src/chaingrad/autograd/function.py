@@ -76,6 +76,12 @@ class Function(metaclass=_FunctionMeta):
     def backward(ctx, *grads):
         raise NotImplementedError("a Function subclass must implement backward(ctx, *grads)")
 
+    @staticmethod
+    def setup_context(ctx, inputs: tuple, output) -> None:
+        """torch 2's other style: a Function that defines ``setup_context`` has a ``forward(*args)`` without ctx,
+        and ``setup_context(ctx, inputs, output)`` saves what backward needs, after forward has run."""
+        raise NotImplementedError("setup_context is not overridden")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         record = state.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
@@ -87,7 +93,11 @@ class Function(metaclass=_FunctionMeta):
             ctx.next_edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
             ctx.input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
         with no_grad():
-            out = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is Function.setup_context:
+                out = cls.forward(ctx, *args, **kwargs)
+            else:  # forward without ctx, then setup_context with the inputs and the output
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args if not kwargs else args + tuple(kwargs.values()), out)
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
         dirty = ctx.__dict__.get("_dirty", ())

@@ -98,7 +98,13 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
+        d = self.__dict__
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+            from . import backward_hooks
+
+            out = backward_hooks.call(self, self.forward, args, kwargs)
+        else:
+            out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, out)
             if result is not None:
@@ -110,6 +116,26 @@ class Module:
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         return handle
+
+    def register_full_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to the module's tensor
+        inputs are computed; a returned tuple replaces grad_input (nn/backward_hooks.py)."""
+        hooks = self.__dict__.setdefault("_backward_hooks", {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients with respect to the module's outputs are
+        computed, before the module's own backward; a returned tuple replaces grad_output."""
+        hooks = self.__dict__.setdefault("_backward_pre_hooks", {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        raise NotImplementedError("register_backward_hook (torch's deprecated form, whose grad_input is that of the "
+                                  "module's last operation only) is not implemented; use register_full_backward_hook")
 
     def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, args)`` runs before forward; a returned value replaces the arguments."""
