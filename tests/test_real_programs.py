@@ -44,6 +44,8 @@ PyTorch tutorials, more:
     pt_extending_autograd   Extending PyTorch, Autograd mechanics and the hooks tutorial (Functions with ctx and
                             with setup_context, mark_non_differentiable, mark_dirty, once_differentiable,
                             tensor and module hooks, a gradient penalty with create_graph)
+    pt_saving_loading       Saving and Loading Models (state_dicts, a general checkpoint resumed exactly, several
+                            models in one file, warm-starting with strict=False, weights_only and map_location)
     pt_data_tutorial        Datasets & DataLoaders (a custom Dataset with transforms, batches, collate_fn,
                             random_split, every sampler, iter/next; synthetic and seeded)
     pt_custom_optimizer     optimizers and schedulers written by subclassing torch.optim.Optimizer and
