@@ -92,6 +92,8 @@ Dive into Deep Learning (PyTorch edition):
                             (nn.LazyLinear, nn.LazyConv2d; tiny sizes, the 8x8 digits)
     d2l_gru_lstm            10.1 LSTM and 10.2 GRU from scratch and concise, 10.3 deep and 10.4 bidirectional
                             RNNs (The Time Machine)
+    d2l_seq2seq             10.7 seq2seq with GRUs (sequence masks, masked softmax cross-entropy, teacher forcing,
+                            gradient clipping, greedy prediction, BLEU) with 11.4's Bahdanau attention decoder
     d2l_attention           11.3 Attention Scoring Functions, 11.5 Multi-Head Attention, 11.6 Positional
                             Encoding, 11.7 The Transformer Architecture (the encoder)
     d2l_word2vec            15.1-15.4 word2vec: subsampling, contexts, negative sampling, masked padded minibatches,
