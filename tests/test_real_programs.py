@@ -86,6 +86,8 @@ Dive into Deep Learning (PyTorch edition):
     d2l_lenet               7.6 LeNet
     d2l_batch_norm          8.5 Batch Normalization
     d2l_resnet_block        8.6 Residual Networks
+    d2l_modern_cnn          8.4 GoogLeNet's Inception block, 8.7 DenseNet's dense and transition blocks, 8.8
+                            ResNeXt's grouped-convolution block and AnyNet's stem (lazy layers, the digits)
     d2l_rnn_timemachine     9.2 Converting Raw Text into Sequence Data, 9.5 and 9.6 RNNs from scratch and
                             concise (The Time Machine)
     d2l_lazy_nets           4.5 Concise Softmax Regression, 6.4 Lazy Initialization, 8.2 VGG and 8.3 NiN
