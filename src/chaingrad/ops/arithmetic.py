@@ -144,6 +144,7 @@ class Remainder(Node):
 class FloorDivide(Node):
     """``a // b``: recorded like torch, whose backward for floor_divide is not implemented."""
 
+    torch_name = "NotImplemented"
     input_names = ("a", "b")
     formulas = ("not differentiable", "not differentiable")
 
@@ -151,8 +152,8 @@ class FloorDivide(Node):
         return np.floor_divide(a, b)
 
     def backward(ctx, g):
-        raise RuntimeError("the derivative for 'floor_divide' is not implemented (it is 0 almost everywhere); "
-                           "use torch.div(a, b, rounding_mode='floor') if you need a zero gradient")
+        raise RuntimeError("derivative for aten::floor_divide is not implemented (it is 0 almost everywhere; "
+                           "torch.div(a, b, rounding_mode='floor') has a zero gradient)")
 
 
 # -- choosing between inputs -------------------------------------------------------------------------------

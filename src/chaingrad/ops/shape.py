@@ -319,8 +319,10 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     return apply(Repeat, input, reps=tuple(int(r) for r in reps))
 
 
-def tile(input: Tensor, dims) -> Tensor:
-    dims = tuple(dims)
+def tile(input: Tensor, *sizes, dims=None) -> Tensor:
+    """Repeat ``input`` ``dims`` times along each dim (a tuple, or the counts as separate arguments as torch
+    accepts them); fewer counts than dims repeat the trailing ones."""
+    dims = tuple(_flat(sizes) if dims is None else ((dims,) if isinstance(dims, int) else dims))
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
     return repeat(input, dims)
