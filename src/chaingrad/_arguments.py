@@ -36,7 +36,9 @@ ARGUMENTS = {
 _WEIGHT, _TARGET = (("input", TENSOR), ("weight", TENSOR)), (("input", TENSOR), ("target", TENSOR))
 FUNCTIONAL_ARGUMENTS = {
     **dict.fromkeys(["linear", "prelu", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"], _WEIGHT),
-    **dict.fromkeys(["cross_entropy", "nll_loss", "poisson_nll_loss"], _TARGET),
+    **dict.fromkeys(["cross_entropy", "nll_loss", "poisson_nll_loss", "hinge_embedding_loss", "soft_margin_loss",
+                     "multi_margin_loss", "multilabel_margin_loss"], _TARGET),
+    "triplet_margin_loss": (("anchor", TENSOR), ("positive", TENSOR), ("negative", TENSOR)),
     **dict.fromkeys(["celu", "elu"], (("input", TENSOR), ("alpha", NUMBER))),
     "leaky_relu": (("input", TENSOR), ("negative_slope", NUMBER)),
     **dict.fromkeys(["hardshrink", "softshrink"], (("input", TENSOR), ("lambd", NUMBER))),

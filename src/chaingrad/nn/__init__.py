@@ -46,6 +46,19 @@ from .loss import (  # noqa: F401
     NLLLoss,
     SmoothL1Loss,
 )
+from .loss_margin import (  # noqa: F401
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
 from .module import Module  # noqa: F401
 from .normalization import (  # noqa: F401
     BatchNorm1d,

@@ -64,6 +64,16 @@ from .functional_image import (  # noqa: F401
     upsample_bilinear,
     upsample_nearest,
 )
+from .functional_losses import (  # noqa: F401
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from .functional_pad import pad  # noqa: F401
 
 # -- activations --------------------------------------------------------------------------------------------
