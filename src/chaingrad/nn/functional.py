@@ -75,6 +75,21 @@ from .functional_losses import (  # noqa: F401
     triplet_margin_with_distance_loss,
 )
 from .functional_pad import pad  # noqa: F401
+from .functional_pool import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    bilinear,
+    channel_shuffle,
+    local_response_norm,
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+    pdist,
+)
 
 # -- activations --------------------------------------------------------------------------------------------
 
