@@ -50,7 +50,8 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices:
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Average pooling of (N, C, L) or (C, L) to ``output_size`` positions."""
     if input.dim() not in (2, 3):
-        raise RuntimeError(f"adaptive_avg_pool1d(): Expected 2D or 3D tensor, but got {list(input.shape)}")
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for argument #1 "
+                           "'self' (while checking arguments for adaptive_avg_pool1d)")
     size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
 
@@ -105,17 +106,17 @@ def _unpool_output_size(input: Tensor, kernel, stride, padding, output_size) -> 
     if output_size is None:
         size = default
     else:
-        size = list(_tuple(output_size, len(output_size))) if isinstance(output_size, (tuple, list)) \
-            else [int(output_size)]
-        if len(size) == len(kernel) + 2:
-            size = size[2:]
-        if len(size) != len(kernel):
+        given = output_size if isinstance(output_size, (tuple, list)) else [output_size]
+        if len(given) == len(kernel) + 2:
+            given = given[2:]
+        if len(given) != len(kernel):
             raise ValueError(f"output_size should be a sequence containing {len(kernel)} or {len(kernel) + 2} "
-                             f"elements, but it has a length of '{len(size)}'")
+                             f"elements, but it has a length of '{len(given)}'")
+        size = [int(v) for v in given]
         for d in range(len(kernel)):
             low, high = default[d] - stride[d], default[d] + stride[d]
             if not low < size[d] < high:
-                raise ValueError(f'invalid output_size "{size}" (dim {d} must be between {low} and {high})')
+                raise ValueError(f'invalid output_size "{given}" (dim {d} must be between {low} and {high})')
     for d, s in enumerate(size):
         if s < 0:
             raise ValueError(f"max_unpooling: output_size must contain non-negative spatial dimensions, but got "
@@ -198,6 +199,11 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     """out[..., o] = sum over i, j of input1[..., i] weight[o, i, j] input2[..., j] (+ bias[o])."""
     from ..ops.linalg import einsum
 
+    named = [("input1", input1), ("input2", input2), ("weight", weight)] + ([("bias", bias)] if bias is not None
+                                                                            else [])
+    if len({t.dtype for _, t in named}) > 1:
+        got = ", ".join(f"{name}: {scalar_type(t).lower()}" for name, t in named)
+        raise RuntimeError(f"All tensors must have the same dtype, got {got}")
     if input1.dim() != input2.dim():
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
     if input1.shape[:-1] != input2.shape[:-1]:
