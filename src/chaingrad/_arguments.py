@@ -68,6 +68,7 @@ FUNCTIONAL_PYTHON_LEVEL: dict[str, str | tuple[str | None, str | None] | None] =
     "adaptive_max_pool2d_with_indices": "size", "local_response_norm": "dim",
     **dict.fromkeys(["glu", "group_norm", "interpolate", "upsample", "upsample_bilinear", "upsample_nearest"], "dim"),
     **dict.fromkeys(["dropout1d", "dropout2d", "dropout3d"], None),  # (they check p first, then ask input.dim())
+    "embedding_bag": None,  # (it asks weight.dtype, then input.dim(): Python's own errors are torch's)
     "normalize": "norm", "sigmoid": "sigmoid", "softsign": "abs", "tanh": "tanh", "tanhshrink": "tanh",
     "softmax": ("dim", "softmax"), "log_softmax": ("dim", "log_softmax"), "softmin": ("dim", None),
 }
