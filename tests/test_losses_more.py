@@ -94,6 +94,19 @@ CASES = {
     "gaussian_nll_clamped_var": (  # a variance below eps: clamped, its gradient passed through
         lambda m, r, x, y, v: m.nn.functional.gaussian_nll_loss(x, y, v, eps=0.5, reduction=r),
         [rnd(3, 2), rnd(3, 2, seed=1), np.array([[0.1, 1.0], [2.0, 0.3], [0.7, 0.05]])]),
+    "margin_ranking": (lambda m, r, a, b: m.nn.functional.margin_ranking_loss(a, b, const(m, signs(6), a),
+                                                                             margin=0.3, reduction=r),
+                       [rnd(6), rnd(6, seed=1)]),
+    "cosine_embedding": (lambda m, r, a, b: m.nn.functional.cosine_embedding_loss(
+        a, b, const(m, signs(5, zero=True), a), margin=0.1, reduction=r), [rnd(5, 3), rnd(5, 3, seed=1)]),
+    "cosine_embedding_1d": (lambda m, r, a, b: m.nn.functional.cosine_embedding_loss(
+        a, b, const(m, -1.0, a), margin=-0.5, reduction=r), [rnd(4), rnd(4, seed=1)]),
+    "poisson_nll": (lambda m, r, x: m.nn.functional.poisson_nll_loss(x, const(m, [[0, 1, 2], [3, 5, 1]], x),
+                                                                     reduction=r), [rnd(2, 3)]),
+    "poisson_nll_rates_full": (lambda m, r, x, y: m.nn.functional.poisson_nll_loss(x, y, log_input=False,
+                                                                                   full=True, reduction=r),
+                               [np.random.default_rng(1).uniform(0.5, 3, (2, 4)),
+                                np.random.default_rng(2).uniform(0.0, 4, (2, 4))]),
 }
 # the finite differences step over a clamp's kink where a variance sits below eps
 NO_FINITE_DIFFERENCES = {"gaussian_nll_clamped_var"}
@@ -192,6 +205,14 @@ ERRORS = [
     "F.gaussian_nll_loss(x, y, m.ones(2, 2))",
     "F.gaussian_nll_loss(x, y, m.ones(3, 4) - 2)",
     "F.gaussian_nll_loss(x, y, m.ones(3, 4), reduction='x')",
+    "F.poisson_nll_loss(x, y, reduction='bad')",
+    "F.margin_ranking_loss(x, x, y, reduction='bad')",
+    "F.margin_ranking_loss(x, x, y[0])",
+    "F.cosine_embedding_loss(x, x, y[:, 0], reduction='bad')",
+    "F.cosine_embedding_loss(x, x, y)",
+    "F.cosine_embedding_loss(x, x, y[0, 0])",
+    "F.cosine_embedding_loss(x, x[0], y[:, 0])",
+    "F.cosine_embedding_loss([1.0], x, y[:, 0])",
     "m.nn.MultiMarginLoss(p=3)",
     "m.nn.MultiMarginLoss(weight=m.ones(2, 2))",
     "m.nn.TripletMarginLoss(margin=0.0)",
@@ -281,7 +302,10 @@ def test_grad_fn_names_of_the_composed_losses_are_torchs():
                        ("F.hinge_embedding_loss(x, y, reduction='none')", "AddBackward0"),
                        ("F.triplet_margin_loss(x, x * 0.5, x.flip(0), reduction='none')", "ClampMinBackward0"),
                        ("F.multilabel_soft_margin_loss(x, (y + 1) / 2, reduction='sum')", "SumBackward0"),
-                       ("F.gaussian_nll_loss(x, y, x.exp(), reduction='none')", "MulBackward0")]:
+                       ("F.gaussian_nll_loss(x, y, x.exp(), reduction='none')", "MulBackward0"),
+                       ("F.margin_ranking_loss(x, x.flip(0), y, reduction='none')", "ClampMinBackward0"),
+                       ("F.cosine_embedding_loss(x, x.flip(0), y[:, 0], reduction='none')", "AddBackward0"),
+                       ("F.poisson_nll_loss(x, y.abs() * 3, full=True)", "MeanBackward0")]:
         for m in (torch, cg):
             env = dict(F=m.nn.functional, x=m.tensor(x, requires_grad=True), y=m.tensor(signs(3, 4)))
             assert type(eval(expr, env).grad_fn).__name__ == name, (m, expr)

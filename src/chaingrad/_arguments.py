@@ -40,6 +40,7 @@ FUNCTIONAL_ARGUMENTS = {
     **dict.fromkeys(["cross_entropy", "nll_loss", "poisson_nll_loss", "hinge_embedding_loss", "soft_margin_loss",
                      "multi_margin_loss", "multilabel_margin_loss"], _TARGET),
     "triplet_margin_loss": (("anchor", TENSOR), ("positive", TENSOR), ("negative", TENSOR)),
+    "cosine_embedding_loss": (("input1", TENSOR), ("input2", TENSOR), ("target", TENSOR)),
     **dict.fromkeys(["celu", "elu"], (("input", TENSOR), ("alpha", NUMBER))),
     "leaky_relu": (("input", TENSOR), ("negative_slope", NUMBER)),
     **dict.fromkeys(["hardshrink", "softshrink"], (("input", TENSOR), ("lambd", NUMBER))),

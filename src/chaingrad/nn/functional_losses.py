@@ -1,5 +1,6 @@
 """Margin, embedding and likelihood losses of torch.nn.functional: hinge embedding, soft margin, multi-label soft
-margin, multi-class margin, multi-label margin, triplet margin (with a distance function) and Gaussian NLL.
+margin, multi-class margin, multi-label margin, margin ranking, cosine embedding, triplet margin (with a distance
+function), Poisson NLL and Gaussian NLL.
 
 Each is written with differentiable Tensor operations, so its gradients (of any order) come from theirs; the
 reduction is torch's (``size_average``/``reduce`` read by ``legacy_reduction`` where torch still takes them).
@@ -64,6 +65,52 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(reduction + " is not valid")
     return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
+                     eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
+    """exp(x) - y x for log-rates x (``log_input``), else x - y log(x + eps); ``full`` adds Stirling's
+    approximation of log(y!) where y > 1."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    losses = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        t = target
+        stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
+        losses = losses + stirling.masked_fill(t <= 1, 0)
+    return _reduce(losses, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """max(0, -y (x1 - x2) + margin): y = 1 asks x1 to rank above x2 by the margin, y = -1 below."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average=None,
+                          reduce=None, reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where the target is 1, max(0, cos(x1, x2) - margin) where it is -1 (0 for other targets);
+    the cosine along the last dim, as torch computes it: sum(x1 x2) / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12))."""
+    reduction = _reduction(size_average, reduce, reduction)
+    dim = target.dim()
+    if dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.dim() != dim + 1 or input2.dim() != dim + 1:
+        raise RuntimeError(f"{dim}D target tensor expects {dim + 1}D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    eps = 1e-12
+    product = (input1 * input2).sum(dim)
+    squares1, squares2 = (input1 * input1).sum(dim) + eps, (input2 * input2).sum(dim) + eps
+    cos = product / (squares1 * squares2).sqrt()
+    zeros = cos * 0
+    losses = where(target == 1, 1 - cos, zeros) + where(target == -1, (cos - margin).clamp_min(0), zeros)
+    return _reduce(losses, reduction)
 
 
 def _class_indices(target: Tensor, name: str) -> np.ndarray:
@@ -214,6 +261,6 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
     return _reduce(loss, reduction)
 
 
-__all__ = ["gaussian_nll_loss", "hinge_embedding_loss", "multi_margin_loss", "multilabel_margin_loss",
-           "multilabel_soft_margin_loss", "soft_margin_loss", "triplet_margin_loss",
-           "triplet_margin_with_distance_loss"]
+__all__ = ["cosine_embedding_loss", "gaussian_nll_loss", "hinge_embedding_loss", "margin_ranking_loss",
+           "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss",
+           "soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
