@@ -258,7 +258,13 @@ LAYERS = {
     "PixelShuffle": lambda nn: nn.PixelShuffle(2), "PixelUnshuffle": lambda nn: nn.PixelUnshuffle(2),
     "TransformerDecoderLayer": lambda nn: nn.TransformerDecoderLayer(4, 2, dim_feedforward=8),
     "TransformerDecoder": lambda nn: nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2, dim_feedforward=8), 2),
-    "Transformer": lambda nn: nn.Transformer(4, 2, 1, 1, 8),
+    "Transformer": lambda nn: nn.Transformer(4, 2, 1, 1, 8, batch_first=True),
+    "ChannelShuffle": lambda nn: nn.ChannelShuffle(2), "LocalResponseNorm": lambda nn: nn.LocalResponseNorm(3),
+    "LPPool1d": lambda nn: nn.LPPool1d(2, 3), "LPPool2d": lambda nn: nn.LPPool2d(1.5, 2),
+    "MaxUnpool1d": lambda nn: nn.MaxUnpool1d(2), "MaxUnpool2d": lambda nn: nn.MaxUnpool2d(2, 1),
+    "EmbeddingBag": lambda nn: nn.EmbeddingBag(5, 3, mode="sum"),
+    "MultiLabelSoftMarginLoss": lambda nn: nn.MultiLabelSoftMarginLoss(weight=torch_or_cg(nn).tensor([1.0, 2.0])),
+    "MultiMarginLoss": lambda nn: nn.MultiMarginLoss(weight=torch_or_cg(nn).tensor([0.5, 2.0])),
 }
 ABSTRACT = {"Module", "RNNBase", "RNNCellBase"}
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from .tensor import Tensor
 
 TENSOR, TENSOR_OR_NUMBER, NUMBER, INT, INTS = "Tensor", "Tensor or Number", "Number", "int", "tuple of ints"
+FLOAT = "float"
 
 # functions where torch also takes a Python number as the first argument (``torch.add(2, t)``, ``torch.pow(2, t)``)
 NUMBER_FIRST = frozenset({
@@ -38,16 +39,22 @@ ARGUMENTS = {
 _WEIGHT, _TARGET = (("input", TENSOR), ("weight", TENSOR)), (("input", TENSOR), ("target", TENSOR))
 FUNCTIONAL_ARGUMENTS = {
     **dict.fromkeys(["linear", "prelu", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"], _WEIGHT),
-    **dict.fromkeys(["cross_entropy", "nll_loss", "poisson_nll_loss"], _TARGET),
+    **dict.fromkeys(["cross_entropy", "nll_loss", "poisson_nll_loss", "hinge_embedding_loss", "soft_margin_loss",
+                     "multi_margin_loss", "multilabel_margin_loss"], _TARGET),
+    "triplet_margin_loss": (("anchor", TENSOR), ("positive", TENSOR), ("negative", TENSOR)),
+    "cosine_embedding_loss": (("input1", TENSOR), ("input2", TENSOR), ("target", TENSOR)),
     **dict.fromkeys(["celu", "elu"], (("input", TENSOR), ("alpha", NUMBER))),
     "leaky_relu": (("input", TENSOR), ("negative_slope", NUMBER)),
     **dict.fromkeys(["hardshrink", "softshrink"], (("input", TENSOR), ("lambd", NUMBER))),
     **dict.fromkeys(["rrelu", "rrelu_"], (("input", TENSOR), ("lower", NUMBER), ("upper", NUMBER))),
     "softplus": (("input", TENSOR), ("beta", NUMBER)),
     "hardtanh": (("input", TENSOR), ("min_val", NUMBER), ("max_val", NUMBER)),
-    **dict.fromkeys(["avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "unfold"],
-                    (("input", TENSOR), ("kernel_size", INTS))),
-    "adaptive_max_pool1d": (("input", TENSOR), ("output_size", INTS)),
+    **dict.fromkeys(["avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "unfold", "max_pool1d_with_indices",
+                     "max_pool2d_with_indices"], (("input", TENSOR), ("kernel_size", INTS))),
+    **dict.fromkeys(["adaptive_max_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d_with_indices"],
+                    (("input", TENSOR), ("output_size", INTS))),
+    "channel_shuffle": (("input", TENSOR), ("groups", INT)),
+    "pdist": (("input", TENSOR), ("p", FLOAT)),
     **dict.fromkeys(["layer_norm", "rms_norm"], (("input", TENSOR), ("normalized_shape", INTS))),
     "pad": (("input", TENSOR), ("pad", INTS)),
     "one_hot": (("tensor", TENSOR), ("num_classes", INT)),
@@ -61,8 +68,10 @@ FUNCTIONAL_PYTHON_LEVEL: dict[str, str | tuple[str | None, str | None] | None] =
     **dict.fromkeys(["adaptive_avg_pool2d", "adaptive_max_pool2d", "binary_cross_entropy",
                      "binary_cross_entropy_with_logits", "huber_loss", "instance_norm", "l1_loss", "mse_loss",
                      "smooth_l1_loss"], "size"),
+    "adaptive_max_pool2d_with_indices": "size", "local_response_norm": "dim",
     **dict.fromkeys(["glu", "group_norm", "interpolate", "upsample", "upsample_bilinear", "upsample_nearest"], "dim"),
     **dict.fromkeys(["dropout1d", "dropout2d", "dropout3d"], None),  # (they check p first, then ask input.dim())
+    "embedding_bag": None,  # (it asks weight.dtype, then input.dim(): Python's own errors are torch's)
     "normalize": "norm", "sigmoid": "sigmoid", "softsign": "abs", "tanh": "tanh", "tanhshrink": "tanh",
     "softmax": ("dim", "softmax"), "log_softmax": ("dim", "log_softmax"), "softmin": ("dim", None),
 }
@@ -82,6 +91,8 @@ def _misfit(x, kind: str) -> str | None:
         return None if isinstance(x, (Tensor, numbers.Number)) else f"must be Tensor, not {type(x).__name__}"
     if kind == INT:
         return None if _is_int(x) else f"must be int, not {type(x).__name__}"
+    if kind == FLOAT:
+        return None if isinstance(x, numbers.Real) else f"must be float, not {type(x).__name__}"
     if isinstance(x, (list, tuple)):  # INTS: an int, or a sequence of them
         for j, element in enumerate(x):
             if not _is_int(element):

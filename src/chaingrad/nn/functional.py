@@ -58,6 +58,8 @@ from ..random import discrete as random_discrete
 from ..random import layout as random_layout
 from ..random.generator import default_generator
 from ..tensor import Tensor, _check_dim
+from .functional_embedding_bag import embedding_bag  # noqa: F401
+from .functional_gumbel import gumbel_softmax  # noqa: F401
 from .functional_image import (  # noqa: F401
     fold,
     interpolate,
@@ -66,7 +68,35 @@ from .functional_image import (  # noqa: F401
     upsample_bilinear,
     upsample_nearest,
 )
+from .functional_losses import (  # noqa: F401
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from .functional_pad import pad  # noqa: F401
+from .functional_pool import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    bilinear,
+    channel_shuffle,
+    local_response_norm,
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+    pdist,
+)
 
 # -- activations --------------------------------------------------------------------------------------------
 
@@ -841,31 +871,6 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
         losses = target * safe.log() - target * input
     if reduction == "batchmean":
         return losses.sum() / (input.shape[0] if input.ndim else 1)
-    return _reduce(losses, reduction)
-
-
-def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
-                     eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    losses = input.exp() - target * input if log_input else input - target * (input + eps).log()
-    if full:
-        t = target
-        stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
-        losses = losses + _where(t > 1, stirling, t * 0)
-    return _reduce(losses, reduction)
-
-
-def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average=None,
-                        reduce=None, reduction: str = "mean") -> Tensor:
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
-
-
-def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_average=None, reduce=None,
-                          reduction: str = "mean") -> Tensor:
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    cos = cosine_similarity(input1, input2, dim=-1)
-    losses = _where(target == 1, 1 - cos, (cos - margin).clamp(min=0))
     return _reduce(losses, reduction)
 
 

@@ -44,6 +44,7 @@ class AdaptiveMaxPool2d(Node):
 
     formulas = ("dL/dx = dL/dout routed to the argmax of each window (summed where windows overlap)",)
     num_outputs = 2
+    torch_name = "AdaptiveMaxPool2DBackward0"
 
     def forward(ctx, x, output_size=(1, 1)):
         out, idx = _adaptive_max(x, *output_size)
