@@ -183,3 +183,42 @@ def test_logic_ops_take_tensors_only_as_torchs(name):
                 call(*args)
     assert getattr(cg, name)(cg.tensor([True, False]), cg.tensor([1, 1])).tolist() == \
         getattr(torch, name)(torch.tensor([True, False]), torch.tensor([1, 1])).tolist()
+
+
+def test_grad_mode_decorators_without_parentheses():
+    for lib in (torch, cg):
+        @lib.no_grad
+        def off(x):
+            return x * 2
+
+        @lib.enable_grad
+        def on(x):
+            return x * 2
+
+        @lib.inference_mode
+        def infer(x):
+            return x * 2
+
+        x = lib.ones(2, requires_grad=True)
+        assert not off(x).requires_grad and not infer(x).requires_grad
+        with lib.no_grad():
+            assert on(x).requires_grad
+        with lib.inference_mode(False):
+            assert (x * 2).requires_grad
+
+
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (4, 3)), ((2, 2, 3), (3,)), ((2, 3), ()), ((), (4, 3))])
+def test_inner_over_the_last_dims(shapes):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    out = []
+    for lib in (torch, cg):
+        x = lib.tensor(a, requires_grad=True)
+        y = lib.inner(x, lib.tensor(b))
+        y.sum().backward()
+        out.append((y.detach().numpy(), x.grad.numpy(), type(y.grad_fn).__name__))
+    np.testing.assert_allclose(out[1][0], out[0][0], rtol=1e-12)
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-12)
+    assert out[1][2] == out[0][2]
+    with pytest.raises(RuntimeError, match="last dimension must match"):
+        cg.inner(cg.ones(2, 3), cg.ones(4, 2))

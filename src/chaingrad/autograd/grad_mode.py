@@ -48,13 +48,22 @@ class _GradModeContext:
         return wrapper
 
 
-class no_grad(_GradModeContext):  # noqa: N801 - torch's name
+class _BareDecorator(_GradModeContext):
+    """Also a decorator without parentheses, as torch's: ``@no_grad`` is ``@no_grad()``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_BareDecorator):  # noqa: N801 - torch's name
     """Context manager and decorator that turns off recording, e.g. for parameter updates."""
 
     _mode = False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801 - torch's name
+class enable_grad(_BareDecorator):  # noqa: N801 - torch's name
     """Context manager and decorator that turns recording back on inside ``no_grad``."""
 
     _mode = True
@@ -78,5 +87,10 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801 - torch's name
 class inference_mode(no_grad):  # noqa: N801 - torch's name
     """Like ``no_grad`` (chaingrad has no separate inference tensors)."""
 
-    def __init__(self, mode: bool = True) -> None:
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return object.__new__(cls)
+        return cls()(mode)  # ``@inference_mode`` without parentheses: mode is the function
+
+    def __init__(self, mode=True) -> None:
         self._mode = not mode

@@ -160,7 +160,20 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     return matmul(input, tensor)
 
 
-inner = dot
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """The sum of products over the last dim of each (a tensordot: shape ``input.shape[:-1] + other.shape[:-1]``);
+    a 0-d operand multiplies."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and (input._data.ndim == 0 or other._data.ndim == 0):
+        return input * other
+    _check(input, other, "inner")
+    if input._data.shape[-1] != other._data.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input._data.shape)} and {list(other._data.shape)}")
+    from .products import tensordot
+
+    return tensordot(input, other, dims=([-1], [-1]))
+
+
 vdot = dot
 
 
