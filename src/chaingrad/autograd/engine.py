@@ -146,6 +146,9 @@ class _Walk:
             owned = False
         if self.accumulate:
             self.carrier.accumulate(leaf, g, owned)
+            for hook in list(leaf._hooks or ()):
+                if type(hook) is PostAccumulateHook:
+                    hook.hook(leaf)
 
     def arrived(self, node, grads: list) -> list:
         """The gradients that reached ``node``'s outputs, after tensor hooks, retain_grad and node pre-hooks."""
@@ -210,9 +213,21 @@ def _check_count(node, raw: tuple) -> tuple:
                        f"(expected {n}, got {len(raw)})")
 
 
+class PostAccumulateHook:
+    """A leaf's ``register_post_accumulate_grad_hook``: ``hook(tensor)`` after its ``.grad`` is accumulated (kept in
+    the leaf's hook list, skipped by the gradient hooks)."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook) -> None:
+        self.hook = hook
+
+
 def _run_tensor_hooks(hooks: list, g, carrier):
     """``hook(grad)`` for each hook, in order; a returned tensor replaces the gradient."""
     for hook in list(hooks):
+        if type(hook) is PostAccumulateHook:
+            continue
         new = hook(carrier.tensor(g))
         if new is not None:
             g = carrier.of(new)

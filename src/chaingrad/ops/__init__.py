@@ -35,5 +35,6 @@ from . import (  # noqa: F401  # noqa: F401
     sorting,
     special,
     statistics,
+    tensor_extras,
     trig_inverse,
 )

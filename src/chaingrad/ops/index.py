@@ -105,15 +105,20 @@ class IndexPut(Node):
     input_names = ("x", "v")
     formulas = ("dL/dx = dL/dout with 0 at the overwritten positions", "dL/dv = dL/dout[index]")
 
-    def forward(ctx, x, v, index=None, basic=True):
-        ctx.index, ctx.basic = index, basic
+    def forward(ctx, x, v, index=None, basic=True, accumulate=False):
+        ctx.index, ctx.basic, ctx.accumulate = index, basic, accumulate
         out = x.copy()
-        out[index] = v
+        if accumulate:  # index_put(accumulate=True): repeated positions add up
+            np.add.at(out, index, v)
+        else:
+            out[index] = v
         return out
 
     def backward(ctx, g):
         gx = gv = None
-        if ctx.needs_input_grad[0]:
+        if ctx.needs_input_grad[0] and ctx.accumulate:
+            gx = g
+        elif ctx.needs_input_grad[0]:
             keep = np.ones(g._data.shape, dtype=g._data.dtype)
             keep[ctx.index] = 0
             gx = g * Tensor._wrap(keep)
