@@ -1156,3 +1156,26 @@ def test_compiled_losses_check_their_targets_on_every_call(loss_of):
     for bad in (torch.tensor([0, 2, -1, 1, 2]), torch.tensor([0, 3, 1, 1, 2])):
         with pytest.raises(IndexError, match="out of bounds"):
             compiled(x, bad)
+
+
+def test_module_compile_in_place():
+    # torch 2's model.compile(): the module itself now runs its forward's replay; a deep copy compiles its own
+    import copy
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    x = torch.randn(5, 3)
+    eager = model(x)
+    assert model.compile() is None
+    assert np.array_equal(model(x).detach().numpy(), eager.detach().numpy())
+    assert "_compiled_forward" in model.__dict__ and list(model.state_dict()) == ["0.weight", "0.bias", "2.weight",
+                                                                                  "2.bias"]
+    twin = copy.deepcopy(model)
+    with torch.no_grad():
+        twin[2].bias.fill_(10.0)
+    assert np.array_equal(model(x).detach().numpy(), eager.detach().numpy())
+    np.testing.assert_allclose(twin(x).detach().numpy(), (eager - model[2].bias + 10.0).detach().numpy(), rtol=1e-6)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(x).sum().backward()
+    opt.step()
+    assert not np.array_equal(model(x).detach().numpy(), eager.detach().numpy())

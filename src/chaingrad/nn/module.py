@@ -99,12 +99,13 @@ class Module:
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         d = self.__dict__
+        forward = d.get("_compiled_forward") or self.forward
         if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
             from . import backward_hooks
 
-            out = backward_hooks.call(self, self.forward, args, kwargs)
+            out = backward_hooks.call(self, forward, args, kwargs)
         else:
-            out = self.forward(*args, **kwargs)
+            out = forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, out)
             if result is not None:
@@ -116,6 +117,25 @@ class Module:
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         return handle
+
+    def compile(self, *args, **kwargs) -> None:
+        """Compile this module's forward in place (torch 2's ``Module.compile``): later calls run its replay
+        (``chaingrad.compile(self.forward, *args, **kwargs)``); hooks still run around it."""
+        from ..compiler.api import compile as compile_fn
+
+        self.__dict__["_compile_args"] = (args, kwargs)
+        self.__dict__["_compiled_forward"] = compile_fn(self.forward, *args, **kwargs)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_compiled_forward", None)  # (bound to this object: a copy compiles its own, in __setstate__)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if "_compile_args" in state:
+            args, kwargs = state["_compile_args"]
+            self.compile(*args, **kwargs)
 
     def register_full_backward_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to the module's tensor
