@@ -7,7 +7,6 @@ in the order things were assigned, as torch does, so state-dict keys and printed
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,26 +18,8 @@ from .._dtype import to_dtype
 from ..autograd.grad_mode import no_grad
 from ..ops.convert import parse_to_args
 from ..tensor import Size, Tensor
+from ..utils.hooks import RemovableHandle
 from .parameter import Buffer, Parameter, data_of, is_lazy
-
-_handle_ids = itertools.count()
-
-
-class RemovableHandle:
-    """Returned by ``register_*_hook``; ``handle.remove()`` takes the hook off again."""
-
-    def __init__(self, hooks: dict) -> None:
-        self._hooks = hooks
-        self.id = next(_handle_ids)
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):

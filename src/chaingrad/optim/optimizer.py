@@ -7,6 +7,7 @@ graph, so training loops stay fast and float32 parameters stay float32.
 from __future__ import annotations
 
 import copy
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -27,8 +28,79 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
+_GLOBAL_PRE_HOOKS: dict = {}  # register_optimizer_step_pre_hook: for every optimizer
+_GLOBAL_POST_HOOKS: dict = {}
+
+
+def register_optimizer_step_pre_hook(hook: Callable):
+    """``hook(optimizer, args, kwargs)`` before every optimizer's ``step``; it may return new ``(args, kwargs)``."""
+    from ..utils.hooks import RemovableHandle
+
+    handle = RemovableHandle(_GLOBAL_PRE_HOOKS)
+    _GLOBAL_PRE_HOOKS[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook: Callable):
+    """``hook(optimizer, args, kwargs)`` after every optimizer's ``step``."""
+    from ..utils.hooks import RemovableHandle
+
+    handle = RemovableHandle(_GLOBAL_POST_HOOKS)
+    _GLOBAL_POST_HOOKS[handle.id] = hook
+    return handle
+
+
+def _with_step_hooks(step: Callable) -> Callable:
+    """A subclass's ``step`` with the step hooks around it (torch wraps every subclass's step the same way)."""
+
+    @functools.wraps(step)
+    def hooked_step(self, *args, **kwargs):
+        own = self.__dict__.get("_step_hooks")
+        if own is None and not _GLOBAL_PRE_HOOKS and not _GLOBAL_POST_HOOKS:
+            return step(self, *args, **kwargs)
+        pre, post = own if own is not None else ({}, {})
+        args = (self, *args)  # (torch's hooks see the optimizer as the step's first argument too)
+        for hook in [*_GLOBAL_PRE_HOOKS.values(), *pre.values()]:
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{hook} must return None or a tuple of (new_args, new_kwargs), but got "
+                                       f"{result}.")
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        for hook in [*post.values(), *_GLOBAL_POST_HOOKS.values()]:
+            hook(self, args, kwargs)
+        return out
+
+    hooked_step._with_step_hooks = True  # type: ignore[attr-defined]
+    return hooked_step
+
+
 class Optimizer:
     """Base class of all optimizers: holds ``param_groups`` (list of dicts) and ``state`` (per parameter)."""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_with_step_hooks", False):
+            cls.step = _with_step_hooks(step)  # type: ignore[method-assign]
+
+    def register_step_pre_hook(self, hook: Callable):
+        """``hook(optimizer, args, kwargs)`` before this optimizer's ``step``; it may return new
+        ``(args, kwargs)``."""
+        return self._add_step_hook(0, hook)
+
+    def register_step_post_hook(self, hook: Callable):
+        """``hook(optimizer, args, kwargs)`` after this optimizer's ``step``."""
+        return self._add_step_hook(1, hook)
+
+    def _add_step_hook(self, which: int, hook: Callable):
+        from ..utils.hooks import RemovableHandle
+
+        hooks = self.__dict__.setdefault("_step_hooks", ({}, {}))[which]
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
         self.defaults = defaults

@@ -1,5 +1,5 @@
 """Utilities with torch.utils' names: ``chaingrad.utils.data`` (Dataset, DataLoader ...)."""
 
-from . import data
+from . import data, hooks
 
-__all__ = ["data"]
+__all__ = ["data", "hooks"]
