@@ -48,7 +48,7 @@ class BackwardHookFunction(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        call: _Call = ctx.call
+        call = ctx.call
         module = call.module
         if ctx.role == "outputs":
             for hook in list(module.__dict__.get("_backward_pre_hooks", {}).values()):
