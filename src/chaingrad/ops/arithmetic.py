@@ -85,6 +85,9 @@ class Div(Node):
                 -g * a / (b * b) if ctx.needs_input_grad[1] else None)
 
 
+DIV_SCALAR = Div.named("DivBackward1")  # torch's name when C++ code divides by a Scalar (cross_entropy's mean)
+
+
 class Pow(Node):
     input_names = ("x", "n")
     formulas = ("dL/dx = dL/dout * n * x^(n-1)", "dL/dn = dL/dout * x^n * ln(x)")

@@ -202,8 +202,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         probs = target * (1 - label_smoothing) + label_smoothing / c if label_smoothing else target
         w = 1 if weight is None else weight.reshape([-1 if i == class_dim else 1 for i in range(input.ndim)])
         losses = -(logp * probs * w).sum(class_dim)
-        if reduction == "mean":
-            return losses.sum() / (losses.numel() if input.ndim > 1 else 1)
+        if reduction == "mean":  # (torch divides by the count as a Scalar: DivBackward1)
+            from .arithmetic import DIV_SCALAR
+
+            return apply(DIV_SCALAR, losses.sum(), losses.numel() if input.ndim > 1 else 1)
         return _reduce(losses, reduction)
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}: cross_entropy targets are class "

@@ -202,17 +202,30 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
+class AdaptiveAvgPool2D(Node):
+    """Average pooling to a fixed output size: ``P_h @ x @ P_w^T`` with averaging matrices (two GEMMs over the
+    last two dims, so a batch or not is the same)."""
+
+    formulas = ("dL/dx = P_h^T @ dL/dout @ P_w: each output's gradient shared equally by the inputs it averages",)
+
+    def forward(ctx, x, rows=None, cols=None):
+        ctx.rows, ctx.cols = rows, cols
+        return rows @ x @ cols.T
+
+    def backward(ctx, g):
+        return Tensor._wrap(ctx.rows.T) @ g @ Tensor._wrap(ctx.cols)
+
+
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
-    """Average pooling to a fixed output size: P_h @ x @ P_w^T with averaging matrices (two GEMMs)."""
-    x, unbatched = _batched(input, "adaptive_avg_pool2d")
-    h, w = x._data.shape[2:]
+    """Average pooling to a fixed output size; to (1, 1) it is the mean over the last two dims, as torch's."""
+    _batched(input, "adaptive_avg_pool2d")  # (the shape check)
+    h, w = input._data.shape[-2:]
     oh, ow = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     oh, ow = oh or h, ow or w
-    dt = x._data.dtype if x._data.dtype.kind == "f" else np.float32
-    out = x
-    if (oh, ow) != (h, w):
-        out = Tensor._wrap(_adaptive_matrix(h, oh, dt)) @ x @ Tensor._wrap(_adaptive_matrix(w, ow, dt).T)
-    return out.squeeze(0) if unbatched else out
+    if (oh, ow) == (1, 1):
+        return input.mean((-2, -1), keepdim=True)
+    dt = input._data.dtype if input._data.dtype.kind == "f" else np.float32
+    return apply(AdaptiveAvgPool2D, input, rows=_adaptive_matrix(h, oh, dt), cols=_adaptive_matrix(w, ow, dt))
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
