@@ -32,6 +32,28 @@ from ._device import device, get_default_device, set_default_device
 from ._finfo import finfo, iinfo
 from ._printing import set_printoptions
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from .autograd.anomaly import set_detect_anomaly as set_anomaly_enabled
+from .autograd.grad_mode import is_inference_mode_enabled
+from ._autocast import autocast, is_autocast_enabled
+from ._queries import (
+    broadcast_shapes,
+    can_cast,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    is_complex,
+    is_conj,
+    is_inference,
+    is_neg,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    is_warn_always_enabled,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_warn_always,
+    typename,
+)
 from .ops.convert import clone
 from .ops.creation import (
     arange,
@@ -355,6 +377,11 @@ def are_deterministic_algorithms_enabled() -> _builtins.bool:
     return _deterministic[0]
 
 
+def get_device(input: Tensor) -> _builtins.int:
+    """-1: every chaingrad tensor is on the CPU (torch's answer for a CPU tensor)."""
+    return input.get_device()
+
+
 _checked_namespace(globals())  # chaingrad.sum([1, 2]) is torch's TypeError, not an AttributeError from inside
 
 
@@ -374,4 +401,8 @@ def __getattr__(name: str):
     if name in ("compile", "compiler"):
         module = importlib.import_module(".compiler", __name__)
         return module if name == "compiler" else module.compile
+    if name == "bfloat16":
+        raise AttributeError("module 'chaingrad' has no attribute 'bfloat16': NumPy has no bfloat16 type, so chaingrad "
+                             "computes in float16, float32 or float64 (use chaingrad.float32, or chaingrad.float16 "
+                             "for half precision)")
     raise AttributeError(f"module 'chaingrad' has no attribute '{name}'")
