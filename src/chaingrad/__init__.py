@@ -292,6 +292,26 @@ from .ops.sorting import (
     unique,
     unique_consecutive,
 )
+from .ops.creation_extra import asarray, empty_strided, frombuffer
+from .ops.creation_extra import range  # noqa: A004 - torch's (deprecated) name
+from .ops.embed import block_diag, diagonal_scatter, select_scatter, slice_scatter, take
+from .ops.lookup import aminmax, argwhere, isin, unravel_index, vander
+from .ops.stacking import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    cartesian_prod,
+    column_stack,
+    combinations,
+    dsplit,
+    dstack,
+    hsplit,
+    row_stack,
+    split_with_sizes,
+    unsafe_chunk,
+    unsafe_split,
+    vsplit,
+)
 from .tensor import Size, Tensor, is_tensor
 from . import return_types
 

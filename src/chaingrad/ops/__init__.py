@@ -20,10 +20,13 @@ from . import (  # noqa: F401
 from . import (  # noqa: F401  # noqa: F401
     addc,
     compare_inplace,
+    creation_extra,
+    embed,
     gamma,
     histogram,
     inplace_shape,
     linalg_decomp,
+    lookup,
     matrix,
     norms,
     pixel_shuffle,
@@ -34,6 +37,7 @@ from . import (  # noqa: F401  # noqa: F401
     scatter,
     sorting,
     special,
+    stacking,
     statistics,
     trig_inverse,
 )
