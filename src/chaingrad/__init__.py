@@ -296,6 +296,26 @@ from .ops.creation_extra import asarray, empty_strided, frombuffer
 from .ops.creation_extra import range  # noqa: A004 - torch's (deprecated) name
 from .ops.embed import block_diag, diagonal_scatter, select_scatter, slice_scatter, take
 from .ops.lookup import aminmax, argwhere, isin, unravel_index, vander
+from .ops.pointwise_more import (
+    copysign,
+    deg2rad,
+    exp2,
+    fix,
+    float_power,
+    fmax,
+    fmin,
+    frexp,
+    gcd,
+    heaviside,
+    lcm,
+    ldexp,
+    nextafter,
+    positive,
+    rad2deg,
+    rsub,
+    signbit,
+    sinc,
+)
 from .ops.stacking import (
     atleast_1d,
     atleast_2d,
@@ -401,6 +421,13 @@ def get_device(input: Tensor) -> _builtins.int:
     """-1: every chaingrad tensor is on the CPU (torch's answer for a CPU tensor)."""
     return input.get_device()
 
+
+from . import _torch_level
+
+globals().update(_torch_level.inplace_functions())
+for _name in _torch_level.FUNCTIONS:
+    globals()[_name] = getattr(_torch_level, _name)
+del _name
 
 _checked_namespace(globals())  # chaingrad.sum([1, 2]) is torch's TypeError, not an AttributeError from inside
 

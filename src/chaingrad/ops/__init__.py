@@ -31,6 +31,7 @@ from . import (  # noqa: F401  # noqa: F401
     norms,
     pixel_shuffle,
     pointwise,
+    pointwise_more,
     products,
     rearrange,
     scan,
