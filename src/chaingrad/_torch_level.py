@@ -4,7 +4,9 @@ torch's top-level signatures, which for some differ from ``torch.nn.functional``
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from typing import Any
 
 from .tensor import Tensor
 
@@ -32,10 +34,9 @@ def inplace_functions() -> dict[str, Callable]:
     return {name: _inplace(name) for name in INPLACE if hasattr(Tensor, name)}
 
 
-def _f():
-    from .nn import functional
-
-    return functional
+def _f() -> Any:
+    """chaingrad.nn.functional, loaded on first use (as ``chaingrad.nn`` is)."""
+    return importlib.import_module(".nn.functional", __package__)
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
