@@ -295,6 +295,8 @@ from .ops.sorting import (
 from .ops.creation_extra import asarray, empty_strided, frombuffer
 from .ops.creation_extra import range  # noqa: A004 - torch's (deprecated) name
 from .ops.embed import block_diag, diagonal_scatter, select_scatter, slice_scatter, take
+from .ops.integrals import cumulative_trapezoid, dist, trapezoid, trapz, vdot
+from .ops.matrix_functions import chain_matmul, matrix_exp, matrix_power, pinverse
 from .ops.lookup import aminmax, argwhere, isin, unravel_index, vander
 from .ops.pointwise_more import (
     copysign,
