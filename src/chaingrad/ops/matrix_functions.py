@@ -52,6 +52,7 @@ class MatrixExp(Node):
     exp at A^T applied to the incoming gradient."""
 
     torch_name = "LinalgMatrixExpBackward0"
+    input_names = ("A",)
     formulas = ("dL/dA = Frechet derivative of exp at A^T in the direction dL/dout",)
 
     def forward(ctx, a):
@@ -89,6 +90,7 @@ class Pinv(Node):
     dropped); its derivative holds where A's rank does not change."""
 
     torch_name = "LinalgPinvBackward0"
+    input_names = ("A",)
     formulas = ("dL/dA = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A) (G = dL/dP)",)
 
     def forward(ctx, a, rcond=1e-15):
