@@ -297,6 +297,7 @@ from .ops.creation_extra import range  # noqa: A004 - torch's (deprecated) name
 from .ops.embed import block_diag, diagonal_scatter, select_scatter, slice_scatter, take
 from .ops.integrals import cumulative_trapezoid, dist, trapezoid, trapz, vdot
 from .ops.matrix_functions import chain_matmul, matrix_exp, matrix_power, pinverse
+from .ops.quantile import nanquantile, quantile
 from .ops.lookup import aminmax, argwhere, isin, unravel_index, vander
 from .ops.pointwise_more import (
     copysign,

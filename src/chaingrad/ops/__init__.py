@@ -35,6 +35,7 @@ from . import (  # noqa: F401  # noqa: F401
     pointwise,
     pointwise_more,
     products,
+    quantile,
     rearrange,
     scan,
     scatter,
