@@ -15,7 +15,7 @@ from helpers import check_finite_differences, compare_with_torch
 from op_helpers import assert_raises_like_torch, assert_same_grad_fn
 
 # warnings torch gives for these inputs too (chaingrad mirrors them); the tests compare values
-pytestmark = [pytest.mark.filterwarnings("ignore:cov\\(\\): degrees of freedom:UserWarning")]
+pytestmark = [pytest.mark.filterwarnings("ignore:cov\\(\\). degrees of freedom:UserWarning")]
 
 R = np.random.default_rng(0)
 
