@@ -339,6 +339,14 @@ from .tensor import Size, Tensor, is_tensor
 from . import return_types
 
 
+from . import _torch_level  # (torch.exp_, torch.conv2d ...)
+
+globals().update(_torch_level.inplace_functions())
+for _name in _torch_level.FUNCTIONS:
+    globals()[_name] = getattr(_torch_level, _name)
+del _name
+
+
 # the functions torch gives an out= argument (ops/_out.py; tests/test_out.py finds them from torch's kernels); the
 # random ones take it themselves, and these below compute in out's dtype
 _OUT_FUNCTIONS = (
@@ -356,9 +364,12 @@ _OUT_FUNCTIONS = (
     "log_softmax", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh",
     "arccosh", "arctanh", "addcmul", "addcdiv", "fmod", "frac", "lgamma", "digamma", "polygamma", "logaddexp",
     "logaddexp2", "sgn", "kron", "scatter", "index_copy",
+    "chain_matmul", "column_stack", "copysign", "deg2rad", "dstack", "exp2", "fix", "float_power", "fmax", "fmin",
+    "gcd", "hardshrink", "heaviside", "isin", "lcm", "ldexp", "matrix_power", "nanquantile", "nextafter", "quantile",
+    "rad2deg", "row_stack", "signbit", "sinc", "slice_scatter", "take", "threshold", "vdot", "range",
     # several results: out=(values, indices) and the like
     "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin", "histogram", "qr",
-    "slogdet", "svd",
+    "slogdet", "svd", "aminmax", "frexp",
 )
 for _name in _OUT_FUNCTIONS:
     globals()[_name] = _with_out(globals()[_name], _name)
@@ -424,13 +435,6 @@ def get_device(input: Tensor) -> _builtins.int:
     """-1: every chaingrad tensor is on the CPU (torch's answer for a CPU tensor)."""
     return input.get_device()
 
-
-from . import _torch_level
-
-globals().update(_torch_level.inplace_functions())
-for _name in _torch_level.FUNCTIONS:
-    globals()[_name] = getattr(_torch_level, _name)
-del _name
 
 _checked_namespace(globals())  # chaingrad.sum([1, 2]) is torch's TypeError, not an AttributeError from inside
 
