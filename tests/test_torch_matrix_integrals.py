@@ -54,7 +54,9 @@ CASES = [
 @pytest.mark.parametrize("name, fn, arrays", CASES, ids=[c[0] for c in CASES])
 def test_matches_torch(name, fn, arrays):
     for dtype in (np.float32, np.float64):
-        compare_with_torch(fn, arrays, dtype=dtype)
+        # (torch's float32 matrix_exp backward is off by ~3e-5 relative; chaingrad's, in float64 inside, is exact)
+        loose = {"rtol": 1e-4} if dtype == np.float32 and name.startswith("matrix_exp") else {}
+        compare_with_torch(fn, arrays, dtype=dtype, **loose)
 
 
 @pytest.mark.parametrize("name, fn, arrays", CASES, ids=[c[0] for c in CASES])
@@ -79,6 +81,14 @@ def test_trapezoid_of_integers_and_of_empty_dims():
     for fn in (lambda T, y: T.trapezoid(y), lambda T, y: T.trapezoid(y, T.ones(0)),
                lambda T, y: T.cumulative_trapezoid(y)):
         compare_with_torch(fn, [np.ones((3, 0))])
+
+
+def test_matrix_exp_gradient_of_a_1x1_is_exact_in_float32():
+    import chaingrad as cg
+
+    m = cg.tensor([[0.3]], requires_grad=True)
+    cg.matrix_exp(m).backward(cg.tensor([[0.125]]))
+    np.testing.assert_allclose(float(m.grad[0, 0]), 0.125 * np.exp(0.3), rtol=1e-6)
 
 
 def test_dist_at_zero_distance_has_zero_gradient():

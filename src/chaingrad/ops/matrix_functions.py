@@ -65,10 +65,10 @@ class MatrixExp(Node):
         from scipy.linalg import expm_frechet
 
         (a,) = ctx.saved_tensors
-        at, ga = np.swapaxes(a._data, -1, -2), g._data
-        flat_a, flat_g = at.reshape(-1, *at.shape[-2:]), ga.reshape(-1, *ga.shape[-2:])
+        at, ga = np.swapaxes(a._data, -1, -2).astype(np.float64), g._data.astype(np.float64)  # (float64: SciPy's
+        flat_a, flat_g = at.reshape(-1, *at.shape[-2:]), ga.reshape(-1, *ga.shape[-2:])  # float32 path is coarser)
         out = np.stack([expm_frechet(m, d, compute_expm=False) for m, d in zip(flat_a, flat_g)])
-        return Tensor._wrap(out.reshape(a.shape).astype(ga.dtype))
+        return Tensor._wrap(out.reshape(a.shape).astype(g._data.dtype))
 
 
 def matrix_exp(input: Tensor) -> Tensor:
