@@ -145,6 +145,30 @@ C["index_copy"] = lambda L, n: ((n.x, 1, n.iv, n.y), {})
 C["index_fill"] = lambda L, n: ((n.x, 1, n.iv, 2.5), {})
 C["pixel_shuffle"] = lambda L, n: ((n.b3.reshape(1, 8, 1, 1), 2), {})
 C["pixel_unshuffle"] = lambda L, n: ((n.b3.reshape(1, 2, 2, 2), 2), {})
+C["aminmax"] = lambda L, n: ((n.x,), {"dim": 1})
+C["block_diag"] = lambda L, n: ((n.x, n.m), {})
+C["chain_matmul"] = lambda L, n: ((n.m, n.m), {})
+C["column_stack"] = C["row_stack"] = C["dstack"] = lambda L, n: (([n.x, n.y],), {})
+for _n in ["copysign", "fmax", "fmin", "nextafter", "heaviside", "dist", "rsub"]:
+    C[_n] = lambda L, n: ((n.x, n.y), {})
+for _n in ["deg2rad", "rad2deg", "exp2", "fix", "sinc", "signbit", "frexp", "celu", "hardshrink"]:
+    C[_n] = lambda L, n: ((n.x,), {})
+C["diagonal_scatter"] = lambda L, n: ((n.m, n.v), {})
+C["select_scatter"] = lambda L, n: ((n.x, n.w, 0, 0), {})
+C["slice_scatter"] = lambda L, n: ((n.x, n.y[:, :2], 1, 0, 2), {})
+C["embedding"] = lambda L, n: ((n.m, n.iv), {})
+C["empty_strided"] = lambda L, n: (((2, 3), (1, 2)), {})
+C["float_power"] = lambda L, n: ((n.p, n.y), {})
+C["gcd"] = C["lcm"] = lambda L, n: ((n.i, n.i + 1), {})
+C["isin"] = lambda L, n: ((n.i, n.iv), {})
+C["ldexp"] = lambda L, n: ((n.x, n.i), {})
+C["matrix_power"] = lambda L, n: ((n.m, 2), {})
+C["quantile"] = C["nanquantile"] = lambda L, n: ((n.x, 0.5), {"dim": 1})
+C["range"] = lambda L, n: ((0, 4), {})
+C["take"] = lambda L, n: ((n.x, n.idx), {})
+C["threshold"] = lambda L, n: ((n.x, 0.5, -1.0), {})
+C["unsafe_split"] = lambda L, n: ((n.x, 2, 1), {})
+C["vdot"] = lambda L, n: ((n.v, n.w), {})
 
 
 NAMESPACES = (("", cg, torch, ""), ("linalg.", cg.linalg, torch.linalg, "linalg_"),
@@ -266,6 +290,8 @@ def test_out_dtypes_are_taken_and_refused_as_torch(name):
             if theirs[0] == "ok":
                 assert ours[0] == "ok", (names, ours)
                 _same(ours[1], theirs[1], values=name != "empty")
+            elif "INTERNAL ASSERT FAILED" in theirs[1]:  # (torch's own bug report, ldexp into float64: refused)
+                assert ours[0] is theirs[0], (names, ours, theirs)
             else:  # torch's class and message (ours may say more: which op, what to do)
                 assert ours[0] is theirs[0] and theirs[1] in ours[1], (names, ours, theirs)
             tried += 1
@@ -273,7 +299,7 @@ def test_out_dtypes_are_taken_and_refused_as_torch(name):
 
 
 SILENT = {"addbmm", "bernoulli", "empty", "eye", "full", "linspace", "logspace", "multinomial", "normal", "ones",
-          "rand", "randint", "randn", "randperm", "zeros"}  # (torch resizes these without a warning)
+          "range", "rand", "randint", "randn", "randperm", "zeros"}  # (torch resizes these without a warning)
 
 
 @pytest.mark.parametrize("name", WITH_OUT)

@@ -32,6 +32,28 @@ from ._device import device, get_default_device, set_default_device
 from ._finfo import finfo, iinfo
 from ._printing import set_printoptions
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from .autograd.anomaly import set_detect_anomaly as set_anomaly_enabled
+from .autograd.grad_mode import is_inference_mode_enabled
+from ._autocast import autocast, is_autocast_enabled
+from ._queries import (
+    broadcast_shapes,
+    can_cast,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    is_complex,
+    is_conj,
+    is_inference,
+    is_neg,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    is_warn_always_enabled,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_warn_always,
+    typename,
+)
 from .ops.convert import clone
 from .ops.creation import (
     arange,
@@ -270,8 +292,59 @@ from .ops.sorting import (
     unique,
     unique_consecutive,
 )
+from .ops.creation_extra import asarray, empty_strided, frombuffer
+from .ops.creation_extra import range  # noqa: A004 - torch's (deprecated) name
+from .ops.embed import block_diag, diagonal_scatter, select_scatter, slice_scatter, take
+from .ops.integrals import cumulative_trapezoid, dist, trapezoid, trapz, vdot
+from .ops.matrix_functions import chain_matmul, matrix_exp, matrix_power, pinverse
+from .ops.quantile import nanquantile, quantile
+from .ops.lookup import aminmax, argwhere, isin, unravel_index, vander
+from .ops.pointwise_more import (
+    copysign,
+    deg2rad,
+    exp2,
+    fix,
+    float_power,
+    fmax,
+    fmin,
+    frexp,
+    gcd,
+    heaviside,
+    lcm,
+    ldexp,
+    nextafter,
+    positive,
+    rad2deg,
+    rsub,
+    signbit,
+    sinc,
+)
+from .ops.stacking import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    cartesian_prod,
+    column_stack,
+    combinations,
+    dsplit,
+    dstack,
+    hsplit,
+    row_stack,
+    split_with_sizes,
+    unsafe_chunk,
+    unsafe_split,
+    vsplit,
+)
 from .tensor import Size, Tensor, is_tensor
 from . import return_types
+
+
+from . import _torch_level  # (torch.exp_, torch.conv2d ...)
+
+globals().update(_torch_level.inplace_functions())
+for _name in _torch_level.FUNCTIONS:
+    globals()[_name] = getattr(_torch_level, _name)
+del _name
 
 
 # the functions torch gives an out= argument (ops/_out.py; tests/test_out.py finds them from torch's kernels); the
@@ -291,9 +364,12 @@ _OUT_FUNCTIONS = (
     "log_softmax", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh",
     "arccosh", "arctanh", "addcmul", "addcdiv", "fmod", "frac", "lgamma", "digamma", "polygamma", "logaddexp",
     "logaddexp2", "sgn", "kron", "scatter", "index_copy",
+    "chain_matmul", "column_stack", "copysign", "deg2rad", "dstack", "exp2", "fix", "float_power", "fmax", "fmin",
+    "gcd", "hardshrink", "heaviside", "isin", "lcm", "ldexp", "matrix_power", "nanquantile", "nextafter", "quantile",
+    "rad2deg", "row_stack", "signbit", "sinc", "slice_scatter", "take", "threshold", "vdot", "range",
     # several results: out=(values, indices) and the like
     "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin", "histogram", "qr",
-    "slogdet", "svd",
+    "slogdet", "svd", "aminmax", "frexp",
 )
 for _name in _OUT_FUNCTIONS:
     globals()[_name] = _with_out(globals()[_name], _name)
@@ -355,6 +431,11 @@ def are_deterministic_algorithms_enabled() -> _builtins.bool:
     return _deterministic[0]
 
 
+def get_device(input: Tensor) -> _builtins.int:
+    """-1: every chaingrad tensor is on the CPU (torch's answer for a CPU tensor)."""
+    return input.get_device()
+
+
 _checked_namespace(globals())  # chaingrad.sum([1, 2]) is torch's TypeError, not an AttributeError from inside
 
 
@@ -374,4 +455,8 @@ def __getattr__(name: str):
     if name in ("compile", "compiler"):
         module = importlib.import_module(".compiler", __name__)
         return module if name == "compiler" else module.compile
+    if name == "bfloat16":
+        raise AttributeError("module 'chaingrad' has no attribute 'bfloat16': NumPy has no bfloat16 type, so chaingrad "
+                             "computes in float16, float32 or float64 (use chaingrad.float32, or chaingrad.float16 "
+                             "for half precision)")
     raise AttributeError(f"module 'chaingrad' has no attribute '{name}'")

@@ -60,16 +60,23 @@ class detect_anomaly:  # noqa: N801 - torch's name
         self.check_nan = check_nan
 
     def __enter__(self) -> None:
-        self._prev = state.anomaly
-        state.anomaly = self.check_nan
+        self._prev = (state.anomaly, state.anomaly_check_nan)
+        state.anomaly, state.anomaly_check_nan = True, bool(self.check_nan)
 
     def __exit__(self, *exc) -> None:
-        state.anomaly = self._prev
+        state.anomaly, state.anomaly_check_nan = self._prev
 
 
 def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
-    state.anomaly = bool(mode) and check_nan
+    """Anomaly mode on or off: on, each op records where it was created, and with ``check_nan`` a NaN/Inf
+    gradient stops backward (``check_nan=False``: the traces only, as torch's)."""
+    state.anomaly, state.anomaly_check_nan = bool(mode), bool(check_nan)
 
 
 def is_anomaly_enabled() -> bool:
     return state.anomaly
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly mode checks gradients for NaN/Inf when it is on (True unless set off)."""
+    return state.anomaly_check_nan

@@ -11,6 +11,7 @@ class _State(threading.local):
         self.enabled = True
         self.anomaly = False
         self.anomaly_check_nan = True
+        self.inference = False  # inside inference_mode (is_inference_mode_enabled)
 
 
 state = _State()
@@ -94,3 +95,28 @@ class inference_mode(no_grad):  # noqa: N801 - torch's name
 
     def __init__(self, mode=True) -> None:
         self._mode = not mode
+        self._inference = bool(mode)
+
+    def __enter__(self) -> None:
+        self._prev_inference = state.inference
+        state.inference = self._inference
+        super().__enter__()
+
+    def __exit__(self, *exc) -> None:
+        super().__exit__(*exc)
+        state.inference = self._prev_inference
+
+    def __call__(self, func):
+        mode = self._inference
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()``."""
+    return state.inference

@@ -150,6 +150,29 @@ OUT_DTYPES: dict[str, Rule | tuple[Rule, ...]] = {
     "linalg.norm": _NORM,
     "linalg.matrix_norm": _NORM._replace(text=_NORM.text.replace("linalg.norm", "linalg.matrix_norm")),
 }
+OUT_DTYPES.update({
+    **dict.fromkeys(["column_stack", "dstack", "row_stack"], _CAT),
+    **dict.fromkeys(["fix", "hardshrink"], FOUND),
+    **dict.fromkeys(["isin", "slice_scatter"], SAME),
+    **dict.fromkeys(["quantile", "nanquantile"], Rule(_same, RuntimeError, "quantile() out tensor must be same dtype "
+                                                      "as the input tensor")),
+    "aminmax": (SAME, SAME),
+    "chain_matmul": Rule(_same, RuntimeError, "multi_dot(): expected out tensor to have dtype {r} but got {o}"),
+    "float_power": Rule(_same, RuntimeError, "the output given to float_power has dtype {O} but the operation's "
+                        "result requires dtype {R}"),
+    "frexp": (Rule(_same, RuntimeError, "torch.frexp() expects mantissa to have dtype {r} but got {o}"),
+              Rule(_same, RuntimeError, "torch.frexp() expects exponent to have int dtype but got {o}")),
+    "heaviside": Rule(_same, RuntimeError, "heaviside is not yet implemented for tensors with different dtypes."),
+    "ldexp": Rule(can_cast, RuntimeError, "ldexp can't be cast to the desired output type {O}",
+                  Rule(_same, RuntimeError, "ldexp: the out tensor must have the result's dtype {R}, not {O}")),
+    "matrix_power": Rule(can_cast, RuntimeError, "matrix_power: Expected result to be safely castable from {R} dtype, "
+                         "but got result with dtype {O}", SAME),
+    "range": _not_bool("range_cpu"),
+    "signbit": Rule(_same, RuntimeError, "signbit does not support non-boolean outputs."),
+    "take": Rule(_same, RuntimeError, "take(): self and out expected to have the same dtype, but got self.dtype = {R} "
+                 "and out.dtype = {O}"),
+    "vdot": OUT_DTYPES["dot"],
+})
 OUT_DTYPES["amin"] = OUT_DTYPES["amax"]
 OUT_DTYPES["tensordot"] = OUT_DTYPES["inner"]
 OUT_DTYPES["special.logsumexp"] = OUT_DTYPES["logsumexp"]
@@ -157,7 +180,7 @@ OUT_DTYPES["special.logsumexp"] = OUT_DTYPES["logsumexp"]
 
 # the ops whose kernels resize ``out`` without a warning: the creation and random functions, addbmm
 _SILENT_RESIZE = frozenset({"addbmm", "bernoulli", "empty", "eye", "full", "linspace", "logspace", "multinomial",
-                            "normal", "ones", "rand", "randint", "randn", "randperm", "zeros"})
+                            "normal", "ones", "range", "rand", "randint", "randn", "randperm", "zeros"})
 
 
 # the ops torch defines no derivative for, where an ``out`` that requires grad is simply filled
