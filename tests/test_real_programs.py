@@ -112,6 +112,9 @@ Neural Networks: Zero to Hero, the makemore lectures and Let's build GPT:
     mm_backprop_ninja       part 4, becoming a backprop ninja
     mm_wavenet              part 5, building a WaveNet
     zth_gpt                 Let's build GPT: from scratch, in code, spelled out (The Time Machine, tiny sizes)
+    zth_gpt2                "Let's reproduce GPT-2 (124M)" at a tiny size: ModuleDict transformer, causal
+                            scaled_dot_product_attention, GELU(tanh), weight tying, scaled init, configure_optimizers,
+                            gradient accumulation, clip_grad_norm_, warmup-cosine learning rate
     zth_llama               the "build a Llama from scratch" write-ups that follow it (RMSNorm, rotary
                             embeddings, SwiGLU, scaled_dot_product_attention; tiny sizes)
 """
