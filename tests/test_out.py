@@ -16,6 +16,13 @@ import chaingrad as cg
 import chaingrad.linalg
 import chaingrad.special
 
+# range and chain_matmul are deprecated in torch, which warns (and so does chaingrad): expected here, also while
+# the cases are collected
+for _message in ("torch.range is deprecated", "torch.chain_matmul is deprecated"):
+    warnings.filterwarnings("ignore", _message, UserWarning)
+pytestmark = [pytest.mark.filterwarnings("ignore:torch.range is deprecated:UserWarning"),
+              pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated:UserWarning")]
+
 
 def inputs(L):
     """The arguments the cases draw on, made with library ``L`` (torch or chaingrad)."""
