@@ -8,18 +8,11 @@ quietly giving a dense tensor.
 
 from __future__ import annotations
 
+from ._memory_format import NamedConstant
 
-class layout:  # noqa: N801 - the name torch users know
-    __slots__ = ("name",)
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"chaingrad.{self.name}"
-
-    def __reduce__(self):
-        return self.name  # (the module-level constant: pickles and deep copies give the same object)
+class layout(NamedConstant):  # noqa: N801 - the name torch users know
+    __slots__ = ()
 
 
 strided = layout("strided")

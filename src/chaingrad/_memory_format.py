@@ -13,7 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 
-class memory_format:  # noqa: N801 - the name torch users know
+class NamedConstant:
+    """A constant that prints as ``chaingrad.<name>`` and pickles as that module-level name (memory formats,
+    layouts): pickles and deep copies give the same object."""
+
     __slots__ = ("name",)
 
     def __init__(self, name: str) -> None:
@@ -23,7 +26,11 @@ class memory_format:  # noqa: N801 - the name torch users know
         return f"chaingrad.{self.name}"
 
     def __reduce__(self):
-        return self.name  # (the module-level constant: pickles and deep copies give the same object)
+        return self.name
+
+
+class memory_format(NamedConstant):  # noqa: N801 - the name torch users know
+    __slots__ = ()
 
 
 preserve_format = memory_format("preserve_format")

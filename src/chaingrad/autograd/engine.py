@@ -146,9 +146,10 @@ class _Walk:
             owned = False
         if self.accumulate:
             self.carrier.accumulate(leaf, g, owned)
-            for hook in list(leaf._hooks or ()):
-                if type(hook) is PostAccumulateHook:
-                    hook.hook(leaf)
+            if leaf._hooks:
+                for hook in list(leaf._hooks):
+                    if type(hook) is PostAccumulateHook:
+                        hook.hook(leaf)
 
     def arrived(self, node, grads: list) -> list:
         """The gradients that reached ``node``'s outputs, after tensor hooks, retain_grad and node pre-hooks."""

@@ -82,7 +82,6 @@ def sum_to_size(self: Tensor, *size) -> Tensor:
 
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
     try:
-        np.broadcast_shapes(shape, self._data.shape)
         ok = np.broadcast_shapes(shape, self._data.shape) == self._data.shape
     except ValueError:
         ok = False
