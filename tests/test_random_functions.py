@@ -479,3 +479,42 @@ def test_a_recorded_random_fill_passes_zero_gradients_like_torch(fill):
     assert (tp is None) == (cp is None)
     if tp is not None:
         np.testing.assert_array_equal(cp, tp)
+
+
+def test_uniform_takes_from_and_to_by_name_and_rejects_other_names():
+    g, tg = gens(4)
+    same(cg.empty(2, 3).uniform_(**{"from": -2.0, "to": 0.5}, generator=g),
+         torch.empty(2, 3).uniform_(**{"from": -2.0, "to": 0.5}, generator=tg))
+    same(cg.empty(5, dtype=cg.float64).uniform_(1.5, **{"to": 4}, generator=g),
+         torch.empty(5, dtype=torch.float64).uniform_(1.5, **{"to": 4}, generator=tg))
+    for lib in (torch, cg):
+        with pytest.raises(TypeError, match="uniform_.. got an unexpected keyword argument 'low'"):
+            lib.empty(3).uniform_(0, 1, low=3)
+    same_state(g, tg)
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (2, 3, 4), ()])
+def test_bernoulli_of_any_shape_and_layout(shape):
+    g, tg = gens(6)
+    w = np.random.default_rng(0).random(shape).astype(np.float32)
+    p, tp = cg.tensor(w), torch.tensor(w)
+    same(cg.bernoulli(p, generator=g), torch.bernoulli(tp, generator=tg))
+    if len(shape) >= 2:
+        same(cg.bernoulli(p.transpose(0, 1), generator=g), torch.bernoulli(tp.transpose(0, 1), generator=tg))
+        same(cg.bernoulli(p[:, ::2], 0.25, generator=g), torch.bernoulli(tp[:, ::2], 0.25, generator=tg))
+    same_state(g, tg)
+
+
+@pytest.mark.parametrize("view", ["t", "cols", "rows", "column", "t_sliced"])
+@pytest.mark.parametrize("replacement", [True, False])
+@pytest.mark.parametrize("num_samples", [1, 2])
+def test_multinomial_of_views_draws_in_torchs_order(view, replacement, num_samples):
+    # the exponential race fills a tensor laid out like the input, in memory order; with replacement the
+    # uniforms go in index order
+    w = np.random.default_rng(0).random((6, 5)).astype(np.float32)
+    take = {"t": lambda x: x.t(), "cols": lambda x: x[:, ::2], "rows": lambda x: x[::2], "column": lambda x: x[:, 1],
+            "t_sliced": lambda x: x.t()[1:, ::2]}[view]
+    g, tg = gens(3)
+    same(cg.multinomial(take(cg.tensor(w)), num_samples, replacement, generator=g),
+         torch.multinomial(take(torch.tensor(w)), num_samples, replacement, generator=tg))
+    same_state(g, tg)

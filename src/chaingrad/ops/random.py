@@ -47,10 +47,13 @@ def _float_dtype(dtype, op: str, kernel: str) -> np.dtype:
     return d
 
 
-def _finish(array: np.ndarray, out: Tensor | None, requires_grad: bool, op: str) -> Tensor:
-    """The new tensor, or ``out`` filled with it (resized if its shape differs, as torch does)."""
+def _finish(array: np.ndarray, out: Tensor | None, requires_grad: bool, op: str, shape: tuple | None = None) -> Tensor:
+    """The new tensor (of ``shape``, if given), or ``out`` filled with it (resized if its shape differs, as
+    torch does)."""
+    if shape is not None and len(shape) != 1:  # (flat values are already 1-d)
+        array = array.reshape(shape)
     if out is None:
-        return _new(array, requires_grad)
+        return Tensor._wrap(array) if requires_grad is False else _new(array, requires_grad)
     if isinstance(out, Tensor) and out.requires_grad:
         raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
@@ -68,7 +71,7 @@ def rand(*sizes, size=None, generator: Generator | None = None, out=None, dtype=
     shape = parse_size(sizes, "rand", size)
     d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "rand", "check_uniform_bounds")
     values = uniform_alg.uniform(_gen(generator, "rand"), math.prod(shape), 0.0, 1.0, d)
-    return _finish(values.reshape(shape), out, requires_grad, "rand")
+    return _finish(values, out, requires_grad, "rand", shape)
 
 
 def randn(*sizes, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
@@ -81,7 +84,7 @@ def randn(*sizes, size=None, generator: Generator | None = None, out=None, dtype
     shape = parse_size(sizes, "randn", size)
     d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "randn", "normal_kernel_cpu")
     values = normal_alg.normal(_gen(generator, "randn"), math.prod(shape), 0.0, 1.0, d)
-    return _finish(values.reshape(shape), out, requires_grad, "randn")
+    return _finish(values, out, requires_grad, "randn", shape)
 
 
 def _like(input: Tensor, dtype, memory_format, op: str) -> np.ndarray:
@@ -153,7 +156,7 @@ def randint(low=None, high=None, size=None, *, generator: Generator | None = Non
     if out is not None and dtype is None:
         d = out._data.dtype
     values = integers.random_from_to(_gen(generator, "randint"), math.prod(shape), low, high, d)
-    return _finish(values.reshape(shape), out, requires_grad, "randint")
+    return _finish(values, out, requires_grad, "randint", shape)
 
 
 def randint_like(input: Tensor, low=0, high=None, *, generator: Generator | None = None, dtype=None,
@@ -182,7 +185,7 @@ def randperm(n: int, *, generator: Generator | None = None, out=None, dtype=None
     d = (int64 if dtype is None else to_dtype(dtype)).np
     if out is not None and dtype is None:
         d = out._data.dtype
-    if d == np.bool_:
+    if d.kind == "b":
         raise NotImplementedError('"randperm" not implemented for \'Bool\'')
     if d.kind == "f":
         top = {2: 2049, 4: (1 << 24) + 1, 8: (1 << 53) + 1}[d.itemsize]
@@ -235,7 +238,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
         shape = parse_size((size,), "normal")
         d = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "normal", "normal_kernel_cpu")
         values = normal_alg.normal(g, math.prod(shape), float(mean), std, d)
-        return _finish(values.reshape(shape), out, requires_grad, "normal")
+        return _finish(values, out, requires_grad, "normal", shape)
     if size is not None:
         raise TypeError("normal() received an invalid combination of arguments: a size goes only with a float "
                         "mean and std; with tensors the shape comes from them")
@@ -274,17 +277,17 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
 
 def bernoulli(input: Tensor, p=None, *, generator: Generator | None = None, out=None) -> Tensor:
     """1 with probability ``input`` (or ``p``), elementwise, else 0; in input's dtype."""
-    require_out(out, "bernoulli")
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     g = _gen(generator, "bernoulli")
     a = input._data
+    # torch makes a contiguous result and fills it in index order, whatever input's layout
     if p is None:
-        hits = discrete.bernoulli_tensor(g, memory_layout.in_memory_order(a, a))
+        hits = discrete.bernoulli_tensor(g, a if a.ndim == 1 else a.reshape(-1))
     else:
         hits = discrete.bernoulli_scalar(g, a.size, float(p))
-    values = memory_layout.place(hits.astype(a.dtype), a)
-    return _finish(values, out, False, "bernoulli")
+    values = hits.astype(a.dtype)
+    return _finish(values, out, False, "bernoulli", a.shape)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
@@ -305,10 +308,13 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     if a.shape[-1] > 1 << 24:
         raise RuntimeError("number of categories cannot exceed 2^24")
-    p = np.ascontiguousarray(a.reshape(-1, a.shape[-1]))
-    idx = discrete.multinomial(_gen(generator, "multinomial"), p, num_samples, bool(replacement))
+    rows = a.reshape(-1, a.shape[-1])
+    idx = discrete.multinomial(_gen(generator, "multinomial"), np.ascontiguousarray(rows), num_samples,
+                               bool(replacement), layout=None if rows.flags.c_contiguous else rows)
     return _finish(idx.reshape(a.shape[:-1] + (num_samples,)), out, False, "multinomial")
 
+
+bernoulli.checks_arguments = multinomial.checks_arguments = True  # type: ignore[attr-defined]  # (they check input themselves)
 
 # the in-place fills (Tensor.uniform_, normal_, random_ ...) live in random_fill.py, next to these functions
 from . import random_fill  # noqa: E402, F401

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..autograd.grad_mode import state
@@ -21,8 +23,13 @@ def _fill(self: Tensor, draw, op: str, node: str, p: Tensor | None = None) -> Te
     """Write ``draw(n, contiguous)`` (a flat sequence in draw order) into self in torch's memory order;
     recorded as torch's node ``node`` (``p``: bernoulli_'s tensor of probabilities, an input of that node)."""
     a = self._data
-    memory_layout.check_writable(a, op)
-    values = memory_layout.place(draw(a.size, memory_layout.is_contiguous(a)), a)
+    if a.flags.c_contiguous and a.flags.writeable:  # (the usual tensor, settled in two flag reads)
+        values = draw(a.size, True)
+        if a.ndim != 1:
+            values = values.reshape(a.shape)
+    else:
+        memory_layout.check_writable(a, op)
+        values = memory_layout.place(draw(a.size, memory_layout.is_contiguous(a)), a)
     if state.enabled and (self.requires_grad or (p is not None and p.requires_grad)):
         return _random_fill(self, values, op, node, p)  # recorded, or torch's error for a leaf
     a[...] = values  # (casting as copyto's "unsafe", in half its time on a few elements)
@@ -43,20 +50,31 @@ def _float_self(self: Tensor, kernel: str) -> np.dtype:
 
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None,
              **kw) -> Tensor:
-    """Fill with U[a, b): ``x * (b - a) + a`` per element, fused, in self's dtype."""
-    a, b = float(kw.pop("from", a)), float(kw.pop("to", b))
+    """Fill with U[a, b): ``x * (b - a) + a`` per element, fused, in self's dtype (``from=``/``to=`` name a, b)."""
+    if kw:
+        a, b = kw.pop("from", a), kw.pop("to", b)
+        if kw:
+            raise TypeError(f"uniform_() got an unexpected keyword argument '{next(iter(kw))}'")
+    a, b = float(a), float(b)
     d = _float_self(self, "check_uniform_bounds")
-    top = _FLOAT_MAX[d.itemsize]
+    _check_uniform_bounds(a, b, d.itemsize)
+    g = _gen(generator, "uniform_")
+    return _fill(self, lambda n, _c: uniform_alg.uniform(g, n, a, b, d), "uniform_", "UniformBackward0")
+
+
+@functools.lru_cache(maxsize=256)  # (layer after layer calls uniform_ with the same few bounds)
+def _check_uniform_bounds(a: float, b: float, itemsize: int) -> None:
+    """torch's check_uniform_bounds for a float type of ``itemsize`` bytes."""
+    top = _FLOAT_MAX[itemsize]
     for name, v in (("from", a), ("to", b)):
         if not -top <= v <= top:
             raise RuntimeError(f"uniform_ expects {name} to be in range [{-top:g}, {top:g}], but found {name}={v:g}")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
     if b - a > top:
-        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{scalar_type(d.name).lower()}>::max(), "
-                           f"but found to={b:g} and from={a:g} which result in to-from to exceed the limit")
-    g = _gen(generator, "uniform_")
-    return _fill(self, lambda n, _c: uniform_alg.uniform(g, n, a, b, d), "uniform_", "UniformBackward0")
+        kind = {2: "half", 4: "float", 8: "double"}[itemsize]
+        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{kind}>::max(), but found to={b:g} and "
+                           f"from={a:g} which result in to-from to exceed the limit")
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:

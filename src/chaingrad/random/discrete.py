@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from . import layout as memory_layout
 from .generator import Generator
 from .normal import BLOCK
 from .uniform import from_double, unit_float32, unit_float32_small, unit_float64
@@ -117,12 +118,15 @@ def _check_probabilities(p: np.ndarray) -> None:
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
 
 
-def multinomial(gen: Generator, p: np.ndarray, num_samples: int, replacement: bool) -> np.ndarray:
-    """Indices (rows, num_samples) drawn from the rows of p (2-D, C order), as torch draws them."""
+def multinomial(gen: Generator, p: np.ndarray, num_samples: int, replacement: bool,
+                layout: np.ndarray | None = None) -> np.ndarray:
+    """Indices (rows, num_samples) drawn from the rows of p (2-D, C order), as torch draws them. The race's
+    exponentials fill a tensor laid out like the input (``layout``, if given) in its memory order."""
     rows, categories = p.shape
     if not replacement or num_samples == 1:
         _check_probabilities(p)
-        q = exponential(gen, p.size, 1.0, p.dtype).reshape(p.shape)
+        q = exponential(gen, p.size, 1.0, p.dtype)
+        q = q.reshape(p.shape) if layout is None else memory_layout.place(q, layout)
         with np.errstate(divide="ignore", invalid="ignore"):
             race = p / q
         if num_samples == 1:

@@ -13,6 +13,8 @@ on, torch switches to an "inside-out" shuffle with 64-bit draws (``inside_out_ve
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .generator import Generator
@@ -74,6 +76,20 @@ def _from_draws(draws: np.ndarray, range_: int, low: int, dtype: np.dtype) -> np
 def random_from_to(gen: Generator, n: int, low: int, high: int | None, dtype) -> np.ndarray:
     """``random_(low, high)``: n integers in [low, high), or [low, dtype max] when ``high`` is None."""
     dtype = np.dtype(dtype)
+    if high is None and low == -(1 << 63):
+        if dtype not in (np.int64, np.float64, np.float32):
+            raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, double, float and bfloat16")
+        return gen.random64(n).view(np.int64).astype(dtype, copy=False)
+    low, range_ = _from_and_range(low, high, dtype)
+    if n == 0:
+        return np.empty(0, dtype)
+    draws = gen.random64(n) if range_ >= _RANDOM64_RANGE else gen.random(n)
+    return _from_draws(draws, range_, low, dtype)
+
+
+@functools.lru_cache(maxsize=256)  # (a program draws with the same few bounds, often)
+def _from_and_range(low: int, high: int | None, dtype: np.dtype) -> tuple[int, int]:
+    """The first value and the size of [low, high) (or [low, dtype max]) as torch adjusts and checks them."""
     if high is not None:
         if low >= high:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
@@ -85,28 +101,19 @@ def random_from_to(gen: Generator, n: int, low: int, high: int | None, dtype) ->
                                    f"but got from={low} >= to={high}")
         _check_in_range(low, "from", dtype)
         _check_in_range(high - 1, "to - 1", dtype)
-        range_ = high - low
-    elif low == -(1 << 63):
-        if dtype not in (np.int64, np.float64, np.float32):
-            raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, double, float and bfloat16")
-        return gen.random64(n).view(np.int64).astype(dtype, copy=False)
+        return low, high - low
+    if dtype.kind == "f":
+        digits = _FLOAT_DIGITS[dtype.name]
+        top = 1 << digits
+        low = _update_from(low, digits)
+        if not low < top:
+            raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' "
+                               f"casted to dtype, but got from={low} > to_inc={top}")
     else:
-        if dtype.kind == "f":
-            digits = _FLOAT_DIGITS[dtype.name]
-            top = 1 << digits
-            low = _update_from(low, digits)
-            if not low < top:
-                raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' "
-                                   f"casted to dtype, but got from={low} > to_inc={top}")
-        else:
-            top = _int_bounds(dtype)[1]
-        _check_in_range(low, "from", dtype)
-        _check_in_range(top, "to_inc", dtype)
-        range_ = top - low + 1
-    if n == 0:
-        return np.empty(0, dtype)
-    draws = gen.random64(n) if range_ >= _RANDOM64_RANGE else gen.random(n)
-    return _from_draws(draws, range_, low, dtype)
+        top = _int_bounds(dtype)[1]
+    _check_in_range(low, "from", dtype)
+    _check_in_range(top, "to_inc", dtype)
+    return low, top - low + 1
 
 
 def random_bits(gen: Generator, n: int, dtype) -> np.ndarray:
