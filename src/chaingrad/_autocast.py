@@ -33,7 +33,8 @@ class autocast:  # noqa: N801 - torch's name
         if not self._enabled:
             return
         if device_type != "cpu":
-            warnings.warn(f"User provided device_type of '{device_type}', but {device_type} is not available. "
+            warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast." if device_type == "cuda"
+                          else f"User provided device_type of '{device_type}', but {device_type} is not available. "
                           "Disabling", UserWarning, stacklevel=2)
             self._enabled = False
             return

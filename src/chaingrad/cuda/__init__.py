@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from ._device import device as _device
-from ._device import no_device_message
+from .._device import device as _device
+from .._device import no_device_message
 
 
 def _no_cuda(what: str) -> NoReturn:
@@ -128,3 +128,11 @@ def set_rng_state_all(new_states) -> None:
 
 def ipc_collect() -> None:
     _no_cuda("ipc_collect()")
+
+
+def __getattr__(name: str):
+    if name == "amp":  # chaingrad.cuda.amp, torch's deprecated home of autocast and GradScaler
+        import importlib
+
+        return importlib.import_module(".amp", __name__)
+    raise AttributeError(f"module 'chaingrad.cuda' has no attribute '{name}'")
