@@ -49,3 +49,39 @@ def test_a_subclass_step_gets_the_hooks():
         opt.register_step_post_hook(lambda o, a, k, calls=calls, w=w: calls.append(w.item()))
         opt.step()
         assert calls == [-1.0]
+
+
+def _state_dict_hook_log(lib):
+    log = []
+    w = lib.nn.Parameter(lib.tensor([1.0, -2.0]))
+    opt = lib.optim.Adam([w], lr=0.1)
+    (w ** 2).sum().backward()
+    opt.step()
+    opt.register_state_dict_pre_hook(lambda o: log.append(("pre", type(o).__name__)))
+    opt.register_state_dict_pre_hook(lambda o: log.append(("pre-first",)), prepend=True)
+
+    def post(o, sd):
+        log.append(("post", sorted(sd), sorted(sd["state"][0])))
+        sd["param_groups"][0]["note"] = "saved"
+
+    opt.register_state_dict_post_hook(post)
+    opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1})
+    sd = opt.state_dict()
+    log.append((sorted(sd), sd["param_groups"][0]["note"]))
+
+    def load_pre(o, sd):
+        log.append(("load-pre", sorted(sd)))
+        sd = dict(sd)
+        sd.pop("extra")
+        return sd
+
+    opt.register_load_state_dict_pre_hook(load_pre)
+    opt.register_load_state_dict_post_hook(lambda o: log.append(("load-post", o.param_groups[0]["note"])))
+    opt.load_state_dict(sd)
+    log.append(sorted(sd))  # the caller's dict is left as it was
+    log.append(opt.state[w]["exp_avg"].tolist())
+    return log
+
+
+def test_optimizer_state_dict_hooks_as_torchs():
+    assert _state_dict_hook_log(cg) == _state_dict_hook_log(torch)

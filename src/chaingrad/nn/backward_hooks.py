@@ -66,10 +66,14 @@ class BackwardHookFunction(Function):
         return (None, None, *grads)
 
 
-def call(module, forward, args: tuple, kwargs: dict):
-    """``forward(*args, **kwargs)`` with the module's backward hooks around it."""
+def call(module, forward, args: tuple, kwargs: dict, finish=None):
+    """``forward(*args, **kwargs)`` with the module's backward hooks around it; ``finish(args, kwargs, out)``
+    (the forward hooks) runs on forward's output before the output hooks are attached, as in torch."""
+    if finish is None:
+        def finish(args, kwargs, out):
+            return out
     if not grad_state.enabled:
-        return forward(*args, **kwargs)
+        return finish(args, kwargs, forward(*args, **kwargs))
     where = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
     needing = [i for i in where if args[i].requires_grad]
     record = _Call(module, len(needing), len(where))
@@ -79,7 +83,7 @@ def call(module, forward, args: tuple, kwargs: dict):
         for i, w in zip(where, wrapped if isinstance(wrapped, tuple) else (wrapped,)):
             new_args[i] = w
         args = tuple(new_args)
-    out = forward(*args, **kwargs)
+    out = finish(args, kwargs, forward(*args, **kwargs))
     single = isinstance(out, Tensor)
     outs = (out,) if single else out
     if not isinstance(outs, tuple) or not any(isinstance(o, Tensor) and o.requires_grad for o in outs):

@@ -1,4 +1,5 @@
-"""nn.Module: the base class of layers and models, with torch's registration, traversal and state dicts.
+"""nn.Module: the base class of layers and models, with torch's registration and traversal (state dicts:
+state_dict.py).
 
 Assigning a ``Parameter`` or a ``Module`` to an attribute registers it (``self.fc = nn.Linear(2, 3)``);
 ``parameters()``, ``state_dict()``, ``train()``/``eval()`` and ``repr`` then walk the registered tree
@@ -7,7 +8,8 @@ in the order things were assigned, as torch does, so state-dict keys and printed
 
 from __future__ import annotations
 
-from collections import OrderedDict, namedtuple
+import warnings
+from collections import namedtuple
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,11 +17,11 @@ import numpy as np
 
 from .._device import check_device
 from .._dtype import to_dtype
-from ..autograd.grad_mode import no_grad
 from ..ops.convert import parse_to_args
-from ..tensor import Size, Tensor
+from ..tensor import Tensor
 from ..utils.hooks import RemovableHandle
 from .parameter import Buffer, Parameter, data_of, is_lazy
+from .state_dict import StateDictMixin
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -50,7 +52,7 @@ def _typename(value: Any) -> str:
     return name if module == "builtins" else f"{module}.{name}"
 
 
-class Module:
+class Module(StateDictMixin):
     """Base class of every layer and model: subclass it, assign layers in ``__init__``, write ``forward``."""
 
     training: bool
@@ -75,29 +77,89 @@ class Module:
 
     # -- calling ------------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
         d = self.__dict__
+        if self._forward_pre_hooks:
+            args, kwargs = self._run_forward_pre_hooks(args, kwargs)
         forward = d.get("_compiled_forward") or self.forward
-        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
-            from . import backward_hooks
+        backward_hooks = d.get("_backward_hooks") or d.get("_backward_pre_hooks")
+        if not self._forward_hooks and not backward_hooks:
+            return forward(*args, **kwargs)
+        called: set = set()  # the forward hooks that ran (those with always_call=True run once, whatever happens)
 
-            out = backward_hooks.call(self, forward, args, kwargs)
-        else:
-            out = forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
+        def finish(args, kwargs, out):
+            return self._run_forward_hooks(args, kwargs, out, called)
+
+        try:
+            if backward_hooks:
+                from . import backward_hooks as hooks
+
+                return hooks.call(self, forward, args, kwargs, finish)
+            return finish(args, kwargs, forward(*args, **kwargs))
+        except Exception:
+            if d.get("_forward_hooks_always_called"):
+                self._run_always_called_hooks(args, kwargs, called)
+            raise
+
+    def _run_forward_pre_hooks(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        with_kwargs = self.__dict__.get("_forward_pre_hooks_with_kwargs", ())
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if hook_id in with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {result}.")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        return args, kwargs
+
+    def _run_forward_hooks(self, args: tuple, kwargs: dict, out, called: set):
+        with_kwargs = self.__dict__.get("_forward_hooks_with_kwargs", ())
+        for hook_id, hook in list(self._forward_hooks.items()):
+            called.add(hook_id)
+            result = hook(self, args, kwargs, out) if hook_id in with_kwargs else hook(self, args, out)
             if result is not None:
                 out = result
         return out
 
-    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
-        """``hook(module, args, output)`` runs after forward; a returned value replaces the output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
+    def _run_always_called_hooks(self, args: tuple, kwargs: dict, called: set) -> None:
+        """After forward (or a hook) raised: the hooks registered with ``always_call=True`` that did not run yet
+        run, with output None; what they raise in turn is a warning, and the first exception goes on."""
+        always = self.__dict__.get("_forward_hooks_always_called", ())
+        with_kwargs = self.__dict__.get("_forward_hooks_with_kwargs", ())
+        for hook_id, hook in list(self._forward_hooks.items()):
+            if hook_id in always and hook_id not in called:
+                try:
+                    hook(self, args, kwargs, None) if hook_id in with_kwargs else hook(self, args, None)
+                except Exception as e:  # noqa: BLE001 - torch's behavior: reported, not raised over the first
+                    warnings.warn("module forward hook with ``always_call=True`` raised an exception that was "
+                                  f"silenced as another error was raised in forward: {e}", stacklevel=3)
+
+    def _add_forward_hook(self, store: str, hook: Callable, prepend: bool, options: dict[str, bool]) -> RemovableHandle:
+        d = self.__dict__
+        extras = [d.setdefault(name, {}) for name, on in options.items() if on]
+        handle = RemovableHandle(d[store], extra_dict=[d.setdefault(name, {}) for name in options])
+        hooks = d[store]
+        hooks[handle.id] = hook
+        if prepend:  # (the dict's order is the calling order; RemovableHandle holds this very dict)
+            rest = [(k, v) for k, v in hooks.items() if k != handle.id]
+            hooks.clear()
+            hooks[handle.id] = hook
+            hooks.update(rest)
+        for extra in extras:
+            extra[handle.id] = True
         return handle
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` (``with_kwargs``: ``hook(module, args, kwargs, output)``) runs after
+        forward; a returned value replaces the output. ``prepend``: before the hooks already registered;
+        ``always_call``: also when forward raises."""
+        return self._add_forward_hook("_forward_hooks", hook, prepend, {"_forward_hooks_with_kwargs": with_kwargs,
+                                      "_forward_hooks_always_called": always_call})
 
     def compile(self, *args, **kwargs) -> None:
         """Compile this module's forward in place (torch 2's ``Module.compile``): later calls run its replay
@@ -138,11 +200,12 @@ class Module:
         raise NotImplementedError("register_backward_hook (torch's deprecated form, whose grad_input is that of the "
                                   "module's last operation only) is not implemented; use register_full_backward_hook")
 
-    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
-        """``hook(module, args)`` runs before forward; a returned value replaces the arguments."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` runs before forward; a returned value replaces the arguments. With
+        ``with_kwargs``: ``hook(module, args, kwargs)``, returning None or ``(new_args, new_kwargs)``."""
+        return self._add_forward_hook("_forward_pre_hooks", hook, prepend,
+                                      {"_forward_pre_hooks_with_kwargs": with_kwargs})
 
     # -- registration ---------------------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -436,91 +499,6 @@ class Module:
 
     def share_memory(self) -> Module:
         return self
-
-    # -- state dicts ------------------------------------------------------------------------------------------
-    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False) -> dict:
-        """Parameters and persistent buffers by dotted name (torch's keys, e.g. ``"0.weight"``)."""
-        if args:  # torch's deprecated positional form: state_dict(destination, prefix, keep_vars)
-            destination = args[0]
-            prefix = args[1] if len(args) > 1 else prefix
-            keep_vars = args[2] if len(args) > 2 else keep_vars
-        if destination is None:
-            destination = OrderedDict()
-        for name, p in self._parameters.items():  # an uninitialized one is saved as itself (no data to detach)
-            if p is not None:
-                destination[prefix + name] = p if keep_vars or is_lazy(p) else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars or is_lazy(b) else b.detach()
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        return destination
-
-    def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys, error_msgs,
-                              assign: bool) -> None:
-        local = {name: p for name, p in self._parameters.items() if p is not None}
-        local.update((name, b) for name, b in self._buffers.items()
-                     if b is not None and name not in self._non_persistent_buffers_set)
-        for name, current in local.items():
-            key = prefix + name
-            if key not in state_dict:
-                missing_keys.append(key)
-                continue
-            value = state_dict[key]
-            if is_lazy(current) and is_lazy(value):  # both still without a shape: nothing to copy
-                continue
-            try:
-                array = value._data if isinstance(value, Tensor) else np.asarray(value)
-            except Exception:  # noqa: BLE001 - anything that is not array-like
-                array = None
-            if array is None or array.dtype == object:
-                error_msgs.append(f'While copying the parameter named "{key}", expected chaingrad.Tensor or '
-                                  f"Tensor-like object from checkpoint but received {type(value)}")
-                continue
-            if array.shape != current._data.shape:
-                error_msgs.append(f"size mismatch for {key}: copying a param with shape {Size(array.shape)} from "
-                                  f"checkpoint, the shape in current model is {current.shape}.")
-                continue
-            with no_grad():
-                if assign:
-                    if isinstance(current, Parameter):
-                        new = Parameter(Tensor._wrap(np.array(array)), current.requires_grad)
-                        self._parameters[name] = new
-                    else:
-                        self._buffers[name] = Tensor._wrap(np.array(array))
-                else:
-                    np.copyto(current._data, array, casting="unsafe")
-                    current._version[0] += 1
-        for key in state_dict:
-            if key.startswith(prefix):
-                first = key[len(prefix):].split(".", 1)[0]
-                if first not in self._modules and first not in local:
-                    unexpected_keys.append(key)
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
-        """Copy values (chaingrad tensors, NumPy arrays, or anything array-like) into parameters/buffers.
-
-        With ``strict=True`` missing and unexpected keys are errors; shape mismatches always are.
-        """
-        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing: list[str] = []
-        unexpected: list[str] = []
-        errors: list[str] = []
-        for prefix, module in self.named_modules():
-            module._load_from_state_dict(state_dict, prefix + "." if prefix else "", missing, unexpected,
-                                         errors, assign)
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected)))
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
-        if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(errors)))
-        return _IncompatibleKeys(missing, unexpected)
 
     # -- printing -------------------------------------------------------------------------------------------
     def _get_name(self) -> str:

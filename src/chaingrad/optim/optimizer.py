@@ -102,6 +102,40 @@ class Optimizer:
         hooks[handle.id] = hook
         return handle
 
+    # (torch's four state-dict hooks; each store is made on first use)
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False):
+        """``hook(optimizer)`` runs before ``state_dict()`` builds its result."""
+        return self._add_hook("_state_dict_pre_hooks", hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False):
+        """``hook(optimizer, state_dict)`` runs on ``state_dict()``'s result; a returned dict replaces it."""
+        return self._add_hook("_state_dict_post_hooks", hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False):
+        """``hook(optimizer, state_dict)`` runs before ``load_state_dict`` loads; a returned dict is loaded instead."""
+        return self._add_hook("_load_state_dict_pre_hooks", hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False):
+        """``hook(optimizer)`` runs after ``load_state_dict`` loaded."""
+        return self._add_hook("_load_state_dict_post_hooks", hook, prepend)
+
+    def _add_hook(self, store: str, hook: Callable, prepend: bool):
+        from ..utils.hooks import RemovableHandle
+
+        hooks = self.__dict__.setdefault(store, {})
+        handle = RemovableHandle(hooks)
+        if prepend:  # (the dict's order is the calling order; the handle holds this very dict)
+            rest = dict(hooks)
+            hooks.clear()
+            hooks[handle.id] = hook
+            hooks.update(rest)
+        else:
+            hooks[handle.id] = hook
+        return handle
+
+    def _hooks(self, store: str) -> list:
+        return list(self.__dict__.get(store, {}).values())
+
     def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
@@ -182,6 +216,8 @@ class Optimizer:
     # -- state dicts --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}`` as torch's."""
+        for pre_hook in self._hooks("_state_dict_pre_hooks"):
+            pre_hook(self)
         index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -193,10 +229,20 @@ class Optimizer:
             packed["params"] = ids
             groups.append(packed)
         state = {index[id(p)]: v for p, v in self.state.items() if id(p) in index}
-        return {"state": state, "param_groups": groups}
+        result = {"state": state, "param_groups": groups}
+        for post_hook in self._hooks("_state_dict_post_hooks"):
+            replaced = post_hook(self, result)
+            if replaced is not None:
+                result = replaced
+        return result
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyper-parameters and per-parameter state saved by ``state_dict()`` (ours or torch's)."""
+        state_dict = state_dict.copy()
+        for pre_hook in self._hooks("_load_state_dict_pre_hooks"):
+            replaced = pre_hook(self, state_dict)
+            if replaced is not None:
+                state_dict = replaced
         state_dict = copy.deepcopy(state_dict)
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
@@ -218,6 +264,8 @@ class Optimizer:
                 self.state[key] = value
         self.param_groups = [{**saved, "params": ours["params"]} for ours, saved in zip(self.param_groups,
                                                                                          saved_groups)]
+        for post_hook in self._hooks("_load_state_dict_post_hooks"):
+            post_hook(self)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
