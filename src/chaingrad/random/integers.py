@@ -62,10 +62,15 @@ def _update_to(high: int, digits: int) -> int:
     return high
 
 
+@functools.lru_cache(maxsize=256)
+def _as_array(range_: int) -> np.ndarray:
+    return np.array(range_, np.uint64)
+
+
 def _from_draws(draws: np.ndarray, range_: int, low: int, dtype: np.dtype) -> np.ndarray:
     """``(draw % range + low)`` through int64, then to the element type."""
     # (a 0-d range: faster than a scalar on few draws); below 2**64: the sum wraps as torch's uint64 one does
-    v = (draws % np.array(range_, np.uint64)).view(np.int64)
+    v = (draws % _as_array(range_)).view(np.int64)
     if low:
         v += np.int64(low)
     if dtype == np.bool_:
