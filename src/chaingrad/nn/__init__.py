@@ -1,6 +1,11 @@
 """Neural-network building blocks with torch.nn's names: Module, Parameter, layers, losses, init, functional."""
 
-from . import functional, init, utils  # noqa: F401
+from . import (  # noqa: F401
+    functional,
+    init,
+    modules,  # noqa: E402, F401 - torch.nn.modules' layout, over the classes above
+    utils,
+)
 from .activation import (  # noqa: F401
     CELU,
     ELU,
