@@ -329,3 +329,26 @@ def test_clip_grad_norm_and_value_match_torch():
     assert v.shape == (17,)
     nn.utils.vector_to_parameters(v * 0, cps)
     assert (cps[0].detach().numpy() == 0).all()
+
+
+def test_set_submodule_and_to_empty_as_torch():
+    results = []
+    for lib in (cg, torch):
+        net = lib.nn.Sequential(lib.nn.Sequential(lib.nn.Linear(2, 2)), lib.nn.ReLU())
+        net.set_submodule("0.0", lib.nn.Linear(2, 3))
+        net.set_submodule("0.extra", lib.nn.Tanh())
+        out = [repr(net)]
+        for target, kwargs in (("", {}), ("0.missing", {"strict": True}), ("1.inplace", {}), ("9.x", {})):
+            with pytest.raises((ValueError, AttributeError)) as e:
+                net.set_submodule(target, lib.nn.ReLU(), **kwargs)
+            out.append((type(e.value).__name__, str(e.value).replace("torch", "chaingrad")))
+        with pytest.raises(ValueError, match="is not an nn.Module"):
+            net.set_submodule("1", 3)
+        weight = net[0][0].weight
+        net.to_empty(device="cpu", recurse=False)
+        assert net[0][0].weight is weight
+        net.to_empty(device="cpu")
+        out.append((tuple(net[0][0].weight.shape), str(net[0][0].weight.dtype).split(".")[-1],
+                    net[0][0].weight.requires_grad, type(net[0][0].weight).__name__))
+        results.append(out)
+    assert results[0] == results[1]

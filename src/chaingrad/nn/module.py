@@ -328,6 +328,21 @@ class Module(StateDictMixin):
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at a dotted path: replacing the submodule there, or (unless ``strict``) adding it to an
+        existing parent."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target: str) -> Parameter:
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
@@ -444,9 +459,10 @@ class Module(StateDictMixin):
                 g._data.fill(0)
 
     # -- dtype conversion -----------------------------------------------------------------------------------
-    def _apply(self, fn: Callable[[np.ndarray], np.ndarray]) -> Module:
-        for module in self.children():
-            module._apply(fn)
+    def _apply(self, fn: Callable[[np.ndarray], np.ndarray], recurse: bool = True) -> Module:
+        if recurse:
+            for module in self.children():
+                module._apply(fn)
         for p in self._parameters.values():
             if p is None:
                 continue
@@ -488,6 +504,12 @@ class Module(StateDictMixin):
 
         d = legacy_dtype(dst_type) or to_dtype(dst_type)
         return self._apply(lambda a: a.astype(d.np))
+
+    def to_empty(self, *, device, recurse: bool = True) -> Module:
+        """Parameters and buffers replaced by uninitialized ones of the same shapes and dtypes on ``device`` (the
+        CPU: anything else is refused); ``recurse=False``: this module's own only."""
+        check_device(device, "Module.to_empty()", use="move")
+        return self._apply(np.empty_like, recurse=recurse)
 
     def cpu(self) -> Module:
         return self
