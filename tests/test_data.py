@@ -190,3 +190,23 @@ def test_textbook_loop_over_a_data_iter():
         assert Xb.shape == (10, 2) and yb.shape == (10, 1)
         seen += len(Xb)
     assert seen == 100
+
+
+def test_stack_dataset_as_torchs():
+    import torch
+
+    cg = chaingrad
+    out = []
+    for lib in (cg, torch):
+        a, b = lib.arange(6.0).reshape(3, 2), lib.tensor([10, 20, 30])
+        pair = lib.utils.data.StackDataset(lib.utils.data.TensorDataset(a), b)
+        named = lib.utils.data.StackDataset(x=a, y=lib.utils.data.TensorDataset(b))
+        loader = lib.utils.data.DataLoader(named, batch_size=2)
+        out.append([len(pair), repr(pair[1]), repr(named[2]), [repr(batch) for batch in loader],
+                    repr(pair.__getitems__([2, 0]))])
+        for args, kwargs, message in (((a, b[:2]), {}, "Size mismatch between datasets"),
+                                      ((), {}, "At least one dataset should be passed"),
+                                      ((a,), {"y": b}, "but both types are given")):
+            with pytest.raises(ValueError, match=message):
+                lib.utils.data.StackDataset(*args, **kwargs)
+    assert repr(out[0]) == repr(out[1]).replace("torch", "chaingrad")
