@@ -234,6 +234,7 @@ from .ops.shape import (
     vstack,
 )
 from .ops.histogram import bincount, histc, histogram
+from .ops.linalg_cholesky import cholesky_inverse
 from .ops.linalg_decomp import det, logdet
 from .ops.linalg_decomp import inv as inverse
 from .ops.linalg_decomp import qr_legacy as qr
@@ -444,7 +445,7 @@ def __getattr__(name: str):
     import importlib
 
     if name in ("nn", "optim", "utils", "datasets", "func", "autograd", "cuda", "backends", "accelerator", "special",
-                "linalg"):
+                "linalg", "distributions"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("explain", "draw"):
         module = importlib.import_module(".explain", __name__)
