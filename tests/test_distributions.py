@@ -105,6 +105,10 @@ SAMPLES = {
     "mvn": lambda m, D: [D.MultivariateNormal(m.zeros(2), m.tensor([[2.0, 0.5], [0.5, 1.0]])).sample((3,)),
                          D.MultivariateNormal(m.ones(2, 3), scale_tril=m.eye(3) * 2).rsample((2,)),
                          D.MultivariateNormal(m.zeros(3), precision_matrix=m.eye(3) * 4).sample()],
+    "cauchy": lambda m, D: [D.Cauchy(m.tensor([0.0, 1.0]), m.tensor([1.0, 0.5])).sample((3,)),
+                            D.Cauchy(0.0, 2.0).rsample((20,))],
+    "geometric": lambda m, D: [D.Geometric(m.tensor([0.2, 0.9])).sample((6,)),
+                               D.Geometric(logits=m.zeros(20)).sample()],
     "independent": lambda m, D: [D.Independent(D.Normal(m.zeros(3, 2), m.ones(3, 2)), 1).sample((2,)),
                                  D.Independent(D.Bernoulli(m.full((2, 2), 0.4)), 2).sample()],
 }
@@ -219,6 +223,25 @@ def _laplace(m, D):
     return with_grads(m, outs, [loc, scale]) + [d.mode]
 
 
+def _cauchy(m, D):
+    loc, scale = leaf(m, [0.0, 1.0, -2.0]), leaf(m, [1.0, 0.5, 2.0])
+    d = D.Cauchy(loc, scale)
+    x = m.tensor([0.5, 0.0, -2.5], dtype=m.float64)
+    outs = [d.log_prob(x), d.cdf(x), d.icdf(m.tensor([0.1, 0.5, 0.9], dtype=m.float64)), d.entropy(),
+            d.rsample((3,))]
+    return with_grads(m, outs, [loc, scale]) + [d.mean, d.variance, d.mode]
+
+
+def _geometric(m, D):
+    p, lg = leaf(m, [0.2, 0.5, 1.0]), leaf(m, [-1.0, 0.0, 2.0])
+    x = m.tensor([3.0, 0.0, 0.0], dtype=m.float64)
+    outs = []
+    for d in (D.Geometric(p), D.Geometric(logits=lg)):
+        outs += [d.log_prob(x), d.mean, d.variance, d.probs, d.logits]
+    outs.append(D.Geometric(p[:2]).entropy())
+    return with_grads(m, outs, [p, lg]) + [D.Geometric(p).mode]
+
+
 def _spd(m, seed, n=3, batch=()):
     a = np.random.default_rng(seed).uniform(-1, 1, batch + (n, n))
     return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
@@ -256,6 +279,7 @@ def _independent(m, D):
 
 
 VALUES = {f.__name__[1:]: f for f in (_normal, _normal_exp_family_entropy, _bernoulli, _categorical, _one_hot,
+                                      _cauchy, _geometric,
                                       _multinomial, _multinomial_zero_probs, _binomial, _uniform, _exponential,
                                       _laplace, _mvn, _mvn_batched_scale, _independent)}
 
@@ -298,6 +322,7 @@ def _kl_cases(m, D):
         kl(E(e1), N(n2, s2)), kl(E(e1), U(lo, hi)), kl(L(n1, s1), N(n2, s2)), kl(L(n1, s1), E(e2)),
         kl(L(n1, s1), U(lo, hi)), kl(N(n1, s1), L(n2, s2)), kl(N(n1, s1), E(e1)), kl(N(n1, s1), U(lo, hi)),
         kl(U(lo, hi), N(n2, s2)), kl(U(lo, hi), E(e1)), kl(U(lo - 0.5, hi), E(e1)),
+        kl(D.Cauchy(n1, s1), D.Cauchy(n2, s2)), kl(D.Geometric(b2), D.Geometric(b1 + 0.1)),
         kl(D.Binomial(5, b2), D.Binomial(5, b1 + 0.1)), kl(D.Binomial(m.tensor([6.0, 5.0], dtype=m.float64), b2),
                                                            D.Binomial(5, b1 + 0.1)),
     ]
@@ -346,7 +371,8 @@ def _shapes(m, D):
              D.Multinomial(4, logits=z), D.Uniform(z, o), D.Uniform(0.0, m.ones(2)), D.Exponential(o),
              D.Exponential(1.0), D.Laplace(z, 1.0), D.MultivariateNormal(z, m.eye(2)),
              D.MultivariateNormal(m.zeros(2), scale_tril=m.eye(2).expand(4, 1, 2, 2)), D.Independent(D.Normal(z, o), 2),
-             D.Independent(D.MultivariateNormal(z, m.eye(2)), 1), D.Binomial(3, z + 0.5)]
+             D.Independent(D.MultivariateNormal(z, m.eye(2)), 1), D.Binomial(3, z + 0.5), D.Cauchy(z, 1.0),
+             D.Geometric(z + 0.5), D.Geometric(logits=1.0)]
     out = []
     for d in dists:
         row = [d.batch_shape, d.event_shape, d.has_rsample, type(d).__name__]
@@ -376,7 +402,7 @@ def _expanded(m, D):
               D.OneHotCategorical(probs=scale), D.Multinomial(3, probs=scale),
               D.Independent(D.Normal(loc, scale), 1), D.MultivariateNormal(loc, scale_tril=scale.diag()),
               D.MultivariateNormal(loc, scale.diag()), D.MultivariateNormal(loc, precision_matrix=scale.diag()),
-              D.Binomial(4, scale / 3)):
+              D.Binomial(4, scale / 3), D.Cauchy(loc, scale), D.Geometric(scale / 3)):
         e = d.expand(m.Size((3,)) + d.batch_shape)
         x = m.tensor([1.0, 3.0], dtype=m.float64) if isinstance(d, D.Binomial) else d.sample()
         vals = [e.log_prob(x)] + ([] if isinstance(d, D.Multinomial) else [e.entropy()])  # (torch's expanded
@@ -419,6 +445,10 @@ INVALID = {
     "laplace_scale": lambda m, D: D.Laplace(0.0, m.tensor(-2.0)),
     "multinomial_count": lambda m, D: D.Multinomial(2.5, m.ones(2)),
     "multinomial_probs": lambda m, D: D.Multinomial(2, m.tensor([1.0, -1.0, 1.0])),
+    "geometric_zero": lambda m, D: D.Geometric(m.tensor([0.5, 0.0])),
+    "geometric_one": lambda m, D: D.Geometric(m.tensor([1.5])),
+    "cauchy_scale": lambda m, D: D.Cauchy(m.zeros(2), m.tensor([1.0, 0.0])),
+    "log_prob_geometric": lambda m, D: D.Geometric(m.tensor([0.5])).log_prob(m.tensor([1.5])),
     "binomial_count": lambda m, D: D.Binomial(m.tensor([1.5]), m.tensor([0.5])),
     "mvn_cov": lambda m, D: D.MultivariateNormal(m.zeros(2), m.tensor([[1.0, 2.0], [2.0, 1.0]])),
     "mvn_asymmetric": lambda m, D: D.MultivariateNormal(m.zeros(2), m.tensor([[1.0, 0.5], [0.0, 1.0]])),
@@ -547,7 +577,8 @@ def _reprs(m, D):
              D.Categorical(m.ones(3)), D.Categorical(logits=m.ones(2, 3)), D.OneHotCategorical(m.ones(3)),
              D.Multinomial(3, m.ones(3)), D.Uniform(0.0, 1.0), D.Exponential(z + 1), D.Laplace(0.0, 2.0),
              D.MultivariateNormal(z, m.eye(2)), D.MultivariateNormal(z, scale_tril=m.eye(2)),
-             D.Independent(D.Normal(z, 1.0), 1), D.Binomial(3, m.tensor([0.5]))]
+             D.Independent(D.Normal(z, 1.0), 1), D.Binomial(3, m.tensor([0.5])), D.Cauchy(0.0, z + 1),
+             D.Geometric(0.5), D.Geometric(logits=z)]
     return [[repr(d), sorted(d.arg_constraints), {k: repr(v) for k, v in d.arg_constraints.items()},
              sorted(k for k in ("probs", "logits") if k in d.__dict__)] for d in dists]
 
@@ -641,3 +672,11 @@ def test_d2l_multinomial_die_rolls_match_torch():
         estimates = many.cumsum(dim=0) / many.cumsum(dim=0).sum(dim=1, keepdims=True)
         return [counts, counts / 1000, many[:5], estimates[-1]]
     same(fn, tol=1e-6, seed=0)
+
+
+def test_torch_distributions_not_implemented_yet_say_so():
+    with pytest.raises(AttributeError, match="torch.distributions.Gamma is not implemented in chaingrad yet"):
+        _ = cgd.Gamma
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'$"):
+        _ = cgd.Nope
+    assert not hasattr(cgd, "TransformedDistribution") and hasattr(cgd, "Normal")
