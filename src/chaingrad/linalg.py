@@ -19,8 +19,8 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 
 # the functions torch.linalg gives out= (ops/_out.py)
-for _name in ("cholesky", "cross", "det", "inv", "matmul", "matrix_norm", "norm", "qr", "slogdet", "solve",
-              "solve_triangular", "svd", "svdvals", "vector_norm"):
+for _name in ("cholesky", "cholesky_ex", "cross", "det", "inv", "matmul", "matrix_norm", "norm", "qr", "slogdet",
+              "solve", "solve_triangular", "svd", "svdvals", "vector_norm"):
     globals()[_name] = _with_out(globals()[_name], "linalg." + _name)
 del _name
 

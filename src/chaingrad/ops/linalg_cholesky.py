@@ -9,7 +9,7 @@ from .. import return_types
 from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._checks import require_tensor, scalar_type
-from .linalg_decomp import LinAlgError, _square, inv
+from .linalg_decomp import LinAlgError, _square
 from .matrix import tril, triu
 
 
@@ -150,7 +150,34 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, un
     return apply(SolveTriangular, A, B, upper=upper, left=left, unitriangular=unitriangular)
 
 
-def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
-    """The inverse of A from its Cholesky factor: (L L^T)^-1 (``upper``: (U^T U)^-1)."""
-    require_tensor(L, "cholesky_inverse", "input")
-    return inv(L.mT @ L) if upper else inv(L @ L.mT)
+class CholeskyInverse(Node):
+    """(L L^T)^-1 from the lower triangle of L (``upper``: (U^T U)^-1 from the upper one), as LAPACK's potri."""
+
+    input_names = ("L",)
+    formulas = ("dL/dL = -inv (dL/dout + dL/dout^T) inv L  (upper: -U inv (dL/dout + dL/dout^T) inv)",)
+
+    def forward(ctx, factor, upper=False):
+        ctx.upper = upper
+        t = np.triu(factor) if upper else np.tril(factor)
+        a = np.swapaxes(t, -1, -2) @ t if upper else t @ np.swapaxes(t, -1, -2)
+        try:
+            out = np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            raise LinAlgError("cholesky_inverse: The factor has a zero on its diagonal, so the matrix it factors is "
+                              "singular and has no inverse.") from None
+        ctx.save_for_backward(factor, out)
+        return out
+
+    def backward(ctx, g):
+        factor, out = ctx.saved_tensors
+        common = out @ (g + g.mT) @ out
+        return -(factor @ common) if ctx.upper else -(common @ factor)
+
+    torch_name = "CholeskyInverseBackward0"
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803 - torch's name
+    """The inverse of A from its Cholesky factor: (L L^T)^-1 (``upper``: (U^T U)^-1); only L's lower (upper)
+    triangle is read."""
+    _square(L, "cholesky_inverse")
+    return apply(CholeskyInverse, L, upper=upper)
