@@ -77,7 +77,7 @@ def test_sum_to_size_new_and_storage_queries():
             a.sum_to_size(2, 4)
         assert a.new([1, 2]).dtype == a.dtype and a.new([1, 2]).tolist() == [1.0, 2.0]
         assert tuple(a.new(2, 5).shape) == (2, 5) and tuple(a.new(lib.Size([4])).shape) == (4,)
-        assert tuple(a.new().shape) == (0,)
+        assert tuple(a.new().shape) == (0,) and tuple(a.new(lib.Size([])).shape) == ()
         assert a.data_ptr() == a[0].data_ptr() and a[1].data_ptr() - a.data_ptr() == 16
         assert a[1].storage_offset() == 4 and a[1:, 2:].storage_offset() == 6 and a.storage_offset() == 0
         assert a.nbytes == 48 and a.itemsize == 4

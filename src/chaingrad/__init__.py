@@ -234,6 +234,7 @@ from .ops.shape import (
     vstack,
 )
 from .ops.histogram import bincount, histc, histogram
+from .ops.linalg_cholesky import cholesky_inverse
 from .ops.linalg_decomp import det, logdet
 from .ops.linalg_decomp import inv as inverse
 from .ops.linalg_decomp import qr_legacy as qr
@@ -367,6 +368,7 @@ _OUT_FUNCTIONS = (
     "chain_matmul", "column_stack", "copysign", "deg2rad", "dstack", "exp2", "fix", "float_power", "fmax", "fmin",
     "gcd", "hardshrink", "heaviside", "isin", "lcm", "ldexp", "matrix_power", "nanquantile", "nextafter", "quantile",
     "rad2deg", "row_stack", "signbit", "sinc", "slice_scatter", "take", "threshold", "vdot", "range",
+    "cholesky_inverse",
     # several results: out=(values, indices) and the like
     "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin", "histogram", "qr",
     "slogdet", "svd", "aminmax", "frexp",
@@ -444,7 +446,7 @@ def __getattr__(name: str):
     import importlib
 
     if name in ("nn", "optim", "utils", "datasets", "func", "autograd", "cuda", "backends", "accelerator", "special",
-                "linalg", "amp"):
+                "linalg", "amp", "distributions"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("explain", "draw"):
         module = importlib.import_module(".explain", __name__)

@@ -1,10 +1,11 @@
-"""chaingrad.linalg, as torch.linalg: norms, inverse, solve, determinants, SVD and QR (on NumPy's LAPACK),
-with gradients."""
+"""chaingrad.linalg, as torch.linalg: norms, inverse, solve, determinants, SVD, QR, Cholesky and triangular
+solves (on NumPy's LAPACK), with gradients."""
 
 from __future__ import annotations
 
 from .ops._out import with_out as _with_out
 from .ops.linalg import matmul
+from .ops.linalg_cholesky import cholesky, cholesky_ex, solve_triangular
 from .ops.linalg_decomp import LinAlgError, det, inv, qr, slogdet, solve, svd, svdvals
 from .ops.matrix import diagonal as _diagonal
 from .ops.matrix import linalg_cross as cross
@@ -18,10 +19,10 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 
 # the functions torch.linalg gives out= (ops/_out.py)
-for _name in ("cross", "det", "inv", "matmul", "matrix_norm", "norm", "qr", "slogdet", "solve", "svd", "svdvals",
-              "vector_norm"):
+for _name in ("cholesky", "cholesky_ex", "cross", "det", "inv", "matmul", "matrix_norm", "norm", "qr", "slogdet",
+              "solve", "solve_triangular", "svd", "svdvals", "vector_norm"):
     globals()[_name] = _with_out(globals()[_name], "linalg." + _name)
 del _name
 
-__all__ = ["LinAlgError", "cross", "det", "diagonal", "inv", "matmul", "matrix_norm", "norm", "qr", "slogdet", "solve",
-           "svd", "svdvals", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "inv", "matmul", "matrix_norm",
+           "norm", "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals", "vector_norm"]

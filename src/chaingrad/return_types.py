@@ -39,6 +39,7 @@ qr = _make("qr", ("Q", "R"))
 linalg_qr = _make("linalg_qr", ("Q", "R"))
 svd = _make("svd", ("U", "S", "V"))
 linalg_svd = _make("linalg_svd", ("U", "S", "Vh"))
+linalg_cholesky_ex = _make("linalg_cholesky_ex", ("L", "info"))
 
 
 @functools.cache

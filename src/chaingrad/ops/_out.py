@@ -67,6 +67,7 @@ SAME = Rule(_same, RuntimeError, "Expected out tensor to have dtype {r}, but got
 FOUND = Rule(_same, RuntimeError, "Found dtype {O} but expected {R}")
 ANY = Rule(lambda result, out: True)
 _SCAN = Rule(_same, RuntimeError, "expected scalar_type {R} but found {O}")
+_SCALAR = Rule(_same, RuntimeError, "expected scalar type {R} but found {O}")
 _CAT = Rule(can_cast, TypeError, "torch.cat(): input types can't be cast to the desired output type {O}")
 _NORM = Rule(_same, RuntimeError, "linalg.norm expected out tensor dtype {R} but got: {O}")
 _SORTED = Rule(_same, RuntimeError, "torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) "
@@ -97,13 +98,17 @@ OUT_DTYPES: dict[str, Rule | tuple[Rule, ...]] = {
                      "matmul", "mm", "msort", "mv", "norm", "scatter_add", "softmax", "take_along_dim", "tril", "triu",
                      "index_copy", "scatter",
                      "argmax", "argmin", "argsort", "linalg.cross", "linalg.det", "linalg.inv", "linalg.matmul",
-                     "linalg.solve", "linalg.svdvals", "linalg.vector_norm"], SAME),
+                     "linalg.solve", "linalg.svdvals", "linalg.cholesky",
+                     "linalg.vector_norm"], SAME),
     **dict.fromkeys(["abs", "absolute", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "floor", "neg", "negative",
                      "round", "sign", "trunc", "special.round", "bitwise_not", "frac", "sgn"], FOUND),
     **dict.fromkeys(["sum", "prod", "bernoulli", "empty", "eye", "full", "ones", "zeros"], ANY),
     **dict.fromkeys(["cat", "concat", "concatenate", "hstack", "stack", "vstack"], _CAT),
     **dict.fromkeys(["max", "min", "sort", "topk"], (SAME, SAME)),
-    **dict.fromkeys(["qr", "slogdet", "linalg.qr", "linalg.slogdet"], (SAME, SAME)),
+    **dict.fromkeys(["qr", "slogdet", "linalg.qr", "linalg.slogdet", "linalg.cholesky_ex"], (SAME, SAME)),
+    "linalg.solve_triangular": _SCALAR,
+    "cholesky_inverse": Rule(can_cast, RuntimeError, "cholesky_inverse: Expected result to be safely castable from "
+                             "{R} dtype, but got result with dtype {O}"),
     **dict.fromkeys(["svd", "linalg.svd"], (SAME, SAME, SAME)),
     **dict.fromkeys(["cummax", "cummin"], (_SCAN, _SCAN)),
     "logcumsumexp": _SCAN,

@@ -93,7 +93,8 @@ def sum_to_size(self: Tensor, *size) -> Tensor:
 
 def new(self: Tensor, *args) -> Tensor:
     """The legacy constructor in self's dtype: ``t.new([1, 2])`` copies the data, ``t.new(2, 3)`` (or a Size) is
-    uninitialized of that shape, ``t.new(other)`` is ``other`` itself, ``t.new()`` is empty."""
+    uninitialized of that shape (``Size([])``: a 0-dim one), ``t.new(other)`` is ``other`` itself, ``t.new()`` is
+    empty."""
     from ..tensor import Size
     from .creation import tensor
 
@@ -101,10 +102,11 @@ def new(self: Tensor, *args) -> Tensor:
         return args[0]
     if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)) and not isinstance(args[0], Size):
         return tensor(args[0], dtype=self.dtype)
-    shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else args
+    given_size = len(args) == 1 and isinstance(args[0], Size)  # (a Size, even Size([]), is a shape)
+    shape = tuple(args[0]) if given_size else args
     if not all(isinstance(s, (int, np.integer)) for s in shape):
         raise TypeError(f"new(): expected data (a list) or sizes (ints), got {[type(s).__name__ for s in shape]}")
-    return Tensor._wrap(np.empty(tuple(int(s) for s in shape) if shape else (0,), self._data.dtype))
+    return Tensor._wrap(np.empty(tuple(int(s) for s in shape) if shape or given_size else (0,), self._data.dtype))
 
 
 def index_put(self: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
