@@ -122,8 +122,8 @@ class StackDataset(Dataset):
         if not args and not kwargs:
             raise ValueError("At least one dataset should be passed")
         parts = list(args) if args else list(kwargs.values())
-        self._length = len(parts[0])  # type: ignore[arg-type]
-        if any(len(d) != self._length for d in parts):  # type: ignore[arg-type]
+        self._length = len(parts[0])
+        if any(len(d) != self._length for d in parts):
             raise ValueError("Size mismatch between datasets")
         self.datasets: tuple | dict = args if args else kwargs
 
@@ -135,7 +135,7 @@ class StackDataset(Dataset):
     def __getitems__(self, indices: list) -> list:
         """A batch at once, through each part's own ``__getitems__`` where it has one."""
         named = isinstance(self.datasets, dict)
-        parts = list(self.datasets.items()) if named else list(enumerate(self.datasets))
+        parts = list(self.datasets.items()) if isinstance(self.datasets, dict) else list(enumerate(self.datasets))
         columns = {}
         for key, d in parts:
             if callable(getattr(d, "__getitems__", None)):
