@@ -227,3 +227,17 @@ def test_data_attribute_bypasses_autograd():
     w.data = cg.zeros(2)
     assert w.tolist() == [0.0, 0.0]
     assert not w.data.requires_grad
+
+
+def test_size_slices_sums_and_repeats_are_sizes_as_in_torch():
+    import pickle
+
+    def ops(s):
+        return [s[1:], s[::2], s + (1,), (1,) + s, s * 2, 2 * s, s + type(s)([5]), s[0], s[-1:], s * 0,
+                pickle.loads(pickle.dumps(s)), s == (2, 3, 4), hash(s) == hash((2, 3, 4))]
+
+    ours, theirs = ops(cg.Size([2, 3, 4])), ops(torch.Size([2, 3, 4]))
+    assert [repr(x) for x in ours] == [repr(x).replace("torch", "chaingrad") for x in theirs]
+    for lib in (cg, torch):
+        with pytest.raises(TypeError, match=r"can only concatenate tuple \(not list\) to (torch|chaingrad).Size"):
+            lib.Size([1]) + [2]

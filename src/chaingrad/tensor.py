@@ -30,6 +30,29 @@ class Size(tuple):
             n *= s
         return n
 
+    # slices, sums and repeats of a Size are Sizes, as in torch
+    def __getitem__(self, index):  # type: ignore[override]
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):  # type: ignore[override]
+        if not isinstance(other, tuple):
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to chaingrad.Size")
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, n):  # type: ignore[override]
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
 
 class Tensor:
     """An n-dimensional array that can record the operations applied to it."""
