@@ -2,9 +2,9 @@
 per-index embeddings' sequence dimension; bags are the rows of a 2-D input, or runs of a 1-D input starting at
 ``offsets``.
 
-Written with differentiable operations: the rows are looked up by ``embedding`` (its max_norm and
-scale_grad_by_freq included), then summed or averaged per bag by one (bags x indices) matrix product, or
-maximized per bag.
+One node, as in torch (``EmbeddingBagBackward0``, its edges the weight's and the per-sample weights'): the sum and
+mean are one (bags x indices) matrix product with the looked-up rows, the max picks one entry per bag and
+column. The backward is written with tensor operations, so it can itself be differentiated (torch's cannot).
 """
 
 from __future__ import annotations
@@ -13,8 +13,55 @@ import warnings
 
 import numpy as np
 
-from ..ops.shape import stack
+from ..autograd.node import Node, apply
+from ..ops.index import IndexAdd
 from ..tensor import Tensor
+
+
+class EmbeddingBag(Node):
+    """out[b] = sum over the entries i of bag b of share[b, i] psw[i] weight[idx[i]] ('sum': share 1, 'mean':
+    1 / the bag's size, psw 1 without per-sample weights), or the max over them per column ('max'); entries equal
+    to padding_idx are left out, an empty bag is 0."""
+
+    input_names = ("weight", "per_sample_weights")
+    formulas = ("dL/dweight[k] = sum over the entries i with index k of psw[i] share[b, i] dL/dout[b] (divided by "
+                "k's count with scale_grad_by_freq; 'max': dL/dout[b, d] at the row that gave the max)",
+                "dL/dper_sample_weights[i] = dL/dout[b] . weight[idx[i]] for the bag b holding entry i (0 for a "
+                "padding entry)")
+
+    def forward(ctx, weight, psw, indices=None, share=None, picked=None, scale=None):
+        # share: (bags, n) each entry's share of each bag ('sum', 'mean'); picked: (bags, dim) the entry whose row
+        # gives bag b's max in column d, -1 for an empty bag ('max')
+        ctx.indices, ctx.share, ctx.picked, ctx.scale = indices, share, picked, scale
+        ctx.save_for_backward(weight, psw)
+        if picked is None:
+            rows = weight[indices]
+            return share @ (rows if psw is None else rows * psw[:, None])
+        found = picked >= 0
+        if not found.any():
+            return np.zeros(picked.shape, weight.dtype)
+        values = weight[indices[np.where(found, picked, 0)], np.arange(weight.shape[1])]
+        return np.where(found, values, 0).astype(weight.dtype, copy=False)
+
+    def backward(ctx, g):
+        weight, psw = ctx.saved_tensors
+        idx, shape = ctx.indices, ctx.input_meta[0][0]
+        gw = gp = None
+        if ctx.picked is not None:
+            if ctx.needs_input_grad[0]:
+                bags, cols = np.nonzero(ctx.picked >= 0)
+                gw = apply(IndexAdd, g[Tensor._wrap(bags), Tensor._wrap(cols)],
+                           index=(idx[ctx.picked[bags, cols]], cols), basic=False, shape=shape)
+            return gw, None
+        per_entry = Tensor._wrap(ctx.share.T.astype(g._data.dtype, copy=False)) @ g  # (n, dim)
+        if ctx.needs_input_grad[0]:
+            gw = per_entry if psw is None else per_entry * psw.unsqueeze(1)
+            if ctx.scale is not None:
+                gw = gw * Tensor._wrap(ctx.scale[:, None].astype(g._data.dtype))
+            gw = apply(IndexAdd, gw, index=(idx,), basic=False, shape=shape)
+        if ctx.needs_input_grad[1]:
+            gp = (per_entry * weight[Tensor._wrap(idx)]).sum(1)
+        return gw, gp
 
 
 def _bags(offsets: np.ndarray, n: int, include_last_offset: bool) -> list[tuple[int, int]]:
@@ -31,7 +78,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
                   padding_idx: int | None = None) -> Tensor:
     """(bags, embedding_dim): per bag, the sum (weighted by ``per_sample_weights``), mean or max of its indices'
     rows of ``weight``; entries equal to ``padding_idx`` are left out (and not counted); an empty bag is 0."""
-    from .functional import embedding
+    from .functional import embedding_indices
 
     if weight.dtype.name == "int64" and input.is_floating_point():
         warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
@@ -80,8 +127,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         if bag_offsets[-1] > n:
             raise RuntimeError(f"offsets[-1] can not be greater than input's length {n}, but got "
                                f"{bag_offsets[-1]}")
-    rows = embedding(input, weight, max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq,
-                     sparse=sparse)  # (n, dim)
+    idx, _ = embedding_indices(input, weight, None, max_norm, norm_type, sparse, "embedding")
     if padding_idx is not None:
         num = weight.shape[0]
         if not -num <= padding_idx < num:
@@ -91,16 +137,19 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     kept = np.ones(n, bool) if padding_idx is None else idx != padding_idx
     bags = _bags(bag_offsets, n, include_last_offset)
     dt = weight._data.dtype
+    # (scale_grad_by_freq: each entry's gradient divided by its index's count in the whole input, as embedding
+    # divides it)
+    scale = 1 / np.bincount(idx, minlength=weight.shape[0])[idx] if scale_grad_by_freq else None
     if mode == "max":
-        zero = Tensor._wrap(np.zeros(weight.shape[1], dt))
-        picked = [rows[Tensor._wrap(np.arange(a, b)[kept[a:b]])].max(0)[0] if kept[a:b].any() else zero
-                  for a, b in bags]
-        return stack(picked) if picked else Tensor._wrap(np.zeros((0, weight.shape[1]), dt))
+        picked = np.full((len(bags), weight.shape[1]), -1)
+        for b, (a, e) in enumerate(bags):
+            entries = np.arange(a, e)[kept[a:e]]
+            if entries.size:  # the first entry with the largest value, in each column
+                picked[b] = entries[np.argmax(weight._data[idx[entries]], axis=0)]
+        return apply(EmbeddingBag, weight, None, indices=idx, picked=picked)
     share = np.zeros((len(bags), n), dt)  # share[b, i]: how much entry i counts in bag b
     for b, (a, e) in enumerate(bags):
         share[b, a:e] = kept[a:e]
         if mode == "mean" and kept[a:e].any():
             share[b, a:e] /= kept[a:e].sum()
-    if per_sample_weights is not None:
-        rows = rows * per_sample_weights.unsqueeze(1)
-    return Tensor._wrap(share) @ rows
+    return apply(EmbeddingBag, weight, per_sample_weights, indices=idx, share=share, scale=scale)
