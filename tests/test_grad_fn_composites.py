@@ -199,3 +199,73 @@ def test_backward_through_the_nodes_twice_needs_retain_graph():
         out.sum().backward()
         with pytest.raises(RuntimeError, match="backward through the graph a second time"):
             out.sum().backward()
+
+
+def test_pdist_inf_gives_every_tied_entry_the_gradient_as_torch():
+    ties = np.array([[0.0, 0.0, 0.5], [1.0, -1.0, 0.0], [2.0, 1.0, 1.0]])  # |d| ties within rows 0-1 and 1-2
+    compare_with_torch(lambda m, x: m.nn.functional.pdist(x, float("inf")), [ties])
+
+
+EDGES = [  # (no empty batch of multi_margin_loss: torch's result is whatever its output's memory held)
+    "F.multilabel_margin_loss(m.zeros(0, 3, requires_grad=True), m.zeros(0, 3, dtype=m.int64), reduction='none')",
+    "F.soft_margin_loss(m.zeros(0, requires_grad=True), m.zeros(0))",
+    "F.pdist(m.zeros(3, 0, requires_grad=True))",
+    "F.embedding_bag(m.tensor([], dtype=m.int64), w, m.tensor([0, 0]), mode='mean')",
+    "F.embedding_bag(m.tensor([2, 2]), w, m.tensor([0, 1]), mode='max', padding_idx=2)",
+    "F.embedding_bag(m.tensor([1, 2, 3], dtype=m.int32), w, m.tensor([0, 1], dtype=m.int32), mode='sum')",
+]
+
+
+#: torch's backward fails on these (pdist: a crash; channel_shuffle: it divides the channels by 0 groups): values only
+EDGES_FORWARD = ["F.pdist(m.zeros(0, 3, requires_grad=True))",
+                 "F.channel_shuffle(m.zeros(2, 0, 3, requires_grad=True), 2)"]
+
+
+@pytest.mark.parametrize("expr", EDGES + EDGES_FORWARD)
+def test_empty_inputs_and_int32_indices_as_torch(expr):
+    results = []
+    for m in (torch, cg):
+        w = m.tensor(W, requires_grad=True)
+        out = eval(expr, {"F": m.nn.functional, "m": m, "w": w})  # noqa: S307 - the tests' own expressions
+        if expr in EDGES:
+            out.sum().backward()
+        results.append((type(out.grad_fn).__name__, tuple(out.shape), out.detach().numpy(), w.grad))
+    (t_name, t_shape, t_out, t_grad), (c_name, c_shape, c_out, c_grad) = results
+    assert c_name == t_name and c_shape == t_shape
+    np.testing.assert_allclose(c_out, t_out)
+    assert (c_grad is None) == (t_grad is None)
+    if t_grad is not None:
+        np.testing.assert_allclose(c_grad.numpy(), t_grad.numpy())
+
+
+def _step(W, X, Z, P, idx, offsets, signs, classes, labels):
+    F = cg.nn.functional
+    loss = (F.soft_margin_loss(X, signs) + F.multi_margin_loss(X, classes, p=2, margin=0.5)
+            + F.multilabel_margin_loss(X, labels) + F.pdist(X, 3).sum() + F.channel_shuffle(Z, 3).square().sum()
+            + F.embedding_bag(idx, W, offsets, mode="max").sum()
+            + F.embedding_bag(idx, W, offsets, mode="sum", per_sample_weights=P).square().sum())
+    loss.backward()
+    return loss
+
+
+def test_compiled_replays_read_the_targets_and_indices_of_each_call():
+    rng = np.random.default_rng(4)
+    params = [cg.tensor(rng.standard_normal(s), requires_grad=True) for s in ((10, 3), (5, 4), (2, 6, 3), (8,))]
+    compiled = cg.compile(_step, fullgraph=True)
+    for call in range(3):
+        r = np.random.default_rng(call)
+        labels = np.where(r.random((5, 4)) < 0.3, -1, r.integers(0, 4, (5, 4)))
+        data = [cg.tensor(r.integers(0, 10, 8)), cg.tensor([0, 3, 3 + call]), cg.tensor(signs(5, 4, seed=call)),
+                cg.tensor(r.integers(0, 4, 5)), cg.tensor(labels)]
+        results = []
+        for fn in (compiled, _step):
+            for p in params:
+                p.grad = None
+            loss = fn(*params, *data)
+            results.append((loss.item(), [p.grad.numpy().copy() for p in params]))
+        assert results[0][0] == results[1][0]
+        for a, b in zip(results[0][1], results[1][1]):
+            np.testing.assert_array_equal(a, b)
+    assert "def " in compiled.code
+    with pytest.raises(RuntimeError, match="target out of range"):
+        compiled(*params, *data[:3], cg.tensor([0, 1, 2, 3, 4]), data[4])

@@ -29,19 +29,43 @@ class EmbeddingBag(Node):
                 "dL/dper_sample_weights[i] = dL/dout[b] . weight[idx[i]] for the bag b holding entry i (0 for a "
                 "padding entry)")
 
-    def forward(ctx, weight, psw, indices=None, share=None, picked=None, scale=None):
-        # share: (bags, n) each entry's share of each bag ('sum', 'mean'); picked: (bags, dim) the entry whose row
-        # gives bag b's max in column d, -1 for an empty bag ('max')
-        ctx.indices, ctx.share, ctx.picked, ctx.scale = indices, share, picked, scale
+    def forward(ctx, weight, psw, indices=None, offsets=None, bags_of=(0, 0), include_last_offset=False,
+                mode="mean", padding_idx=None, scale_grad_by_freq=False):
+        # (the bags are read from the arrays here, not before, so that a compiled replay reads and checks them too)
+        idx = indices.astype(np.int64, copy=False)
+        n, num = idx.shape[0], weight.shape[0]
+        if idx.size and (idx.min() < 0 or idx.max() >= num):
+            raise IndexError(f"index out of range in self (embedding_bag: indices must be in [0, {num - 1}] for a "
+                             f"table of {num} rows)")
+        if offsets is None:  # a 2-D input: bags_of[0] bags of bags_of[1] entries
+            offsets = np.arange(bags_of[0]) * bags_of[1]
+        bags = _bags(offsets, n, include_last_offset)
+        kept = np.ones(n, bool) if padding_idx is None else idx != padding_idx
+        ctx.indices, ctx.share, ctx.picked = idx, None, None
+        # scale_grad_by_freq: each entry's gradient divided by its index's count in the whole input, as embedding
+        # divides it
+        ctx.scale = 1 / np.bincount(idx, minlength=num)[idx] if scale_grad_by_freq else None
         ctx.save_for_backward(weight, psw)
-        if picked is None:
-            rows = weight[indices]
-            return share @ (rows if psw is None else rows * psw[:, None])
-        found = picked >= 0
-        if not found.any():
-            return np.zeros(picked.shape, weight.dtype)
-        values = weight[indices[np.where(found, picked, 0)], np.arange(weight.shape[1])]
-        return np.where(found, values, 0).astype(weight.dtype, copy=False)
+        if mode == "max":
+            picked = np.full((len(bags), weight.shape[1]), -1)  # the entry giving bag b's max in column d
+            for b, (a, e) in enumerate(bags):
+                entries = np.arange(a, e)[kept[a:e]]
+                if entries.size:  # the first entry with the largest value, in each column
+                    picked[b] = entries[np.argmax(weight[idx[entries]], axis=0)]
+            ctx.picked = picked
+            found = picked >= 0
+            if not found.any():
+                return np.zeros(picked.shape, weight.dtype)
+            values = weight[idx[np.where(found, picked, 0)], np.arange(weight.shape[1])]
+            return np.where(found, values, 0).astype(weight.dtype, copy=False)
+        share = np.zeros((len(bags), n), weight.dtype)  # share[b, i]: how much entry i counts in bag b
+        for b, (a, e) in enumerate(bags):
+            share[b, a:e] = kept[a:e]
+            if mode == "mean" and kept[a:e].any():
+                share[b, a:e] /= kept[a:e].sum()
+        ctx.share = share
+        rows = weight[idx]
+        return share @ (rows if psw is None else rows * psw[:, None])
 
     def backward(ctx, g):
         weight, psw = ctx.saved_tensors
@@ -65,6 +89,13 @@ class EmbeddingBag(Node):
 
 
 def _bags(offsets: np.ndarray, n: int, include_last_offset: bool) -> list[tuple[int, int]]:
+    """(start, end) of each bag, after checking the offsets as torch does."""
+    if offsets.size and not include_last_offset or offsets.size > 1:
+        if offsets[0] != 0:
+            raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+                               f"from position 0. However, got {offsets[0]}")
+        if offsets[-1] > n:
+            raise RuntimeError(f"offsets[-1] can not be greater than input's length {n}, but got {offsets[-1]}")
     starts = [int(o) for o in offsets]
     if include_last_offset:
         return [(starts[b], starts[b + 1]) for b in range(len(starts) - 1)]
@@ -94,7 +125,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
                              f"fixed length sequences. However, found offsets of type {type(offsets)}")
-        bag_offsets = np.arange(0, input.numel(), input.shape[1])
+        bag_offsets, bags_of = None, tuple(input.shape)
         include_last_offset = False
         input = input.reshape(-1)
         if per_sample_weights is not None:
@@ -104,7 +135,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.dim() != 1:
             raise ValueError("offsets has to be a 1D Tensor")
-        bag_offsets = offsets._data
+        bag_offsets, bags_of = offsets._data, (0, 0)
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
     if mode == "max":
@@ -118,38 +149,13 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
                                   f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
                                   "GitHub.")
-    idx = input._data
-    n = idx.shape[0]
-    if bag_offsets.size and not include_last_offset or bag_offsets.size > 1:
-        if bag_offsets[0] != 0:
-            raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
-                               f"from position 0. However, got {bag_offsets[0]}")
-        if bag_offsets[-1] > n:
-            raise RuntimeError(f"offsets[-1] can not be greater than input's length {n}, but got "
-                               f"{bag_offsets[-1]}")
-    idx, _ = embedding_indices(input, weight, None, max_norm, norm_type, sparse, "embedding")
+    embedding_indices(input, weight, None, max_norm, norm_type, sparse, "embedding")
     if padding_idx is not None:
         num = weight.shape[0]
         if not -num <= padding_idx < num:
             raise RuntimeError(f"padding_idx must be within the number of embeddings, -{num} through {num - 1}, "
                                f"but got {padding_idx}")
         padding_idx %= num
-    kept = np.ones(n, bool) if padding_idx is None else idx != padding_idx
-    bags = _bags(bag_offsets, n, include_last_offset)
-    dt = weight._data.dtype
-    # (scale_grad_by_freq: each entry's gradient divided by its index's count in the whole input, as embedding
-    # divides it)
-    scale = 1 / np.bincount(idx, minlength=weight.shape[0])[idx] if scale_grad_by_freq else None
-    if mode == "max":
-        picked = np.full((len(bags), weight.shape[1]), -1)
-        for b, (a, e) in enumerate(bags):
-            entries = np.arange(a, e)[kept[a:e]]
-            if entries.size:  # the first entry with the largest value, in each column
-                picked[b] = entries[np.argmax(weight._data[idx[entries]], axis=0)]
-        return apply(EmbeddingBag, weight, None, indices=idx, picked=picked)
-    share = np.zeros((len(bags), n), dt)  # share[b, i]: how much entry i counts in bag b
-    for b, (a, e) in enumerate(bags):
-        share[b, a:e] = kept[a:e]
-        if mode == "mean" and kept[a:e].any():
-            share[b, a:e] /= kept[a:e].sum()
-    return apply(EmbeddingBag, weight, per_sample_weights, indices=idx, share=share, scale=scale)
+    return apply(EmbeddingBag, weight, per_sample_weights, indices=input._data, offsets=bag_offsets, bags_of=bags_of,
+                 include_last_offset=include_last_offset, mode=mode, padding_idx=padding_idx,
+                 scale_grad_by_freq=bool(scale_grad_by_freq))

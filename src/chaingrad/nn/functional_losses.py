@@ -151,10 +151,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if weight is not None and weight.requires_grad:
         raise RuntimeError("The function 'multi_margin_loss' is not differentiable with respect to argument "
                            "'weight'. This input cannot have requires_grad True.")
-    t = t.reshape(n)
-    if t.size and (t.min() < 0 or t.max() >= c):
-        raise RuntimeError("target out of range")
-    out_shape = (n,) if input.ndim == 2 else (t.shape if target.ndim else ())
+    out_shape = (n,) if input.ndim == 2 else t.shape
     return apply(MultiMarginLoss, input, target=t, p=p, margin=margin,
                  weight=None if weight is None else weight._data, reduction=reduction, n=n, c=c, out_shape=out_shape)
 
@@ -171,9 +168,6 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     if list(t.shape) != shape:
         raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: {shape}")
     n, c = (1, shape[0] if shape else 1) if input.ndim <= 1 else (shape[0], shape[1])
-    listed = np.cumprod(t.reshape(n, c) >= 0, axis=1).astype(bool)  # the targets before the first -1
-    if ((t.reshape(n, c) >= c) & listed).any():
-        raise RuntimeError("argument #2 'target' is out of range")
     return apply(MultilabelMarginLoss, input, target=t, reduction=reduction, n=n, c=c,
                  out_shape=(n,) if input.ndim == 2 else ())
 

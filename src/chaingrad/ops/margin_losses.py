@@ -15,16 +15,19 @@ from ..tensor import Tensor
 
 
 def _reduced(losses: np.ndarray, reduction: str) -> np.ndarray:
+    """The losses, their mean (NaN for no losses) or their sum."""
     if reduction == "none":
         return losses
-    return np.asarray(np.mean(losses) if reduction == "mean" else np.sum(losses), dtype=losses.dtype)
+    if reduction == "mean":
+        return np.asarray(np.mean(losses) if losses.size else np.nan, dtype=losses.dtype)
+    return np.asarray(np.sum(losses), dtype=losses.dtype)
 
 
 def _per_sample(g: Tensor, n: int, reduction: str) -> Tensor:
     """dL/dout as one factor per sample, shape (n, 1): each loss's gradient (divided by n for 'mean')."""
     if reduction == "none":
         return g.reshape(n, 1)
-    return g / n if reduction == "mean" else g
+    return g / max(n, 1) if reduction == "mean" else g
 
 
 class SoftMarginLoss(Node):
@@ -43,7 +46,7 @@ class SoftMarginLoss(Node):
         (x,) = ctx.saved_tensors
         y = Tensor._wrap(ctx.target)
         z = (-y * x).exp()
-        norm = 1 / x.numel() if ctx.reduction == "mean" else 1.0
+        norm = 1 / max(x.numel(), 1) if ctx.reduction == "mean" else 1.0
         return y * z * (-norm) / (1 + z) * g
 
 
@@ -55,7 +58,9 @@ class MultiMarginLoss(Node):
                 "w[y_i] (1, or 2 z for p = 2) / C * dL/dout where z = margin - x[i, y_i] + x[i, j] > 0, else 0",)
 
     def forward(ctx, input, target=None, p=1, margin=1.0, weight=None, reduction="mean", n=1, c=1, out_shape=()):
-        x = input.reshape(n, c)
+        x, target = input.reshape(n, c), target.reshape(n)
+        if target.size and (target.min() < 0 or target.max() >= c):  # (here, so that a compiled replay checks too)
+            raise RuntimeError("target out of range")
         rows = np.arange(n)
         z = margin - x[rows, target][:, None] + x
         active = (z > 0) & (np.arange(c) != target[:, None])
@@ -99,6 +104,8 @@ class MultilabelMarginLoss(Node):
     def forward(ctx, input, target=None, reduction="mean", n=1, c=1, out_shape=()):
         x, target = input.reshape(n, c), target.reshape(n, c)
         listed = np.cumprod(target >= 0, axis=1).astype(bool)  # the targets before the first -1
+        if ((target >= c) & listed).any():  # (here, so that a compiled replay checks too)
+            raise RuntimeError("argument #2 'target' is out of range")
         picked = np.where(listed, target, 0)
         is_target = (np.where(listed, target, -1)[:, :, None] == np.arange(c)).any(1)  # (n, c)
         x_target = np.take_along_axis(x, picked, axis=1)  # (n, c): x[y_j] for each listed target j
@@ -116,4 +123,4 @@ class MultilabelMarginLoss(Node):
         counts = Tensor._wrap(ctx.counts.astype(g._data.dtype, copy=False))
         if ctx.reduction == "none" and counts.ndim == 2:
             return counts * g.unsqueeze(1)
-        return counts * (g / ctx.n if ctx.reduction == "mean" else g)
+        return counts * (g / max(ctx.n, 1) if ctx.reduction == "mean" else g)

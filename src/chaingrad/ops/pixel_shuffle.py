@@ -59,7 +59,7 @@ class ChannelShuffle(Node):
 
     def forward(ctx, x, groups=1):
         n, c = x.shape[:2]
-        ctx.undo = c // groups
+        ctx.undo = c // groups or 1  # (no channels: the gradient is empty, whatever the groups)
         return np.ascontiguousarray(x.reshape(n, groups, c // groups, *x.shape[2:]).swapaxes(1, 2).reshape(x.shape))
 
     def backward(ctx, g):
