@@ -173,8 +173,22 @@ def test_second_derivatives_are_torchs(name):
             assert c is None or not c.any()
         else:
             np.testing.assert_allclose(c, t, rtol=1e-10, atol=1e-12)
-    if "channel_shuffle" in name.lower():
-        assert c_names == t_names == ["ChannelShuffleBackward0"]
+    assert c_names == t_names
+    if name.startswith(("soft_margin", "channel_shuffle")):
+        assert c_names == ["SoftMarginLossBackwardBackward0" if name.startswith("soft") else "ChannelShuffleBackward0"]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if n.startswith(TORCH_HAS_SECOND)))
+def test_the_graph_of_the_gradient_is_torchs(name):
+    """With create_graph=True, the gradient's own graph: SoftMarginLossBackwardBackward0 (edges to the incoming
+    gradient and the input), ChannelShuffleBackward0 again."""
+    results = []
+    for lib in (torch, cg):
+        out, xs = _run(lib, name)
+        grads = lib.autograd.grad((out * out).sum(), xs, create_graph=True)
+        results.append([graph(g.grad_fn, xs) for g in grads])
+    theirs, ours = results
+    assert ours == theirs, f"torch:     {show(theirs[0])}\nchaingrad: {show(ours[0])}"
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - NO_FINITE_DIFFERENCES))

@@ -3,14 +3,15 @@
 
 Forward on arrays as torch's CPU kernels compute it; each backward is written with tensor operations (on the
 saved input, and on masks of which hinges are active), so it can itself be differentiated (torch itself has no
-second derivative of the two class-index margin losses).
+second derivative of the two class-index margin losses). Soft margin's gradient is a node of its own, as torch
+records it with ``create_graph=True`` (``SoftMarginLossBackwardBackward0``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node
+from ..autograd.node import Node, apply
 from ..tensor import Tensor
 
 
@@ -44,10 +45,35 @@ class SoftMarginLoss(Node):
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        return apply(SoftMarginLossBackward, g, x, target=ctx.target, reduction=ctx.reduction)
+
+
+class SoftMarginLossBackward(Node):
+    """The gradient of SoftMarginLoss: -y z / (1 + z) * g (/ N for 'mean') with z = exp(-y x), as torch records it
+    (``SoftMarginLossBackwardBackward0``, with edges to g and x)."""
+
+    input_names = ("g", "x")
+    formulas = ("dL/dg = dL/dout * -y z / (1 + z)  (/ N for 'mean'), summed to g's shape",
+                "dL/dx = dL/dout * g y^2 z / (1 + z)^2  (/ N for 'mean')")
+
+    def forward(ctx, g, x, target=None, reduction="mean"):
+        ctx.save_for_backward(g, x)
+        ctx.target, ctx.reduction = target, reduction
+        ctx.norm = 1 / max(x.size, 1) if reduction == "mean" else 1.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = np.exp(-target * x)
+            return (target * z * x.dtype.type(-ctx.norm) / (1 + z) * g).astype(x.dtype, copy=False)
+
+    def backward(ctx, gg):
+        g, x = ctx.saved_tensors
         y = Tensor._wrap(ctx.target)
         z = (-y * x).exp()
-        norm = 1 / max(x.numel(), 1) if ctx.reduction == "mean" else 1.0
-        return y * z * (-norm) / (1 + z) * g
+        dg = dx = None
+        if ctx.needs_input_grad[0]:
+            dg = y * z * (-ctx.norm) / (1 + z) * gg
+        if ctx.needs_input_grad[1]:
+            dx = gg * g * (y * y) * z / ((1 + z) * (1 + z)) * ctx.norm
+        return dg, dx
 
 
 class MultiMarginLoss(Node):
