@@ -719,11 +719,11 @@ class Embedding(Node):
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by the integer ``input``; the padding row gets no gradient."""
-    idx, padding_idx = embedding_indices(input, weight, padding_idx, max_norm, norm_type, sparse, "embedding")
+    idx, padding_idx = _embedding_indices(input, weight, padding_idx, max_norm, norm_type, sparse, "embedding")
     return apply(Embedding, weight, indices=idx, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
-def embedding_indices(input: Tensor, weight: Tensor, padding_idx: int | None, max_norm: float | None,
+def _embedding_indices(input: Tensor, weight: Tensor, padding_idx: int | None, max_norm: float | None,
                       norm_type: float, sparse: bool, op: str) -> tuple[np.ndarray, int | None]:
     """The int64 indices of an embedding lookup checked against ``weight``'s rows, and ``padding_idx`` made
     non-negative; the rows the indices name are first renormalized in place to ``max_norm`` (not recorded), as

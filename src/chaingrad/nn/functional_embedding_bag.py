@@ -109,7 +109,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
                   padding_idx: int | None = None) -> Tensor:
     """(bags, embedding_dim): per bag, the sum (weighted by ``per_sample_weights``), mean or max of its indices'
     rows of ``weight``; entries equal to ``padding_idx`` are left out (and not counted); an empty bag is 0."""
-    from .functional import embedding_indices
+    from .functional import _embedding_indices
 
     if weight.dtype.name == "int64" and input.is_floating_point():
         warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
@@ -149,7 +149,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
                                   f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
                                   "GitHub.")
-    embedding_indices(input, weight, None, max_norm, norm_type, sparse, "embedding")
+    _embedding_indices(input, weight, None, max_norm, norm_type, sparse, "embedding")
     if padding_idx is not None:
         num = weight.shape[0]
         if not -num <= padding_idx < num:
