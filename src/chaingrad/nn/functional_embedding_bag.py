@@ -3,8 +3,8 @@ per-index embeddings' sequence dimension; bags are the rows of a 2-D input, or r
 ``offsets``.
 
 One node, as in torch (``EmbeddingBagBackward0``, its edges the weight's and the per-sample weights'): the sum and
-mean are one (bags x indices) matrix product with the looked-up rows, the max picks one entry per bag and
-column. The backward is written with tensor operations, so it can itself be differentiated (torch's cannot).
+mean add each entry's row into its bag, the max picks one entry per bag and column. The backward is written with
+tensor operations, so it can itself be differentiated (torch's cannot).
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from ..tensor import Tensor
 
 
 class EmbeddingBag(Node):
-    """out[b] = sum over the entries i of bag b of share[b, i] psw[i] weight[idx[i]] ('sum': share 1, 'mean':
-    1 / the bag's size, psw 1 without per-sample weights), or the max over them per column ('max'); entries equal
-    to padding_idx are left out, an empty bag is 0."""
+    """out[b] = the sum over the entries i of bag b of psw[i] weight[idx[i]] ('sum'; psw 1 without per-sample
+    weights), that sum divided by the bag's size ('mean'), or the max over them per column ('max'); entries equal
+    to padding_idx are left out (and not counted), an empty bag is 0."""
 
     input_names = ("weight", "per_sample_weights")
-    formulas = ("dL/dweight[k] = sum over the entries i with index k of psw[i] share[b, i] dL/dout[b] (divided by "
-                "k's count with scale_grad_by_freq; 'max': dL/dout[b, d] at the row that gave the max)",
+    formulas = ("dL/dweight[k] = sum over the entries i with index k of psw[i] dL/dout[b] for the bag b holding i "
+                "(/ b's size for 'mean'; / k's count with scale_grad_by_freq; 'max': dL/dout[b, d] at the row that "
+                "gave the max)",
                 "dL/dper_sample_weights[i] = dL/dout[b] . weight[idx[i]] for the bag b holding entry i (0 for a "
                 "padding entry)")
 
@@ -41,7 +42,7 @@ class EmbeddingBag(Node):
             offsets = np.arange(bags_of[0]) * bags_of[1]
         bags = _bags(offsets, n, include_last_offset)
         kept = np.ones(n, bool) if padding_idx is None else idx != padding_idx
-        ctx.indices, ctx.share, ctx.picked = idx, None, None
+        ctx.indices, ctx.picked = idx, None
         # scale_grad_by_freq: each entry's gradient divided by its index's count in the whole input, as embedding
         # divides it
         ctx.scale = 1 / np.bincount(idx, minlength=num)[idx] if scale_grad_by_freq else None
@@ -58,14 +59,17 @@ class EmbeddingBag(Node):
                 return np.zeros(picked.shape, weight.dtype)
             values = weight[idx[np.where(found, picked, 0)], np.arange(weight.shape[1])]
             return np.where(found, values, 0).astype(weight.dtype, copy=False)
-        share = np.zeros((len(bags), n), weight.dtype)  # share[b, i]: how much entry i counts in bag b
+        bag_of = np.full(n, -1)  # each entry's bag (-1: in none, past include_last_offset's last offset)
         for b, (a, e) in enumerate(bags):
-            share[b, a:e] = kept[a:e]
-            if mode == "mean" and kept[a:e].any():
-                share[b, a:e] /= kept[a:e].sum()
-        ctx.share = share
-        rows = weight[idx]
-        return share @ (rows if psw is None else rows * psw[:, None])
+            bag_of[a:e] = b
+        entries = np.nonzero(kept & (bag_of >= 0))[0]  # the entries that count
+        counts = np.bincount(bag_of[entries], minlength=len(bags))
+        ctx.entries, ctx.bag_of = entries, bag_of[entries]
+        ctx.divide = np.maximum(counts, 1)[ctx.bag_of].astype(weight.dtype) if mode == "mean" else None
+        rows = weight[idx[entries]]
+        out = np.zeros((len(bags), weight.shape[1]), weight.dtype)
+        np.add.at(out, ctx.bag_of, rows if psw is None else rows * psw[entries, None])
+        return out / np.maximum(counts, 1)[:, None].astype(weight.dtype) if mode == "mean" else out
 
     def backward(ctx, g):
         weight, psw = ctx.saved_tensors
@@ -77,14 +81,18 @@ class EmbeddingBag(Node):
                 gw = apply(IndexAdd, g[Tensor._wrap(bags), Tensor._wrap(cols)],
                            index=(idx[ctx.picked[bags, cols]], cols), basic=False, shape=shape)
             return gw, None
-        per_entry = Tensor._wrap(ctx.share.T.astype(g._data.dtype, copy=False)) @ g  # (n, dim)
+        entries = ctx.entries
+        per_entry = g[Tensor._wrap(ctx.bag_of)]  # (entries, dim): each entry's bag's gradient
+        if ctx.divide is not None:
+            per_entry = per_entry / Tensor._wrap(ctx.divide[:, None].astype(g._data.dtype, copy=False))
         if ctx.needs_input_grad[0]:
-            gw = per_entry if psw is None else per_entry * psw.unsqueeze(1)
+            gw = per_entry if psw is None else per_entry * psw[Tensor._wrap(entries)].unsqueeze(1)
             if ctx.scale is not None:
-                gw = gw * Tensor._wrap(ctx.scale[:, None].astype(g._data.dtype))
-            gw = apply(IndexAdd, gw, index=(idx,), basic=False, shape=shape)
+                gw = gw * Tensor._wrap(ctx.scale[entries, None].astype(g._data.dtype))
+            gw = apply(IndexAdd, gw, index=(idx[entries],), basic=False, shape=shape)
         if ctx.needs_input_grad[1]:
-            gp = (per_entry * weight[Tensor._wrap(idx)]).sum(1)
+            gp = apply(IndexAdd, (per_entry * weight[Tensor._wrap(idx[entries])]).sum(1), index=(entries,),
+                       basic=False, shape=idx.shape)
         return gw, gp
 
 
