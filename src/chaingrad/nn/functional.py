@@ -719,17 +719,26 @@ class Embedding(Node):
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by the integer ``input``; the padding row gets no gradient."""
+    idx, padding_idx = _embedding_indices(input, weight, padding_idx, max_norm, norm_type, sparse, "embedding")
+    return apply(Embedding, weight, indices=idx, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq))
+
+
+def _embedding_indices(input: Tensor, weight: Tensor, padding_idx: int | None, max_norm: float | None,
+                      norm_type: float, sparse: bool, op: str) -> tuple[np.ndarray, int | None]:
+    """The int64 indices of an embedding lookup checked against ``weight``'s rows, and ``padding_idx`` made
+    non-negative; the rows the indices name are first renormalized in place to ``max_norm`` (not recorded), as
+    torch does."""
     from ..ops._checks import require_tensor, scalar_type
 
-    require_tensor(input, "embedding")
-    require_tensor(weight, "embedding", "weight", 2)
+    require_tensor(input, op)
+    require_tensor(weight, op, "weight", 2)
     idx = input._data
     if idx.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           f"Long, Int; but got {scalar_type(input)} instead (while checking arguments for embedding; "
+                           f"Long, Int; but got {scalar_type(input)} instead (while checking arguments for {op}; "
                            "call .long() on the indices)")
     if weight._data.ndim != 2:
-        raise RuntimeError(f"'weight' must be 2-D (embedding got a weight of shape {list(weight._data.shape)})")
+        raise RuntimeError(f"'weight' must be 2-D ({op} got a weight of shape {list(weight._data.shape)})")
     num = weight._data.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:
@@ -748,8 +757,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
             scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
             weight._data[rows] *= scale[:, None].astype(weight._data.dtype)
             weight._version[0] += 1
-    return apply(Embedding, weight, indices=idx.astype(np.int64, copy=False), padding_idx=padding_idx,
-                 scale_grad_by_freq=bool(scale_grad_by_freq))
+    return idx.astype(np.int64, copy=False), padding_idx
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -2,8 +2,9 @@
 margin, multi-class margin, multi-label margin, margin ranking, cosine embedding, triplet margin (with a distance
 function), Poisson NLL and Gaussian NLL.
 
-Each is written with differentiable Tensor operations, so its gradients (of any order) come from theirs; the
-reduction is torch's (``size_average``/``reduce`` read by ``legacy_reduction`` where torch still takes them).
+Each is written with differentiable Tensor operations, so its gradients (of any order) come from theirs, except
+soft margin, multi-class margin and multi-label margin, which are one node each as in torch (ops/margin_losses.py);
+the reduction is torch's (``size_average``/``reduce`` read by ``legacy_reduction`` where torch still takes them).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..autograd.node import apply
 from ..ops._checks import scalar_type
 from ..ops.activations import LogSigmoid
 from ..ops.arithmetic import minimum, where
+from ..ops.margin_losses import MultilabelMarginLoss, MultiMarginLoss, SoftMarginLoss
 from ..ops.nn_ops import _reduce, legacy_reduction
 from ..tensor import Tensor
 
@@ -49,7 +51,12 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     if isinstance(target, Tensor) and target.requires_grad:
         raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument "
                            "'target'. This input cannot have requires_grad True.")
-    return _reduce((-input * target).exp().log1p(), reduction)
+    y = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if np.broadcast_shapes(y.shape, input.shape) != input.shape:
+        raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(y.shape, input.shape))} (soft_margin_loss: the target "
+                           "must broadcast to the input's shape)")
+    return apply(SoftMarginLoss, input, target=y, reduction=reduction)
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -144,21 +151,9 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if weight is not None and weight.requires_grad:
         raise RuntimeError("The function 'multi_margin_loss' is not differentiable with respect to argument "
                            "'weight'. This input cannot have requires_grad True.")
-    t = t.reshape(n)
-    if t.size and (t.min() < 0 or t.max() >= c):
-        raise RuntimeError("target out of range")
-    x = input.reshape(n, c)
-    index = Tensor._wrap(t.reshape(n, 1))
-    z = (margin - x.gather(1, index) + x).clamp_min(0)
-    if p == 2:
-        z = z * z
-    if weight is not None:
-        z = z * weight[Tensor._wrap(t)].reshape(n, 1)
-    others = Tensor._wrap((np.arange(c) != t[:, None]).astype(x._data.dtype))  # every class but the target's
-    losses = (z * others).sum(1) / c
-    if input.ndim <= 1 and reduction == "none":
-        return losses.reshape(t.shape if target.ndim else ())
-    return _reduce(losses, reduction)
+    out_shape = (n,) if input.ndim == 2 else t.shape
+    return apply(MultiMarginLoss, input, target=t, p=p, margin=margin,
+                 weight=None if weight is None else weight._data, reduction=reduction, n=n, c=c, out_shape=out_shape)
 
 
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -173,20 +168,8 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     if list(t.shape) != shape:
         raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: {shape}")
     n, c = (1, shape[0] if shape else 1) if input.ndim <= 1 else (shape[0], shape[1])
-    t = t.reshape(n, c)
-    listed = np.cumprod(t >= 0, axis=1).astype(bool)  # the targets before the first -1
-    if ((t >= c) & listed).any():
-        raise RuntimeError("argument #2 'target' is out of range")
-    picked = np.where(listed, t, 0)
-    is_target = (np.where(listed, t, -1)[:, :, None] == np.arange(c)).any(1)  # (n, c): class k is a target
-    x = input.reshape(n, c)
-    x_target = x.gather(1, Tensor._wrap(picked))  # (n, c): x[y_j] for each listed target j
-    hinge = (1 - x_target.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0)  # (n, j, k)
-    pairs = (listed[:, :, None] & ~is_target[:, None, :]).astype(x._data.dtype)
-    losses = (hinge * Tensor._wrap(pairs)).sum((1, 2)) / c
-    if input.ndim <= 1 and reduction == "none":
-        return losses.reshape(())
-    return _reduce(losses, reduction)
+    return apply(MultilabelMarginLoss, input, target=t, reduction=reduction, n=n, c=c,
+                 out_shape=(n,) if input.ndim == 2 else ())
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,

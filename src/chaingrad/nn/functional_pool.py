@@ -2,8 +2,9 @@
 max_pool's indices, local response normalization, the *_with_indices pools, adaptive_avg_pool1d, pdist,
 bilinear and channel_shuffle.
 
-All but max unpooling compose differentiable Tensor operations; ``MaxUnpool2d`` is one node (torch's
-MaxUnpool2DBackward0), whose backward gathers the gradient at the indices (itself differentiable).
+Most compose differentiable Tensor operations; ``MaxUnpool2d`` is one node (torch's MaxUnpool2DBackward0), whose
+backward gathers the gradient at the indices (itself differentiable), and pdist and channel_shuffle are one node
+each as in torch (ops/pdist.py, ops/pixel_shuffle.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from ..autograd.node import Node, apply
 from ..ops._checks import scalar_type
 from ..ops.adaptive_pool import adaptive_max_pool1d, adaptive_max_pool2d
 from ..ops.elementwise import relu
+from ..ops.pdist import Pdist
+from ..ops.pixel_shuffle import ChannelShuffle
 from ..ops.pool import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from ..tensor import Tensor
 
@@ -182,17 +185,13 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
 def pdist(input: Tensor, p: float = 2) -> Tensor:
     """The p-norm distance between each pair of rows i < j of an (N, M) input, in the order of
     triu_indices(N, N, 1): N (N - 1) / 2 values."""
-    from ..ops.matrix import triu_indices
-    from ..ops.norms import vector_norm
-
     if input.dim() != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
     if not input.is_floating_point():
         raise RuntimeError("pdist only supports floating-point dtypes")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
-    rows, cols = triu_indices(input.shape[0], input.shape[0], 1)
-    return vector_norm(input[rows] - input[cols], p, dim=1)
+    return apply(Pdist, input, p=float(p))
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -237,5 +236,4 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     c = input.shape[1]
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
-    n, rest = input.shape[0], input.shape[2:]
-    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape)
+    return apply(ChannelShuffle, input, groups=int(groups))

@@ -1,6 +1,7 @@
 """``pixel_shuffle``: (*, C * r^2, H, W) -> (*, C, H * r, W * r), each group of r^2 channels laid out as an r x r
 block of pixels (the sub-pixel convolution's upsampling); ``pixel_unshuffle`` is its inverse. Each one's
-derivative is the other, applied to the gradient."""
+derivative is the other, applied to the gradient. ``ChannelShuffle`` regroups channels (ShuffleNet's
+channel_shuffle): its derivative is the shuffle that undoes it."""
 
 from __future__ import annotations
 
@@ -49,6 +50,20 @@ class PixelUnshuffle(Node):
 
     def backward(ctx, g):
         return apply(PixelShuffle, g, r=ctx.r)
+
+
+class ChannelShuffle(Node):
+    """Channels (dim 1) read as (groups, C / groups) and transposed to (C / groups, groups)."""
+
+    formulas = ("dL/dx = channel_shuffle(dL/dout, C / groups)",)
+
+    def forward(ctx, x, groups=1):
+        n, c = x.shape[:2]
+        ctx.undo = c // groups or 1  # (no channels: the gradient is empty, whatever the groups)
+        return np.ascontiguousarray(x.reshape(n, groups, c // groups, *x.shape[2:]).swapaxes(1, 2).reshape(x.shape))
+
+    def backward(ctx, g):
+        return apply(ChannelShuffle, g, groups=ctx.undo)
 
 
 def _check(input: Tensor, factor, op: str, name: str) -> int:
