@@ -34,7 +34,7 @@ class Parameter(Tensor):
 
     __str__ = __repr__
 
-    def __deepcopy__(self, memo) -> Parameter:
+    def __deepcopy__(self, memo) -> Tensor:
         """A new parameter with a copy of the values and the same requires_grad, but no ``.grad``: torch's
         Parameter copies drop the gradient (a plain tensor's deepcopy keeps it)."""
         copy = type(self)._wrap(_deepcopy_array(self._data, memo), self.requires_grad)
