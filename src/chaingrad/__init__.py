@@ -436,7 +436,10 @@ def get_device(input: Tensor) -> _builtins.int:
     return input.get_device()
 
 
+from .ops._aliases import give_numpy_names  # noqa: E402
+
 _checked_namespace(globals())  # chaingrad.sum([1, 2]) is torch's TypeError, not an AttributeError from inside
+give_numpy_names(globals(), Tensor)  # torch.cat(xs, axis=1), x.unsqueeze(axis=0): NumPy's argument names
 
 
 def __getattr__(name: str):
