@@ -147,6 +147,7 @@ IMPORT_SWAPS = {
     "from torch.utils.data import DataLoader, TensorDataset":
         "from chaingrad.utils.data import DataLoader, TensorDataset",
     "from torch.autograd import Variable": "from chaingrad.autograd import Variable",
+    "import torch.autograd as autograd": "import chaingrad.autograd as autograd",
     "from torch import optim": "from chaingrad import optim",
     "from torch.utils.data import DataLoader": "from chaingrad.utils.data import DataLoader",
     "from torch.utils.data import TensorDataset": "from chaingrad.utils.data import TensorDataset",
