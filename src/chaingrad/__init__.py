@@ -447,7 +447,7 @@ def __getattr__(name: str):
     import importlib
 
     if name in ("nn", "optim", "utils", "datasets", "func", "autograd", "cuda", "backends", "accelerator", "special",
-                "linalg"):
+                "linalg", "jit"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("explain", "draw"):
         module = importlib.import_module(".explain", __name__)
