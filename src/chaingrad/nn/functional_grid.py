@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ..ops._checks import require_tensor
 from ..ops.creation import linspace
 from ..tensor import Tensor
 
@@ -117,6 +118,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")
     align = _align(align_corners)
+    require_tensor(input, "grid_sampler")
+    require_tensor(grid, "grid_sampler", "grid", 2)
     if mode == "bicubic":
         raise NotImplementedError("grid_sample: mode='bicubic' is not supported by chaingrad; use 'bilinear' or "
                                   "'nearest'")
