@@ -58,6 +58,20 @@ def test_deepcopy_copies_memory_grad_and_keeps_views_views(lib):
         copy.deepcopy(a * 2)
 
 
+@pytest.mark.parametrize("lib", [chaingrad, torch], ids=["chaingrad", "torch"])
+def test_deepcopy_of_a_parameter_or_module_drops_the_grad(lib):
+    # the transfer-learning pattern: copy a trained model, freeze it; its frozen weights have no grad
+    m = lib.nn.Linear(2, 2)
+    m(lib.ones(1, 2)).sum().backward()
+    assert m.weight.grad is not None
+    deep = copy.deepcopy(m)
+    assert deep.weight.grad is None and deep.bias.grad is None and deep.weight.requires_grad
+    p = lib.nn.Parameter(lib.ones(2), requires_grad=False)
+    p.grad = lib.ones(2)
+    q = copy.deepcopy(p)
+    assert type(q) is type(p) and q.grad is None and not q.requires_grad and q.tolist() == [1.0, 1.0]
+
+
 def test_deepcopy_of_a_module_is_independent_and_copy_shares():
     m = chaingrad.nn.Sequential(chaingrad.nn.Linear(3, 4), chaingrad.nn.BatchNorm1d(4), chaingrad.nn.Linear(4, 1))
     shallow = copy.copy(m)

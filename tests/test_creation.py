@@ -113,6 +113,16 @@ def test_linspace_like_torch(args):
     assert cg.linspace(*args, dtype=cg.float64).dtype is cg.float64
 
 
+@pytest.mark.parametrize("steps", [16, 31, 100, 1000])
+@pytest.mark.parametrize("ends", [(-1, 1), (0, 3), (-5.5, 2.25), (0.1, 0.7)], ids=str)
+def test_float32_linspace_is_torchs_bit_for_bit(steps, ends):
+    # torch's kernel: one fused multiply-add from either end per point; -1..1 in 16 steps is affine_grid's
+    # base grid, where a last-bit difference moves a sample across a pixel edge
+    np.testing.assert_array_equal(cg.linspace(*ends, steps).numpy(), torch.linspace(*ends, steps).numpy())
+    f64 = cg.linspace(*ends, steps, dtype=cg.float64).numpy()
+    np.testing.assert_allclose(f64, torch.linspace(*ends, steps, dtype=torch.float64).numpy(), rtol=0, atol=1e-15)
+
+
 def test_random_shapes_dtypes_and_ranges():
     cg.manual_seed(0)
     r, n = cg.rand(1000), cg.randn(2000, dtype=cg.float64)

@@ -196,6 +196,21 @@ def test_setitem_converts_the_value_to_the_tensor_dtype_like_torch():
     assert x.tolist() == t.tolist()
 
 
+def test_setitem_with_a_0d_integer_tensor_index_converts_the_value_like_an_int_index():
+    # d2l's assign_anchor_to_bbox: jaccard[:, box_idx] = torch.full((n,), -1) with box_idx a 0-d long tensor
+    results = []
+    for lib in (cg, torch):
+        x = lib.zeros(3, 4)
+        x[:, lib.tensor(1)] = lib.full((3,), -1)
+        x[lib.tensor(2), :] = lib.full((4,), -2)
+        with pytest.raises(RuntimeError, match="dtypes match"):
+            x[lib.tensor([0])] = lib.full((1, 4), -3)
+        w = lib.zeros(3, requires_grad=True).clone()
+        w[lib.tensor(1)] = lib.tensor(4)
+        results.append((x.tolist(), w.tolist(), repr(w).replace("chaingrad", "torch")))
+    assert results[0] == results[1] and "grad_fn=<CopySlices>" in results[0][2]
+
+
 def test_setitem_on_a_leaf_that_requires_grad_raises():
     x = cg.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):

@@ -33,6 +33,8 @@ PyTorch tutorials, "Learn the Basics":
     pt_graph_walk           A Gentle Introduction to torch.autograd (grad_fn, next_functions, hooks)
     pt_train_best_model     the training function of the Transfer Learning tutorial (phases, StepLR,
                             copy.deepcopy of the best weights) and plotting losses with matplotlib
+    pt_finetune             Transfer Learning: a fixed feature extractor (frozen layers, a replaced fc) and
+                            finetuning (parameter groups, add_param_group, batch norm held in eval)
 PyTorch tutorials, more:
     pt_blitz                Deep Learning with PyTorch: A 60 Minute Blitz (autograd, Neural Networks,
                             Training a Classifier; the 8x8 digits in place of CIFAR-10)
@@ -52,6 +54,11 @@ PyTorch tutorials, more:
                             lr_scheduler.LRScheduler, as courses and blog posts teach them
     pt_transformer_copy     Language Translation with nn.Transformer (Seq2SeqTransformer, the masks, greedy
                             decoding) with d2l's 11.7 The Transformer Architecture, on a synthetic copy task
+    pt_chatbot              Chatbot Tutorial: Voc, padded batches and masks, a GRU encoder over
+                            pack_padded_sequence, Luong attention, masked NLL, greedy search (The Time Machine)
+    pt_spatial_transformer  Spatial Transformer Networks (affine_grid, grid_sample; warped digits, float64)
+    pt_bilstm_crf           Advanced: Making Dynamic Decisions and the Bi-LSTM CRF (forward algorithm, Viterbi)
+    pt_style_transfer       Neural Transfer Using PyTorch (Gram matrices, loss modules, LBFGS; tiny, float64)
 PyTorch tutorials, "Learning PyTorch with Examples":
     lpe_tensors             Warm-up: numpy, then PyTorch: Tensors
     lpe_autograd            PyTorch: Tensors and autograd
@@ -102,6 +109,10 @@ Dive into Deep Learning (PyTorch edition):
                             skip-gram with bmm, masked sigmoid BCE, Adam, nearest words (The Time Machine)
     d2l_optimization        12.3-12.10 gradient descent, SGD, momentum, Adagrad, RMSProp, Adadelta, Adam by
                             hand and with torch.optim, 12.11 Learning Rate Scheduling
+    d2l_anchor_boxes        14.3 Bounding Boxes, 14.4 Anchor Boxes (IoU, multibox targets, NMS, detection) and
+                            14.7's class and box predictors
+    d2l_fcn                 14.10 Transposed Convolution and 14.11 Fully Convolutional Networks (synthetic scenes)
+    d2l_gan                 20.1 Generative Adversarial Networks and 20.2 Deep Convolutional GANs (tiny)
 Neural Networks: Zero to Hero, the makemore lectures and Let's build GPT:
     zth_micrograd           lecture 1, micrograd: a scalar autograd engine by hand, checked with torch (legacy
                             Tensor, .double(), requires_grad set by hand) and an MLP trained both ways
@@ -147,6 +158,7 @@ IMPORT_SWAPS = {
     "from torch.utils.data import DataLoader, TensorDataset":
         "from chaingrad.utils.data import DataLoader, TensorDataset",
     "from torch.autograd import Variable": "from chaingrad.autograd import Variable",
+    "import torch.autograd as autograd": "import chaingrad.autograd as autograd",
     "from torch import optim": "from chaingrad import optim",
     "from torch.utils.data import DataLoader": "from chaingrad.utils.data import DataLoader",
     "from torch.utils.data import TensorDataset": "from chaingrad.utils.data import TensorDataset",

@@ -34,6 +34,32 @@ def test_numpy_names_of_dim_and_keepdim_as_torch(name):
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.cat([x, x], axis=1), lambda lib, x: lib.stack((x, x), axis=-1),
+    lambda lib, x: lib.softmax(x, axis=0), lambda lib, x: x.log_softmax(axis=1), lambda lib, x: x.unsqueeze(axis=0),
+    lambda lib, x: lib.squeeze(x[:1], axis=0), lambda lib, x: lib.sort(x, axis=0, descending=True).values,
+    lambda lib, x: x.topk(2, axis=0).indices, lambda lib, x: lib.index_select(x, axis=1, index=lib.tensor([2, 0])),
+    lambda lib, x: x.gather(axis=1, index=lib.tensor([[0], [1], [2]])), lambda lib, x: lib.unbind(x, axis=1)[3],
+    lambda lib, x: x.chunk(2, axis=1)[1], lambda lib, x: x.narrow(axis=1, start=1, length=2),
+    lambda lib, x: lib.cumprod(x, axis=1), lambda lib, x: lib.concat([x, x], axis=0),
+    lambda lib, x: x.repeat_interleave(2, axis=0), lambda lib, x: x.argsort(axis=1),
+], ids=["cat", "stack", "softmax", "log_softmax", "unsqueeze", "squeeze", "sort", "topk", "index_select", "gather",
+        "unbind", "chunk", "narrow", "cumprod", "concat", "repeat_interleave", "argsort"])
+def test_torch_ops_with_a_dim_take_axis(call):
+    # d2l writes torch.stack((cx, cy, w, h), axis=-1) and torch.cat([a, b], axis=1)
+    ours, theirs = call(cg, cg.tensor(X)), call(torch, torch.tensor(X))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_python_level_functions_refuse_axis_as_torch_does():
+    for lib in (cg, torch):
+        with pytest.raises(TypeError):
+            lib.nn.functional.softmax(lib.tensor(X), axis=1)
+        with pytest.raises(TypeError):
+            lib.split(lib.tensor(X), 2, axis=1)
+
+
 def test_max_and_min_take_axis_and_keepdims_and_give_values_and_indices():
     ours, theirs = cg.tensor(X).max(axis=1, keepdims=True), torch.tensor(X).max(axis=1, keepdims=True)
     np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())

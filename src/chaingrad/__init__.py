@@ -438,7 +438,10 @@ def get_device(input: Tensor) -> _builtins.int:
     return input.get_device()
 
 
+from .ops._aliases import give_numpy_names  # noqa: E402
+
 _checked_namespace(globals())  # chaingrad.sum([1, 2]) is torch's TypeError, not an AttributeError from inside
+give_numpy_names(globals(), Tensor)  # torch.cat(xs, axis=1), x.unsqueeze(axis=0): NumPy's argument names
 
 
 def __getattr__(name: str):
@@ -446,7 +449,7 @@ def __getattr__(name: str):
     import importlib
 
     if name in ("nn", "optim", "utils", "datasets", "func", "autograd", "cuda", "backends", "accelerator", "special",
-                "linalg", "amp", "distributions"):
+                "linalg", "amp", "distributions", "jit"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("explain", "draw"):
         module = importlib.import_module(".explain", __name__)

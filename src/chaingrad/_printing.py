@@ -110,7 +110,7 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
     if d not in (get_default_dtype(), int64, bool_) or (a.size == 0 and d is not get_default_dtype()):
         suffixes.append(f"dtype={d!r}")
     if t._grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t._grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t._grad_fn.name().rsplit('::', 1)[-1]}>")  # CopySlices, not its C++ namespace
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     text = prefix + body

@@ -59,6 +59,7 @@ from ..random import layout as random_layout
 from ..random.generator import default_generator
 from ..tensor import Tensor, _check_dim
 from .functional_embedding_bag import embedding_bag  # noqa: F401
+from .functional_grid import affine_grid, grid_sample  # noqa: F401
 from .functional_gumbel import gumbel_softmax  # noqa: F401
 from .functional_image import (  # noqa: F401
     fold,

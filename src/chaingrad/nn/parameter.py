@@ -9,7 +9,7 @@ import numpy as np
 
 from .._device import check_device
 from .._dtype import from_numpy_dtype, get_default_dtype, to_dtype
-from ..tensor import Size, Tensor, _init
+from ..tensor import Size, Tensor, _deepcopy_array, _init
 
 
 class Parameter(Tensor):
@@ -34,6 +34,12 @@ class Parameter(Tensor):
 
     __str__ = __repr__
 
+    def __deepcopy__(self, memo) -> Tensor:
+        """A new parameter with a copy of the values and the same requires_grad, but no ``.grad``: torch's
+        Parameter copies drop the gradient (a plain tensor's deepcopy keeps it)."""
+        copy = type(self)._wrap(_deepcopy_array(self._data, memo), self.requires_grad)
+        memo[id(self)] = copy
+        return copy
 
 
 class Buffer(Tensor):

@@ -1,5 +1,7 @@
 """Recurrent layers RNN, LSTM, GRU (and their cells) with torch's parameter names and gate order.
 
+A PackedSequence (nn.utils.rnn) runs each sequence for its own length.
+
 Parameters per layer k (and direction, suffix ``_reverse``): ``weight_ih_lk`` (gates*hidden, input),
 ``weight_hh_lk`` (gates*hidden, hidden), ``bias_ih_lk``, ``bias_hh_lk``. Gate order as torch: LSTM
 (input, forget, cell, output), GRU (reset, update, new), so weights copied from torch give torch's outputs.
@@ -19,8 +21,14 @@ from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence, _padded, pack_padded_sequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _lengths(batch_sizes: list[int]) -> list[int]:
+    """Each sequence's length from a packed batch's rows per step."""
+    return [sum(1 for n in batch_sizes if n > b) for b in range(batch_sizes[0] if batch_sizes else 0)]
 
 
 def _rnn_step(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
@@ -125,8 +133,11 @@ class RNNBase(Module):
                                f"{input.shape[-1]}")
         return input.dim() == 3
 
-    def _run(self, input: Tensor, states: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
-        """input (T, B, F); states: per kind (h, or h and c) a (layers*dirs, B, H) tensor."""
+    def _run(self, input: Tensor, states: list[Tensor],
+             batch_sizes: list[int] | None = None) -> tuple[Tensor, list[Tensor]]:
+        """input (T, B, F); states: per kind (h, or h and c) a (layers*dirs, B, H) tensor. With ``batch_sizes``
+        (a packed batch, longest sequence first) step t updates only the first batch_sizes[t] rows, so each
+        sequence's final state is the one at its own last step, as torch's packed kernels compute."""
         dirs = 2 if self.bidirectional else 1
         layer_input = input
         finals: list[list[Tensor]] = [[] for _ in states]
@@ -142,12 +153,13 @@ class RNNBase(Module):
                 order = range(steps - 1, -1, -1) if direction == 1 else range(steps)
                 hs: list[Tensor | None] = [None] * steps
                 for t in order:
-                    if self.mode == "LSTM":
-                        state = list(_lstm_step(xs[t], state[0], state[1], w_hh, b_hh))
-                    elif self.mode == "GRU":
-                        state = [_gru_step(xs[t], state[0], w_hh, b_hh)]
+                    active = batch_sizes[t] if batch_sizes is not None else input.shape[1]
+                    if active < input.shape[1]:
+                        rest = [s[active:] for s in state]
+                        state = self._step(xs[t][:active], [s[:active] for s in state], w_hh, b_hh)
+                        state = [cat([s, r], 0) for s, r in zip(state, rest)]
                     else:
-                        state = [_rnn_step(xs[t], state[0], w_hh, b_hh, self.mode == "RNN_RELU")]
+                        state = self._step(xs[t], state, w_hh, b_hh)
                     hs[t] = state[0]
                 outputs.append(stack(hs, 0) if steps else zeros(0, input.shape[1], self.hidden_size,
                                                                  dtype=input.dtype))
@@ -155,37 +167,70 @@ class RNNBase(Module):
                     finals[k].append(s)
             layer_input = outputs[0] if dirs == 1 else cat(outputs, 2)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, True)
+                if batch_sizes is None:
+                    layer_input = F.dropout(layer_input, self.dropout, True)
+                else:  # on the packed rows only, as torch draws its masks
+                    packed = pack_padded_sequence(layer_input, _lengths(batch_sizes))
+                    layer_input = _padded(F.dropout(packed.data, self.dropout, True), batch_sizes, steps, 0.0)
         return layer_input, [stack(f, 0) for f in finals]
 
-    def _forward(self, input: Tensor, hx, kinds: int):
+    def _step(self, x_proj: Tensor, state: list[Tensor], w_hh: Tensor, b_hh: Tensor | None) -> list[Tensor]:
+        if self.mode == "LSTM":
+            return list(_lstm_step(x_proj, state[0], state[1], w_hh, b_hh))
+        if self.mode == "GRU":
+            return [_gru_step(x_proj, state[0], w_hh, b_hh)]
+        return [_rnn_step(x_proj, state[0], w_hh, b_hh, self.mode == "RNN_RELU")]
+
+    def _forward(self, input, hx, kinds: int):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, kinds)
         batched = self._check_input(input, hx)
-        dirs = 2 if self.bidirectional else 1
         if not batched:
             input = input.unsqueeze(1)
             if hx is not None:
                 hx = tuple(h.unsqueeze(1) for h in hx) if isinstance(hx, (tuple, list)) else hx.unsqueeze(1)
         elif self.batch_first:
             input = input.transpose(0, 1)
-        batch = input.shape[1]
-        expected = (self.num_layers * dirs, batch, self.hidden_size)
-        if hx is None:
-            states = [zeros(*expected, dtype=input.dtype) for _ in range(kinds)]
-        else:
-            states = list(hx) if isinstance(hx, (tuple, list)) else [hx]
-            if len(states) != kinds:
-                raise RuntimeError(f"{type(self).__name__}: expected hx to be "
-                                   f"{'a tuple (h_0, c_0)' if kinds == 2 else 'a tensor'}")
-            for s in states:
-                if tuple(s.shape) != expected:
-                    raise RuntimeError(f"Expected hidden size {expected}, got {list(s.shape)}")
-        out, finals = self._run(input, states)
+        out, finals = self._run(input, self._states(hx, kinds, input.shape[1], input.dtype))
         if not batched:
             out = out.squeeze(1)
             finals = [f.squeeze(1) for f in finals]
         elif self.batch_first:
             out = out.transpose(0, 1)
         return out, finals
+
+    def _states(self, hx, kinds: int, batch: int, dtype) -> list[Tensor]:
+        """The initial (h) or (h, c) states: zeros, or hx checked against (layers*dirs, B, H)."""
+        expected = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
+        if hx is None:
+            return [zeros(*expected, dtype=dtype) for _ in range(kinds)]
+        states = list(hx) if isinstance(hx, (tuple, list)) else [hx]
+        if len(states) != kinds:
+            raise RuntimeError(f"{type(self).__name__}: expected hx to be "
+                               f"{'a tuple (h_0, c_0)' if kinds == 2 else 'a tensor'}")
+        for s in states:
+            if tuple(s.shape) != expected:
+                raise RuntimeError(f"Expected hidden size {expected}, got {list(s.shape)}")
+        return states
+
+    def _forward_packed(self, input: PackedSequence, hx, kinds: int):
+        """A PackedSequence in, a PackedSequence out; hx and the final states are in the batch's own order
+        (permuted through sorted_indices on the way in and unsorted_indices on the way out)."""
+        data = input.data
+        if data.dim() != 2 or data.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                               f"{data.shape[-1]}")
+        batch_sizes = [int(n) for n in input.batch_sizes._data]
+        steps = len(batch_sizes)
+        if hx is not None and input.sorted_indices is not None:
+            hx = tuple(h.index_select(1, input.sorted_indices) for h in hx) if isinstance(hx, (tuple, list)) \
+                else hx.index_select(1, input.sorted_indices)
+        states = self._states(hx, kinds, batch_sizes[0] if steps else 0, data.dtype)
+        out, finals = self._run(_padded(data, batch_sizes, steps, 0.0), states, batch_sizes)
+        out = pack_padded_sequence(out, _lengths(batch_sizes)).data
+        if input.unsorted_indices is not None:
+            finals = [f.index_select(1, input.unsorted_indices) for f in finals]
+        return PackedSequence(out, input.batch_sizes, input.sorted_indices, input.unsorted_indices), finals
 
 
 class RNN(RNNBase):

@@ -229,7 +229,24 @@ def linspace(start, end, steps: int, *, dtype=None, layout=None, device=None,
     _on_cpu(device, pin_memory, "linspace", layout)
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
-    return _new(np.linspace(float(start), float(end), steps).astype(_float_or(dtype)), requires_grad)
+    return _new(_linspace_values(start, end, steps, _float_or(dtype)), requires_grad)
+
+
+def _linspace_values(start, end, steps: int, d: np.dtype) -> np.ndarray:
+    """torch's linspace kernel: step = (end - start) / (steps - 1) in the dtype, then start + step * i for the
+    first half and end - step * (steps - 1 - i) for the rest, each a fused multiply-add (one rounding), which
+    float32 gets exactly from a float64 product and float64 (nearly always) from a long double one."""
+    if d not in (np.float32, np.float64) or steps < 2:
+        return np.linspace(float(start), float(end), steps).astype(d)
+    s, e = d.type(start), d.type(end)
+    step = (e - s) / d.type(steps - 1)
+    wide = np.float64 if d == np.float32 else np.longdouble
+    i = np.arange(steps)
+    half = steps // 2
+    out = np.empty(steps, wide)
+    out[:half] = wide(s) + wide(step) * i[:half]
+    out[half:] = wide(e) - wide(step) * (steps - 1 - i[half:])
+    return out.astype(d)
 
 
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, layout=None, device=None,

@@ -202,6 +202,9 @@ def setitem(x: Tensor, key, value) -> None:
 
     v = value if isinstance(value, Tensor) else as_operand(value, x)
     idx, basic = to_index(key)
+    if not basic:  # a 0-d integer tensor in the key is an int to torch (x[:, t] = v copies, casting v)
+        basic = all(not isinstance(p, np.ndarray) or (p.ndim == 0 and p.dtype.kind in "iu")
+                    for p in (idx if isinstance(idx, tuple) else (idx,)))
     if not basic and isinstance(value, Tensor) and v._data.dtype != x._data.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{scalar_type(x._data.dtype)} for the destination and {scalar_type(v._data.dtype)} for "
