@@ -46,12 +46,14 @@ def _track_optimizer_steps(optimizer: Optimizer) -> None:
     order check)."""
     if hasattr(optimizer.step, "_wrapped_by_lr_sched"):
         return
-    step = optimizer.step
+    own = optimizer.__dict__.get("step")  # (else the class's step, looked up at each call: it may be patched)
 
-    @functools.wraps(step)
+    @functools.wraps(optimizer.step)
     def wrapper(*args, **kwargs):
         optimizer._opt_called = True
-        return step(*args, **kwargs)
+        if own is not None:
+            return own(*args, **kwargs)
+        return type(optimizer).step(optimizer, *args, **kwargs)
 
     wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
     optimizer.step = wrapper  # type: ignore[method-assign]
