@@ -1,5 +1,5 @@
-"""nn.utils.parametrize and the parametrizations (weight_norm, spectral_norm) against torch: the class name,
-repr, state-dict keys, values and gradients reaching ``original``, right_inverse on assignment, caching,
+"""nn.utils.parametrize and the parametrizations (weight_norm, spectral_norm, orthogonal) against torch: the
+class name, repr, state-dict keys, values and gradients reaching ``original``, right_inverse on assignment, caching,
 removal, torch's errors; spectral norm's power-iteration vectors drawn as torch draws them."""
 
 from __future__ import annotations
@@ -200,6 +200,37 @@ def test_spectral_norm_of_a_vector_normalizes_it():
         np.testing.assert_allclose(np.abs(m.bias.detach().numpy()), [1.0], rtol=1e-6)
 
 
-def test_orthogonal_is_a_clear_not_implemented_error():
-    with pytest.raises(NotImplementedError, match="orthogonal is not implemented"):
-        chaingrad.nn.utils.parametrizations.orthogonal(chaingrad.nn.Linear(3, 3))
+@pytest.mark.parametrize("shape,orthogonal_map,trivial", [((4, 4), None, True), ((4, 4), "cayley", True),
+                                                         ((5, 3), "matrix_exp", True), ((3, 5), "cayley", True),
+                                                         ((4, 4), "matrix_exp", False)])
+def test_orthogonal_equals_torchs(shape, orthogonal_map, trivial):
+    results = []
+    for lib in (chaingrad, torch):
+        lib.manual_seed(0)
+        m = lib.nn.Linear(shape[1], shape[0])
+        lib.nn.utils.parametrizations.orthogonal(m, orthogonal_map=orthogonal_map, use_trivialization=trivial)
+        w = m.weight
+        (w * lib.arange(w.numel()).reshape(w.shape)).sum().backward()
+        out = [w.detach().numpy().copy(), m.parametrizations.weight.original.grad.numpy()]
+        q = w.detach().numpy()
+        small = min(shape)
+        np.testing.assert_allclose(q @ q.T if shape[0] < shape[1] else q.T @ q, np.eye(small), atol=1e-5)
+        if trivial:
+            target = np.linalg.qr(np.random.default_rng(1).standard_normal((max(shape), small)))[0]
+            m.weight = lib.tensor((target if shape[0] >= shape[1] else target.T).astype(np.float32))
+            out.append(m.weight.detach().numpy())
+        else:
+            with pytest.raises(NotImplementedError, match="use_trivialization=False"):
+                m.weight = lib.eye(4)
+        results.append((out, list(m.state_dict()), _repr(m)))
+    (ours, keys, rep), (theirs, tkeys, trep) = results
+    assert keys == tkeys and rep == trep
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+
+
+def test_orthogonal_errors():
+    _err(lambda lib: lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3), "bias"))
+    _err(lambda lib: lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3), orthogonal_map="qr"))
+    with pytest.raises(NotImplementedError, match="orthogonal_map='householder'"):
+        chaingrad.nn.utils.parametrizations.orthogonal(chaingrad.nn.Linear(3, 4))
