@@ -194,3 +194,15 @@ def test_tensor_learning_rates_are_filled_in_place():
     sched.step()
     assert opt.param_groups[0]["lr"] is lr and abs(lr.item() - 0.075) < 1e-7
     assert sched.get_last_lr()[0] is not lr
+
+
+def test_a_users_scheduler_get_lr_does_not_warn_as_torch():
+    for lib in (chaingrad, torch):
+        class Half(lib.optim.lr_scheduler.LRScheduler):
+            def get_lr(self):
+                return [base / 2 for base in self.base_lrs]
+
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=1.0)
+        sched = Half(opt)
+        assert _messages(sched.get_lr) == []
+        assert sched.get_last_lr() == [0.5]

@@ -115,8 +115,9 @@ class LRScheduler:
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        get_lr = cls.__dict__.get("get_lr")
-        if get_lr is not None and not getattr(get_lr, "_warns_outside_step", False):
+        get_lr = cls.__dict__.get("get_lr")  # (torch's own schedulers warn; a user's subclass does not)
+        if get_lr is not None and cls.__module__.startswith("chaingrad.optim") \
+                and not getattr(get_lr, "_warns_outside_step", False):
             cls.get_lr = _warning_outside_step(get_lr)  # type: ignore[method-assign]
 
     def _initial_step(self) -> None:
