@@ -157,7 +157,8 @@ class Hypot(Node):
 
 
 class Lerp(Node):
-    """start + weight * (end - start), computed from the nearer end as torch does."""
+    """start + weight * (end - start), computed from the nearer end as torch does (in float32 each branch is
+    one fused multiply-add, as torch's kernel: the exact product in float64, rounded once)."""
 
     input_names = ("start", "end", "weight")
     formulas = ("dL/dstart = dL/dout * (1 - weight)", "dL/dend = dL/dout * weight",
@@ -166,6 +167,10 @@ class Lerp(Node):
     def forward(ctx, start, end, weight):
         ctx.save_for_backward(start, end, weight)
         diff = end - start
+        if diff.dtype == np.float32:
+            wide = diff.astype(np.float64)
+            return np.where(np.abs(weight) < 0.5, start + weight.astype(np.float64) * wide,
+                            end - wide * (1 - weight).astype(np.float64)).astype(np.float32)
         return np.where(np.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
 
     def backward(ctx, g):

@@ -361,3 +361,18 @@ def zeros_state(p: Tensor) -> Tensor:
 def step_tensor() -> Tensor:
     """The step counter, a float32 0-d tensor as in torch's state dicts."""
     return Tensor._wrap(np.array(0.0, dtype=np.float32))
+
+
+def add_scaled(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
+    """``a + alpha * b`` rounded once, as torch's ``add(b, alpha=...)`` computes it (a fused multiply-add on
+    float32; the exact float32 product plus ``a`` in float64, rounded back, gives the same number)."""
+    if a.dtype == np.float32:
+        a64 = a.astype(np.float64)
+        a64 += np.float64(np.float32(alpha)) * b.astype(np.float64)
+        return a64.astype(np.float32)
+    return a + alpha * b
+
+
+def add_scaled_(a: np.ndarray, b: np.ndarray, alpha: float) -> None:
+    """``a += alpha * b`` in place, rounded as torch's ``add_(b, alpha=...)``."""
+    a[...] = add_scaled(a, b, alpha)
