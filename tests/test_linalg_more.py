@@ -14,7 +14,7 @@ import torch
 
 import chaingrad as cg
 from helpers import check_finite_differences, compare_with_torch
-from op_helpers import assert_raises_like_torch, compare_second_derivatives
+from op_helpers import assert_raises_like_torch, assert_same_grad_fn, compare_second_derivatives
 
 pytestmark = pytest.mark.filterwarnings("ignore:torch.(cholesky|lu|lu_solve|triangular_solve) is deprecated")
 
@@ -370,3 +370,37 @@ def test_bad_arguments_raise_like_torch():
     assert_raises_like_torch(lambda m, t: m.linalg.householder_product(t, t[:, 0].repeat(2)), sq, match="tau")
     assert_raises_like_torch(lambda m, t: m.linalg.householder_product(t[:2], t[0, :2]), sq, match="input.shape[-2]")
     assert_raises_like_torch(lambda m, t: m.linalg.householder_product(t, t), sq, match="one dimension less")
+
+
+def test_nodes_are_named_as_torch():
+    pd, sq = positive_definite((3, 3)), invertible((3, 3))
+    for fn, arrays in ((lambda m, a: m.linalg.eigh(a).eigenvalues, [pd]), (lambda m, a: m.linalg.eigvalsh(a), [pd]),
+                       (lambda m, a: m.linalg.cholesky(a), [pd]), (lambda m, a: m.cholesky(a), [pd]),
+                       (lambda m, a: m.linalg.cholesky_ex(a).L, [pd]),
+                       (lambda m, a: m.linalg.solve_triangular(a, a, upper=True), [sq]),
+                       (lambda m, a: m.linalg.lu(a).L, [sq]), (lambda m, a: m.linalg.lu_factor(a).LU, [sq]),
+                       (lambda m, a: m.linalg.lu_factor_ex(a).LU, [general((4, 3))]),
+                       (lambda m, a: m.linalg.lstsq(a, a).solution, [sq]),
+                       (lambda m, a: m.linalg.pinv(a), [sq]), (lambda m, a: m.linalg.pinv(a, hermitian=True), [pd]),
+                       (lambda m, a: m.linalg.inv_ex(a).inverse, [sq]),
+                       (lambda m, a: m.linalg.solve_ex(a, a).result, [sq])):
+        assert_same_grad_fn(fn, arrays)
+
+
+def test_integer_and_empty_inputs_as_torch():
+    ints = np.eye(2, dtype=np.int64)
+    for fn, match in ((lambda m, t: m.linalg.cholesky(t), "Long"), (lambda m, t: m.linalg.eigvalsh(t), "Long"),
+                      (lambda m, t: m.linalg.solve_triangular(t, t, upper=True), "triangular_solve_cpu"),
+                      (lambda m, t: m.linalg.lu_factor(t), "lu_cpu"), (lambda m, t: m.linalg.lu(t), "lu_cpu"),
+                      (lambda m, t: m.linalg.lstsq(t, t), "float and double"),
+                      (lambda m, t: m.linalg.vander(t[0] > 0), "Bool"),
+                      (lambda m, t: m.linalg.householder_product(t, t[0, :1]), "orgqr_cpu")):
+        assert_raises_like_torch(fn, ints, match=match)
+    for fn, shape in ((lambda m, t: m.linalg.eigh(t), (2, 0, 0)), (lambda m, t: m.linalg.lu_factor(t), (0, 0)),
+                      (lambda m, t: m.linalg.lu(t), (2, 0, 3)), (lambda m, t: m.linalg.cholesky(t), (2, 0, 0)),
+                      (lambda m, t: m.linalg.inv_ex(t), (0, 0)), (lambda m, t: m.linalg.matrix_rank(t), (3, 0)),
+                      (lambda m, t: m.linalg.pinv(t), (3, 0))):
+        compare_with_torch(fn, [np.zeros(shape)], check_grad=False)
+    compare_with_torch(lambda m, a, b: m.linalg.lstsq(a, b), [np.zeros((0, 3)), np.zeros((0, 2))], check_grad=False)
+    compare_with_torch(lambda m, a, b: m.linalg.lstsq(a, b, driver="gelsd"), [np.zeros((2, 3, 0)), np.ones((2, 3, 2))],
+                       check_grad=False)

@@ -173,14 +173,14 @@ class Cholesky(Node):
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """The lower triangular L with A = L @ L^T (``upper=True``: the upper U with A = U^T @ U); LinAlgError for a
     matrix that is not positive-definite."""
-    _float_square(A, "linalg.cholesky", "linalg_cholesky_ex")
+    _square(A, "linalg.cholesky")
     return apply(Cholesky, A, upper=bool(upper))
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
     """(L, info): ``cholesky`` without raising; info > 0 is the order of the leading minor that is not
     positive-definite (L is then partial)."""
-    a = _float_square(A, "linalg.cholesky_ex", "linalg_cholesky_ex")
+    a = _square(A, "linalg.cholesky")
     _, info = _potrf(a, bool(upper))
     if check_errors:
         _raise_for_info(info, "linalg.cholesky_ex", _not_pd, LinAlgError)
@@ -198,7 +198,7 @@ def cholesky_legacy(input: Tensor, upper: bool = False) -> Tensor:
                   "This transform will produce equivalent results for all valid (symmetric positive definite) "
                   "inputs.", UserWarning, stacklevel=2)
     _float_square(input, "cholesky", "cholesky_cpu")
-    return apply(Cholesky, input, upper=bool(upper), name="cholesky")
+    return apply(Cholesky.named("CholeskyBackward0"), input, upper=bool(upper), name="cholesky")
 
 
 def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor:

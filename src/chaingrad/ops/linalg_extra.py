@@ -156,6 +156,8 @@ def vander(x: Tensor, N: int | None = None) -> Tensor:
     require_tensor(x, "linalg.vander", "x")
     if x.ndim < 1:
         raise RuntimeError("linalg.vander: The input tensor x must have at least 1 dimensions.")
+    if x._data.dtype.kind == "b":
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
     n = x.shape[-1] if N is None else int(N)
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")
@@ -226,6 +228,8 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     k = tau.shape[-1]
     if n < k:
         raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if A._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"orgqr_cpu\" not implemented for '{scalar_type(A)}'")
     if A._data.dtype != tau._data.dtype:
         raise RuntimeError(f"{op}: tau dtype {tau.dtype} does not match input dtype {A.dtype}")
     vs = tril(A, -1) + eye(m, n, dtype=A.dtype)

@@ -91,8 +91,9 @@ def _solve(a: np.ndarray, b: np.ndarray, rcond, driver: str):
     m, n = a.shape[-2:]
     k = b.shape[-1]
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a_b = np.broadcast_to(a, batch + (m, n)).reshape(-1, m, n)
-    b_b = np.broadcast_to(b, batch + (m, k)).reshape(-1, m, k)
+    count = int(np.prod(batch))
+    a_b = np.broadcast_to(a, batch + (m, n)).reshape(count, m, n)
+    b_b = np.broadcast_to(b, batch + (m, k)).reshape(count, m, k)
     dtype = a.dtype
     cond = np.finfo(dtype).eps * max(m, n) if rcond is None or rcond < 0 else float(rcond)
     xs = np.zeros((a_b.shape[0], n, k), dtype)
@@ -100,6 +101,8 @@ def _solve(a: np.ndarray, b: np.ndarray, rcond, driver: str):
     svs = np.zeros((a_b.shape[0], min(m, n)), dtype)
     raw = np.zeros((a_b.shape[0], max(m, n), k), dtype)
     for i, (ma, mb) in enumerate(zip(a_b, b_b)):
+        if ma.size == 0 or mb.size == 0:
+            continue
         if driver == "gels":
             gels = lapack.get_lapack_funcs("gels", dtype=dtype)
             rhs = np.zeros((max(m, n), k), dtype)
@@ -109,8 +112,6 @@ def _solve(a: np.ndarray, b: np.ndarray, rcond, driver: str):
                 raise LinAlgError(f"torch.linalg.lstsq: The least squares solution could not be computed because "
                                   f"the input matrix does not have full rank (error code: {info}).")
             raw[i], xs[i], ranks[i] = sol, sol[:n], min(m, n)
-            continue
-        if ma.size == 0 or mb.size == 0:
             continue
         lsq = lapack.get_lapack_funcs(driver, dtype=dtype)
         rhs = np.zeros((max(m, n), k), dtype)
@@ -145,7 +146,7 @@ def _solve(a: np.ndarray, b: np.ndarray, rcond, driver: str):
 def _residuals(raw: np.ndarray, m: int, n: int, batch: tuple[int, ...]) -> np.ndarray:
     if m <= n:
         return np.zeros((0,), raw.dtype)
-    return (raw[:, n:m, :] ** 2).sum(-2).reshape(batch + (raw.shape[-1],))
+    return (raw[:, n:m, :] ** 2).sum(-2).reshape(batch + (raw.shape[-1],))  # (m > n here)
 
 
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None):
@@ -161,7 +162,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     if b.ndim < 1:
         raise RuntimeError(f"{op}: other must have at least 1 dimension.")
     if a.dtype.kind != "f":
-        raise RuntimeError(f"{op}: Expected input and other to have a floating point dtype (got {scalar_type(A)})")
+        raise RuntimeError("This function doesn't handle types other than float and double")
     if a.dtype != b.dtype:
         raise RuntimeError(f"{op}: Expected input and other to have the same dtype, but got input's dtype "
                            f"{scalar_type(A)} and other's dtype {scalar_type(B)}")

@@ -15,10 +15,10 @@ from .linalg_decomp import LinAlgError, _matrices, _square
 from .matrix import tril, triu
 
 
-def _each(fn, *arrays: np.ndarray, batch: tuple[int, ...]) -> list:
-    """fn on each matrix of the broadcast batch (arrays already broadcast to ``batch``)."""
-    flat = [a.reshape((-1,) + a.shape[-2:]) for a in arrays]
-    return [fn(*ms) for ms in zip(*flat)] if flat[0].shape[0] else []
+def _float_kernel(A: Tensor, kernel: str) -> None:
+    """torch's NotImplementedError for the LAPACK kernels that have no integer version."""
+    if isinstance(A, Tensor) and A._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type(A)}'")
 
 
 # -- triangular solve ---------------------------------------------------------------------------------------
@@ -74,6 +74,7 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, un
     """X with A X = B (``left=False``: X A = B) for upper (``upper=True``) or lower triangular A; only that
     triangle of A is read, and with ``unitriangular`` its diagonal is taken as ones. Batch dims broadcast."""
     op = "linalg.solve_triangular"
+    _float_kernel(A, "triangular_solve_cpu")
     a = _square(A, op)
     b = require_tensor(B, op, "B", 2)._data
     if b.ndim < 2:
@@ -126,6 +127,7 @@ def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     info = np.zeros(batch, np.int32)
     if a.size == 0:
         piv[...] = np.arange(1, min(m, n) + 1, dtype=np.int32)
+        lu[...] = 0
         return lu, piv, info
     getrf = lapack.get_lapack_funcs("getrf", dtype=a.dtype)
     flat_lu, flat_piv, flat_info = lu.reshape(-1, m, n), piv.reshape(-1, min(m, n)), info.reshape(-1)
@@ -139,7 +141,8 @@ def _permutation(piv: np.ndarray, m: int, dtype) -> np.ndarray:
     """P (m x m, A = P L U) from getrf's 1-based row swaps."""
     batch = piv.shape[:-1]
     perm = np.broadcast_to(np.arange(m), batch + (m,)).copy()
-    flat_perm, flat_piv = perm.reshape(-1, m), piv.reshape(-1, piv.shape[-1])
+    count = int(np.prod(batch))
+    flat_perm, flat_piv = perm.reshape(count, m), piv.reshape(count, piv.shape[-1])
     for row, swaps in zip(flat_perm, flat_piv):
         for i, p in enumerate(swaps - 1):
             row[i], row[p] = row[p], row[i]
@@ -205,9 +208,10 @@ def _no_pivot(op: str) -> None:
 
 def lu(A: Tensor, *, pivot: bool = True):
     """(P, L, U) with A = P @ L @ U: P a permutation, L unit lower triangular (m x k), U upper (k x n)."""
+    _float_kernel(A, "lu_cpu")
     _matrices(A, "linalg.lu")
     if not pivot:
-        _no_pivot("linalg.lu")
+        _no_pivot("linalg.lu_factor")
     p, low, up = apply(Lu, A)
     return return_types.linalg_lu(p.detach(), low, up)  # (P is piecewise constant: no gradient, as torch)
 
@@ -215,28 +219,39 @@ def lu(A: Tensor, *, pivot: bool = True):
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
     """(LU, pivots, info): L (below the diagonal, its unit diagonal implied) and U packed in one matrix, getrf's
     1-based int32 row swaps, and info > 0 where U[info-1, info-1] is zero."""
+    _float_kernel(A, "lu_cpu")
     a = _matrices(A, "linalg.lu_factor_ex")
     if not pivot:
-        _no_pivot("linalg.lu_factor_ex")
+        _no_pivot("linalg.lu_factor")
     _, piv, info = _getrf(a)
     if check_errors:
         _raise_for_info(info, "linalg.lu_factor_ex", _zero_pivot_text)
-    p, low, up = apply(Lu, A)
-    m, n = a.shape[-2:]
-    packed = _pack(low, up, m, n)
+    packed = apply(LuFactor, A)
     return return_types.linalg_lu_factor_ex(packed, Tensor._wrap(piv), Tensor._wrap(info))
 
 
-def _pack(low: Tensor, up: Tensor, m: int, n: int) -> Tensor:
-    """L - I and U in one m x n matrix (differentiable)."""
-    from .creation import zeros
-    from .shape import cat
+class LuFactor(Node):
+    """L (below the diagonal) and U packed in one matrix, as LAPACK's getrf (its pivots are not differentiable)."""
 
-    k = min(m, n)
-    batch = tuple(low.shape[:-2])
-    if m >= n:
-        return tril(low, -1) + cat([up, zeros(*batch, m - k, n, dtype=up.dtype)], -2)
-    return cat([tril(low, -1), zeros(*batch, m, n - k, dtype=low.dtype)], -1) + up
+    input_names = ("A",)
+    formulas = ("dL/dA = lu's gradient with dL/dL = tril_-1(dL/dLU), dL/dU = triu(dL/dLU)",)
+
+    def forward(ctx, a):
+        m = a.shape[-2]
+        lu, piv, _ = _getrf(a)
+        ctx.save_for_backward(_permutation(piv, m, a.dtype), lu)
+        return lu
+
+    def backward(ctx, g):
+        p, lu = ctx.saved_tensors  # (L and U from the saved output, so that they stay differentiable)
+        from .creation import eye
+
+        m, n = g.shape[-2], g.shape[-1]
+        k = min(m, n)
+        low = tril(lu[..., :, :k], -1) + eye(m, k, dtype=lu.dtype)
+        return p @ lu_backward(tril(g[..., :, :k], -1), triu(g[..., :k, :]), low, triu(lu[..., :k, :]))
+
+    torch_name = "LinalgLuFactorExBackward0"
 
 
 def _zero_pivot_text(op: str, i: int) -> str:
@@ -256,6 +271,7 @@ def _raise_for_info(info: np.ndarray, op: str, text, error: type = RuntimeError)
 
 def lu_factor(A: Tensor, *, pivot: bool = True):
     """(LU, pivots) of ``lu_factor_ex``, raising where a matrix is singular (a zero pivot)."""
+    _float_kernel(A, "lu_cpu")
     a = _matrices(A, "linalg.lu_factor")
     if not pivot:
         _no_pivot("linalg.lu_factor")
