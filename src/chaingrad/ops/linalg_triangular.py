@@ -43,8 +43,8 @@ class SolveTriangular(Node):
     """X with A X = B for a triangular A (only its upper or lower triangle is read)."""
 
     input_names = ("A", "B")
-    formulas = ("dL/dB = solve_triangular(A^T, dL/dout)",
-                "dL/dA = -(dL/dB @ X^T), restricted to A's triangle")
+    formulas = ("dL/dA = -(dL/dB @ X^T), restricted to A's triangle",
+                "dL/dB = solve_triangular(A^T, dL/dout)")
 
     def forward(ctx, a, b, upper=False, unitriangular=False):
         ctx.upper, ctx.unit = upper, unitriangular
