@@ -240,6 +240,15 @@ from .ops.linalg_decomp import inv as inverse
 from .ops.linalg_decomp import qr_legacy as qr
 from .ops.linalg_decomp import slogdet_legacy as slogdet
 from .ops.linalg_decomp import svd_legacy as svd
+from .ops.linalg_eigh import cholesky_inverse, cholesky_solve, symeig
+from .ops.linalg_eigh import cholesky_legacy as cholesky
+from .ops.linalg_eigh import eig_removed as eig
+from .ops.linalg_extra import householder_product as orgqr
+from .ops.linalg_lstsq import lstsq_removed as lstsq
+from .ops.linalg_lstsq import matrix_rank_removed as matrix_rank
+from .ops.linalg_triangular import lu_legacy as lu
+from .ops.linalg_triangular import lu_solve_legacy as lu_solve
+from .ops.linalg_triangular import lu_unpack, triangular_solve
 from .ops.matrix import (
     addbmm,
     addmm,
@@ -371,7 +380,8 @@ _OUT_FUNCTIONS = (
     "cholesky_inverse",
     # several results: out=(values, indices) and the like
     "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin", "histogram", "qr",
-    "slogdet", "svd", "aminmax", "frexp",
+    "slogdet", "svd", "aminmax", "frexp", "cholesky", "cholesky_solve", "cholesky_inverse", "lu_unpack",
+    "triangular_solve", "lu_solve", "orgqr",
 )
 for _name in _OUT_FUNCTIONS:
     globals()[_name] = _with_out(globals()[_name], _name)

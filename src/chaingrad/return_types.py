@@ -39,7 +39,16 @@ qr = _make("qr", ("Q", "R"))
 linalg_qr = _make("linalg_qr", ("Q", "R"))
 svd = _make("svd", ("U", "S", "V"))
 linalg_svd = _make("linalg_svd", ("U", "S", "Vh"))
+linalg_eigh = _make("linalg_eigh", ("eigenvalues", "eigenvectors"))
 linalg_cholesky_ex = _make("linalg_cholesky_ex", ("L", "info"))
+linalg_inv_ex = _make("linalg_inv_ex", ("inverse", "info"))
+linalg_solve_ex = _make("linalg_solve_ex", ("result", "info"))
+linalg_lu = _make("linalg_lu", ("P", "L", "U"))
+linalg_lu_factor = _make("linalg_lu_factor", ("LU", "pivots"))
+linalg_lu_factor_ex = _make("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+linalg_lstsq = _make("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+lu_unpack = _make("lu_unpack", ("P", "L", "U"))
+triangular_solve = _make("triangular_solve", ("solution", "cloned_coefficient"))
 
 
 @functools.cache

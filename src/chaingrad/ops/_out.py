@@ -66,6 +66,12 @@ CAST = Rule(can_cast, RuntimeError, "result type {R} can't be cast to the desire
 SAME = Rule(_same, RuntimeError, "Expected out tensor to have dtype {r}, but got {o} instead")
 FOUND = Rule(_same, RuntimeError, "Found dtype {O} but expected {R}")
 ANY = Rule(lambda result, out: True)
+
+
+def _castable(op: str, result: str = "result", then: Rule | None = None) -> Rule:
+    """torch's linalg rule: any ``out`` the result casts into safely (a float result not into an integer)."""
+    return Rule(can_cast, RuntimeError, op + f": Expected {result} to be safely castable from {{R}} dtype, but got "
+                f"{result} with dtype {{O}}", then)
 _SCAN = Rule(_same, RuntimeError, "expected scalar_type {R} but found {O}")
 _SCALAR = Rule(_same, RuntimeError, "expected scalar type {R} but found {O}")
 _CAT = Rule(can_cast, TypeError, "torch.cat(): input types can't be cast to the desired output type {O}")
@@ -162,6 +168,21 @@ OUT_DTYPES.update({
     **dict.fromkeys(["quantile", "nanquantile"], Rule(_same, RuntimeError, "quantile() out tensor must be same dtype "
                                                       "as the input tensor")),
     "aminmax": (SAME, SAME),
+    **dict.fromkeys(["linalg." + n for n in ("cholesky", "cholesky_ex", "eigh", "eigvalsh", "inv_ex", "lu",
+                                             "lu_factor", "lu_factor_ex", "lu_solve", "matrix_exp", "solve_ex")]
+                    + ["lu_solve", "lu_unpack", "triangular_solve"], SAME),
+    **{name: _castable(prefix) for name, prefix in (
+        ("cholesky", "cholesky"), ("cholesky_inverse", "cholesky_inverse"), ("cholesky_solve", "cholesky_solve"),
+        ("linalg.cond", "linalg.cond"), ("linalg.householder_product", "torch.linalg.householder_product"),
+        ("orgqr", "torch.linalg.householder_product"),
+        ("linalg.matrix_rank", "torch.linalg.matrix_rank"), ("linalg.pinv", "linalg.pinv"),
+        ("linalg.tensorinv", "tensorinv"), ("linalg.tensorsolve", "tensorsolve"))},
+    # (torch names the residuals "solution" in its message)
+    "linalg.lstsq": (_castable("torch.linalg.lstsq", "solution"), _castable("torch.linalg.lstsq", "solution"), CAST,
+                     _castable("torch.linalg.lstsq", "singular_values", SAME)),
+    "linalg.multi_dot": Rule(_same, RuntimeError, "multi_dot(): expected out tensor to have dtype {r} but got {o}"),
+    "linalg.solve_triangular": Rule(_same, RuntimeError, "expected scalar type {R} but found {O}"),
+    "linalg.vecdot": Rule(_same, RuntimeError, "linalg.vecdot: Expected out of dtype{R} but found {O}"),
     "chain_matmul": Rule(_same, RuntimeError, "multi_dot(): expected out tensor to have dtype {r} but got {o}"),
     "float_power": Rule(_same, RuntimeError, "the output given to float_power has dtype {O} but the operation's "
                         "result requires dtype {R}"),
@@ -178,6 +199,7 @@ OUT_DTYPES.update({
                  "and out.dtype = {O}"),
     "vdot": OUT_DTYPES["dot"],
 })
+OUT_DTYPES["linalg.matrix_power"] = OUT_DTYPES["matrix_power"]
 OUT_DTYPES["amin"] = OUT_DTYPES["amax"]
 OUT_DTYPES["tensordot"] = OUT_DTYPES["inner"]
 OUT_DTYPES["special.logsumexp"] = OUT_DTYPES["logsumexp"]

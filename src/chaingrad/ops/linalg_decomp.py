@@ -42,10 +42,16 @@ class Inv(Node):
     input_names = ("A",)
     formulas = ("dL/dA = -inv(A)^T @ dL/dout @ inv(A)^T",)
 
-    def forward(ctx, a):
+    def forward(ctx, a, check=True):
         try:
             out = np.linalg.inv(a)
         except np.linalg.LinAlgError:
+            if not check:  # (inv_ex: the inverse that LAPACK's getri leaves, inf/nan where a pivot is zero)
+                from .linalg_extra import _inverse_through_lu
+
+                out = _inverse_through_lu(a)
+                ctx.save_for_backward(out)
+                return out
             raise LinAlgError("linalg.inv: The input matrix is singular (a pivot of its LU factorization is zero), "
                               "the inversion could not be completed. Check its rank, or use linalg.pinv.") from None
         ctx.save_for_backward(out)
@@ -70,11 +76,17 @@ class Solve(Node):
     input_names = ("A", "B")
     formulas = ("dL/dA = -solve(A^T, dL/dout) @ X^T", "dL/dB = solve(A^T, dL/dout)")
 
-    def forward(ctx, a, b, vector=False):
+    def forward(ctx, a, b, vector=False, check=True):
         ctx.vector = vector
         try:
             x = np.linalg.solve(a, b[..., None])[..., 0] if vector else np.linalg.solve(a, b)
         except np.linalg.LinAlgError:
+            if not check:  # (solve_ex: what LAPACK's getrs leaves, inf/nan where a pivot is zero)
+                from .linalg_extra import _solve_through_lu
+
+                x = _solve_through_lu(a, b, vector, True)
+                ctx.save_for_backward(a, x)
+                return x
             raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
         ctx.save_for_backward(a, x)
         return x
@@ -93,6 +105,11 @@ class Solve(Node):
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (``left=False``: X A = B). B is a batch of vectors when it is 1-D or has A's shape
     without its last dim; otherwise a batch of matrices. Batch dims broadcast."""
+    return solve_checked(A, B, left, True)
+
+
+def solve_checked(A: Tensor, B: Tensor, left: bool, check: bool) -> Tensor:
+    """``solve``; with ``check=False`` a singular A gives inf/nan instead of LinAlgError (linalg.solve_ex)."""
     a = _square(A, "linalg.solve")
     b = require_tensor(B, "linalg.solve", "B", 2)._data
     if a.dtype != b.dtype:
@@ -118,10 +135,10 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         raise RuntimeError(f"linalg.solve: the batch dims of A {list(a.shape)} and B {list(b.shape)} do not "
                            "broadcast") from None
     if left:
-        return apply(Solve, A, B, vector=vector)
+        return apply(Solve, A, B, vector=vector, check=check)
     if vector:  # x A = b  <=>  A^T x = b
-        return apply(Solve, A.mT, B, vector=True)
-    return apply(Solve, A.mT, B.mT, vector=False).mT
+        return apply(Solve, A.mT, B, vector=True, check=check)
+    return apply(Solve, A.mT, B.mT, vector=False, check=check).mT
 
 
 # -- determinants --------------------------------------------------------------------------------------------

@@ -86,33 +86,52 @@ def matrix_exp(input: Tensor) -> Tensor:
 
 
 class Pinv(Node):
-    """The Moore-Penrose pseudo-inverse P of A (through the SVD, singular values below rcond * the largest
-    dropped); its derivative holds where A's rank does not change."""
+    """The Moore-Penrose pseudo-inverse P of A (through the SVD, or eigh when ``hermitian``; singular values
+    not above max(atol, rtol * the largest) dropped); its derivative holds where A's rank does not change."""
 
     torch_name = "LinalgPinvBackward0"
     input_names = ("A",)
     formulas = ("dL/dA = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A) (G = dL/dP)",)
 
-    def forward(ctx, a, rcond=1e-15):
-        p = np.linalg.pinv(a, rcond=rcond)
+    def forward(ctx, a, atol=0.0, rtol=1e-15, hermitian=False):
+        if hermitian:
+            w, v = np.linalg.eigh(a)
+            s, u, vt = np.abs(w), v, np.swapaxes(v * np.sign(w)[..., None, :], -1, -2)
+            smax = s.max(-1, initial=0.0)
+        else:
+            u, s, vt = np.linalg.svd(a, full_matrices=False)
+            smax = s[..., 0] if s.shape[-1] else np.zeros(s.shape[:-1], s.dtype)
+        tol = np.maximum(np.asarray(atol, s.dtype), np.asarray(rtol, s.dtype) * smax)[..., None]
+        with np.errstate(divide="ignore"):
+            s_inv = np.where(s > tol, 1 / np.where(s > tol, s, 1), 0).astype(a.dtype)
+        p = (np.swapaxes(vt, -1, -2) * s_inv[..., None, :]) @ np.swapaxes(u, -1, -2)
         ctx.save_for_backward(a, p)
-        return p
+        return p.astype(a.dtype, copy=False)
 
     def backward(ctx, g):
         a, p = ctx.saved_tensors
-        m, n = a.shape[-2], a.shape[-1]
-        eye_m, eye_n = Tensor._wrap(np.eye(m, dtype=g._data.dtype)), Tensor._wrap(np.eye(n, dtype=g._data.dtype))
-        pt, gt = p.mT, g.mT
-        return -pt @ g @ pt + (eye_m - a @ p) @ gt @ p @ pt + pt @ p @ gt @ (eye_n - p @ a)
+        return pinv_backward(g, p, a)
+
+
+def pinv_backward(g: Tensor, p: Tensor, a: Tensor) -> Tensor:
+    """The gradient of A from that of its pseudo-inverse P (torch's pinv_backward, real case)."""
+    m, n = a.shape[-2], a.shape[-1]
+    eye_m, eye_n = Tensor._wrap(np.eye(m, dtype=g._data.dtype)), Tensor._wrap(np.eye(n, dtype=g._data.dtype))
+    pt, gt = p.mT, g.mT
+    return -pt @ g @ pt + (eye_m - a @ p) @ gt @ p @ pt + pt @ p @ gt @ (eye_n - p @ a)
+
+
+def check_pinv_input(input: Tensor) -> None:
+    if input._data.dtype.kind != "f" or input.ndim < 2:
+        raise RuntimeError(f"linalg.pinv({scalar_type(input)}{{{list(input.shape)}}}): expected a tensor with 2 or "
+                           "more dimensions of float, double, cfloat or cdouble types")
 
 
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     """The pseudo-inverse: for a full-rank A, the least-squares solver A^+ (A^+ A = I or A A^+ = I)."""
     require_tensor(input, "pinverse")
-    if input._data.dtype.kind != "f" or input.ndim < 2:
-        raise RuntimeError(f"linalg.pinv({scalar_type(input)}{{{list(input.shape)}}}): expected a tensor with 2 or "
-                           "more dimensions of float, double, cfloat or cdouble types")
-    return apply(Pinv, input, rcond=rcond)
+    check_pinv_input(input)
+    return apply(Pinv, input, atol=0.0, rtol=rcond)
 
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
