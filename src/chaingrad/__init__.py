@@ -234,7 +234,6 @@ from .ops.shape import (
     vstack,
 )
 from .ops.histogram import bincount, histc, histogram
-from .ops.linalg_cholesky import cholesky_inverse
 from .ops.linalg_decomp import det, logdet
 from .ops.linalg_decomp import inv as inverse
 from .ops.linalg_decomp import qr_legacy as qr

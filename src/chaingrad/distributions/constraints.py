@@ -348,7 +348,7 @@ class _PositiveDefinite(_Symmetric):
         sym_check = super().check(value)
         if not sym_check.all():
             return sym_check
-        from ..ops.linalg_cholesky import cholesky_ex
+        from ..ops.linalg_eigh import cholesky_ex
 
         return cholesky_ex(value.detach()).info.eq(0)
 

@@ -13,7 +13,7 @@ from .._queries import broadcast_shapes
 from ..autograd.engine import grad
 from ..nn.functional import softplus
 from ..ops.creation import full_like
-from ..ops.linalg_cholesky import solve_triangular
+from ..ops.linalg_triangular import solve_triangular
 from ..tensor import Tensor
 from .bernoulli import Bernoulli
 from .binomial import Binomial

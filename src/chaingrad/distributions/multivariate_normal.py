@@ -8,7 +8,8 @@ from typing import Any
 
 from .._queries import broadcast_shapes
 from ..ops.creation import eye
-from ..ops.linalg_cholesky import cholesky, cholesky_inverse, solve_triangular
+from ..ops.linalg_eigh import cholesky, cholesky_inverse
+from ..ops.linalg_triangular import solve_triangular
 from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution

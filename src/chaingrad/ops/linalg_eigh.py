@@ -218,19 +218,41 @@ def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor
     return _tri_solve(low.mT, y, upper=True, left=True, unitriangular=False)
 
 
-def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
-    """inv(A) from A's Cholesky factor (lower L, or upper U with ``upper``)."""
-    from .creation import eye
+class CholeskyInverse(Node):
+    """(L L^T)^-1 from the lower triangle of L (``upper``: (U^T U)^-1 from the upper one), as LAPACK's potri."""
 
+    input_names = ("L",)
+    formulas = ("dL/dL = -inv (dL/dout + dL/dout^T) inv L  (upper: -U inv (dL/dout + dL/dout^T) inv)",)
+
+    def forward(ctx, factor, upper=False):
+        ctx.upper = upper
+        t = np.triu(factor) if upper else np.tril(factor)
+        a = np.swapaxes(t, -1, -2) @ t if upper else t @ np.swapaxes(t, -1, -2)
+        try:
+            out = np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            raise LinAlgError("cholesky_inverse: The factor has a zero on its diagonal, so the matrix it factors is "
+                              "singular and has no inverse.") from None
+        ctx.save_for_backward(factor, out)
+        return out
+
+    def backward(ctx, g):
+        factor, out = ctx.saved_tensors
+        common = out @ (g + g.mT) @ out
+        return -(factor @ common) if ctx.upper else -(common @ factor)
+
+    torch_name = "CholeskyInverseBackward0"
+
+
+def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
+    """inv(A) from A's Cholesky factor: (L L^T)^-1 (``upper``: (U^T U)^-1); only L's lower (upper) triangle is
+    read."""
     require_tensor(input, "cholesky_inverse")
     if input.ndim < 2:
         raise RuntimeError(f"cholesky_inverse: The input tensor input must have at least 2 dimensions. (got "
                            f"{input.ndim})")
     _square(input, "cholesky_inverse")
-    low = input.mT if upper else input
-    ident = eye(input.shape[-1], dtype=input.dtype)
-    y = _tri_solve(low, ident, upper=False, left=True, unitriangular=False)
-    return y.mT @ y
+    return apply(CholeskyInverse, input, upper=bool(upper))
 
 
 def _attach() -> None:
