@@ -452,6 +452,10 @@ def __getattr__(name: str):
     if name in ("save", "load"):
         module = importlib.import_module(".serialization", __name__)
         return getattr(module, name)
+    if name in ("testing", "jit"):
+        return importlib.import_module(f".{name}", __name__)
+    if name == "vmap":
+        return importlib.import_module("._vmap", __name__).vmap
     if name in ("compile", "compiler"):
         module = importlib.import_module(".compiler", __name__)
         return module if name == "compiler" else module.compile

@@ -1,12 +1,12 @@
 """``torch.func``-style transforms: ``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``,
-``hessian``.
+``hessian``; ``vmap`` (in _vmap.py) and ``functional_call``/``stack_module_state`` (in _functional_call.py).
 
 Each transform takes a function and returns a function (``grad(f)(x)``), and they compose
 (``grad(grad(f))``, ``jacfwd(jacrev(f))``): inside a transform the arguments are tracked and gradients are
 taken with ``create_graph=True``, so an outer transform can differentiate through them. Results are plain
 (detached) tensors unless an argument was already being tracked by an outer transform. Arguments must be
-tensors (or tuples of them for ``vjp``/``jvp``' primals); other pytrees are not supported. Forward mode
-(``jvp``, ``jacfwd``) is computed with the double-vjp trick on the reverse-mode engine.
+tensors (or tuples of them for ``vjp``/``jvp``' primals; ``grad`` also takes tuples, lists and dicts of
+them). Forward mode (``jvp``, ``jacfwd``) is computed with the double-vjp trick on the reverse-mode engine.
 """
 
 from __future__ import annotations
@@ -15,13 +15,17 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._functional_call import functional_call, stack_module_state
+from ._vmap import vmap
 from .autograd.engine import grad as _grad
 from .autograd.functional import _zeros_like as _zeros
 from .autograd.functional import jacobian_blocks
 from .autograd.grad_mode import enable_grad
 from .tensor import Tensor
+from .utils._pytree import tree_flatten, tree_unflatten
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
+           "stack_module_state"]
 
 
 def _track(t):
@@ -68,15 +72,23 @@ def _detach_tree(x, keep: bool):
 
 
 def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
-    """``(gradient, value)`` of a scalar function; ``(gradient, (value, aux))`` with ``has_aux``."""
+    """``(gradient, value)`` of a scalar function; ``(gradient, (value, aux))`` with ``has_aux``. An argument
+    differentiated may be a tensor or a tuple/list/dict of them (``functional_call``'s parameters): its
+    gradient has the same structure."""
 
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args), "grad_and_value")
-        keep = any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        keep = any(isinstance(a, Tensor) and a.requires_grad for a in tree_flatten(args)[0])
         with enable_grad():
             args = list(args)
+            specs = []
+            ins: list[Tensor] = []
             for i in nums:
-                args[i] = _track(args[i])
+                leaves, spec = tree_flatten(args[i])
+                leaves = [_track(t) for t in leaves]
+                args[i] = tree_unflatten(leaves, spec)
+                specs.append((spec, len(leaves)))
+                ins += leaves
             result = func(*args, **kwargs)
             out, aux = _split_aux(result, has_aux, "grad_and_value")
             if not isinstance(out, Tensor):
@@ -86,10 +98,13 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
                                    f"with {out._data.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs "
                                    "instead?")
-            ins = [args[i] for i in nums]
             gs = _grad(out, ins, create_graph=True, allow_unused=True) if out.requires_grad else (None,) * len(ins)
-        gs = [_out(g, keep) if g is not None else _zeros(t) for g, t in zip(gs, ins)]
-        g = gs[0] if isinstance(argnums, int) else tuple(gs)
+        flat = [_out(g, keep) if g is not None else _zeros(t) for g, t in zip(gs, ins)]
+        per_arg, at = [], 0
+        for spec, n in specs:
+            per_arg.append(tree_unflatten(flat[at:at + n], spec))
+            at += n
+        g = per_arg[0] if isinstance(argnums, int) else tuple(per_arg)
         value = _out(out, keep)
         if has_aux:
             return g, (value, _detach_tree(aux, keep))
