@@ -176,6 +176,14 @@ C["take"] = lambda L, n: ((n.x, n.idx), {})
 C["threshold"] = lambda L, n: ((n.x, 0.5, -1.0), {})
 C["unsafe_split"] = lambda L, n: ((n.x, 2, 1), {})
 C["vdot"] = lambda L, n: ((n.v, n.w), {})
+C["addr"] = lambda L, n: ((n.x, n.v[:2], n.w), {})
+C["i0"] = C["special.i0"] = C["isneginf"] = C["isposinf"] = lambda L, n: ((n.x,), {})
+C["renorm"] = lambda L, n: ((n.x, 2, 0, 1.0), {})
+for _n in ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]:
+    C[_n] = lambda L, n: ((4,), {})
+C["fill"] = lambda L, n: ((n.x, 2.0), {})
+C["index_put"] = lambda L, n: ((n.x, (n.iv[:1],), n.w), {})
+C["masked_scatter"] = lambda L, n: ((n.x, n.bo, n.y), {})
 
 
 NAMESPACES = (("", cg, torch, ""), ("linalg.", cg.linalg, torch.linalg, "linalg_"),

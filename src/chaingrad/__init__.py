@@ -150,6 +150,7 @@ from .ops.nan_reduce import nanmean, nansum
 from .ops.shape import fliplr, flipud, moveaxis, ravel
 from .ops.trig_inverse import acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh
 from .ops.index import gather, index_add, index_select, masked_fill, masked_select, nonzero, scatter_add, take_along_dim
+from .ops.legacy import set_default_tensor_type
 from .ops.legacy import (
     BoolTensor,
     ByteTensor,
@@ -337,6 +338,10 @@ from .ops.stacking import (
 )
 from .tensor import Size, Tensor, is_tensor
 from . import return_types
+from ._constants import e, inf, nan, newaxis, pi
+from .ops.gradient import gradient
+from .ops.small_math import addr, i0, isneginf, isposinf, isreal, renorm
+from .ops.windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 
 
 from . import _torch_level  # (torch.exp_, torch.conv2d ...)
@@ -367,6 +372,7 @@ _OUT_FUNCTIONS = (
     "chain_matmul", "column_stack", "copysign", "deg2rad", "dstack", "exp2", "fix", "float_power", "fmax", "fmin",
     "gcd", "hardshrink", "heaviside", "isin", "lcm", "ldexp", "matrix_power", "nanquantile", "nextafter", "quantile",
     "rad2deg", "row_stack", "signbit", "sinc", "slice_scatter", "take", "threshold", "vdot", "range",
+    "addr", "i0", "isneginf", "isposinf", "renorm",
     # several results: out=(values, indices) and the like
     "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin", "histogram", "qr",
     "slogdet", "svd", "aminmax", "frexp",
