@@ -21,7 +21,8 @@ import chaingrad.special
 for _message in ("torch.range is deprecated", "torch.chain_matmul is deprecated"):
     warnings.filterwarnings("ignore", _message, UserWarning)
 pytestmark = [pytest.mark.filterwarnings("ignore:torch.range is deprecated:UserWarning"),
-              pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated:UserWarning")]
+              pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated:UserWarning"),
+              pytest.mark.filterwarnings("ignore:index_reduce.. is in beta:UserWarning")]
 
 
 def inputs(L):
@@ -184,6 +185,8 @@ for _n in ["hann_window", "hamming_window", "blackman_window", "bartlett_window"
 C["fill"] = lambda L, n: ((n.x, 2.0), {})
 C["index_put"] = lambda L, n: ((n.x, (n.iv[:1],), n.w), {})
 C["masked_scatter"] = lambda L, n: ((n.x, n.bo, n.y), {})
+C["scatter_reduce"] = lambda L, n: ((n.x, 1, n.idx, n.y, "amax"), {})
+C["index_reduce"] = lambda L, n: ((n.x, 1, n.iv, n.y, "prod"), {"include_self": False})
 
 
 NAMESPACES = (("", cg, torch, ""), ("linalg.", cg.linalg, torch.linalg, "linalg_"),

@@ -341,6 +341,7 @@ from . import return_types
 from ._constants import e, inf, nan, newaxis, pi
 from .ops.gradient import gradient
 from .ops.small_math import addr, i0, isneginf, isposinf, isreal, renorm
+from .ops.scatter_reduce import index_reduce, scatter_reduce
 from .ops.windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 
 
@@ -372,7 +373,7 @@ _OUT_FUNCTIONS = (
     "chain_matmul", "column_stack", "copysign", "deg2rad", "dstack", "exp2", "fix", "float_power", "fmax", "fmin",
     "gcd", "hardshrink", "heaviside", "isin", "lcm", "ldexp", "matrix_power", "nanquantile", "nextafter", "quantile",
     "rad2deg", "row_stack", "signbit", "sinc", "slice_scatter", "take", "threshold", "vdot", "range",
-    "addr", "i0", "isneginf", "isposinf", "renorm",
+    "addr", "i0", "isneginf", "isposinf", "renorm", "scatter_reduce", "index_reduce",
     # several results: out=(values, indices) and the like
     "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin", "histogram", "qr",
     "slogdet", "svd", "aminmax", "frexp",

@@ -129,6 +129,8 @@ OUT_DTYPES: dict[str, Rule | tuple[Rule, ...]] = {
     "index_select": Rule(_same, RuntimeError, "index_select(): self and result must have the same scalar type"),
     "masked_select": Rule(_same, RuntimeError, "masked_select(): self and result must have the same scalar type"),
     "renorm": SAME,
+    "scatter_reduce": SAME,
+    "index_reduce": SAME,
     "isneginf": Rule(lambda result, out: out == np.bool_, RuntimeError,
                     "isneginf does not support non-boolean outputs."),
     "isposinf": Rule(lambda result, out: out == np.bool_, RuntimeError,
