@@ -414,3 +414,21 @@ def test_out_dims_none_keeps_an_unbatched_output(lib):
 
 def test_chunk_size_gives_the_same_result():
     close(C.vmap(C.sin, chunk_size=2)(both(X)[0]), T.vmap(T.sin, chunk_size=2)(both(X)[1]))
+
+
+def test_jacrev_and_vjp_of_parameter_dicts_match_torch():
+    """torch's neural-tangent-kernel tutorial: vmap(jacrev(fnet_single), (None, 0))(params, x) with a dict."""
+    res = []
+    for lib in (C, T):
+        model = TwoLayer.make(lib)
+        params = {k: v.detach() for k, v in model.named_parameters()}
+
+        def fnet_single(params, x, lib=lib, model=model):
+            return lib.func.functional_call(model, params, (x.unsqueeze(0),)).squeeze(0)
+
+        x = lib.tensor(X, dtype=lib.float64)
+        jac = lib.func.vmap(lib.func.jacrev(fnet_single), (None, 0))(params, x)
+        out, vjp_fn = lib.func.vjp(lambda p, x=x: {"y": fnet_single(p, x[0]), "z": p["2.bias"] * 2}, params)
+        grads = vjp_fn({"y": lib.ones(3, dtype=lib.float64), "z": lib.arange(3, dtype=lib.float64)})
+        res.append((jac, out, grads))
+    close(*res)

@@ -49,6 +49,28 @@ def _argnums(argnums, n: int, fn: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _track_args(args: tuple, nums: tuple[int, ...]) -> tuple[list, list[Tensor], list]:
+    """``args`` with the arguments ``nums`` tracked (each a tensor or a tuple/list/dict of them), the tracked
+    tensors in order, and how to regroup per-tensor results into the arguments' structures."""
+    out, ins, specs = list(args), [], []
+    for i in nums:
+        leaves, spec = tree_flatten(out[i])
+        leaves = [_track(t) for t in leaves]
+        out[i] = tree_unflatten(leaves, spec)
+        specs.append((spec, len(leaves)))
+        ins += leaves
+    return out, ins, specs
+
+
+def _regroup(flat: list, specs: list, argnums):
+    """One result per tensor back into one per argument (a single one for an int ``argnums``)."""
+    per_arg, at = [], 0
+    for spec, n in specs:
+        per_arg.append(tree_unflatten(flat[at:at + n], spec))
+        at += n
+    return per_arg[0] if isinstance(argnums, int) else tuple(per_arg)
+
+
 def _out(t: Tensor, keep: bool) -> Tensor:
     return t if keep else t.detach()
 
@@ -80,15 +102,7 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
         nums = _argnums(argnums, len(args), "grad_and_value")
         keep = any(isinstance(a, Tensor) and a.requires_grad for a in tree_flatten(args)[0])
         with enable_grad():
-            args = list(args)
-            specs = []
-            ins: list[Tensor] = []
-            for i in nums:
-                leaves, spec = tree_flatten(args[i])
-                leaves = [_track(t) for t in leaves]
-                args[i] = tree_unflatten(leaves, spec)
-                specs.append((spec, len(leaves)))
-                ins += leaves
+            args, ins, specs = _track_args(args, nums)
             result = func(*args, **kwargs)
             out, aux = _split_aux(result, has_aux, "grad_and_value")
             if not isinstance(out, Tensor):
@@ -99,12 +113,7 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
                                    f"with {out._data.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs "
                                    "instead?")
             gs = _grad(out, ins, create_graph=True, allow_unused=True) if out.requires_grad else (None,) * len(ins)
-        flat = [_out(g, keep) if g is not None else _zeros(t) for g, t in zip(gs, ins)]
-        per_arg, at = [], 0
-        for spec, n in specs:
-            per_arg.append(tree_unflatten(flat[at:at + n], spec))
-            at += n
-        g = per_arg[0] if isinstance(argnums, int) else tuple(per_arg)
+        g = _regroup([_out(g, keep) if g is not None else _zeros(t) for g, t in zip(gs, ins)], specs, argnums)
         value = _out(out, keep)
         if has_aux:
             return g, (value, _detach_tree(aux, keep))
@@ -128,19 +137,20 @@ def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
 
 def vjp(func: Callable, *primals, has_aux: bool = False):
-    """``(output, vjp_fn)`` (and ``aux``): ``vjp_fn(cotangent)`` returns a tuple with one gradient per primal."""
-    keep = any(isinstance(p, Tensor) and p.requires_grad for p in primals)
+    """``(output, vjp_fn)`` (and ``aux``): ``vjp_fn(cotangent)`` returns a tuple with one gradient per primal.
+    Primals, outputs and cotangents may be tuples/lists/dicts of tensors; gradients have the primals' structure."""
+    keep = any(isinstance(p, Tensor) and p.requires_grad for p in tree_flatten(primals)[0])
     with enable_grad():
-        ins = [_track(p) for p in primals]
-        result = func(*ins)
+        tracked, ins, specs = _track_args(primals, tuple(range(len(primals))))
+        result = func(*tracked)
         out, aux = _split_aux(result, has_aux, "vjp")
-    outs = out if isinstance(out, tuple) else (out,)
+    outs, out_spec = tree_flatten(out)
 
     def vjp_fn(cotangents):
-        cts = cotangents if isinstance(cotangents, tuple) else (cotangents,)
-        if len(cts) != len(outs):
+        cts, ct_spec = tree_flatten(cotangents)
+        if ct_spec != out_spec:
             raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of outputs "
-                               f"to the function: got {len(cts)} cotangents for {len(outs)} outputs")
+                               f"to the function. cotangents: {ct_spec}, primal output: {out_spec}")
         pairs = [(o, c) for o, c in zip(outs, cts) if o.requires_grad]
         with enable_grad():
             if pairs:
@@ -149,7 +159,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
             else:
                 gs = (None,) * len(ins)
         keep_now = keep or any(isinstance(c, Tensor) and c.requires_grad for c in cts)
-        return tuple(_out(g, keep_now) if g is not None else _zeros(t) for g, t in zip(gs, ins))
+        return _regroup([_out(g, keep_now) if g is not None else _zeros(t) for g, t in zip(gs, ins)], specs, ())
 
     value = _detach_tree(out, keep)
     if has_aux:
@@ -197,23 +207,21 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
 
 def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int | None = None,
            _preallocate_and_copy: bool = False) -> Callable:
-    """The Jacobian by reverse mode: one vjp per output element; shape ``out.shape + in.shape``."""
+    """The Jacobian by reverse mode: one vjp per output element; shape ``out.shape + in.shape``. An argument
+    may be a tuple/list/dict of tensors (``functional_call``'s parameters): its Jacobian has that structure."""
 
     def wrapper(*args):
         nums = _argnums(argnums, len(args), "jacrev")
-        keep = any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        keep = any(isinstance(a, Tensor) and a.requires_grad for a in tree_flatten(args)[0])
         with enable_grad():
-            args = list(args)
-            for i in nums:
-                args[i] = _track(args[i])
+            args, ins, specs = _track_args(args, nums)
             result = func(*args)
             out, aux = _split_aux(result, has_aux, "jacrev")
             outs = out if isinstance(out, tuple) else (out,)
-            ins = [args[i] for i in nums]
             per_out = []
             for o in outs:
                 blocks = [_out(b, keep) for b in jacobian_blocks(o, ins, create_graph=True)[0]]
-                per_out.append(blocks[0] if isinstance(argnums, int) else tuple(blocks))
+                per_out.append(_regroup(blocks, specs, argnums))
         jac = tuple(per_out) if isinstance(out, tuple) else per_out[0]
         if has_aux:
             return jac, _detach_tree(aux, keep)
