@@ -56,10 +56,10 @@ class ScatterReduce(Node):
 
     torch_name = "ScatterReduceBackward0"
     input_names = ("x", "src")
-    formulas = ("sum: dL/dx = dL/dout; mean: dL/dout / count; prod: dL/dout * out / x; amax/amin: dL/dout shared "
-                "evenly by the x and src equal to out (0 where x was left out by include_self=False)",
-                "dL/dsrc = the same, gathered at index: sum: dL/dout[index]; mean: (dL/dout / count)[index]; prod: "
-                "(dL/dout * out)[index] / src; amax/amin: dL/dout[index] shared among the ties")
+    formulas = ("dL/dx = dL/dout (sum), dL/dout / count (mean), dL/dout * out / x (prod), dL/dout shared evenly by "
+                "the x and src equal to out (amax/amin); 0 where include_self=False left x out",
+                "dL/dsrc = dL/dout[index] (sum), (dL/dout / count)[index] (mean), (dL/dout * out)[index] / src "
+                "(prod), dL/dout[index] shared among the ties (amax/amin)")
 
     def forward(ctx, x, src, where=(), reduce="sum", include_self=True):
         ctx.where, ctx.reduce, ctx.include_self = where, reduce, include_self
