@@ -351,3 +351,25 @@ def test_jit_torchscript_only_parts_raise_not_implemented():
             getattr(C.jit, name)(C.nn.Linear(2, 2))
     with pytest.raises(RuntimeError, match="example_inputs"):
         C.jit.trace(C.nn.Linear(2, 2))
+
+
+class _Settings:
+    """An object a compiled function reads (its attributes are guarded), holding inf and nan."""
+
+    def __init__(self) -> None:
+        self.scale, self.inf, self.nan = 2.0, C.inf, C.nan
+
+
+SETTINGS = _Settings()
+
+
+def test_compiled_code_reading_an_object_with_inf_and_nan_keeps_its_guards():
+    """chaingrad.compile guards the attributes of objects a function reads: inf and nan have no Python repr."""
+
+    def step(x):
+        return x * SETTINGS.scale
+
+    compiled = C.compile(step)
+    x = C.tensor([1.0, 2.0])
+    for _ in range(3):
+        assert compiled(x).tolist() == [2.0, 4.0]
