@@ -1,5 +1,5 @@
-"""chaingrad.jit: TorchScript's entry points raise a NotImplementedError that says what to do instead, and the
-markers that eager code calls answer as eager torch does."""
+"""chaingrad.jit: script and trace return what they are given, TorchScript archives raise a NotImplementedError
+that says what to do instead, and the markers that eager code calls answer as eager torch does."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import torch
 import chaingrad
 
 
-def test_script_and_trace_say_there_is_no_torchscript_and_what_to_use():
+def test_script_and_trace_return_what_they_are_given_and_archives_say_what_to_use():
     net = chaingrad.nn.Sequential(chaingrad.nn.Linear(4, 2), chaingrad.nn.ReLU())
-    for call in (lambda: chaingrad.jit.script(net), lambda: chaingrad.jit.trace(net, chaingrad.ones(1, 4)),
-                 lambda: chaingrad.jit.save(net, "net.pt"), lambda: chaingrad.jit.load("net.pt")):
+    assert chaingrad.jit.script(net) is net and chaingrad.jit.trace(net, chaingrad.ones(1, 4)) is net
+    for call in (lambda: chaingrad.jit.save(net, "net.pt"), lambda: chaingrad.jit.load("net.pt")):
         with pytest.raises(NotImplementedError, match="no TorchScript.*chaingrad.compile"):
             call()
 

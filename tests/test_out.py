@@ -19,11 +19,13 @@ import chaingrad.special
 # range and chain_matmul are deprecated in torch, which warns (and so does chaingrad): expected here, also while
 # the cases are collected
 for _message in ("torch.range is deprecated", "torch.chain_matmul is deprecated", "torch.cholesky is deprecated",
-                 "torch.lu_solve is deprecated", "torch.triangular_solve is deprecated"):
+                 "torch.lu_solve is deprecated", "torch.triangular_solve is deprecated",
+                 r"index_reduce\(\) is in beta"):
     warnings.filterwarnings("ignore", _message, UserWarning)
 pytestmark = [pytest.mark.filterwarnings("ignore:torch.range is deprecated:UserWarning"),
               pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated:UserWarning"),
-              pytest.mark.filterwarnings("ignore:torch.(cholesky|lu_solve|triangular_solve) is deprecated:UserWarning")]
+              pytest.mark.filterwarnings("ignore:torch.(cholesky|lu_solve|triangular_solve) is deprecated:UserWarning"),
+              pytest.mark.filterwarnings("ignore:index_reduce.. is in beta:UserWarning")]
 
 
 def inputs(L):
@@ -198,6 +200,16 @@ C["linalg.vecdot"] = lambda L, n: ((n.x, n.y), {})
 C["linalg.householder_product"] = C["orgqr"] = lambda L, n: ((n.m, n.v[:2]), {})
 C["cholesky_solve"] = lambda L, n: ((n.x.T, L.linalg.cholesky(n.m)), {})
 C["triangular_solve"] = lambda L, n: ((n.x.T, n.m), {})
+C["addr"] = lambda L, n: ((n.x, n.v[:2], n.w), {})
+C["i0"] = C["special.i0"] = C["isneginf"] = C["isposinf"] = lambda L, n: ((n.x,), {})
+C["renorm"] = lambda L, n: ((n.x, 2, 0, 1.0), {})
+for _n in ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]:
+    C[_n] = lambda L, n: ((4,), {})
+C["fill"] = lambda L, n: ((n.x, 2.0), {})
+C["index_put"] = lambda L, n: ((n.x, (n.iv[:1],), n.w), {})
+C["masked_scatter"] = lambda L, n: ((n.x, n.bo, n.y), {})
+C["scatter_reduce"] = lambda L, n: ((n.x, 1, n.idx, n.y, "amax"), {})
+C["index_reduce"] = lambda L, n: ((n.x, 1, n.iv, n.y, "prod"), {"include_self": False})
 
 
 NAMESPACES = (("", cg, torch, ""), ("linalg.", cg.linalg, torch.linalg, "linalg_"),

@@ -18,6 +18,7 @@ EXTRA = {  # the arguments after the tensor, built per library
     "clip_": lambda T: (0.3, 0.6), "fill_": lambda T: (2.0,), "xlogy_": lambda T: (T.tensor(UNIT[::-1].copy()),),
     "addmv_": lambda T: (T.ones(3, 2), T.tensor([1.0, 2.0])), "ldexp_": lambda T: (T.tensor([1, 2, 3]),),
     "gcd_": lambda T: (T.tensor([4, 6, 9]),), "lcm_": lambda T: (T.tensor([4, 6, 9]),),
+    "index_put_": lambda T: ((T.tensor([1, 0]), T.tensor([2, 2])), T.tensor([5.0, 6.0], dtype=T.float64), True),
 }
 
 

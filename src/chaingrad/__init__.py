@@ -150,6 +150,7 @@ from .ops.nan_reduce import nanmean, nansum
 from .ops.shape import fliplr, flipud, moveaxis, ravel
 from .ops.trig_inverse import acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh
 from .ops.index import gather, index_add, index_select, masked_fill, masked_select, nonzero, scatter_add, take_along_dim
+from .ops.legacy import set_default_tensor_type
 from .ops.legacy import (
     BoolTensor,
     ByteTensor,
@@ -346,6 +347,11 @@ from .ops.stacking import (
 )
 from .tensor import Size, Tensor, is_tensor
 from . import return_types
+from ._constants import e, inf, nan, newaxis, pi
+from .ops.gradient import gradient
+from .ops.small_math import addr, i0, isneginf, isposinf, isreal, renorm
+from .ops.scatter_reduce import index_reduce, scatter_reduce
+from .ops.windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 
 
 from . import _torch_level  # (torch.exp_, torch.conv2d ...)
@@ -376,7 +382,7 @@ _OUT_FUNCTIONS = (
     "chain_matmul", "column_stack", "copysign", "deg2rad", "dstack", "exp2", "fix", "float_power", "fmax", "fmin",
     "gcd", "hardshrink", "heaviside", "isin", "lcm", "ldexp", "matrix_power", "nanquantile", "nextafter", "quantile",
     "rad2deg", "row_stack", "signbit", "sinc", "slice_scatter", "take", "threshold", "vdot", "range",
-    "cholesky_inverse",
+    "addr", "i0", "isneginf", "isposinf", "renorm", "scatter_reduce", "index_reduce",
     # several results: out=(values, indices) and the like
     "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin", "histogram", "qr",
     "slogdet", "svd", "aminmax", "frexp", "cholesky", "cholesky_solve", "cholesky_inverse", "lu_unpack",
@@ -466,6 +472,10 @@ def __getattr__(name: str):
     if name in ("save", "load"):
         module = importlib.import_module(".serialization", __name__)
         return getattr(module, name)
+    if name in ("testing", "jit"):
+        return importlib.import_module(f".{name}", __name__)
+    if name == "vmap":
+        return importlib.import_module("._vmap", __name__).vmap
     if name in ("compile", "compiler"):
         module = importlib.import_module(".compiler", __name__)
         return module if name == "compiler" else module.compile

@@ -15,8 +15,8 @@ INPLACE = (
     "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_",
     "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
     "deg2rad_", "detach_", "erf_", "erfc_", "exp_", "exp2_", "expm1_", "fill_", "fix_", "floor_", "frac_", "gcd_",
-    "lcm_", "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_",
-    "rad2deg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_",
+    "i0_", "index_put_", "lcm_", "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
+    "negative_", "rad2deg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_",
     "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_",
 )
 
@@ -132,6 +132,24 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return _f().hardshrink(input, lambd)
 
 
+def detach(input: Tensor) -> Tensor:
+    """``input.detach()``: the same values, cut from the graph."""
+    return input.detach()
+
+
+def fill(input: Tensor, value) -> Tensor:
+    """A new tensor like ``input`` filled with ``value`` (the out-of-place ``fill_``)."""
+    return input.clone().fill_(value)
+
+
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    return input.masked_scatter(mask, source)
+
+
+def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+    return input.index_put(indices, values, accumulate)
+
+
 def _attach() -> None:
     for name in ("prelu", "hardshrink"):  # (Tensor methods too)
         setattr(Tensor, name, globals()[name])
@@ -141,4 +159,4 @@ _attach()
 
 FUNCTIONS = ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "dropout", "batch_norm", "instance_norm",
              "layer_norm", "group_norm", "embedding", "cosine_similarity", "pairwise_distance", "prelu", "selu", "celu",
-             "rrelu", "threshold", "hardshrink")
+             "rrelu", "threshold", "hardshrink", "detach", "fill", "masked_scatter", "index_put")

@@ -1,12 +1,12 @@
 """``torch.func``-style transforms: ``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``,
-``hessian``.
+``hessian``; ``vmap`` (in _vmap.py) and ``functional_call``/``stack_module_state`` (in _functional_call.py).
 
 Each transform takes a function and returns a function (``grad(f)(x)``), and they compose
 (``grad(grad(f))``, ``jacfwd(jacrev(f))``): inside a transform the arguments are tracked and gradients are
 taken with ``create_graph=True``, so an outer transform can differentiate through them. Results are plain
 (detached) tensors unless an argument was already being tracked by an outer transform. Arguments must be
-tensors (or tuples of them for ``vjp``/``jvp``' primals); other pytrees are not supported. Forward mode
-(``jvp``, ``jacfwd``) is computed with the double-vjp trick on the reverse-mode engine.
+tensors (or tuples of them for ``vjp``/``jvp``' primals; ``grad`` also takes tuples, lists and dicts of
+them). Forward mode (``jvp``, ``jacfwd``) is computed with the double-vjp trick on the reverse-mode engine.
 """
 
 from __future__ import annotations
@@ -15,13 +15,17 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._functional_call import functional_call, stack_module_state
+from ._vmap import vmap
 from .autograd.engine import grad as _grad
 from .autograd.functional import _zeros_like as _zeros
 from .autograd.functional import jacobian_blocks
 from .autograd.grad_mode import enable_grad
 from .tensor import Tensor
+from .utils._pytree import tree_flatten, tree_unflatten
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
+           "stack_module_state"]
 
 
 def _track(t):
@@ -43,6 +47,28 @@ def _argnums(argnums, n: int, fn: str) -> tuple[int, ...]:
             raise RuntimeError(f"Got argnums={a}, but only {n} positional inputs")
         out.append(a % n)
     return tuple(out)
+
+
+def _track_args(args: tuple, nums: tuple[int, ...]) -> tuple[list, list[Tensor], list]:
+    """``args`` with the arguments ``nums`` tracked (each a tensor or a tuple/list/dict of them), the tracked
+    tensors in order, and how to regroup per-tensor results into the arguments' structures."""
+    out, ins, specs = list(args), [], []
+    for i in nums:
+        leaves, spec = tree_flatten(out[i])
+        leaves = [_track(t) for t in leaves]
+        out[i] = tree_unflatten(leaves, spec)
+        specs.append((spec, len(leaves)))
+        ins += leaves
+    return out, ins, specs
+
+
+def _regroup(flat: list, specs: list, argnums):
+    """One result per tensor back into one per argument (a single one for an int ``argnums``)."""
+    per_arg, at = [], 0
+    for spec, n in specs:
+        per_arg.append(tree_unflatten(flat[at:at + n], spec))
+        at += n
+    return per_arg[0] if isinstance(argnums, int) else tuple(per_arg)
 
 
 def _out(t: Tensor, keep: bool) -> Tensor:
@@ -68,15 +94,15 @@ def _detach_tree(x, keep: bool):
 
 
 def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
-    """``(gradient, value)`` of a scalar function; ``(gradient, (value, aux))`` with ``has_aux``."""
+    """``(gradient, value)`` of a scalar function; ``(gradient, (value, aux))`` with ``has_aux``. An argument
+    differentiated may be a tensor or a tuple/list/dict of them (``functional_call``'s parameters): its
+    gradient has the same structure."""
 
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args), "grad_and_value")
-        keep = any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        keep = any(isinstance(a, Tensor) and a.requires_grad for a in tree_flatten(args)[0])
         with enable_grad():
-            args = list(args)
-            for i in nums:
-                args[i] = _track(args[i])
+            args, ins, specs = _track_args(args, nums)
             result = func(*args, **kwargs)
             out, aux = _split_aux(result, has_aux, "grad_and_value")
             if not isinstance(out, Tensor):
@@ -86,10 +112,8 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
                                    f"with {out._data.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs "
                                    "instead?")
-            ins = [args[i] for i in nums]
             gs = _grad(out, ins, create_graph=True, allow_unused=True) if out.requires_grad else (None,) * len(ins)
-        gs = [_out(g, keep) if g is not None else _zeros(t) for g, t in zip(gs, ins)]
-        g = gs[0] if isinstance(argnums, int) else tuple(gs)
+        g = _regroup([_out(g, keep) if g is not None else _zeros(t) for g, t in zip(gs, ins)], specs, argnums)
         value = _out(out, keep)
         if has_aux:
             return g, (value, _detach_tree(aux, keep))
@@ -113,19 +137,20 @@ def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
 
 def vjp(func: Callable, *primals, has_aux: bool = False):
-    """``(output, vjp_fn)`` (and ``aux``): ``vjp_fn(cotangent)`` returns a tuple with one gradient per primal."""
-    keep = any(isinstance(p, Tensor) and p.requires_grad for p in primals)
+    """``(output, vjp_fn)`` (and ``aux``): ``vjp_fn(cotangent)`` returns a tuple with one gradient per primal.
+    Primals, outputs and cotangents may be tuples/lists/dicts of tensors; gradients have the primals' structure."""
+    keep = any(isinstance(p, Tensor) and p.requires_grad for p in tree_flatten(primals)[0])
     with enable_grad():
-        ins = [_track(p) for p in primals]
-        result = func(*ins)
+        tracked, ins, specs = _track_args(primals, tuple(range(len(primals))))
+        result = func(*tracked)
         out, aux = _split_aux(result, has_aux, "vjp")
-    outs = out if isinstance(out, tuple) else (out,)
+    outs, out_spec = tree_flatten(out)
 
     def vjp_fn(cotangents):
-        cts = cotangents if isinstance(cotangents, tuple) else (cotangents,)
-        if len(cts) != len(outs):
+        cts, ct_spec = tree_flatten(cotangents)
+        if ct_spec != out_spec:
             raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of outputs "
-                               f"to the function: got {len(cts)} cotangents for {len(outs)} outputs")
+                               f"to the function. cotangents: {ct_spec}, primal output: {out_spec}")
         pairs = [(o, c) for o, c in zip(outs, cts) if o.requires_grad]
         with enable_grad():
             if pairs:
@@ -134,7 +159,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
             else:
                 gs = (None,) * len(ins)
         keep_now = keep or any(isinstance(c, Tensor) and c.requires_grad for c in cts)
-        return tuple(_out(g, keep_now) if g is not None else _zeros(t) for g, t in zip(gs, ins))
+        return _regroup([_out(g, keep_now) if g is not None else _zeros(t) for g, t in zip(gs, ins)], specs, ())
 
     value = _detach_tree(out, keep)
     if has_aux:
@@ -182,23 +207,21 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
 
 def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int | None = None,
            _preallocate_and_copy: bool = False) -> Callable:
-    """The Jacobian by reverse mode: one vjp per output element; shape ``out.shape + in.shape``."""
+    """The Jacobian by reverse mode: one vjp per output element; shape ``out.shape + in.shape``. An argument
+    may be a tuple/list/dict of tensors (``functional_call``'s parameters): its Jacobian has that structure."""
 
     def wrapper(*args):
         nums = _argnums(argnums, len(args), "jacrev")
-        keep = any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        keep = any(isinstance(a, Tensor) and a.requires_grad for a in tree_flatten(args)[0])
         with enable_grad():
-            args = list(args)
-            for i in nums:
-                args[i] = _track(args[i])
+            args, ins, specs = _track_args(args, nums)
             result = func(*args)
             out, aux = _split_aux(result, has_aux, "jacrev")
             outs = out if isinstance(out, tuple) else (out,)
-            ins = [args[i] for i in nums]
             per_out = []
             for o in outs:
                 blocks = [_out(b, keep) for b in jacobian_blocks(o, ins, create_graph=True)[0]]
-                per_out.append(blocks[0] if isinstance(argnums, int) else tuple(blocks))
+                per_out.append(_regroup(blocks, specs, argnums))
         jac = tuple(per_out) if isinstance(out, tuple) else per_out[0]
         if has_aux:
             return jac, _detach_tree(aux, keep)

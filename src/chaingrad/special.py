@@ -9,6 +9,7 @@ from . import lgamma as gammaln
 from ._arguments import checked_namespace as _checked_namespace
 from .ops._out import with_out as _with_out
 from .ops.nn_ops import log_softmax, softmax  # (without out=, as torch.special's)
+from .ops.small_math import i0
 from .ops.special import erf, erfc, erfinv, logit, xlog1py, xlogy
 from .tensor import Tensor
 
@@ -27,10 +28,10 @@ def ndtri(input: Tensor) -> Tensor:
 
 
 # the functions torch.special gives out= that are not chaingrad's own (which have it already: ops/_out.py)
-for _name in ("erf", "erfc", "erfinv", "logit", "ndtr", "ndtri", "xlog1py", "xlogy"):
+for _name in ("erf", "erfc", "erfinv", "i0", "logit", "ndtr", "ndtri", "xlog1py", "xlogy"):
     globals()[_name] = _with_out(globals()[_name], "special." + _name)
 del _name
 _checked_namespace(globals())  # special.erf([1.0]) is torch's TypeError (chaingrad/_arguments.py)
 
-__all__ = ["digamma", "erf", "erfc", "erfinv", "expit", "expm1", "gammaln", "log1p", "log_softmax", "logit",
+__all__ = ["digamma", "erf", "erfc", "erfinv", "expit", "expm1", "gammaln", "i0", "log1p", "log_softmax", "logit",
            "logsumexp", "ndtr", "ndtri", "polygamma", "psi", "round", "softmax", "xlog1py", "xlogy"]

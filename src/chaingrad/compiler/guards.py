@@ -57,13 +57,22 @@ class _Writer:
         self.ns[name] = value
         return name
 
+    def equals(self, code: str, v) -> str:
+        """The condition that ``code`` equals the plain value ``v``: a NaN is still NaN, an infinity is named (its
+        repr is no Python)."""
+        if type(v) is float and v != v:
+            return f"({code}) != ({code})"
+        if type(v) is float and v in (float("inf"), float("-inf")):
+            return f"{code} == {self.const(v, 'c')}"
+        return f"{code} == {v!r}"
+
     def value(self, code: str, v, depth: int = 0) -> None:
         """Conditions that ``code`` (evaluated at call time) still is what ``v`` is now."""
         if isinstance(v, Tensor):
             self.tensor(code, v, identity=True)
         elif type(v) in _PLAIN:
-            self.conds.append(f"type({code}) is {self.const(type(v), 't')} and {code} == {v!r}" if v is not None
-                              else f"{code} is None")
+            self.conds.append(f"type({code}) is {self.const(type(v), 't')} and {self.equals(code, v)}"
+                              if v is not None else f"{code} is None")
         else:
             self.conds.append(f"{code} is {self.const(v, 'o')}")
             self.reached(code, v, depth)
@@ -114,7 +123,7 @@ class _Writer:
             dn = self.const(d, "D")
             for k, x in d.items():
                 if type(x) in _PLAIN and not k.startswith("__"):  # (not a module's __doc__, __file__ ...)
-                    self.conds.append(f"{dn}.get({k!r}) == {x!r}")
+                    self.conds.append(self.equals(f"{dn}.get({k!r})", x))
 
     def module(self, name: str, m) -> None:
         d = m.__dict__
@@ -128,7 +137,7 @@ class _Writer:
                     self.tensor(f"{dn}[{store!r}][{k!r}]", x, identity=False)
         for k, x in d.items():
             if type(x) in _PLAIN and not k.startswith("__"):
-                self.conds.append(f"{dn}.get({k!r}) == {x!r}")
+                self.conds.append(self.equals(f"{dn}.get({k!r})", x))
         self.conds.append(f"not {dn}.get('_forward_hooks') and not {dn}.get('_forward_pre_hooks')"
                           if not (d.get("_forward_hooks") or d.get("_forward_pre_hooks")) else "False")
 
@@ -259,7 +268,7 @@ def finish(w: _Writer, group_reads: set, layouts: list | None = None):
     for opt, i, numbers in w.groups:
         for key, v in numbers.items():
             if (id(opt), i, key) in group_reads:
-                w.conds.append(f"{w.const(opt, 'o')}.param_groups[{i}].get({key!r}) == {v!r}")
+                w.conds.append(w.equals(f"{w.const(opt, 'o')}.param_groups[{i}].get({key!r})", v))
     body = "\n        and ".join(f"({c})" for c in w.conds) or "True"
     ret = "(" + ", ".join(c for c, _ in w.tensors) + ("," if len(w.tensors) == 1 else "") + ")"
     source = f"def check(args, kwargs):\n    if ({body}):\n        return {ret}\n    return None\n"

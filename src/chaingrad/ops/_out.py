@@ -139,6 +139,13 @@ OUT_DTYPES: dict[str, Rule | tuple[Rule, ...]] = {
                   "tensor with dtype {O}"),
     "index_select": Rule(_same, RuntimeError, "index_select(): self and result must have the same scalar type"),
     "masked_select": Rule(_same, RuntimeError, "masked_select(): self and result must have the same scalar type"),
+    "renorm": SAME,
+    "scatter_reduce": SAME,
+    "index_reduce": SAME,
+    "isneginf": Rule(lambda result, out: out == np.bool_, RuntimeError,
+                    "isneginf does not support non-boolean outputs."),
+    "isposinf": Rule(lambda result, out: out == np.bool_, RuntimeError,
+                    "isposinf does not support non-boolean outputs."),
     "nan_to_num": Rule(_same, RuntimeError, "nan_to_num: dtype of out: {O} should be same as input: {R}"),
     "nonzero": Rule(_same, RuntimeError, "nonzero: Expected out tensor to have scalar type Long but got scalar "
                     "type{O}"),

@@ -103,3 +103,27 @@ def legacy_dtype(spec) -> dtype | None:
             return BY_NAME[name].dtype
         raise ValueError(f"invalid type: '{spec}' (expected a name such as 'torch.FloatTensor')")
     return None
+
+
+def set_default_tensor_type(t, /) -> None:
+    """torch's deprecated form of ``set_default_dtype``: ``FloatTensor``/``DoubleTensor``/``HalfTensor`` or their
+    names (``"torch.DoubleTensor"``) make float32/float64/float16 the default dtype."""
+    import warnings
+
+    from .._dtype import set_default_dtype
+
+    warnings.warn("chaingrad.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                  "chaingrad.set_default_dtype() and chaingrad.set_default_device() as alternatives.", UserWarning,
+                  stacklevel=2)
+    if isinstance(t, str):
+        prefix, _, name = t.rpartition(".")
+        if prefix in ("torch.cuda", "chaingrad.cuda"):
+            raise TypeError(f"type {t} not available. chaingrad computes on the CPU (use {prefix[:-5]}.{name})")
+        if prefix not in ("torch", "chaingrad") or name not in BY_NAME:
+            raise AttributeError(f"module '{prefix or t}' has no attribute '{name}'")
+        t = BY_NAME[name]
+    if not isinstance(t, _LegacyType):
+        raise TypeError("invalid type object: only floating-point types are supported as the default type")
+    if not t.dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    set_default_dtype(t.dtype)

@@ -19,12 +19,16 @@ to where the stream is (``_sync``) before ``get_state`` reads it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     from numpy.random import MT19937
+
+# functions told of every draw (``chaingrad.vmap``'s randomness modes), empty otherwise
+draw_checks: list[Callable[[Generator], None]] = []
 
 DEFAULT_SEED = 67280421310721  # torch's default_rng_seed_val: what a new Generator() starts from
 _N = 624  # words of Mersenne Twister state
@@ -152,8 +156,15 @@ class Generator:
         self._next_at_rest = None
         return self._bitgen
 
+    def note_draw(self) -> None:
+        """Tell ``draw_checks`` that a random operation is about to use this generator (it may refuse)."""
+        for check in draw_checks:
+            check(self)
+
     def random(self, n: int) -> np.ndarray:
         """n 32-bit words (torch's ``random()``), as uint64 values below 2**32."""
+        if draw_checks:
+            self.note_draw()
         self._position += n
         if self._ahead is not None:
             return self._from_ahead(n)
@@ -167,6 +178,8 @@ class Generator:
         """The next n words of the stream, without taking them: ``random()`` (or ``skip``) hands them out later.
         A read-only view; the caller should take at least one of them at once (the state a program reads
         stays the stream's either way)."""
+        if draw_checks:
+            self.note_draw()
         have = 0 if self._ahead is None else len(self._ahead) - self._ahead_at
         if have < n:
             at_rest = self._next_at_rest

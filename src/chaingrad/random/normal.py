@@ -175,6 +175,8 @@ def _pairs_numpy(words: np.ndarray) -> np.ndarray:
 def normal_scalar(gen: Generator, n: int, mean: float, std: float, dtype) -> np.ndarray:
     """Path (b): n normals one at a time, with the generator's cached sample carried in and out."""
     samples: list[float] = []
+    if n:
+        gen.note_draw()  # (the cached sample is a draw too)
     if n and gen._normal_cache is not None:
         samples.append(gen._normal_cache)
         gen._normal_cache = None
