@@ -833,6 +833,7 @@ def test_freeing_arrays_after_their_last_use_changes_no_bit(monkeypatch):
     assert "    del " in fn.code
 
 
+@pytest.mark.filterwarnings("ignore:Detected call of .lr_scheduler.step... before .optimizer.step...:UserWarning")
 def test_guard_learning_rate_read_from_param_groups():
     """A step that reads lr from the optimizer itself (not through optimizer.step) traces again when it changes."""
     def run(compiled):

@@ -181,6 +181,7 @@ def _sequential(lib, kind):
     return opt, S.SequentialLR(opt, parts, milestones=milestones)
 
 
+@pytest.mark.filterwarnings("ignore:Detected call of .lr_scheduler.step... before .optimizer.step...:UserWarning")
 @pytest.mark.parametrize("kind", ["warmup-cosine", "three", "linear-multistep-linear"])
 def test_sequential_lr_equals_torch_and_resumes(kind):
     opt, sched = _sequential(chaingrad, kind)
