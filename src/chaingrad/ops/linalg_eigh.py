@@ -6,12 +6,12 @@ work)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import lapack
 
 from .. import return_types
 from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._checks import require_tensor, scalar_type
+from ._scipy import scipy_lapack
 from .linalg_decomp import LinAlgError, _square
 from .linalg_triangular import _raise_for_info, _tri_solve
 from .matrix import diag_embed, tril
@@ -130,7 +130,7 @@ def _potrf(a: np.ndarray, upper: bool) -> tuple[np.ndarray, np.ndarray]:
     except np.linalg.LinAlgError:
         pass
     n = a.shape[-1]
-    potrf = lapack.get_lapack_funcs("potrf", dtype=a.dtype)
+    potrf = scipy_lapack().get_lapack_funcs("potrf", dtype=a.dtype)
     out = np.empty(a.shape, a.dtype)
     flat_out, flat_info = out.reshape(-1, n, n), info.reshape(-1)
     for i, m in enumerate(a.reshape(-1, n, n)):

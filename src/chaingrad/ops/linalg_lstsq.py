@@ -4,12 +4,12 @@ and hermitian, matrix_rank and cond. Gradients as torch's: lstsq's solution thro
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import lapack
 
 from .. import return_types
 from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._checks import require_tensor, scalar_type
+from ._scipy import scipy_lapack
 from .linalg_decomp import LinAlgError, _matrices
 from .matrix_functions import Pinv, check_pinv_input, pinv_backward
 
@@ -104,7 +104,7 @@ def _solve(a: np.ndarray, b: np.ndarray, rcond, driver: str):
         if ma.size == 0 or mb.size == 0:
             continue
         if driver == "gels":
-            gels = lapack.get_lapack_funcs("gels", dtype=dtype)
+            gels = scipy_lapack().get_lapack_funcs("gels", dtype=dtype)
             rhs = np.zeros((max(m, n), k), dtype)
             rhs[:m] = mb
             _, sol, info = gels(ma, rhs)
@@ -113,10 +113,10 @@ def _solve(a: np.ndarray, b: np.ndarray, rcond, driver: str):
                                   f"the input matrix does not have full rank (error code: {info}).")
             raw[i], xs[i], ranks[i] = sol, sol[:n], min(m, n)
             continue
-        lsq = lapack.get_lapack_funcs(driver, dtype=dtype)
+        lsq = scipy_lapack().get_lapack_funcs(driver, dtype=dtype)
         rhs = np.zeros((max(m, n), k), dtype)
         rhs[:m] = mb
-        sizes = [int(w) for w in lapack.get_lapack_funcs(driver + "_lwork", dtype=dtype)(m, n, k, cond)[:-1]]
+        sizes = [int(w) for w in scipy_lapack().get_lapack_funcs(driver + "_lwork", dtype=dtype)(m, n, k, cond)[:-1]]
         if driver == "gelsy":
             _, sol, _, rank, _ = lsq(ma, rhs, np.zeros(n, np.int32), cond, sizes[0])
         else:

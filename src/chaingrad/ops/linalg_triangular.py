@@ -5,12 +5,12 @@ Batched over leading dims; each backward is written with Tensor ops, so second d
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import blas, lapack
 
 from .. import return_types
 from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from ._checks import require_tensor, scalar_type
+from ._scipy import scipy_blas, scipy_lapack
 from .linalg_decomp import LinAlgError, _matrices, _square
 from .matrix import tril, triu
 
@@ -31,7 +31,7 @@ def _trsm(a: np.ndarray, b: np.ndarray, upper: bool, unitriangular: bool) -> np.
     if b.size == 0 or a.shape[-1] == 0:
         out[...] = 0
         return out
-    trsm = blas.get_blas_funcs("trsm", dtype=b.dtype)
+    trsm = scipy_blas().get_blas_funcs("trsm", dtype=b.dtype)
     flat_out = out.reshape((-1,) + b.shape[-2:])
     with np.errstate(all="ignore"):
         for i, (m, r) in enumerate(zip(a.reshape((-1,) + a.shape[-2:]), b.reshape((-1,) + b.shape[-2:]))):
@@ -129,7 +129,7 @@ def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         piv[...] = np.arange(1, min(m, n) + 1, dtype=np.int32)
         lu[...] = 0
         return lu, piv, info
-    getrf = lapack.get_lapack_funcs("getrf", dtype=a.dtype)
+    getrf = scipy_lapack().get_lapack_funcs("getrf", dtype=a.dtype)
     flat_lu, flat_piv, flat_info = lu.reshape(-1, m, n), piv.reshape(-1, min(m, n)), info.reshape(-1)
     for i, mat in enumerate(a.reshape(-1, m, n)):
         f, p, inf = getrf(mat)
